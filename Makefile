@@ -1,0 +1,41 @@
+# MetricBench — the two front doors are `make ablation` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+BIN := .build/release/metricbench
+APT_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist
+FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+# OpenBLAS picks its kernels by CPU detection; pinning the core type keeps
+# numbers comparable across runs on this kind of machine.
+export OPENBLAS_CORETYPE ?= Haswell
+
+.PHONY: deps build test ablation paper bench clean
+
+deps:
+	@missing=""; \
+	pkg-config --exists openblas || missing="$$missing libopenblas-dev"; \
+	pkg-config --exists zlib || missing="$$missing zlib1g-dev"; \
+	[ -f $(FASHION) ] || missing="$$missing dataset-fashion-mnist"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "MetricBench needs:$$missing"; \
+	    echo "install them with: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product metricbench
+
+test: deps
+	$(SWIFT) test
+
+ablation: build
+	$(BIN) run experiments/ablation.yaml --out results/ablation
+
+bench: build
+	OPENBLAS_NUM_THREADS=2 $(BIN) bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Swift 5 language mode: the numeric code shares unsafe workspaces across a
+// few explicitly synchronised worker threads; strict-concurrency annotations
+// would add noise without catching anything the tests do not.
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "MetricBench",
+    products: [
+        .executable(name: "metricbench", targets: ["metricbench"]),
+        .library(name: "MetricLearning", targets: ["MetricLearning"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "NumericCore", dependencies: ["COpenBLAS", "CZlib"], swiftSettings: settings),
+        .target(name: "MetricLearning", dependencies: ["NumericCore"], swiftSettings: settings),
+        .target(name: "Training", dependencies: ["NumericCore", "MetricLearning"], swiftSettings: settings),
+        .target(
+            name: "ExperimentHarness",
+            dependencies: ["NumericCore", "MetricLearning", "Training", .product(name: "Yams", package: "Yams")],
+            swiftSettings: settings),
+        .executableTarget(
+            name: "metricbench",
+            dependencies: [
+                "NumericCore", "MetricLearning", "Training", "ExperimentHarness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings),
+        .testTarget(name: "NumericCoreTests", dependencies: ["NumericCore"]),
+        .testTarget(name: "MetricLearningTests", dependencies: ["MetricLearning", "NumericCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore"]),
+        .testTarget(name: "ExperimentHarnessTests", dependencies: ["ExperimentHarness", "Training", "MetricLearning", "NumericCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

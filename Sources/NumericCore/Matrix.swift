@@ -1,0 +1,93 @@
+/// A dense row-major matrix of `Float`.
+///
+/// Element `(i, j)` lives at `storage[i * cols + j]`. A `Matrix` is a value
+/// type backed by an `Array`, so a workspace that is kept and reused (and not
+/// shared) is written in place without copies.
+public struct Matrix: Equatable, Sendable {
+    public private(set) var rows: Int
+    public private(set) var cols: Int
+    public var storage: [Float]
+
+    /// A `rows × cols` matrix filled with `value`.
+    public init(rows: Int, cols: Int, value: Float = 0) {
+        precondition(rows >= 0 && cols >= 0, "negative matrix shape \(rows)×\(cols)")
+        self.rows = rows
+        self.cols = cols
+        self.storage = [Float](repeating: value, count: rows * cols)
+    }
+
+    /// A `rows × cols` matrix over `storage` (row-major, `rows * cols` values).
+    public init(rows: Int, cols: Int, storage: [Float]) {
+        precondition(storage.count == rows * cols, "storage has \(storage.count) values, shape \(rows)×\(cols) needs \(rows * cols)")
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    /// A matrix from nested rows (for tests and fixtures).
+    public init(_ nested: [[Float]]) {
+        let c = nested.first?.count ?? 0
+        precondition(nested.allSatisfy { $0.count == c }, "ragged rows")
+        self.init(rows: nested.count, cols: c, storage: nested.flatMap { $0 })
+    }
+
+    public var count: Int { rows * cols }
+
+    @inlinable
+    public subscript(i: Int, j: Int) -> Float {
+        get { storage[i * cols + j] }
+        set { storage[i * cols + j] = newValue }
+    }
+
+    /// Row `i` as an array (a copy; for tests and reports, not hot loops).
+    public func row(_ i: Int) -> [Float] { Array(storage[(i * cols)..<((i + 1) * cols)]) }
+
+    /// Changes the shape, keeping capacity: a workspace that only ever grows
+    /// stops allocating after its largest use.
+    public mutating func reshape(rows: Int, cols: Int) {
+        let n = rows * cols
+        if storage.count < n {
+            storage.append(contentsOf: repeatElement(0, count: n - storage.count))
+        } else if storage.count > n {
+            storage.removeLast(storage.count - n)
+        }
+        self.rows = rows
+        self.cols = cols
+    }
+
+    /// Sets every element to `value`.
+    public mutating func fill(_ value: Float) {
+        storage.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = value }
+        }
+    }
+
+    /// The rows at `indices`, in that order.
+    public func gatherRows(_ indices: [Int]) -> Matrix {
+        var out = Matrix(rows: indices.count, cols: cols)
+        gatherRows(indices, into: &out)
+        return out
+    }
+
+    /// Writes the rows at `indices` into `out`, reshaping it.
+    public func gatherRows(_ indices: [Int], into out: inout Matrix) {
+        out.reshape(rows: indices.count, cols: cols)
+        let c = cols
+        storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for (r, i) in indices.enumerated() {
+                    precondition(i >= 0 && i < rows, "row index \(i) out of 0..<\(rows)")
+                    (dst.baseAddress! + r * c).update(from: src.baseAddress! + i * c, count: c)
+                }
+            }
+        }
+    }
+
+    /// True when every element is finite.
+    public var isFinite: Bool {
+        storage.withUnsafeBufferPointer { p in
+            for v in p where !v.isFinite { return false }
+            return true
+        }
+    }
+}
