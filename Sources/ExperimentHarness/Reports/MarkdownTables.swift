@@ -1,0 +1,101 @@
+import Foundation
+
+/// `tables.md`: the declared ablation tables, cells `mean ± std` over seeds.
+public enum MarkdownTables {
+    public static func render(_ set: ResultSet) -> String {
+        let spec = set.plan.spec
+        var out = "# \(spec.name)\n\n"
+        if !spec.description.isEmpty { out += spec.description + "\n\n" }
+        out += "Seeds: \(spec.seeds.map(String.init).joined(separator: ", ")). Dataset: \(spec.dataset.name.rawValue) (test on classes unseen in training). "
+        out += "Model: \(spec.model.kind.rawValue)"
+        if spec.model.kind == .mlp { out += " \(spec.model.hidden.map(String.init).joined(separator: "-"))" }
+        out += ", \(spec.train.optimizer.rawValue), learning rate \(formatNumber(spec.train.learningRate)), \(spec.train.epochs) epoch(s).\n\n"
+        for (i, t) in spec.tables.enumerated() {
+            out += table(t, number: i + 1, set) + "\n"
+        }
+        if !set.plan.skipped.isEmpty {
+            out += "Skipped combinations (not supported, DESIGN §4): "
+            out += set.plan.skipped.map { "\($0.loss.rawValue) × \($0.mining.rawValue)" }.joined(separator: ", ") + ".\n\n"
+        }
+        let total = set.plan.runs.count
+        let have = set.records.count
+        if have < total { out += "**Incomplete:** \(have) of \(total) runs have records.\n\n" }
+        if set.foreign > 0 { out += "(\(set.foreign) record(s) in the folder belong to no variant of this spec and are not shown.)\n\n" }
+        return out
+    }
+
+    static func table(_ t: TableSpec, number: Int, _ set: ResultSet) -> String {
+        let plan = set.plan
+        let rows = plan.requestedValues(of: t.rows)
+        let columns = plan.requestedValues(of: t.columns)
+        // Cells and per-column best.
+        var cells: [[Cell]] = []
+        for r in rows {
+            cells.append(columns.map { c in cell(plan.lookup([(t.rows, r), (t.columns, c)]), t.metric, set) })
+        }
+        var marks = Array(repeating: Array(repeating: "", count: columns.count), count: rows.count)
+        for j in columns.indices {
+            let candidates = rows.indices.compactMap { i -> (Int, Double)? in cells[i][j].mean.map { (i, $0) } }
+            guard let best = candidates.max(by: { $0.1 < $1.1 }) else { continue }
+            marks[best.0][j] = "best"
+            for (i, _) in candidates where i != best.0 {
+                if let p = Statistics.welchPValue(cells[i][j].values, cells[best.0][j].values), p >= 0.05 {
+                    marks[i][j] = "tie"
+                }
+            }
+        }
+        var fixed: [String] = []
+        if let base = plan.base {
+            for a in plan.declaredAxes where a != t.rows && a != t.columns {
+                fixed.append("\(a.rawValue) = \(base.configuration.value(of: a))")
+            }
+        }
+        var s = "## Table \(number). \(t.metric) by \(t.rows.rawValue) × \(t.columns.rawValue)\n\n"
+        s += "| \(t.rows.rawValue) \\ \(t.columns.rawValue) | " + columns.map(\.description).joined(separator: " | ") + " |\n"
+        s += "|---|" + columns.map { _ in "---:" }.joined(separator: "|") + "|\n"
+        for (i, r) in rows.enumerated() {
+            let texts = columns.indices.map { j -> String in
+                let text = cells[i][j].text
+                switch marks[i][j] {
+                case "best": return "**\(text)**"
+                case "tie": return "\(text) °"
+                default: return text
+                }
+            }
+            s += "| \(r) | " + texts.joined(separator: " | ") + " |\n"
+        }
+        s += "\n*\(t.metric), mean ± std over seeds (n = runs that finished). "
+        if !fixed.isEmpty { s += "Fixed at the base: \(fixed.joined(separator: ", ")). " }
+        s += "**Bold**: best in its column; °: not significantly different from the column's best (Welch's t-test, α = 0.05). "
+        s += "n/a: the loss does not support that mining; —: not in the sweep; diverged/failed: every run of the cell did.*\n"
+        return s
+    }
+
+    struct Cell {
+        var text: String
+        var values: [Double] = []
+        var mean: Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+    }
+
+    static func cell(_ lookup: CellLookup, _ metric: String, _ set: ResultSet) -> Cell {
+        switch lookup {
+        case .unsupported: return Cell(text: "n/a")
+        case .notPlanned: return Cell(text: "—")
+        case .variant(let v):
+            let records = set.records(of: v)
+            let values = set.values(metric, of: v)
+            let diverged = records.filter { $0.status == .diverged }.count
+            let failed = records.filter { $0.status == .failed }.count
+            guard let s = SampleSummary(values) else {
+                if diverged > 0 { return Cell(text: "diverged") }
+                if failed > 0 { return Cell(text: "failed") }
+                return Cell(text: "pending")
+            }
+            var text = String(format: "%.3f ± %.3f", s.mean, s.std)
+            if s.n < set.plan.spec.seeds.count { text += " (n=\(s.n))" }
+            if diverged > 0 { text += " (\(diverged) diverged)" }
+            if failed > 0 { text += " (\(failed) failed)" }
+            return Cell(text: text, values: values)
+        }
+    }
+}

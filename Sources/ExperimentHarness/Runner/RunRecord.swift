@@ -1,0 +1,120 @@
+import Foundation
+
+/// The outcome of a run.
+public enum RunStatus: String, Codable, Sendable {
+    /// Trained and evaluated.
+    case ok
+    /// The loss or gradient became non-finite; `reason` and `divergedEpoch` say where.
+    case diverged
+    /// An error stopped the run (bad data file, impossible batch); `reason` says which.
+    case failed
+}
+
+/// Training statistics of one epoch.
+public struct EpochRecord: Codable, Hashable, Sendable {
+    public var epoch: Int
+    public var loss: Double
+    public var activeFraction: Double
+    public var seconds: Double
+
+    public init(epoch: Int, loss: Double, activeFraction: Double, seconds: Double) {
+        self.epoch = epoch
+        self.loss = loss
+        self.activeFraction = activeFraction
+        self.seconds = seconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, loss, seconds
+        case activeFraction = "active_fraction"
+    }
+}
+
+/// One point of a curve (ROC: x = FAR, y = VAL; 2-D map: x, y, label).
+public struct CurvePoint: Codable, Hashable, Sendable {
+    public var x: Double
+    public var y: Double
+    public var label: Int32?
+
+    public init(x: Double, y: Double, label: Int32? = nil) {
+        self.x = x
+        self.y = y
+        self.label = label
+    }
+}
+
+/// Everything known about one run, written atomically to `runs/<key>.json` (DESIGN §9).
+public struct RunRecord: Codable, Sendable {
+    public var key: String
+    public var experiment: String
+    public var variantID: String
+    public var seed: UInt64
+    public var configuration: RunConfiguration
+    public var status: RunStatus
+    public var reason: String?
+    public var divergedEpoch: Int?
+    /// Metric name (DESIGN §6 spelling) → value.
+    public var metrics: [String: Double]
+    public var epochs: [EpochRecord]
+    public var trainSeconds: Double
+    public var evalSeconds: Double
+    public var samplesPerSecond: Double
+    public var peakMemoryBytes: Int
+    public var threads: Int
+    public var codeVersion: String
+    public var finishedAt: String
+    /// The ROC curve of the test pairs (VAL against FAR), for plots.
+    public var roc: [CurvePoint]
+    /// A 2-D PCA map of (a sample of) the test embeddings, for plots.
+    public var map2D: [CurvePoint]
+
+    public init(run: PlannedRun, experiment: String) {
+        key = run.key
+        self.experiment = experiment
+        variantID = run.variant.id
+        seed = run.seed
+        configuration = run.variant.configuration
+        status = .failed
+        metrics = [:]
+        epochs = []
+        trainSeconds = 0
+        evalSeconds = 0
+        samplesPerSecond = 0
+        peakMemoryBytes = 0
+        threads = 1
+        codeVersion = CodeVersion.current
+        finishedAt = ""
+        roc = []
+        map2D = []
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, experiment, seed, configuration, status, reason, metrics, epochs, threads, roc
+        case variantID = "variant_id", divergedEpoch = "diverged_epoch"
+        case trainSeconds = "train_seconds", evalSeconds = "eval_seconds"
+        case samplesPerSecond = "samples_per_second", peakMemoryBytes = "peak_memory_bytes"
+        case codeVersion = "code_version", finishedAt = "finished_at", map2D = "map_2d"
+    }
+}
+
+/// The version of the code that produced a record: the git commit when known.
+public enum CodeVersion {
+    public static let current: String = {
+        if let v = ProcessInfo.processInfo.environment["METRICBENCH_CODE_VERSION"], !v.isEmpty { return v }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "describe", "--always", "--dirty"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        do {
+            try p.run()
+            p.waitUntilExit()
+            let s = String(data: pipe.fileHandleForReading.readDataToEndOfFile(), encoding: .utf8)?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            return p.terminationStatus == 0 && !s.isEmpty ? s : "unknown"
+        } catch {
+            return "unknown"
+        }
+    }()
+}

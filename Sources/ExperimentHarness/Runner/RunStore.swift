@@ -1,0 +1,72 @@
+import Foundation
+
+/// The `runs/` folder of a results directory: one JSON record per finished
+/// run, each written atomically (temp file, fsync, rename), so a run killed
+/// at any moment leaves either no record or a whole one.
+public struct RunStore: Sendable {
+    public let directory: String
+    public var runsDirectory: String { directory + "/runs" }
+
+    public init(directory: String) throws {
+        self.directory = directory
+        do {
+            try FileManager.default.createDirectory(atPath: directory + "/runs", withIntermediateDirectories: true)
+        } catch {
+            throw SpecError(file: directory, line: nil, key: "", message: "cannot create the results folder: \(error.localizedDescription)")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory + "/runs") else {
+            throw SpecError(file: directory, line: nil, key: "", message: "the results folder is not writable")
+        }
+    }
+
+    /// Removes temporary files a killed writer left behind; returns how many.
+    @discardableResult
+    public func removeLeftovers() -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []
+        var removed = 0
+        for n in names where n.hasPrefix(".") && n.contains(".tmp") {
+            if (try? FileManager.default.removeItem(atPath: runsDirectory + "/" + n)) != nil { removed += 1 }
+        }
+        return removed
+    }
+
+    /// Every readable record, sorted by key. Unreadable files are reported in `problems`.
+    public func records() -> (records: [RunRecord], problems: [String]) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? [])
+            .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()
+        var out: [RunRecord] = []
+        var problems: [String] = []
+        let decoder = JSONDecoder()
+        for n in names {
+            let path = runsDirectory + "/" + n
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                out.append(try decoder.decode(RunRecord.self, from: data))
+            } catch {
+                problems.append("\(path): unreadable run record (\(error)); it will be run again")
+            }
+        }
+        return (out, problems)
+    }
+
+    /// Writes `record` as `runs/<key>.json`, atomically.
+    public func write(_ record: RunRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let data = try encoder.encode(record)
+        let final = runsDirectory + "/" + record.key + ".json"
+        let temp = runsDirectory + "/." + record.key + ".json.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        guard FileManager.default.createFile(atPath: temp, contents: nil) else {
+            throw SpecError(file: temp, line: nil, key: "", message: "cannot create a file in the results folder")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temp))
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temp, final) == 0 else {
+            let err = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temp)
+            throw SpecError(file: final, line: nil, key: "", message: "cannot publish the run record: \(err)")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import NumericCore
+
+/// Trains and evaluates one run. Failures are not thrown: they become
+/// records with status `failed` or `diverged`, and the sweep goes on.
+public protocol RunExecutor: Sendable {
+    func execute(_ run: PlannedRun, spec: ExperimentSpec, threads: Int) -> RunRecord
+}
+
+/// How `Runner.run` schedules the runs of a plan.
+public struct RunnerOptions: Sendable {
+    /// Runs trained at once; the BLAS threads are divided among them.
+    public var jobs: Int = 1
+    /// Total BLAS threads of this process.
+    public var threads: Int = 2
+    /// Only the runs of shard `index` of `count` (0-based).
+    public var shard: (index: Int, count: Int)?
+    /// Re-run finished runs.
+    public var force: Bool = false
+    /// Show a live progress line (stderr is a terminal).
+    public var liveProgress: Bool = false
+
+    public init() {}
+}
+
+/// What a call of `Runner.run` did.
+public struct RunTally: Sendable, Equatable {
+    public var selected = 0
+    public var alreadyDone = 0
+    public var ok = 0
+    public var diverged = 0
+    public var failed = 0
+}
+
+/// Runs the pending runs of a plan, writing one record per run as each finishes.
+public enum Runner {
+    public static func run(
+        _ plan: ExperimentPlan, store: RunStore, executor: any RunExecutor, options: RunnerOptions,
+        log: @escaping @Sendable (String) -> Void
+    ) throws -> RunTally {
+        let removed = store.removeLeftovers()
+        if removed > 0 { log("removed \(removed) partial record(s) left by an interrupted run") }
+        let selected = options.shard.map { plan.runs(shard: $0.index, of: $0.count) } ?? plan.runs
+        let (records, problems) = store.records()
+        problems.forEach(log)
+        // A failed run (an error, not a divergence) is tried again; ok and diverged are results.
+        let done = Set(records.filter { $0.status != .failed }.map(\.key))
+        let pending = options.force ? selected : selected.filter { !done.contains($0.key) }
+        var tally = RunTally()
+        tally.selected = selected.count
+        tally.alreadyDone = selected.count - pending.count
+        let jobs = max(1, min(options.jobs, pending.count))
+        let threadsPerJob = max(1, options.threads / jobs)
+        BLAS.threads = threadsPerJob
+        if pending.isEmpty { return tally }
+        log("\(pending.count) run(s) to do (\(tally.alreadyDone) already done), \(jobs) job(s) × \(threadsPerJob) BLAS thread(s)")
+
+        let shared = _WorkQueue(tally: tally)
+        let lock = shared.lock
+        let start = MonotonicClock.now()
+        let group = DispatchGroup()
+        for _ in 0..<jobs {
+            group.enter()
+            let worker = Thread {
+                defer { group.leave() }
+                while true {
+                    lock.lock()
+                    guard shared.next < pending.count, shared.firstError == nil else { lock.unlock(); return }
+                    let run = pending[shared.next]
+                    shared.next += 1
+                    if options.liveProgress { progressLine(run, shared.finished, pending.count, start) }
+                    lock.unlock()
+
+                    let record = executor.execute(run, spec: plan.spec, threads: threadsPerJob)
+                    var writeError: (any Error)?
+                    do { try store.write(record) } catch { writeError = error }
+
+                    lock.lock()
+                    shared.finished += 1
+                    if let e = writeError {
+                        shared.firstError = shared.firstError ?? e
+                    } else {
+                        switch record.status {
+                        case .ok: shared.tally.ok += 1
+                        case .diverged: shared.tally.diverged += 1
+                        case .failed: shared.tally.failed += 1
+                        }
+                    }
+                    if options.liveProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                    log(describe(record, shared.finished, pending.count))
+                    lock.unlock()
+                }
+            }
+            worker.stackSize = 8 << 20
+            worker.start()
+        }
+        group.wait()
+        if let e = shared.firstError { throw e }
+        return shared.tally
+    }
+
+    static func describe(_ r: RunRecord, _ done: Int, _ total: Int) -> String {
+        let c = r.configuration
+        let what = "\(c.loss.loss.rawValue)/\(c.loss.mining.rawValue) b\(c.train.batchSize) d\(c.embeddingDim) seed \(r.seed)"
+        switch r.status {
+        case .ok:
+            let r1 = r.metrics["recall@1"].map { String(format: " recall@1 %.4f", $0) } ?? ""
+            return "[\(done)/\(total)] \(r.key) \(what): ok\(r1), \(String(format: "%.1f", r.trainSeconds + r.evalSeconds)) s"
+        case .diverged:
+            return "[\(done)/\(total)] \(r.key) \(what): DIVERGED in epoch \(r.divergedEpoch ?? 0): \(r.reason ?? "")"
+        case .failed:
+            return "[\(done)/\(total)] \(r.key) \(what): FAILED: \(r.reason ?? "")"
+        }
+    }
+
+    static func progressLine(_ run: PlannedRun, _ done: Int, _ total: Int, _ start: UInt64) {
+        let elapsed = MonotonicClock.seconds(since: start)
+        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : .nan
+        let etaText = eta.isFinite ? String(format: "ETA %dm%02ds", Int(eta) / 60, Int(eta) % 60) : "ETA …"
+        let c = run.variant.configuration
+        let line = "\r\u{1B}[K[\(done)/\(total)] \(etaText) — running \(c.loss.loss.rawValue)/\(c.loss.mining.rawValue) b\(c.train.batchSize) d\(c.embeddingDim) seed \(run.seed)"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
+/// The state the worker threads of `Runner.run` share; every access holds `lock`.
+final class _WorkQueue: @unchecked Sendable {
+    let lock = NSLock()
+    var next = 0
+    var finished = 0
+    var firstError: (any Error)?
+    var tally: RunTally
+
+    init(tally: RunTally) { self.tally = tally }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import MetricLearning
+
+/// One point of the sweep: a resolved configuration and its stable id.
+public struct Variant: Hashable, Sendable {
+    /// A stable hash of `configuration` (not of the YAML text): 12 hex digits.
+    public var id: String
+    public var configuration: RunConfiguration
+}
+
+/// One training run: a variant and a seed.
+public struct PlannedRun: Hashable, Sendable {
+    public var variant: Variant
+    public var seed: UInt64
+    /// `<variant-id>-s<seed>`, the name of its record.
+    public var key: String { "\(variant.id)-s\(seed)" }
+}
+
+/// A combination the sweep asked for but the losses cannot run (DESIGN §4).
+public struct SkippedCombination: Hashable, Sendable {
+    public var loss: LossKind
+    public var mining: MiningKind
+    public var note: String { "skipped: loss '\(loss.rawValue)' does not support mining '\(mining.rawValue)'" }
+}
+
+/// The expansion of a spec: the de-duplicated union of its grids, in first-seen order.
+public struct ExperimentPlan: Sendable {
+    public var spec: ExperimentSpec
+    public var variants: [Variant]
+    public var skipped: [SkippedCombination]
+    /// The base variant (nil when the base itself is an unsupported combination).
+    public var base: Variant?
+    /// The base settings as written, before defaults.
+    var baseDraft: VariantDraft
+
+    /// Every run: each variant with each seed, in plan order.
+    public var runs: [PlannedRun] {
+        variants.flatMap { v in spec.seeds.map { PlannedRun(variant: v, seed: $0) } }
+    }
+
+    /// The runs of shard `index` of `count` (0-based): every `count`-th run of
+    /// the plan, starting at `index`, so the shards partition the runs and
+    /// spread the expensive variants evenly.
+    public func runs(shard index: Int, of count: Int) -> [PlannedRun] {
+        precondition(count >= 1 && index >= 0 && index < count)
+        return runs.enumerated().filter { $0.offset % count == index }.map(\.element)
+    }
+
+    /// Expands and validates `spec`; batch compositions that cannot be drawn are errors.
+    public init(_ spec: ExperimentSpec) throws {
+        self.spec = spec
+        var drafts: [(VariantDraft, Int?)] = []
+        var base = VariantDraft()
+        for (a, v) in spec.base { base.set(a, v) }
+        self.baseDraft = base
+        if spec.sweeps.isEmpty {
+            drafts.append((base, nil))
+        }
+        for sweep in spec.sweeps {
+            var grid = [base]
+            for (axis, values) in sweep.axes {
+                grid = grid.flatMap { d in values.map { v in var e = d; e.set(axis, v); return e } }
+            }
+            drafts.append(contentsOf: grid.map { ($0, sweep.line) })
+        }
+        var seen = Set<String>()
+        var variants: [Variant] = []
+        var skipped: [SkippedCombination] = []
+        for (draft, line) in drafts {
+            let loss = draft.word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet
+            let mining = draft.word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all
+            guard supports(loss, mining) else {
+                let s = SkippedCombination(loss: loss, mining: mining)
+                if !skipped.contains(s) { skipped.append(s) }
+                continue
+            }
+            let configuration = try Self.resolve(draft, spec: spec, line: line)
+            let variant = Variant(id: StableHash.id(of: configuration), configuration: configuration)
+            if seen.insert(variant.id).inserted { variants.append(variant) }
+        }
+        self.variants = variants
+        self.skipped = skipped
+        let baseLoss = base.word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet
+        let baseMining = base.word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all
+        if supports(baseLoss, baseMining) {
+            let c = try Self.resolve(base, spec: spec, line: nil)
+            self.base = Variant(id: StableHash.id(of: c), configuration: c)
+        } else {
+            self.base = nil
+        }
+    }
+
+    /// Fills in every default and checks the batch composition.
+    static func resolve(_ d: VariantDraft, spec: ExperimentSpec, line: Int?) throws -> RunConfiguration {
+        var train = spec.train
+        var model = spec.model
+        let lossKind = d.word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet
+        let lossConfig = LossConfiguration(
+            loss: lossKind,
+            mining: d.word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all,
+            margin: d.double(.margin), posMargin: d.double(.posMargin), negMargin: d.double(.negMargin),
+            power: d.int(.power), distance: d.word(.distance).flatMap(DistanceKind.init(rawValue:)),
+            reducer: d.word(.reducer).flatMap(ReducerKind.init(rawValue:)), soft: d.bool(.soft))
+        var loss = ResolvedLoss(lossConfig)
+        // Settings a loss ignores are pinned, so that sweeping them de-duplicates.
+        switch lossKind {
+        case .contrastive:
+            loss.margin = 0
+            loss.soft = false
+        case .triplet:
+            loss.posMargin = 0
+            loss.negMargin = 0
+            loss.power = 1
+        case .lifted:
+            loss.posMargin = 0
+            loss.negMargin = 0
+            loss.power = 1
+            loss.distance = .euclidean
+            loss.reducer = .mean
+            loss.soft = false
+        }
+        if let p = d.int(.power), p != 1, p != 2 {
+            throw SpecError(file: spec.file, line: line, key: "power", message: "must be 1 or 2, found \(p)")
+        }
+        if let v = d.int(.batchSize) { train.batchSize = v }
+        if let v = d.int(.epochs) { train.epochs = v }
+        if let v = d.double(.learningRate) { train.learningRate = v }
+        if let v = d.double(.weightDecay) { train.weightDecay = v }
+        if let v = d.word(.optimizer).flatMap(OptimizerName.init(rawValue:)) { train.optimizer = v }
+        if let v = d.word(.schedule).flatMap(ScheduleName.init(rawValue:)) { train.schedule = v }
+        if let v = d.bool(.normalize) { model.normalize = v }
+        if let v = d.word(.model).flatMap(ModelKindName.init(rawValue:)) { model.kind = v }
+        let b = train.batchSize
+        if let k = d.int(.samplesPerClass) {
+            guard b % k == 0 else {
+                throw SpecError(file: spec.file, line: line, key: "samples_per_class",
+                                message: "batch_size \(b) is not a multiple of samples_per_class \(k) (batch = P classes × K samples)")
+            }
+            train.samplesPerClass = k
+        } else if let p = d.int(.classesPerBatch) {
+            guard b % p == 0 else {
+                throw SpecError(file: spec.file, line: line, key: "classes_per_batch",
+                                message: "batch_size \(b) is not a multiple of classes_per_batch \(p) (batch = P classes × K samples)")
+            }
+            train.samplesPerClass = b / p
+        } else {
+            guard b % train.samplesPerClass == 0 else {
+                throw SpecError(file: spec.file, line: line, key: "batch_size",
+                                message: "batch_size \(b) is not a multiple of samples_per_class \(train.samplesPerClass)")
+            }
+        }
+        let k = train.samplesPerClass, p = b / k
+        guard k >= 2 else {
+            throw SpecError(file: spec.file, line: line, key: "samples_per_class", message: "needs at least 2 samples per class in a batch, or there are no positive pairs")
+        }
+        guard p >= 2 else {
+            throw SpecError(file: spec.file, line: line, key: "batch_size", message: "batch_size \(b) with \(k) samples per class has one class only: no negatives")
+        }
+        if let classes = spec.dataset.knownTrainClassCount, p > classes {
+            throw SpecError(file: spec.file, line: line, key: "batch_size",
+                            message: "batch_size \(b) with \(k) samples per class needs \(p) classes per batch, but the training split has \(classes); raise samples_per_class or set classes_per_batch")
+        }
+        let dim = d.int(.embeddingDim) ?? 128
+        return RunConfiguration(dataset: spec.dataset, model: model, train: train, embeddingDim: dim, loss: loss)
+    }
+}
+
+/// What a table cell refers to.
+public enum CellLookup: Sendable {
+    case variant(Variant)
+    /// The loss does not support the mining strategy.
+    case unsupported
+    /// A valid combination the sweeps did not ask for.
+    case notPlanned
+}
+
+extension ExperimentPlan {
+    /// The variant that differs from the base only in `overrides`.
+    public func lookup(_ overrides: [(Axis, AxisValue)]) -> CellLookup {
+        var d = baseDraft
+        for (a, v) in overrides { d.set(a, v) }
+        let loss = d.word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet
+        let mining = d.word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all
+        guard supports(loss, mining) else { return .unsupported }
+        guard let c = try? Self.resolve(d, spec: spec, line: nil) else { return .notPlanned }
+        let id = StableHash.id(of: c)
+        return variants.first { $0.id == id }.map(CellLookup.variant) ?? .notPlanned
+    }
+
+    /// The values the spec asks for on `axis`: each sweep's in order, then the base's.
+    public func requestedValues(of axis: Axis) -> [AxisValue] {
+        var out: [AxisValue] = []
+        for sweep in spec.sweeps {
+            for (a, values) in sweep.axes where a == axis {
+                for v in values where !out.contains(v) { out.append(v) }
+            }
+        }
+        let baseValue = baseDraft.values[axis] ?? base?.configuration.value(of: axis)
+        if let b = baseValue, !out.contains(b) { out.append(b) }
+        if out.allSatisfy({ $0.number != nil }) { out.sort(by: AxisValue.precedes) }
+        return out
+    }
+
+    /// The axes the spec sets in `base` or varies in a sweep, in `Axis` order.
+    public var declaredAxes: [Axis] {
+        let named = Set(spec.base.map(\.0) + spec.sweeps.flatMap { $0.axes.map(\.0) })
+        return Axis.allCases.filter(named.contains)
+    }
+}
+
+extension VariantDraft {
+    /// Sets an axis; batch composition is given either as K or as P, the later one wins.
+    mutating func set(_ axis: Axis, _ value: AxisValue) {
+        if axis == .samplesPerClass { values[.classesPerBatch] = nil }
+        if axis == .classesPerBatch { values[.samplesPerClass] = nil }
+        values[axis] = value
+    }
+}

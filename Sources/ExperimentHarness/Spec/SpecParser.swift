@@ -1,0 +1,328 @@
+import Foundation
+import MetricLearning
+import Yams
+
+/// Reads and validates an experiment file: every problem is a `SpecError`
+/// naming the file, line and key, found before any training starts.
+public enum SpecParser {
+    static let topKeys = ["name", "description", "dataset", "model", "train", "seeds", "base", "sweeps", "metrics", "tables"]
+    static let datasetCommon = ["name", "split", "max_train", "max_test"]
+    static let datasetKeys: [DatasetName: [String]] = [
+        .fashionMNIST: ["path", "train_class_labels", "test_class_labels"],
+        .synthetic: ["train_classes", "test_classes", "samples_per_class", "input_dim", "latent_dim", "noise", "seed"],
+        .npy: ["train_features", "train_labels", "test_features", "test_labels"],
+    ]
+    static let modelKeys = ["kind", "hidden", "channels", "normalize"]
+    static let trainKeys = [
+        "optimizer", "learning_rate", "momentum", "weight_decay", "epochs", "samples_per_class",
+        "classes_per_batch", "schedule", "step_size", "gamma", "max_steps_per_epoch", "batch_size",
+    ]
+
+    /// Reads the spec at `path`.
+    public static func load(_ path: String) throws -> ExperimentSpec {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw SpecError(file: path, line: nil, key: "", message: FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "no such file")
+        }
+        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try parse(text, file: path, defaultName: stem)
+    }
+
+    /// Parses spec text; `file` is used in messages only.
+    public static func parse(_ text: String, file: String, defaultName: String = "experiment") throws -> ExperimentSpec {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw SpecError(file: file, line: nil, key: "", message: "the file is empty")
+            }
+            root = node
+        } catch let e as SpecError {
+            throw e
+        } catch let e as YamlError {
+            throw SpecError(file: file, line: yamlLine(e), key: "", message: "not valid YAML: \(e)")
+        }
+        var r = Reader(file: file)
+        return try r.experiment(root, defaultName: defaultName)
+    }
+
+    static func yamlLine(_ e: YamlError) -> Int? {
+        switch e {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.line
+        default:
+            return nil
+        }
+    }
+}
+
+/// Walks the YAML tree with typed accessors that know the file and line of each node.
+struct Reader {
+    let file: String
+
+    func fail(_ node: Node?, _ key: String, _ message: String) -> SpecError {
+        SpecError(file: file, line: node?.mark?.line, key: key, message: message)
+    }
+
+    func mapping(_ node: Node, _ key: String) throws -> [(String, Node, Node)] {
+        guard case .mapping(let m) = node else { throw fail(node, key, "expected a mapping (key: value pairs)") }
+        var seen = Set<String>()
+        var out: [(String, Node, Node)] = []
+        for (k, v) in m {
+            guard let name = k.string else { throw fail(k, key, "keys must be plain words") }
+            guard seen.insert(name).inserted else { throw fail(k, name, "appears twice") }
+            out.append((name, k, v))
+        }
+        return out
+    }
+
+    func checkKeys(_ entries: [(String, Node, Node)], allowed: [String], section: String) throws {
+        for (name, k, _) in entries where !allowed.contains(name) {
+            let place = section.isEmpty ? "" : " in '\(section)'"
+            throw fail(k, name, "unknown key\(place)\(didYouMean(name, allowed)); known keys: \(allowed.joined(separator: ", "))")
+        }
+    }
+
+    func string(_ node: Node, _ key: String) throws -> String {
+        guard case .scalar(let s) = node, node.null == nil else { throw fail(node, key, "expected a word or text") }
+        return s.string
+    }
+
+    func int(_ node: Node, _ key: String, min: Int = Int.min) throws -> Int {
+        guard case .scalar = node, let v = node.int else { throw fail(node, key, "expected an integer, found '\(node.string ?? "a list or mapping")'") }
+        guard v >= min else { throw fail(node, key, "must be at least \(min), found \(v)") }
+        return v
+    }
+
+    func double(_ node: Node, _ key: String, positive: Bool = false) throws -> Double {
+        guard case .scalar = node, let v = node.float ?? node.int.map(Double.init), v.isFinite else {
+            throw fail(node, key, "expected a number, found '\(node.string ?? "a list or mapping")'")
+        }
+        if positive && v <= 0 { throw fail(node, key, "must be positive, found \(v)") }
+        return v
+    }
+
+    func bool(_ node: Node, _ key: String) throws -> Bool {
+        guard case .scalar = node, let v = node.bool else { throw fail(node, key, "expected true or false, found '\(node.string ?? "a list or mapping")'") }
+        return v
+    }
+
+    func list(_ node: Node, _ key: String) throws -> [Node] {
+        guard case .sequence(let s) = node else { throw fail(node, key, "expected a list, e.g. [a, b]") }
+        return Array(s)
+    }
+
+    func word<T: RawRepresentable & CaseIterable>(_ node: Node, _ key: String, as: T.Type) throws -> T where T.RawValue == String {
+        let s = try string(node, key)
+        guard let v = T(rawValue: s) else {
+            let names = T.allCases.map(\.rawValue)
+            throw fail(node, key, "unknown value '\(s)'\(didYouMean(s, names)); one of: \(names.joined(separator: ", "))")
+        }
+        return v
+    }
+
+    func axisValue(_ node: Node, axis: Axis) throws -> AxisValue {
+        let key = axis.rawValue
+        switch axis.kind {
+        case .int: return .int(try int(node, key, min: axis == .power ? 1 : 1))
+        case .double: return .double(try double(node, key))
+        case .bool: return .bool(try bool(node, key))
+        case .word(let names):
+            let s = try string(node, key)
+            guard names.contains(s) else {
+                throw fail(node, key, "unknown value '\(s)'\(didYouMean(s, names)); one of: \(names.joined(separator: ", "))")
+            }
+            return .string(s)
+        }
+    }
+
+    func axis(_ name: String, _ keyNode: Node, section: String) throws -> Axis {
+        guard let a = Axis(rawValue: name) else {
+            let names = Axis.allCases.map(\.rawValue)
+            throw fail(keyNode, name, "unknown setting in '\(section)'\(didYouMean(name, names)); sweepable settings: \(names.joined(separator: ", "))")
+        }
+        return a
+    }
+
+    mutating func experiment(_ root: Node, defaultName: String) throws -> ExperimentSpec {
+        let top = try mapping(root, "")
+        try checkKeys(top, allowed: SpecParser.topKeys, section: "")
+        func node(_ k: String) -> Node? { top.first { $0.0 == k }?.2 }
+
+        let name = try node("name").map { try string($0, "name") } ?? defaultName
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw fail(node("name"), "name", "use letters, digits, '-' and '_' only (it names the results folder)")
+        }
+        let description = try node("description").map { try string($0, "description") } ?? ""
+        guard let datasetNode = node("dataset") else { throw fail(root, "dataset", "missing: say which data to use, e.g. dataset: { name: fashion-mnist }") }
+        let dataset = try self.dataset(datasetNode)
+        var model = ModelSettings()
+        var baseFromSections: [(Axis, AxisValue)] = []
+        if let m = node("model") { try self.model(m, into: &model, base: &baseFromSections) }
+        var train = TrainSettings()
+        if let t = node("train") { try self.train(t, into: &train, base: &baseFromSections) }
+
+        var seeds: [UInt64] = [0]
+        if let s = node("seeds") {
+            let items = try list(s, "seeds")
+            guard !items.isEmpty else { throw fail(s, "seeds", "give at least one seed") }
+            seeds = try items.map { UInt64(try int($0, "seeds", min: 0)) }
+            if Set(seeds).count != seeds.count { throw fail(s, "seeds", "a seed is listed twice") }
+        }
+
+        var base: [(Axis, AxisValue)] = baseFromSections
+        if let b = node("base") {
+            for (k, kn, v) in try mapping(b, "base") {
+                let a = try axis(k, kn, section: "base")
+                base.removeAll { $0.0 == a }
+                base.append((a, try axisValue(v, axis: a)))
+            }
+        }
+
+        var sweeps: [ExperimentSpec.Sweep] = []
+        if let s = node("sweeps") {
+            for item in try list(s, "sweeps") {
+                var axes: [(Axis, [AxisValue])] = []
+                for (k, kn, v) in try mapping(item, "sweeps") {
+                    let a = try axis(k, kn, section: "sweeps")
+                    let values: [AxisValue]
+                    if case .sequence = v {
+                        values = try list(v, k).map { try axisValue($0, axis: a) }
+                    } else {
+                        values = [try axisValue(v, axis: a)]
+                    }
+                    guard !values.isEmpty else { throw fail(v, k, "give at least one value") }
+                    axes.append((a, values))
+                }
+                sweeps.append(.init(axes: axes, line: item.mark?.line))
+            }
+        }
+
+        var metrics: [String] = ["recall@1", "recall@2", "recall@4", "recall@8", "map@r", "nmi", "f1"]
+        var metricNodes: [String: Node] = [:]
+        if let m = node("metrics") {
+            metrics = []
+            for item in try list(m, "metrics") {
+                let text = try string(item, "metrics")
+                guard let canonical = canonicalMetric(text) else {
+                    throw fail(item, "metrics", "unknown metric '\(text)'; known: recall@K, precision@1, r-precision, map@r, nmi, f1, val@far=F")
+                }
+                if !metrics.contains(canonical) { metrics.append(canonical) }
+                metricNodes[canonical] = item
+            }
+        }
+        var tables: [TableSpec] = []
+        if let t = node("tables") {
+            for item in try list(t, "tables") {
+                let entries = try mapping(item, "tables")
+                try checkKeys(entries, allowed: ["rows", "columns", "metric"], section: "tables")
+                func get(_ k: String) throws -> (Node, Node) {
+                    guard let e = entries.first(where: { $0.0 == k }) else { throw fail(item, "tables", "a table needs '\(k)'") }
+                    return (e.1, e.2)
+                }
+                let (rk, rv) = try get("rows"), (ck, cv) = try get("columns"), (_, mv) = try get("metric")
+                let rows = try axis(try string(rv, "rows"), rk, section: "tables")
+                let columns = try axis(try string(cv, "columns"), ck, section: "tables")
+                let metricText = try string(mv, "metric")
+                guard let metric = canonicalMetric(metricText) else { throw fail(mv, "metric", "unknown metric '\(metricText)'") }
+                guard metrics.contains(metric) else {
+                    throw fail(mv, "metric", "'\(metric)' is not in 'metrics'; add it there")
+                }
+                tables.append(TableSpec(rows: rows, columns: columns, metric: metric))
+            }
+        }
+        let recallK = metrics.compactMap { m -> Int? in m.hasPrefix("recall@") ? Int(m.dropFirst(7)) : nil }
+        let fars = metrics.compactMap { m -> Double? in m.hasPrefix("val@far=") ? Double(m.dropFirst(8)) : nil }
+        return ExperimentSpec(
+            file: file, name: name, description: description, dataset: dataset, model: model, train: train,
+            seeds: seeds, base: base, sweeps: sweeps, metrics: metrics, tables: tables,
+            recallK: recallK.isEmpty ? [1] : recallK, fars: fars.isEmpty ? [1e-3] : fars)
+    }
+
+    func dataset(_ n: Node) throws -> DatasetSettings {
+        let entries = try mapping(n, "dataset")
+        guard let nameEntry = entries.first(where: { $0.0 == "name" }) else {
+            throw fail(n, "dataset", "needs 'name': one of \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let name = try word(nameEntry.2, "name", as: DatasetName.self)
+        try checkKeys(entries, allowed: SpecParser.datasetCommon + SpecParser.datasetKeys[name]!, section: "dataset (\(name.rawValue))")
+        var d = DatasetSettings(name: name)
+        for (k, _, v) in entries {
+            switch k {
+            case "split":
+                let s = try string(v, k)
+                guard s == "class-disjoint" else { throw fail(v, k, "only 'class-disjoint' is supported (train and test classes never overlap)") }
+            case "max_train": d.maxTrain = try int(v, k, min: 2)
+            case "max_test": d.maxTest = try int(v, k, min: 2)
+            case "path": d.path = try string(v, k)
+            case "train_class_labels": d.trainClassLabels = try list(v, k).map { try int($0, k, min: 0) }
+            case "test_class_labels": d.testClassLabels = try list(v, k).map { try int($0, k, min: 0) }
+            case "train_classes": d.trainClasses = try int(v, k, min: 2)
+            case "test_classes": d.testClasses = try int(v, k, min: 2)
+            case "samples_per_class": d.samplesPerClass = try int(v, k, min: 2)
+            case "input_dim": d.inputDim = try int(v, k, min: 1)
+            case "latent_dim": d.latentDim = try int(v, k, min: 1)
+            case "noise": d.noise = try double(v, k)
+            case "seed": d.seed = try int(v, k, min: 0)
+            case "train_features": d.trainFeatures = try string(v, k)
+            case "train_labels": d.trainLabels = try string(v, k)
+            case "test_features": d.testFeatures = try string(v, k)
+            case "test_labels": d.testLabels = try string(v, k)
+            default: break
+            }
+        }
+        if let tr = d.trainClassLabels, let te = d.testClassLabels, !Set(tr).isDisjoint(with: te) {
+            throw fail(n, "test_class_labels", "train and test classes overlap: evaluation must be on unseen classes")
+        }
+        if name == .npy {
+            for (k, v) in [("train_features", d.trainFeatures), ("train_labels", d.trainLabels), ("test_features", d.testFeatures), ("test_labels", d.testLabels)] where v == nil {
+                throw fail(n, k, "the npy dataset needs '\(k)'")
+            }
+        }
+        return d
+    }
+
+    func model(_ n: Node, into m: inout ModelSettings, base: inout [(Axis, AxisValue)]) throws {
+        let entries = try mapping(n, "model")
+        try checkKeys(entries, allowed: SpecParser.modelKeys, section: "model")
+        for (k, _, v) in entries {
+            switch k {
+            case "kind": m.kind = try word(v, k, as: ModelKindName.self)
+            case "hidden": m.hidden = try list(v, k).map { try int($0, k, min: 1) }
+            case "channels": m.channels = try list(v, k).map { try int($0, k, min: 1) }
+            case "normalize": m.normalize = try bool(v, k)
+            default: break
+            }
+        }
+    }
+
+    func train(_ n: Node, into t: inout TrainSettings, base: inout [(Axis, AxisValue)]) throws {
+        let entries = try mapping(n, "train")
+        try checkKeys(entries, allowed: SpecParser.trainKeys, section: "train")
+        for (k, _, v) in entries {
+            switch k {
+            case "optimizer": t.optimizer = try word(v, k, as: OptimizerName.self)
+            case "schedule": t.schedule = try word(v, k, as: ScheduleName.self)
+            case "learning_rate": t.learningRate = try double(v, k, positive: true)
+            case "momentum": t.momentum = try double(v, k)
+            case "weight_decay": t.weightDecay = try double(v, k)
+            case "epochs": t.epochs = try int(v, k, min: 1)
+            case "step_size": t.stepSize = try int(v, k, min: 1)
+            case "gamma": t.gamma = try double(v, k, positive: true)
+            case "max_steps_per_epoch": t.maxStepsPerEpoch = try int(v, k, min: 1)
+            case "samples_per_class", "classes_per_batch", "batch_size":
+                // Batch composition is an axis: it lives with the base variant.
+                let a = Axis(rawValue: k)!
+                base.append((a, try axisValue(v, axis: a)))
+            default: break
+            }
+        }
+    }
+}
+
+/// The canonical spelling of a metric name, or nil when unknown.
+func canonicalMetric(_ text: String) -> String? {
+    let s = text.lowercased().trimmingCharacters(in: .whitespaces)
+    if ["precision@1", "r-precision", "map@r", "nmi", "f1"].contains(s) { return s }
+    if s.hasPrefix("recall@"), let k = Int(s.dropFirst(7)), k >= 1 { return "recall@\(k)" }
+    if s.hasPrefix("val@far="), let f = Double(s.dropFirst(8)), f > 0, f < 1 { return "val@far=\(formatNumber(f))" }
+    return nil
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+@testable import ExperimentHarness
+
+/// A stand-in for training: metrics are a pure function of the variant id and seed,
+/// so resume and shard behaviour can be checked without training anything.
+struct FakeExecutor: RunExecutor {
+    var divergeLoss: String? = nil
+    let calls = CallLog()
+
+    func execute(_ run: PlannedRun, spec: ExperimentSpec, threads: Int) -> RunRecord {
+        calls.add(run.key)
+        var r = RunRecord(run: run, experiment: spec.name)
+        r.codeVersion = "test"
+        r.finishedAt = "2026-01-01T00:00:00Z"
+        r.threads = threads
+        if run.variant.configuration.loss.loss.rawValue == divergeLoss {
+            r.status = .diverged
+            r.divergedEpoch = 1
+            r.reason = "loss is nan"
+            return r
+        }
+        r.status = .ok
+        let h = Double(UInt64(run.variant.id, radix: 16)! % 1000) / 1000
+        for (i, m) in spec.metrics.enumerated() {
+            r.metrics[m] = (h * 0.5 + Double(run.seed) * 0.01 + Double(i) * 0.001)
+        }
+        r.epochs = [EpochRecord(epoch: 1, loss: 0.5, activeFraction: 0.25, seconds: 0.1)]
+        return r
+    }
+}
+
+final class CallLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var keys: [String] = []
+    func add(_ k: String) { lock.lock(); keys.append(k); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return keys }
+}
+
+func temporaryDirectory() -> String {
+    let d = NSTemporaryDirectory() + "metricbench-test-" + UUID().uuidString
+    try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+func quiet(_: String) {}
+
+@Test func finishedRunsAreNeverRecomputed() throws {
+    let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))
+    let dir = temporaryDirectory()
+    let store = try RunStore(directory: dir)
+    let first = FakeExecutor()
+    var options = RunnerOptions()
+    options.jobs = 2
+    let t1 = try Runner.run(plan, store: store, executor: first, options: options, log: quiet)
+    #expect(t1.ok == plan.runs.count)
+    #expect(Set(first.calls.all) == Set(plan.runs.map(\.key)))
+    let second = FakeExecutor()
+    let t2 = try Runner.run(plan, store: store, executor: second, options: options, log: quiet)
+    #expect(second.calls.all.isEmpty)
+    #expect(t2.alreadyDone == plan.runs.count)
+    options.force = true
+    let third = FakeExecutor()
+    _ = try Runner.run(plan, store: store, executor: third, options: options, log: quiet)
+    #expect(third.calls.all.count == plan.runs.count)
+}
+
+@Test func aCrashedSweepResumesWithOnlyTheMissingRuns() throws {
+    let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))
+    let dir = temporaryDirectory()
+    let store = try RunStore(directory: dir)
+    // Simulate a crash: five runs finished, and one was being written when the process died.
+    let fake = FakeExecutor()
+    for run in plan.runs.prefix(5) { try store.write(fake.execute(run, spec: plan.spec, threads: 1)) }
+    let partial = store.runsDirectory + "/.\(plan.runs[5].key).json.tmp-999-1"
+    try Data("{\"key\": \"trunc".utf8).write(to: URL(fileURLWithPath: partial))
+    let resumed = FakeExecutor()
+    let tally = try Runner.run(plan, store: store, executor: resumed, options: RunnerOptions(), log: quiet)
+    #expect(!FileManager.default.fileExists(atPath: partial))
+    #expect(tally.alreadyDone == 5)
+    #expect(Set(resumed.calls.all) == Set(plan.runs.dropFirst(5).map(\.key)))
+    let (records, problems) = store.records()
+    #expect(problems.isEmpty)
+    #expect(records.map(\.key).sorted() == plan.runs.map(\.key).sorted())
+}
+
+@Test func shardsPartitionTheRuns() throws {
+    let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))
+    for n in 1...5 {
+        let shards = (0..<n).map { plan.runs(shard: $0, of: n).map(\.key) }
+        let union = shards.flatMap { $0 }
+        #expect(union.count == plan.runs.count)
+        #expect(Set(union) == Set(plan.runs.map(\.key)))
+    }
+    // Shards written to one folder report exactly like a single process.
+    let single = temporaryDirectory(), sharded = temporaryDirectory()
+    _ = try Runner.run(plan, store: RunStore(directory: single), executor: FakeExecutor(), options: RunnerOptions(), log: quiet)
+    for i in 0..<3 {
+        var o = RunnerOptions()
+        o.shard = (i, 3)
+        _ = try Runner.run(plan, store: RunStore(directory: sharded), executor: FakeExecutor(), options: o, log: quiet)
+    }
+    let a = ResultSet(plan: plan, records: try RunStore(directory: single).records().records)
+    let b = ResultSet(plan: plan, records: try RunStore(directory: sharded).records().records)
+    #expect(CSVReport.results(a) == CSVReport.results(b))
+    #expect(MarkdownTables.render(a) == MarkdownTables.render(b))
+}
+
+@Test func divergedRunsAreRecordedAndShown() throws {
+    let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))
+    let dir = temporaryDirectory()
+    let store = try RunStore(directory: dir)
+    let tally = try Runner.run(plan, store: store, executor: FakeExecutor(divergeLoss: "lifted"), options: RunnerOptions(), log: quiet)
+    #expect(tally.diverged == 4)  // lifted × {all, hard} × 2 seeds
+    let set = ResultSet(plan: plan, records: store.records().records)
+    let md = MarkdownTables.render(set)
+    #expect(md.contains("| lifted | diverged | n/a | diverged |"))
+    let csv = CSVReport.results(set)
+    #expect(csv.contains(",diverged,loss is nan,lifted,"))
+}
+
+/// Reports are pure functions of the records: a fixed set of records gives byte-identical files.
+/// Regenerate after an intended change with METRICBENCH_UPDATE_GOLDEN=1 and review the diff.
+@Test func reportsMatchTheGoldenFiles() throws {
+    let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))
+    let fake = FakeExecutor(divergeLoss: "lifted")
+    let records = plan.runs.map { fake.execute($0, spec: plan.spec, threads: 2) }
+    let set = ResultSet(plan: plan, records: records)
+    let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+    for (name, text) in [("results.csv", CSVReport.results(set)), ("summary.csv", CSVReport.summary(set)), ("tables.md", MarkdownTables.render(set))] {
+        let url = golden.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["METRICBENCH_UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(at: golden, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        #expect(text == expected, "\(name) differs from its golden file")
+    }
+}
+
+@Test func statisticsMatchKnownValues() {
+    // t_{0.975} for 2 and 4 degrees of freedom: 4.302653, 2.776445 (standard tables).
+    #expect(abs(Statistics.studentQuantile975(df: 2) - 4.302653) < 1e-5)
+    #expect(abs(Statistics.studentQuantile975(df: 4) - 2.776445) < 1e-5)
+    let s = SampleSummary([1, 2, 3])!
+    #expect(s.mean == 2 && abs(s.std - 1) < 1e-12)
+    #expect(abs(s.ci95! - 4.302653 / 3.0.squareRoot()) < 1e-5)
+    // scipy.stats.ttest_ind([1,2,3,4], [2,4,6,9], equal_var=False).pvalue = 0.164702
+    let p = Statistics.welchPValue([1, 2, 3, 4], [2, 4, 6, 9])!
+    #expect(abs(p - 0.164702) < 1e-5)
+}
