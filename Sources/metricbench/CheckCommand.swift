@@ -1,6 +1,35 @@
 import ArgumentParser
+import ExperimentHarness
+import Foundation
 
 struct CheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "check", abstract: "(not built yet)")
-    func run() throws { throw UsageFailure("'check' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Fail (exit 1) when a metric of a results folder dropped below a baseline summary.csv.")
+
+    @Argument(help: "The results folder (its reports are rebuilt from the run records first).") var directory: String
+    @Option(help: "The baseline summary.csv.") var baseline: String
+    @Option(help: "Allowed absolute drop of a metric mean.") var tolerance: Double = 0.02
+
+    func run() throws {
+        var failed = false
+        try reportingErrors {
+            _ = try writeReports(directory: directory)
+            guard let base = FileManager.default.contents(atPath: baseline).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                throw UsageFailure("\(baseline): cannot read the baseline")
+            }
+            let current = try String(contentsOfFile: directory + "/summary.csv", encoding: .utf8)
+            let outcome = try RegressionCheck.compare(current: current, baseline: base, tolerance: tolerance, baselinePath: baseline)
+            for f in outcome.regressions {
+                let now = f.current.map { String(format: "%.4f", $0) } ?? "missing"
+                print("REGRESSION \(f.variantID) \(f.metric): \(String(format: "%.4f", f.baseline)) → \(now)")
+            }
+            for f in outcome.improvements {
+                print("improved   \(f.variantID) \(f.metric): \(String(format: "%.4f", f.baseline)) → \(String(format: "%.4f", f.current ?? .nan))")
+            }
+            print("\(outcome.compared) metric mean(s) compared with tolerance \(tolerance): \(outcome.regressions.count) regression(s)")
+            failed = !outcome.regressions.isEmpty || outcome.compared == 0
+        }
+        if failed { throw ExitCode(1) }
+    }
 }

@@ -1,6 +1,32 @@
 import ArgumentParser
+import ExperimentHarness
+import Foundation
 
 struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "(not built yet)")
-    func run() throws { throw UsageFailure("'list' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Show the variants of an experiment, the skipped combinations and the run count.")
+
+    @Argument(help: "The experiment file (YAML).") var spec: String
+    @Option(help: "Results folder, to show which runs are finished (default results/<name>).") var out: String?
+
+    func run() throws {
+        try reportingErrors {
+            let plan = try ExperimentPlan(SpecParser.load(spec))
+            let dir = out ?? "results/\(plan.spec.name)"
+            let finished = Set((try? RunStore(directory: dir))?.records().records.filter { $0.status != .failed }.map(\.key) ?? [])
+            let axes = plan.declaredAxes
+            print("\(plan.spec.name): \(plan.variants.count) variant(s) × \(plan.spec.seeds.count) seed(s) = \(plan.runs.count) run(s)")
+            print(([("id", 12)] + axes.map { ($0.rawValue, max(8, $0.rawValue.count)) } + [("done", 4)])
+                .map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            for v in plan.variants {
+                let done = plan.spec.seeds.filter { finished.contains("\(v.id)-s\($0)") }.count
+                let cells = [(v.id, 12)] + axes.map { (v.configuration.value(of: $0).description, max(8, $0.rawValue.count)) }
+                    + [("\(done)/\(plan.spec.seeds.count)", 4)]
+                print(cells.map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            }
+            for s in plan.skipped { print(s.note) }
+            let remaining = plan.runs.filter { !finished.contains($0.key) }.count
+            print("\(plan.runs.count - remaining) of \(plan.runs.count) run(s) finished in \(dir)")
+        }
+    }
 }

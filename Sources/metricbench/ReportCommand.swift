@@ -1,6 +1,33 @@
 import ArgumentParser
+import ExperimentHarness
+import Foundation
 
 struct ReportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "(not built yet)")
-    func run() throws { throw UsageFailure("'report' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Rebuild results.csv, summary.csv, tables.md and plots from the run records of a results folder (merging shards).")
+
+    @Argument(help: "The results folder (holds spec.yaml and runs/).") var directory: String
+    @Option(help: "The experiment file, if not the folder's spec.yaml.") var spec: String?
+
+    func run() throws {
+        try reportingErrors {
+            let files = try writeReports(directory: directory, spec: spec)
+            print("wrote \(files.map { directory + "/" + $0 }.joined(separator: ", "))")
+        }
+    }
+}
+
+/// Loads the spec and records of `directory` and writes every report; returns the files written.
+func writeReports(directory: String, spec: String? = nil, log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> [String] {
+    let specPath = spec ?? directory + "/spec.yaml"
+    guard FileManager.default.fileExists(atPath: specPath) else {
+        throw UsageFailure("\(specPath): no such file; a results folder written by 'metricbench run' holds a copy of its spec (or pass --spec)")
+    }
+    let plan = try ExperimentPlan(SpecParser.load(specPath))
+    let store = try RunStore(directory: directory)
+    let (records, problems) = store.records()
+    problems.forEach(log)
+    let set = ResultSet(plan: plan, records: records)
+    return try ReportWriter.write(set, to: directory)
 }

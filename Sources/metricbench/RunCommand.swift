@@ -1,6 +1,74 @@
 import ArgumentParser
+import ExperimentHarness
+import Foundation
+import NumericCore
 
 struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "(not built yet)")
-    func run() throws { throw UsageFailure("'run' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run every variant × seed of an experiment that has no record yet, then write the reports.",
+        discussion: """
+            Each finished run is written atomically to OUT/runs/<variant-id>-s<seed>.json, so an \
+            interrupted sweep (even kill -9) resumes where it stopped. Runs that diverge are recorded \
+            as such and the sweep goes on.
+            """)
+
+    @Argument(help: "The experiment file (YAML).") var spec: String
+    @Option(help: "Runs trained at once; the BLAS threads are divided among them.") var jobs: Int = 1
+    @Option(help: "Total BLAS threads (default: OPENBLAS_NUM_THREADS, else 2).") var threads: Int?
+    @Option(help: "Run only shard I of N (0-based, e.g. 0/4): every N-th run of the plan, for job arrays.") var shard: String?
+    @Option(help: "Results folder (default results/<experiment name>).") var out: String?
+    @Flag(help: "Run again even runs that are finished.") var force = false
+    @Flag(help: "Do not write the reports at the end (shards leave that to 'metricbench report').") var noReport = false
+
+    func run() throws {
+        try reportingErrors {
+            let plan = try ExperimentPlan(SpecParser.load(spec))
+            let dir = out ?? "results/\(plan.spec.name)"
+            let store = try RunStore(directory: dir)
+            try copySpec(to: dir)
+            var options = RunnerOptions()
+            guard jobs >= 1 else { throw UsageFailure("--jobs must be at least 1") }
+            options.jobs = jobs
+            options.threads = try threads ?? defaultThreads()
+            options.force = force
+            options.liveProgress = isatty(2) != 0
+            if let s = shard { options.shard = try parseShard(s) }
+            for s in plan.skipped { log(s.note) }
+            let tally = try Runner.run(plan, store: store, executor: TrainingExecutor(), options: options, log: log)
+            log("done: \(tally.ok) ok, \(tally.diverged) diverged, \(tally.failed) failed, \(tally.alreadyDone) already done (of \(tally.selected) selected)")
+            if !noReport {
+                let files = try writeReports(directory: dir)
+                log("wrote \(files.map { dir + "/" + $0 }.joined(separator: ", "))")
+            }
+            if tally.failed > 0 { throw ExitCode(1) }
+        }
+    }
+
+    func copySpec(to dir: String) throws {
+        let target = dir + "/spec.yaml"
+        guard let data = FileManager.default.contents(atPath: spec) else { return }
+        if FileManager.default.contents(atPath: target) == data { return }
+        try data.write(to: URL(fileURLWithPath: target), options: .atomic)
+    }
+}
+
+func log(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// "I/N" with 0 ≤ I < N.
+func parseShard(_ text: String) throws -> (index: Int, count: Int) {
+    let parts = text.split(separator: "/")
+    guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
+        throw UsageFailure("--shard must be I/N with 0 ≤ I < N, e.g. 0/4; got '\(text)'")
+    }
+    return (i, n)
+}
+
+/// BLAS threads from OPENBLAS_NUM_THREADS, else 2 (this project's reference machine).
+func defaultThreads() throws -> Int {
+    guard let s = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"], !s.isEmpty else { return 2 }
+    guard let n = Int(s), n >= 1 else { throw UsageFailure("OPENBLAS_NUM_THREADS='\(s)' is not a positive integer") }
+    return n
 }

@@ -149,3 +149,24 @@ func quiet(_: String) {}
     let p = Statistics.welchPValue([1, 2, 3, 4], [2, 4, 6, 9])!
     #expect(abs(p - 0.164702) < 1e-5)
 }
+
+@Test func checkFailsOnAnInjectedDropAndPassesOnTheBaseline() throws {
+    let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/summary.csv")
+    let baseline = try String(contentsOf: golden, encoding: .utf8)
+    let same = try RegressionCheck.compare(current: baseline, baseline: baseline, tolerance: 0.01, baselinePath: "b.csv")
+    #expect(same.regressions.isEmpty)
+    #expect(same.compared == 8 * 5)  // 8 variants with finished runs × 5 metrics
+    // Drop recall@1 of the first variant by 0.05: one regression, named.
+    var lines = baseline.components(separatedBy: "\r\n")
+    var cells = lines[1].components(separatedBy: ",")
+    let header = lines[0].components(separatedBy: ",")
+    let column = header.firstIndex(of: "recall@1_mean")!
+    cells[column] = String(Double(cells[column])! - 0.05)
+    lines[1] = cells.joined(separator: ",")
+    let dropped = try RegressionCheck.compare(current: lines.joined(separator: "\r\n"), baseline: baseline, tolerance: 0.01, baselinePath: "b.csv")
+    #expect(dropped.regressions.map(\.metric) == ["recall@1"])
+    #expect(dropped.regressions.first?.variantID == cells[0])
+    // A variant missing from the results is a regression too.
+    let missing = try RegressionCheck.compare(current: lines.prefix(1).joined(), baseline: baseline, tolerance: 0.01, baselinePath: "b.csv")
+    #expect(missing.regressions.count == 40)
+}

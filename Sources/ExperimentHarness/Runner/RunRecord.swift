@@ -1,7 +1,7 @@
 import Foundation
 
 /// The outcome of a run.
-public enum RunStatus: String, Codable, Sendable {
+public enum RecordStatus: String, Codable, Sendable {
     /// Trained and evaluated.
     case ok
     /// The loss or gradient became non-finite; `reason` and `divergedEpoch` say where.
@@ -50,7 +50,7 @@ public struct RunRecord: Codable, Sendable {
     public var variantID: String
     public var seed: UInt64
     public var configuration: RunConfiguration
-    public var status: RunStatus
+    public var status: RecordStatus
     public var reason: String?
     public var divergedEpoch: Int?
     /// Metric name (DESIGN §6 spelling) → value.
