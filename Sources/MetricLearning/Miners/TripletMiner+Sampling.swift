@@ -1,0 +1,61 @@
+import NumericCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension TripletMiner {
+    /// Distance-weighted sampling (Wu et al. 2017, "Sampling matters in deep
+    /// embedding learning"): for every anchor–positive pair, one negative drawn
+    /// with probability ∝ q(d)⁻¹, where
+    /// `q(d) ∝ d^{n−2} (1 − d²/4)^{(n−3)/2}` is the density of distances
+    /// between uniform points on the unit sphere in Rⁿ, d is the euclidean
+    /// distance clamped at ≥ 0.5 (this clamp is the cap `min(λ, q⁻¹)`: q⁻¹ is
+    /// largest at small d), and `1 − d²/4` is clamped at ≥ 1e-8 so that
+    /// antipodal points stay finite. Weights are normalised per anchor in log
+    /// space (the largest is 1); if they all underflow, the draw is uniform.
+    mutating func mineDistanceWeighted(
+        _ distances: Matrix, _ distanceKind: DistanceKind, _ labels: [Int32], _ dimension: Int,
+        _ triplets: inout TripletIndices, _ rng: inout SplitMix64
+    ) {
+        let b = labels.count
+        let n = Double(max(dimension, 2))
+        for a in 0..<b {
+            negativeScratch.removeAll(keepingCapacity: true)
+            weightScratch.removeAll(keepingCapacity: true)
+            var largest = -Double.infinity
+            for k in 0..<b where labels[k] != labels[a] {
+                var d = Double(distances[a, k])
+                if distanceKind == .squaredEuclidean { d = d.squareRoot() }
+                d = max(d, 0.5)
+                let logQ = (n - 2) * log(d) + (n - 3) / 2 * log(max(1 - d * d / 4, 1e-8))
+                negativeScratch.append(Int32(k))
+                weightScratch.append(-logQ)
+                largest = max(largest, -logQ)
+            }
+            if negativeScratch.isEmpty { continue }
+            var total = 0.0
+            for i in weightScratch.indices {
+                total += exp(weightScratch[i] - largest)
+                weightScratch[i] = total
+            }
+            for p in 0..<b where p != a && labels[p] == labels[a] {
+                let pick: Int
+                if total > 0 && total.isFinite {
+                    let u = rng.nextUniform() * total
+                    var lo = 0, hi = weightScratch.count - 1
+                    while lo < hi {
+                        let mid = (lo + hi) / 2
+                        if weightScratch[mid] > u { hi = mid } else { lo = mid + 1 }
+                    }
+                    pick = lo
+                } else {
+                    pick = rng.nextInt(below: negativeScratch.count)
+                }
+                triplets.append(a, p, Int(negativeScratch[pick]))
+            }
+        }
+    }
+}
