@@ -7,15 +7,24 @@ import Darwin
 #endif
 
 extension TripletMiner {
+    /// Distances below this are treated as this (Wu et al. 2017).
+    static let distanceCutoff = 0.5
+    /// Negatives at or beyond this euclidean distance get weight 0 (Wu et al. 2017).
+    static let nonzeroLossCutoff = 1.4
+
     /// Distance-weighted sampling (Wu et al. 2017, "Sampling matters in deep
     /// embedding learning"): for every anchor–positive pair, one negative drawn
     /// with probability ∝ q(d)⁻¹, where
     /// `q(d) ∝ d^{n−2} (1 − d²/4)^{(n−3)/2}` is the density of distances
     /// between uniform points on the unit sphere in Rⁿ, d is the euclidean
-    /// distance clamped at ≥ 0.5 (this clamp is the cap `min(λ, q⁻¹)`: q⁻¹ is
-    /// largest at small d), and `1 − d²/4` is clamped at ≥ 1e-8 so that
-    /// antipodal points stay finite. Weights are normalised per anchor in log
-    /// space (the largest is 1); if they all underflow, the draw is uniform.
+    /// distance clamped at ≥ 0.5, and `1 − d²/4` clamped at ≥ 1e-8 so that
+    /// antipodal points stay finite. q⁻¹ grows at both ends of [0, 2]; as in
+    /// the authors' code (and pytorch-metric-learning's
+    /// `DistanceWeightedMiner(cutoff=0.5, nonzero_loss_cutoff=1.4)`), the cap
+    /// `min(λ, q⁻¹)` is realised by the clamp at small d and by giving weight
+    /// 0 to negatives at d ≥ 1.4, which cannot give a non-zero loss term.
+    /// Weights are normalised per anchor in log space (the largest is 1); if
+    /// no negative has a positive weight, the draw is uniform.
     mutating func mineDistanceWeighted(
         _ distances: Matrix, _ distanceKind: DistanceKind, _ labels: [Int32], _ dimension: Int,
         _ triplets: inout TripletIndices, _ rng: inout SplitMix64
@@ -29,16 +38,21 @@ extension TripletMiner {
             for k in 0..<b where labels[k] != labels[a] {
                 var d = Double(distances[a, k])
                 if distanceKind == .squaredEuclidean { d = d.squareRoot() }
-                d = max(d, 0.5)
-                let logQ = (n - 2) * log(d) + (n - 3) / 2 * log(max(1 - d * d / 4, 1e-8))
+                let logWeight: Double
+                if d >= Self.nonzeroLossCutoff {
+                    logWeight = -.infinity
+                } else {
+                    d = max(d, Self.distanceCutoff)
+                    logWeight = -((n - 2) * log(d) + (n - 3) / 2 * log(max(1 - d * d / 4, 1e-8)))
+                }
                 negativeScratch.append(Int32(k))
-                weightScratch.append(-logQ)
-                largest = max(largest, -logQ)
+                weightScratch.append(logWeight)
+                largest = max(largest, logWeight)
             }
             if negativeScratch.isEmpty { continue }
             var total = 0.0
             for i in weightScratch.indices {
-                total += exp(weightScratch[i] - largest)
+                if largest > -.infinity { total += exp(weightScratch[i] - largest) }
                 weightScratch[i] = total
             }
             for p in 0..<b where p != a && labels[p] == labels[a] {
