@@ -38,16 +38,17 @@ public struct PairwiseDistance: Sendable {
         values.storage.withUnsafeMutableBufferPointer { d in
             squaredNorms.withUnsafeMutableBufferPointer { n in
                 for i in 0..<b { n[i] = d[i * b + i] }
+                // Upper triangle row by row, then mirrored tile by tile (exact symmetry, cache-friendly).
                 for i in 0..<b {
                     d[i * b + i] = 0
                     let ni = n[i]
+                    let row = d.baseAddress! + i * b
                     for j in (i + 1)..<b {
-                        var v = max(ni + n[j] - 2 * d[i * b + j], 0)
-                        if euclidean { v = v.squareRoot() }
-                        d[i * b + j] = v
-                        d[j * b + i] = v
+                        let v = max(ni + n[j] - 2 * row[j], 0)
+                        row[j] = euclidean ? v.squareRoot() : v
                     }
                 }
+                _forEachUpperTile(b) { i, j in d[j * b + i] = d[i * b + j] }
             }
         }
     }
@@ -65,20 +66,21 @@ public struct PairwiseDistance: Sendable {
         values.storage.withUnsafeBufferPointer { d in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 rowSums.withUnsafeMutableBufferPointer { r in
-                    for i in 0..<b { r[i] = 0 }
-                    for i in 0..<b {
-                        c[i * b + i] = 0
-                        for j in (i + 1)..<b {
-                            var s = c[i * b + j] + c[j * b + i]
-                            if euclidean {
-                                let dij = d[i * b + j]
-                                s = dij > 0 ? s / (2 * dij) : 0
-                            }
-                            c[i * b + j] = s
-                            c[j * b + i] = s
-                            r[i] += s
-                            r[j] += s
+                    for i in 0..<b { c[i * b + i] = 0 }
+                    _forEachUpperTile(b) { i, j in
+                        var s = c[i * b + j] + c[j * b + i]
+                        if euclidean {
+                            let dij = d[i * b + j]
+                            s = dij > 0 ? s / (2 * dij) : 0
                         }
+                        c[i * b + j] = s
+                        c[j * b + i] = s
+                    }
+                    for i in 0..<b {
+                        var sum: Float = 0
+                        let row = c.baseAddress! + i * b
+                        for j in 0..<b { sum += row[j] }
+                        r[i] = sum
                     }
                 }
             }
@@ -95,5 +97,25 @@ public struct PairwiseDistance: Sendable {
                 }
             }
         }
+    }
+}
+
+/// Calls `body(i, j)` for every `i < j < b`, in 64 × 64 tiles so that both
+/// `(i, j)` and `(j, i)` accesses stay in cache.
+@inline(__always)
+func _forEachUpperTile(_ b: Int, _ body: (Int, Int) -> Void) {
+    let tile = 64
+    var i0 = 0
+    while i0 < b {
+        let i1 = min(i0 + tile, b)
+        var j0 = i0
+        while j0 < b {
+            let j1 = min(j0 + tile, b)
+            for i in i0..<i1 {
+                for j in max(j0, i + 1)..<max(j1, i + 1) { body(i, j) }
+            }
+            j0 = j1
+        }
+        i0 = i1
     }
 }

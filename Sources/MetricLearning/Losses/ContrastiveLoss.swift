@@ -5,7 +5,8 @@ import NumericCore
 /// Over ordered pairs (i, j), i ≠ j: a positive pair (same label) costs
 /// `relu(D_ij − pos_margin)^p`, a negative pair `relu(neg_margin − D_ij)^p`,
 /// p ∈ {1, 2}. With mining `all` every ordered pair is used; otherwise the
-/// pairs (a, p) and (a, n) of the mined triplets, de-duplicated.
+/// pairs (a, p) and (a, n) of the mined triplets, de-duplicated; the
+/// semi-hard window of that miner is `margin` (default 0.2) on this distance.
 ///
 /// Reducers: `mean` divides the sum by the number of selected pairs;
 /// `nonzero-mean` is the mean of the strictly positive positive-pair terms

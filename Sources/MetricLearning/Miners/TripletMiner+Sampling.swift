@@ -31,44 +31,47 @@ extension TripletMiner {
     ) {
         let b = labels.count
         let n = Double(max(dimension, 2))
-        for a in 0..<b {
-            negativeScratch.removeAll(keepingCapacity: true)
-            weightScratch.removeAll(keepingCapacity: true)
-            var largest = -Double.infinity
-            for k in 0..<b where labels[k] != labels[a] {
-                var d = Double(distances[a, k])
-                if distanceKind == .squaredEuclidean { d = d.squareRoot() }
-                let logWeight: Double
-                if d >= Self.nonzeroLossCutoff {
-                    logWeight = -.infinity
-                } else {
-                    d = max(d, Self.distanceCutoff)
-                    logWeight = -((n - 2) * log(d) + (n - 3) / 2 * log(max(1 - d * d / 4, 1e-8)))
-                }
-                negativeScratch.append(Int32(k))
-                weightScratch.append(logWeight)
-                largest = max(largest, logWeight)
-            }
-            if negativeScratch.isEmpty { continue }
-            var total = 0.0
-            for i in weightScratch.indices {
-                if largest > -.infinity { total += exp(weightScratch[i] - largest) }
-                weightScratch[i] = total
-            }
-            for p in 0..<b where p != a && labels[p] == labels[a] {
-                let pick: Int
-                if total > 0 && total.isFinite {
-                    let u = rng.nextUniform() * total
-                    var lo = 0, hi = weightScratch.count - 1
-                    while lo < hi {
-                        let mid = (lo + hi) / 2
-                        if weightScratch[mid] > u { hi = mid } else { lo = mid + 1 }
+        let squared = distanceKind == .squaredEuclidean
+        distances.storage.withUnsafeBufferPointer { dist in
+            for a in 0..<b {
+                negativeScratch.removeAll(keepingCapacity: true)
+                weightScratch.removeAll(keepingCapacity: true)
+                var largest = -Double.infinity
+                for k in 0..<b where labels[k] != labels[a] {
+                    var d = Double(dist[a * b + k])
+                    if squared { d = d.squareRoot() }
+                    let logWeight: Double
+                    if d >= Self.nonzeroLossCutoff {
+                        logWeight = -.infinity
+                    } else {
+                        d = max(d, Self.distanceCutoff)
+                        logWeight = -((n - 2) * log(d) + (n - 3) / 2 * log(max(1 - d * d / 4, 1e-8)))
                     }
-                    pick = lo
-                } else {
-                    pick = rng.nextInt(below: negativeScratch.count)
+                    negativeScratch.append(Int32(k))
+                    weightScratch.append(logWeight)
+                    largest = max(largest, logWeight)
                 }
-                triplets.append(a, p, Int(negativeScratch[pick]))
+                if negativeScratch.isEmpty { continue }
+                var total = 0.0
+                for i in weightScratch.indices {
+                    if largest > -.infinity { total += exp(weightScratch[i] - largest) }
+                    weightScratch[i] = total
+                }
+                for p in 0..<b where p != a && labels[p] == labels[a] {
+                    let pick: Int
+                    if total > 0 && total.isFinite {
+                        let u = rng.nextUniform() * total
+                        var lo = 0, hi = weightScratch.count - 1
+                        while lo < hi {
+                            let mid = (lo + hi) / 2
+                            if weightScratch[mid] > u { hi = mid } else { lo = mid + 1 }
+                        }
+                        pick = lo
+                    } else {
+                        pick = rng.nextInt(below: negativeScratch.count)
+                    }
+                    triplets.append(a, p, Int(negativeScratch[pick]))
+                }
             }
         }
     }
