@@ -40,10 +40,10 @@ public struct ContrastiveLoss: BatchLoss {
         distance.compute(embeddings)
         coefficients.reshape(rows: b, cols: b)
         coefficients.fill(0)
-        if var m = miner {
-            m.mine(distances: distance.values, distanceKind: distance.kind, labels: labels,
-                   dimension: embeddings.cols, into: &triplets)
-            miner = m
+        if miner != nil {
+            // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
+            miner!.mine(distances: distance.values, distanceKind: distance.kind, labels: labels,
+                        dimension: embeddings.cols, into: &triplets)
             pairs.assignDeduplicated(triplets, batchSize: b, mask: &pairMask)
         }
         var sums = _PairSums()

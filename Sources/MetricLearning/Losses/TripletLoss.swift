@@ -44,10 +44,10 @@ public struct TripletLoss: BatchLoss {
         coefficients.reshape(rows: b, cols: b)
         coefficients.fill(0)
         var sums = _TripletSums()
-        if var m = miner {
-            m.mine(distances: distance.values, distanceKind: distance.kind, labels: labels,
-                   dimension: embeddings.cols, into: &triplets)
-            miner = m
+        if miner != nil {
+            // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
+            miner!.mine(distances: distance.values, distanceKind: distance.kind, labels: labels,
+                        dimension: embeddings.cols, into: &triplets)
             accumulateSelected(&sums, b)
         } else {
             accumulateAll(&sums, labels)
