@@ -2,6 +2,31 @@ import NumericCore
 
 /// Builds the loss a configuration describes, after checking that the loss
 /// supports the miner (`supports(_:_:)`) and that the parameters are valid.
+///
+/// Throws `LossError.unsupported` for a combination DESIGN §4 marks n/a and
+/// `LossError.invalidParameter` for a power other than 1 or 2 or a margin
+/// that is not finite (or negative, for the contrastive margins).
 public func makeBatchLoss(_ configuration: LossConfiguration) throws -> any BatchLoss {
-    throw LossError.invalidParameter("losses are not built yet")
+    guard supports(configuration.loss, configuration.mining) else {
+        throw LossError.unsupported(configuration.loss, configuration.mining)
+    }
+    guard configuration.resolvedMargin.isFinite else {
+        throw LossError.invalidParameter("margin must be a finite number, got \(configuration.resolvedMargin)")
+    }
+    switch configuration.loss {
+    case .contrastive:
+        guard [1, 2].contains(configuration.resolvedPower) else {
+            throw LossError.invalidParameter("contrastive power must be 1 or 2, got \(configuration.resolvedPower)")
+        }
+        for (name, value) in [("pos-margin", configuration.resolvedPosMargin), ("neg-margin", configuration.resolvedNegMargin)] {
+            guard value.isFinite, value >= 0 else {
+                throw LossError.invalidParameter("\(name) must be a finite number ≥ 0, got \(value)")
+            }
+        }
+        return ContrastiveLoss(configuration: configuration)
+    case .triplet:
+        return TripletLoss(configuration: configuration)
+    case .lifted:
+        return LiftedStructureLoss(configuration: configuration)
+    }
 }

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import MetricLearning
+
+/// Every configuration the factory accepts, random miners included.
+func everyConfiguration() -> [LossConfiguration] {
+    var out: [LossConfiguration] = []
+    for loss in LossKind.allCases {
+        for mining in MiningKind.allCases where supports(loss, mining) {
+            for distance in DistanceKind.allCases {
+                for reducer in ReducerKind.allCases {
+                    out.append(LossConfiguration(loss: loss, mining: mining, distance: distance, reducer: reducer, seed: 3))
+                }
+            }
+        }
+    }
+    return out
+}
+
+@Test func supportsFollowsTheDesignTable() throws {
+    for mining in MiningKind.allCases {
+        #expect(supports(.contrastive, mining))
+        #expect(supports(.triplet, mining))
+        #expect(supports(.lifted, mining) == (mining == .all || mining == .hard))
+    }
+    for mining in [MiningKind.semihard, .batchHard, .random, .distanceWeighted] {
+        #expect(throws: LossError.unsupported(.lifted, mining)) {
+            _ = try makeBatchLoss(LossConfiguration(loss: .lifted, mining: mining))
+        }
+    }
+}
+
+@Test func invalidParametersAreRejected() {
+    #expect(throws: LossError.self) { _ = try makeBatchLoss(LossConfiguration(loss: .contrastive, power: 3)) }
+    #expect(throws: LossError.self) { _ = try makeBatchLoss(LossConfiguration(loss: .triplet, margin: .nan)) }
+    #expect(throws: LossError.self) { _ = try makeBatchLoss(LossConfiguration(loss: .contrastive, negMargin: -1)) }
+}
+
+@Test(arguments: everyConfiguration())
+func batchWithoutPositivesThrows(_ c: LossConfiguration) throws {
+    var loss = try makeBatchLoss(c)
+    var g = Matrix(rows: 0, cols: 0)
+    let x = Matrix([[1, 0], [0, 1], [-1, 0]])
+    #expect(throws: LossError.noPositivePairs) { _ = try loss.evaluate(embeddings: x, labels: [0, 1, 2], gradient: &g) }
+}
+
+@Test func badBatchesAreRejected() throws {
+    var loss = try makeBatchLoss(LossConfiguration(loss: .triplet))
+    var g = Matrix(rows: 0, cols: 0)
+    #expect(throws: LossError.self) {
+        _ = try loss.evaluate(embeddings: Matrix([[1, 0], [0, 1]]), labels: [0, 0, 1], gradient: &g)
+    }
+    #expect(throws: LossError.self) {
+        _ = try loss.evaluate(embeddings: Matrix([[1, 0], [.nan, 1], [0, 0]]), labels: [0, 0, 1], gradient: &g)
+    }
+}
+
+@Test(arguments: everyConfiguration())
+func tiesAndDuplicateRowsStayFinite(_ c: LossConfiguration) throws {
+    // Rows 0, 1, 4 coincide (zero distances inside and across classes),
+    // rows 2 and 3 are equidistant from everything else (ties).
+    let x = Matrix([[1, 0], [1, 0], [0, 1], [0, -1], [1, 0], [-1, 0]])
+    let y: [Int32] = [0, 0, 1, 1, 2, 2]
+    var loss = try makeBatchLoss(c)
+    var g = Matrix(rows: 0, cols: 0)
+    let r = try loss.evaluate(embeddings: x, labels: y, gradient: &g)
+    #expect(r.loss.isFinite && r.activeFraction.isFinite, "\(c)")
+    #expect(g.isFinite && g.rows == 6 && g.cols == 2, "\(c)")
+}
+
+@Test(arguments: everyConfiguration())
+func allRowsIdenticalGivesFiniteZeroGradient(_ c: LossConfiguration) throws {
+    let x = Matrix(rows: 4, cols: 3, value: 0.5)
+    var loss = try makeBatchLoss(c)
+    var g = Matrix(rows: 0, cols: 0)
+    let r = try loss.evaluate(embeddings: x, labels: [0, 0, 1, 1], gradient: &g)
+    #expect(r.loss.isFinite, "\(c)")
+    #expect(g.storage.allSatisfy { $0 == 0 }, "\(c)")
+}
+
+@Test func emptySelectionGivesZeroLossAndGradient() throws {
+    // Well separated classes: no negative falls in any semi-hard window.
+    let x = Matrix([[1, 0], [0.99, 0.01], [-1, 0], [-0.99, -0.01]])
+    var loss = try makeBatchLoss(LossConfiguration(loss: .triplet, mining: .semihard))
+    var g = Matrix(rows: 0, cols: 0)
+    let r = try loss.evaluate(embeddings: x, labels: [0, 0, 1, 1], gradient: &g)
+    #expect(r == LossResult(loss: 0, tuples: 0, activeFraction: 0))
+    #expect(g.rows == 4 && g.storage.allSatisfy { $0 == 0 })
+}
+
+@Test func singleClassBatchHasNoNegatives() throws {
+    let x = Matrix([[1, 0], [0, 1], [0.6, 0.8]])
+    for c in everyConfiguration() {
+        var loss = try makeBatchLoss(c)
+        var g = Matrix(rows: 0, cols: 0)
+        let r = try loss.evaluate(embeddings: x, labels: [4, 4, 4], gradient: &g)
+        #expect(r.loss.isFinite && g.isFinite, "\(c)")
+    }
+}
+
+@Test func gradientShapeFollowsTheBatch() throws {
+    var loss = try makeBatchLoss(LossConfiguration(loss: .lifted))
+    var g = Matrix(rows: 0, cols: 0)
+    for (classes, perClass, dim) in [(3, 4, 8), (2, 2, 3), (5, 3, 16)] {
+        let (x, y) = randomBatch(seed: 1, classes: classes, perClass: perClass, dim: dim)
+        _ = try loss.evaluate(embeddings: x, labels: y, gradient: &g)
+        #expect(g.rows == x.rows && g.cols == x.cols)
+    }
+}
