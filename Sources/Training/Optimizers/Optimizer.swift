@@ -1,0 +1,94 @@
+import NumericCore
+
+/// The optimizers (DESIGN §1).
+public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
+    /// SGD with (heavy-ball) momentum and L2 weight decay, as `torch.optim.SGD`.
+    case sgd
+    /// Adam with L2 weight decay added to the gradient, as `torch.optim.Adam`.
+    case adam
+    /// Adam with decoupled weight decay, as `torch.optim.AdamW`.
+    case adamw
+}
+
+/// A first-order optimizer over every parameter of a model, with its state.
+///
+/// Update rules (g = gradient, λ = weight decay, η = this step's learning rate):
+/// * sgd:   `g += λ p;  v = μ v + g;  p −= η v`  (v starts at 0, so step 1 is `p −= η g`)
+/// * adam:  `g += λ p;  m = β₁ m + (1−β₁) g;  s = β₂ s + (1−β₂) g²;
+///           p −= η (m / (1−β₁ᵗ)) / (√(s / (1−β₂ᵗ)) + ε)`
+/// * adamw: `p −= η λ p`, then the adam step without the `λ p` term.
+///
+/// Each parameter tensor is updated by one fused loop over raw buffers.
+public struct Optimizer {
+    public let kind: OptimizerKind
+    public var momentum: Float
+    public var weightDecay: Float
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    /// Steps taken so far (Adam's t after the next step is `step + 1`).
+    public private(set) var step = 0
+    private var first: [[Float]] = []
+    private var second: [[Float]] = []
+
+    public init(kind: OptimizerKind, momentum: Float = 0.9, weightDecay: Float = 0) {
+        self.kind = kind
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+    }
+
+    /// Updates every parameter of `model` from its gradients with learning rate `learningRate`.
+    public mutating func update(_ model: EmbeddingModel, learningRate: Float) {
+        step += 1
+        var index = 0
+        let kind = self.kind, mu = momentum, wd = weightDecay, eps = epsilon
+        let b1 = beta1, b2 = beta2, lr = learningRate
+        let t = Double(step)
+        let c1 = Float(1 / (1 - Double(b1).power(t))), c2 = Float(1 / (1 - Double(b2).power(t)))
+        model.visitParameters { values, gradients in
+            if first.count <= index {
+                first.append([Float](repeating: 0, count: values.count))
+                second.append(kind == .sgd ? [] : [Float](repeating: 0, count: values.count))
+            }
+            values.withUnsafeMutableBufferPointer { p in
+                gradients.withUnsafeBufferPointer { g in
+                    first[index].withUnsafeMutableBufferPointer { m in
+                        precondition(m.count == p.count && g.count == p.count, "parameter \(index) changed size")
+                        switch kind {
+                        case .sgd:
+                            for i in 0..<p.count {
+                                let gi = g[i] + wd * p[i]
+                                let v = mu * m[i] + gi
+                                m[i] = v
+                                p[i] -= lr * v
+                            }
+                        case .adam, .adamw:
+                            second[index].withUnsafeMutableBufferPointer { s in
+                                let coupled: Float = kind == .adam ? wd : 0
+                                let decay: Float = kind == .adamw ? 1 - lr * wd : 1
+                                for i in 0..<p.count {
+                                    let gi = g[i] + coupled * p[i]
+                                    let mi = b1 * m[i] + (1 - b1) * gi
+                                    let si = b2 * s[i] + (1 - b2) * gi * gi
+                                    m[i] = mi
+                                    s[i] = si
+                                    p[i] = p[i] * decay - lr * (mi * c1) / ((si * c2).squareRoot() + eps)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            index += 1
+        }
+    }
+}
+
+extension Double {
+    fileprivate func power(_ e: Double) -> Double { _pow(self, e) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+private func _pow(_ a: Double, _ b: Double) -> Double { pow(a, b) }
