@@ -94,3 +94,16 @@ public struct SamplerError: Error, CustomStringConvertible, Equatable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension PKSampler {
+    /// K for a batch: 4 when there are at least `batchSize / 4` classes, otherwise
+    /// the smallest divisor K of `batchSize` with `batchSize / K ≤ classCount`
+    /// (class-disjoint Fashion-MNIST, 5 training classes, batch 128: K = 32).
+    public static func suggestedSamplesPerClass(batchSize: Int, classCount: Int) -> Int {
+        if batchSize % 4 == 0 && batchSize / 4 <= classCount { return 4 }
+        for k in 1...max(1, batchSize) where batchSize % k == 0 && batchSize / k <= max(classCount, 1) && k >= 2 {
+            return k
+        }
+        return batchSize
+    }
+}
