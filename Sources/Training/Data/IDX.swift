@@ -24,10 +24,13 @@ public enum IDX {
             throw DataFileError(path: path, problem: "truncated: the header promises \(n) images of \(h)×\(w) (\(needed) bytes), the file has \(bytes.count - 16)")
         }
         var images = Matrix(rows: n, cols: h * w)
+        // A table of the correctly rounded v / 255 (multiplying by 1/255 is off by an ulp for some v).
+        let table = (0..<256).map { Float($0) / 255 }
         bytes.withUnsafeBufferPointer { src in
-            images.storage.withUnsafeMutableBufferPointer { dst in
-                let scale: Float = 1 / 255
-                for i in 0..<needed { dst[i] = Float(src[16 + i]) * scale }
+            table.withUnsafeBufferPointer { table in
+                images.storage.withUnsafeMutableBufferPointer { dst in
+                    for i in 0..<needed { dst[i] = table[Int(src[16 + i])] }
+                }
             }
         }
         return (images, h, w)
