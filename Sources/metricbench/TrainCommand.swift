@@ -67,8 +67,9 @@ struct TrainCommand: ParsableCommand {
                 let r = try TrainingBenchmark.measure(model: modelSpec, embeddingDim: embeddingDim, batchSize: batchSize,
                                                       samplesPerClass: k, optimizer: optimizerKind, loss: &cheap,
                                                       data: data.train, inputShape: data.inputShape)
-                print(String(format: "%.0f samples/s (excluding the loss; %.0f including it), %d steps of batch %d, %d BLAS threads",
-                             r.samplesPerSecond, r.samplesPerSecondWithLoss, r.steps, r.batchSize, BLAS.threads))
+                print(String(format: "%.0f samples/s (excluding the loss; %.0f including it); GEMMs alone %.0f samples/s (%.0f%%); %d steps of batch %d, %d BLAS threads",
+                             r.samplesPerSecond, r.samplesPerSecondWithLoss, r.gemmLimitSamplesPerSecond, 100 * r.fractionOfGEMMLimit,
+                             r.steps, r.batchSize, BLAS.threads))
                 return
             }
 

@@ -35,10 +35,7 @@ public final class Linear: Layer {
         let n = outputWidth, b = input.rows
         bias.withUnsafeBufferPointer { bias in
             output.storage.withUnsafeMutableBufferPointer { y in
-                for r in 0..<b {
-                    let row = y.baseAddress! + r * n
-                    for j in 0..<n { row[j] += bias[j] }
-                }
+                for r in 0..<b { _Vectorized.add(bias.baseAddress!, into: y.baseAddress! + r * n, count: n) }
             }
         }
     }
@@ -50,10 +47,7 @@ public final class Linear: Layer {
         dy.storage.withUnsafeBufferPointer { g in
             biasGradient.withUnsafeMutableBufferPointer { db in
                 if !accumulate { for j in 0..<n { db[j] = 0 } }
-                for r in 0..<b {
-                    let row = g.baseAddress! + r * n
-                    for j in 0..<n { db[j] += row[j] }
-                }
+                for r in 0..<b { _Vectorized.add(g.baseAddress! + r * n, into: db.baseAddress!, count: n) }
             }
         }
         if needInputGradient {

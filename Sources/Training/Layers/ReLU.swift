@@ -14,7 +14,7 @@ public final class ReLU: Layer {
         output.reshape(rows: input.rows, cols: input.cols)
         input.storage.withUnsafeBufferPointer { x in
             output.storage.withUnsafeMutableBufferPointer { y in
-                for i in 0..<x.count { y[i] = max(x[i], 0) }
+                _Vectorized.relu(x.baseAddress!, y.baseAddress!, count: x.count)
             }
         }
     }
@@ -25,7 +25,7 @@ public final class ReLU: Layer {
         input.storage.withUnsafeBufferPointer { x in
             dy.storage.withUnsafeBufferPointer { g in
                 inputGradient.storage.withUnsafeMutableBufferPointer { dx in
-                    for i in 0..<x.count { dx[i] = x[i] > 0 ? g[i] : 0 }
+                    _Vectorized.reluBackward(x.baseAddress!, g.baseAddress!, dx.baseAddress!, count: x.count)
                 }
             }
         }

@@ -11,6 +11,13 @@ public enum TrainingBenchmark {
         public var samplesPerSecondWithLoss: Double
         /// Mean seconds per step spent inside the loss.
         public var lossSecondsPerStep: Double
+        /// Samples per second of the model's dense products alone (the
+        /// forward, weight-gradient and input-gradient GEMMs of its `Linear`
+        /// layers, timed interleaved with the steps): the ceiling the step
+        /// approaches for an MLP. Convolutions are not included.
+        public var gemmLimitSamplesPerSecond: Double
+        /// `samplesPerSecond / gemmLimitSamplesPerSecond`.
+        public var fractionOfGEMMLimit: Double { gemmLimitSamplesPerSecond > 0 ? samplesPerSecond / gemmLimitSamplesPerSecond : 0 }
         public var steps: Int
         public var batchSize: Int
     }
@@ -36,21 +43,36 @@ public enum TrainingBenchmark {
             _ = try step.evaluate(&loss)
             step.backwardAndUpdate(learningRate: rate)
         }
-        var lossNanos: UInt64 = 0
-        let start = MonotonicClock.now()
-        for _ in 0..<steps {
-            step.sampleBatch(); step.forward()
-            let t = MonotonicClock.now()
-            _ = try step.evaluate(&loss)
-            lossNanos += MonotonicClock.now() &- t
-            step.backwardAndUpdate(learningRate: rate)
+        // Rounds alternate between the real step and the GEMMs alone, so that
+        // load from other processes affects both numbers alike.
+        let rounds = min(steps, 5)
+        var stepNanos: UInt64 = 0, lossNanos: UInt64 = 0, gemmNanos: UInt64 = 0
+        var gemms = _DenseProducts(model: model, batchSize: batchSize)
+        var done = 0
+        for round in 0..<rounds {
+            let n = (steps * (round + 1)) / rounds - done
+            done += n
+            let start = MonotonicClock.now()
+            for _ in 0..<n {
+                step.sampleBatch(); step.forward()
+                let t = MonotonicClock.now()
+                _ = try step.evaluate(&loss)
+                lossNanos += MonotonicClock.now() &- t
+                step.backwardAndUpdate(learningRate: rate)
+            }
+            stepNanos += MonotonicClock.now() &- start
+            let g = MonotonicClock.now()
+            for _ in 0..<n { gemms.run() }
+            gemmNanos += MonotonicClock.now() &- g
         }
-        let total = MonotonicClock.seconds(since: start)
+        let total = Double(stepNanos) / 1e9
         let lossSeconds = Double(lossNanos) / 1e9
         let samples = Double(steps * batchSize)
         return Result(samplesPerSecond: samples / max(total - lossSeconds, 1e-9),
                       samplesPerSecondWithLoss: samples / total,
-                      lossSecondsPerStep: lossSeconds / Double(steps), steps: steps, batchSize: batchSize)
+                      lossSecondsPerStep: lossSeconds / Double(steps),
+                      gemmLimitSamplesPerSecond: gemms.count > 0 ? samples / (Double(gemmNanos) / 1e9) : 0,
+                      steps: steps, batchSize: batchSize)
     }
 
     /// `measure(...).samplesPerSecond`: training samples per second excluding the loss.
@@ -60,5 +82,36 @@ public enum TrainingBenchmark {
     ) throws -> Double {
         try measure(model: spec, embeddingDim: embeddingDim, batchSize: batchSize, samplesPerClass: samplesPerClass,
                     loss: &loss, data: data, inputShape: inputShape, steps: steps, warmup: warmup).samplesPerSecond
+    }
+}
+
+/// The dense products of one training step of a model's `Linear` layers, on scratch buffers.
+struct _DenseProducts {
+    private var shapes: [(input: Int, output: Int, needInputGradient: Bool)] = []
+    private var weights: [Matrix] = []
+    private var activations: [Matrix] = []
+    private var outputs: [Matrix] = []
+    private let batchSize: Int
+    var count: Int { shapes.count }
+
+    init(model: EmbeddingModel, batchSize: Int) {
+        self.batchSize = batchSize
+        for (i, layer) in model.layers.enumerated() {
+            guard let linear = layer as? Linear else { continue }
+            shapes.append((linear.inputWidth, linear.outputWidth, i > 0))
+            weights.append(Matrix(rows: linear.outputWidth, cols: linear.inputWidth, value: 0.01))
+            activations.append(Matrix(rows: batchSize, cols: linear.inputWidth, value: 0.5))
+            outputs.append(Matrix(rows: batchSize, cols: linear.outputWidth, value: 0.25))
+        }
+    }
+
+    /// Forward `y = x Wᵀ`, weight gradient `dyᵀ x`, input gradient `dy W` (not for the first layer).
+    mutating func run() {
+        var scratchW = Matrix(rows: 0, cols: 0), scratchX = Matrix(rows: 0, cols: 0)
+        for i in shapes.indices {
+            BLAS.gemm(.none, activations[i], .transposed, weights[i], into: &outputs[i])
+            BLAS.gemm(.transposed, outputs[i], .none, activations[i], into: &scratchW)
+            if shapes[i].needInputGradient { BLAS.gemm(.none, outputs[i], .none, weights[i], into: &scratchX) }
+        }
     }
 }
