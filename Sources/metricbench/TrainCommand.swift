@@ -38,6 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the test embeddings here (.npy, float32).") var embeddingsOut: String?
     @Option(help: "Write the test labels here (.npy, int64).") var labelsOut: String?
     @Flag(help: "Measure training throughput with a trivial loss instead of training.") var benchThroughput = false
+    @Option(help: "Timed steps of --bench-throughput.") var benchSteps: Int = 200
 
     func run() throws {
         try reportingErrors {
@@ -66,7 +67,7 @@ struct TrainCommand: ParsableCommand {
                 var cheap: any BatchLoss = BenchmarkLoss(samplesPerClass: k)
                 let r = try TrainingBenchmark.measure(model: modelSpec, embeddingDim: embeddingDim, batchSize: batchSize,
                                                       samplesPerClass: k, optimizer: optimizerKind, loss: &cheap,
-                                                      data: data.train, inputShape: data.inputShape)
+                                                      data: data.train, inputShape: data.inputShape, steps: max(1, benchSteps))
                 print(String(format: "%.0f samples/s (excluding the loss; %.0f including it); GEMMs alone %.0f samples/s (%.0f%%); %d steps of batch %d, %d BLAS threads",
                              r.samplesPerSecond, r.samplesPerSecondWithLoss, r.gemmLimitSamplesPerSecond, 100 * r.fractionOfGEMMLimit,
                              r.steps, r.batchSize, BLAS.threads))

@@ -65,7 +65,15 @@ public struct PKSampler: Sendable {
         if indices.count != batchSize { indices = [Int](repeating: 0, count: batchSize) }
         let p = classesPerBatch, k = samplesPerClass
         if cursor + p > classOrder.count {
-            rng.shuffle(&classOrder)
+            // Fisher–Yates in place (SplitMix64.shuffle is generic and, not
+            // being specialisable across modules, allocates per swap).
+            classOrder.withUnsafeMutableBufferPointer { order in
+                var i = order.count - 1
+                while i > 0 {
+                    order.swapAt(i, rng.nextInt(below: i + 1))
+                    i -= 1
+                }
+            }
             cursor = 0
         }
         indices.withUnsafeMutableBufferPointer { out in

@@ -91,6 +91,8 @@ struct _DenseProducts {
     private var weights: [Matrix] = []
     private var activations: [Matrix] = []
     private var outputs: [Matrix] = []
+    private var scratchW = Matrix(rows: 0, cols: 0)
+    private var scratchX = Matrix(rows: 0, cols: 0)
     private let batchSize: Int
     var count: Int { shapes.count }
 
@@ -107,7 +109,6 @@ struct _DenseProducts {
 
     /// Forward `y = x Wᵀ`, weight gradient `dyᵀ x`, input gradient `dy W` (not for the first layer).
     mutating func run() {
-        var scratchW = Matrix(rows: 0, cols: 0), scratchX = Matrix(rows: 0, cols: 0)
         for i in shapes.indices {
             BLAS.gemm(.none, activations[i], .transposed, weights[i], into: &outputs[i])
             BLAS.gemm(.transposed, outputs[i], .none, activations[i], into: &scratchW)
