@@ -97,11 +97,6 @@ public struct PKSampler: Sendable {
     }
 }
 
-/// A batch-composition request the training split cannot satisfy.
-public struct SamplerError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
 
 extension PKSampler {
     /// K for a batch: 4 when there are at least `batchSize / 4` classes, otherwise

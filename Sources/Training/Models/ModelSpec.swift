@@ -1,14 +1,3 @@
-/// The embedding network architectures (DESIGN §1).
-public enum ModelKind: String, Codable, CaseIterable, Sendable {
-    /// One linear map from the input to the embedding.
-    case linear
-    /// `hidden` fully connected ReLU layers, then the embedding layer.
-    case mlp
-    /// For each entry of `channels`: 3×3 conv (padding 1) → ReLU → 2×2 max pool;
-    /// then the embedding layer. Needs image inputs.
-    case convnet
-}
-
 /// Everything that defines an embedding network except its output size
 /// (the `embedding_dim` axis) and the input shape (the dataset's).
 ///
@@ -39,10 +28,4 @@ public struct ModelSpec: Codable, Hashable, Sendable {
         channels = try c.decodeIfPresent([Int].self, forKey: .channels) ?? d.channels
         normalize = try c.decodeIfPresent(Bool.self, forKey: .normalize) ?? d.normalize
     }
-}
-
-/// A model spec that cannot be built for the given data.
-public struct ModelError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -85,9 +85,3 @@ public struct TrainSpec: Codable, Hashable, Sendable {
         try check((maxStepsPerEpoch ?? 1) >= 1, "train.max_steps_per_epoch must be at least 1")
     }
 }
-
-/// An invalid training hyper-parameter; the message names the key.
-public struct TrainSpecError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
