@@ -7,7 +7,8 @@ import NumericCore
 /// `y[o, i, j] = b[o] + Σ_{c,u,v} W[o, c, u, v] · x[c, i + u − p, j + v − p]`.
 /// With `X_s` the `(C·k·k) × (H'·W')` column matrix of sample s:
 /// forward `Y_s = W X_s`; backward `dW = Σ_s dY_s X_sᵀ`, `db[o] = Σ dY[o, ·]`,
-/// `dX_s = Wᵀ dY_s` folded back (col2im) into dx.
+/// `dX_s = Wᵀ dY_s` folded back (col2im) into dx. The columns of all samples
+/// sit side by side, so each product is one GEMM over the batch.
 ///
 /// - Complexity: 2·B·O·C·k²·H'·W' flops each way; the columns of the whole
 ///   batch are kept for backward (B·C·k²·H'·W' floats).
@@ -20,8 +21,13 @@ public final class Conv2D: Layer {
     public var biasGradient: [Float]
     public private(set) var output = Matrix(rows: 0, cols: 0)
     public private(set) var inputGradient = Matrix(rows: 0, cols: 0)
+    /// The column matrix of the whole batch, `(C·k·k) × (B·H'·W')`: one GEMM per
+    /// product instead of one per sample (small per-sample GEMMs left OpenBLAS's
+    /// threads mostly synchronising).
     private var columns: [Float] = []
     private var columnGradient: [Float] = []
+    /// The output (forward) or its gradient (backward) in `O × (B·H'·W')` layout.
+    private var channelMajor: [Float] = []
 
     public var outputWidth: Int { outChannels * outHeight * outWidth }
     var patch: Int { inChannels * kernel * kernel }
@@ -48,24 +54,26 @@ public final class Conv2D: Layer {
 
     public func forward(_ input: Matrix) {
         precondition(input.cols == inChannels * height * width, "Conv2D expects \(inChannels)×\(height)×\(width) inputs, got \(input.cols) values")
-        let b = input.rows, patch = self.patch, positions = self.positions, o = outChannels
+        let b = input.rows, patch = self.patch, positions = self.positions, o = outChannels, n = b * positions
         output.reshape(rows: b, cols: outputWidth)
-        let need = b * patch * positions
-        if columns.count < need { columns.append(contentsOf: repeatElement(0, count: need - columns.count)) }
+        _grow(&columns, patch * n)
+        _grow(&channelMajor, o * n)
         input.storage.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { cols in
+                for s in 0..<b { _im2col(x.baseAddress! + s * input.cols, cols.baseAddress! + s * positions, rowStride: n) }
                 weight.storage.withUnsafeBufferPointer { w in
-                    bias.withUnsafeBufferPointer { bias in
-                        output.storage.withUnsafeMutableBufferPointer { y in
-                            for s in 0..<b {
-                                let col = cols.baseAddress! + s * patch * positions
-                                _im2col(x.baseAddress! + s * input.cols, col)
-                                let ys = y.baseAddress! + s * o * positions
-                                BLAS.gemm(.none, .none, m: o, n: positions, k: patch, a: w.baseAddress!, lda: patch,
-                                          b: col, ldb: positions, beta: 0, c: ys, ldc: positions)
-                                for c in 0..<o {
-                                    let row = ys + c * positions
-                                    for j in 0..<positions { row[j] += bias[c] }
+                    channelMajor.withUnsafeMutableBufferPointer { yt in
+                        BLAS.gemm(.none, .none, m: o, n: n, k: patch, a: w.baseAddress!, lda: patch,
+                                  b: cols.baseAddress!, ldb: n, beta: 0, c: yt.baseAddress!, ldc: n)
+                        bias.withUnsafeBufferPointer { bias in
+                            output.storage.withUnsafeMutableBufferPointer { y in
+                                for s in 0..<b {
+                                    for c in 0..<o {
+                                        let src = yt.baseAddress! + c * n + s * positions
+                                        let dst = y.baseAddress! + (s * o + c) * positions
+                                        let beta = bias[c]
+                                        for j in 0..<positions { dst[j] = src[j] + beta }
+                                    }
                                 }
                             }
                         }
@@ -76,42 +84,44 @@ public final class Conv2D: Layer {
     }
 
     public func backward(input: Matrix, outputGradient dy: Matrix, needInputGradient: Bool, accumulate: Bool) {
-        let b = dy.rows, patch = self.patch, positions = self.positions, o = outChannels
+        let b = dy.rows, patch = self.patch, positions = self.positions, o = outChannels, n = b * positions
         precondition(dy.cols == outputWidth, "Conv2D gradient has \(dy.cols) values per sample, expected \(outputWidth)")
-        if needInputGradient {
-            inputGradient.reshape(rows: b, cols: inChannels * height * width)
-            if columnGradient.count < patch * positions {
-                columnGradient = [Float](repeating: 0, count: patch * positions)
+        _grow(&channelMajor, o * n)
+        dy.storage.withUnsafeBufferPointer { g in
+            channelMajor.withUnsafeMutableBufferPointer { gt in
+                biasGradient.withUnsafeMutableBufferPointer { db in
+                    if !accumulate { for c in 0..<o { db[c] = 0 } }
+                    for s in 0..<b {
+                        for c in 0..<o {
+                            let src = g.baseAddress! + (s * o + c) * positions
+                            let dst = gt.baseAddress! + c * n + s * positions
+                            var t: Float = 0
+                            for j in 0..<positions { dst[j] = src[j]; t += src[j] }
+                            db[c] += t
+                        }
+                    }
+                }
             }
         }
-        dy.storage.withUnsafeBufferPointer { g in
+        channelMajor.withUnsafeBufferPointer { gt in
             columns.withUnsafeBufferPointer { cols in
-                weight.storage.withUnsafeBufferPointer { w in
-                    weightGradient.storage.withUnsafeMutableBufferPointer { dw in
-                        biasGradient.withUnsafeMutableBufferPointer { db in
-                            if !accumulate { for c in 0..<o { db[c] = 0 } }
-                            for s in 0..<b {
-                                let gs = g.baseAddress! + s * o * positions
-                                let col = cols.baseAddress! + s * patch * positions
-                                BLAS.gemm(.none, .transposed, m: o, n: patch, k: positions, a: gs, lda: positions,
-                                          b: col, ldb: positions, beta: (s == 0 && !accumulate) ? 0 : 1,
-                                          c: dw.baseAddress!, ldc: patch)
-                                for c in 0..<o {
-                                    let row = gs + c * positions
-                                    var t: Float = 0
-                                    for j in 0..<positions { t += row[j] }
-                                    db[c] += t
-                                }
-                                if needInputGradient {
-                                    columnGradient.withUnsafeMutableBufferPointer { dcol in
-                                        inputGradient.storage.withUnsafeMutableBufferPointer { dx in
-                                            BLAS.gemm(.transposed, .none, m: patch, n: positions, k: o, a: w.baseAddress!, lda: patch,
-                                                      b: gs, ldb: positions, beta: 0, c: dcol.baseAddress!, ldc: positions)
-                                            _col2im(dcol.baseAddress!, dx.baseAddress! + s * inChannels * height * width)
-                                        }
-                                    }
-                                }
-                            }
+                weightGradient.storage.withUnsafeMutableBufferPointer { dw in
+                    BLAS.gemm(.none, .transposed, m: o, n: patch, k: n, a: gt.baseAddress!, lda: n,
+                              b: cols.baseAddress!, ldb: n, beta: accumulate ? 1 : 0, c: dw.baseAddress!, ldc: patch)
+                }
+            }
+        }
+        guard needInputGradient else { return }
+        inputGradient.reshape(rows: b, cols: inChannels * height * width)
+        _grow(&columnGradient, patch * n)
+        channelMajor.withUnsafeBufferPointer { gt in
+            weight.storage.withUnsafeBufferPointer { w in
+                columnGradient.withUnsafeMutableBufferPointer { dcol in
+                    BLAS.gemm(.transposed, .none, m: patch, n: n, k: o, a: w.baseAddress!, lda: patch,
+                              b: gt.baseAddress!, ldb: n, beta: 0, c: dcol.baseAddress!, ldc: n)
+                    inputGradient.storage.withUnsafeMutableBufferPointer { dx in
+                        for s in 0..<b {
+                            _col2im(dcol.baseAddress! + s * positions, rowStride: n, dx.baseAddress! + s * inChannels * height * width)
                         }
                     }
                 }
@@ -124,25 +134,27 @@ public final class Conv2D: Layer {
         body(&bias, &biasGradient)
     }
 
-    /// Writes the `(C·k·k) × (H'·W')` column matrix of one sample.
-    private func _im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
+    /// Writes one sample's `(C·k·k) × (H'·W')` block of the column matrix (rows `rowStride` apart).
+    private func _im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, rowStride: Int) {
         let k = kernel, p = padding, oh = outHeight, ow = outWidth, h = height, w = width
         var row = 0
         for c in 0..<inChannels {
             for u in 0..<k {
                 for v in 0..<k {
-                    let dst = col + row * oh * ow
+                    let dst = col + row * rowStride
+                    // Output columns j whose input column j + v − p lies inside the image.
+                    let jLow = max(0, p - v), jHigh = min(ow, w + p - v)
                     for i in 0..<oh {
                         let iy = i + u - p
-                        if iy < 0 || iy >= h {
-                            for j in 0..<ow { dst[i * ow + j] = 0 }
+                        let out = dst + i * ow
+                        if iy < 0 || iy >= h || jLow >= jHigh {
+                            out.update(repeating: 0, count: ow)
                             continue
                         }
-                        let src = x + (c * h + iy) * w
-                        for j in 0..<ow {
-                            let ix = j + v - p
-                            dst[i * ow + j] = (ix >= 0 && ix < w) ? src[ix] : 0
-                        }
+                        let src = x + (c * h + iy) * w + (v - p)
+                        for j in 0..<jLow { out[j] = 0 }
+                        for j in jLow..<jHigh { out[j] = src[j] }
+                        for j in jHigh..<ow { out[j] = 0 }
                     }
                     row += 1
                 }
@@ -150,27 +162,31 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// Overwrites one sample's input gradient with the column gradient folded back.
-    private func _col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+    /// Overwrites one sample's input gradient with its column-gradient block folded back.
+    private func _col2im(_ col: UnsafePointer<Float>, rowStride: Int, _ dx: UnsafeMutablePointer<Float>) {
         let k = kernel, p = padding, oh = outHeight, ow = outWidth, h = height, w = width
         dx.update(repeating: 0, count: inChannels * h * w)
         var row = 0
         for c in 0..<inChannels {
             for u in 0..<k {
                 for v in 0..<k {
-                    let src = col + row * oh * ow
+                    let src = col + row * rowStride
+                    let jLow = max(0, p - v), jHigh = min(ow, w + p - v)
                     for i in 0..<oh {
                         let iy = i + u - p
-                        if iy < 0 || iy >= h { continue }
-                        let dst = dx + (c * h + iy) * w
-                        for j in 0..<ow {
-                            let ix = j + v - p
-                            if ix >= 0 && ix < w { dst[ix] += src[i * ow + j] }
-                        }
+                        if iy < 0 || iy >= h || jLow >= jHigh { continue }
+                        let dst = dx + (c * h + iy) * w + (v - p)
+                        let g = src + i * ow
+                        for j in jLow..<jHigh { dst[j] += g[j] }
                     }
                     row += 1
                 }
             }
         }
     }
+}
+
+/// Grows `buffer` to at least `count` values (never shrinks: a reused workspace).
+@inline(__always) func _grow(_ buffer: inout [Float], _ count: Int) {
+    if buffer.count < count { buffer.append(contentsOf: repeatElement(0, count: count - buffer.count)) }
 }
