@@ -1,0 +1,33 @@
+import NumericCore
+
+/// The dense products of one training step of a model's `Linear` layers, on scratch buffers.
+struct _DenseProducts {
+    private var shapes: [(input: Int, output: Int, needInputGradient: Bool)] = []
+    private var weights: [Matrix] = []
+    private var activations: [Matrix] = []
+    private var outputs: [Matrix] = []
+    private var scratchW = Matrix(rows: 0, cols: 0)
+    private var scratchX = Matrix(rows: 0, cols: 0)
+    private let batchSize: Int
+    var count: Int { shapes.count }
+
+    init(model: EmbeddingModel, batchSize: Int) {
+        self.batchSize = batchSize
+        for (i, layer) in model.layers.enumerated() {
+            guard let linear = layer as? Linear else { continue }
+            shapes.append((linear.inputWidth, linear.outputWidth, i > 0))
+            weights.append(Matrix(rows: linear.outputWidth, cols: linear.inputWidth, value: 0.01))
+            activations.append(Matrix(rows: batchSize, cols: linear.inputWidth, value: 0.5))
+            outputs.append(Matrix(rows: batchSize, cols: linear.outputWidth, value: 0.25))
+        }
+    }
+
+    /// Forward `y = x Wᵀ`, weight gradient `dyᵀ x`, input gradient `dy W` (not for the first layer).
+    mutating func run() {
+        for i in shapes.indices {
+            BLAS.gemm(.none, activations[i], .transposed, weights[i], into: &outputs[i])
+            BLAS.gemm(.transposed, outputs[i], .none, activations[i], into: &scratchW)
+            if shapes[i].needInputGradient { BLAS.gemm(.none, outputs[i], .none, weights[i], into: &scratchX) }
+        }
+    }
+}

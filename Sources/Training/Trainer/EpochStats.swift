@@ -1,0 +1,11 @@
+/// The statistics of one training epoch.
+public struct EpochStats: Codable, Equatable, Sendable {
+    /// From 1.
+    public var epoch: Int
+    public var meanLoss: Double
+    /// Mean over the epoch's batches of the loss's active fraction.
+    public var activeFraction: Double
+    public var seconds: Double
+    public var samplesPerSecond: Double
+    public var learningRate: Double
+}

@@ -1,0 +1,69 @@
+import NumericCore
+
+/// The one training loop every experiment shares (DESIGN §1).
+public enum Trainer {
+    /// Trains an embedding network with a metric-learning loss on P×K batches.
+    ///
+    /// Per step: sample a batch, embed it, evaluate the loss and its gradient,
+    /// backpropagate, update. A non-finite loss or gradient stops the run with
+    /// `.diverged` (not an error). With the same seed and BLAS thread count the
+    /// resulting model is bitwise identical.
+    ///
+    /// - Parameters:
+    ///   - seed: seeds the initialisation (`seed`) and the sampler (a derived stream).
+    ///   - progress: called after each completed epoch.
+    /// - Throws: invalid specs (`TrainSpecError`, `ModelError`, `SamplerError`) and loss errors.
+    public static func train(
+        model spec: ModelSpec, embeddingDim: Int, train: TrainSpec, data: LabeledData, inputShape: InputShape,
+        loss: inout any BatchLoss, seed: UInt64, progress: ((EpochStats) -> Void)? = nil
+    ) throws -> TrainingOutcome {
+        try train.validate()
+        guard data.features.cols == inputShape.count else {
+            throw ModelError("training features have \(data.features.cols) values per row, input shape \(inputShape) needs \(inputShape.count)")
+        }
+        let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed)
+        var step = try TrainingStep(model: model, data: data, train: train, seed: SplitMix64.derived(seed: seed, stream: 7).state)
+        let stepsPerEpoch = min(step.sampler.batchesPerEpoch, train.maxStepsPerEpoch ?? Int.max)
+        let schedule = LearningRateSchedule(kind: train.schedule, baseRate: train.learningRate, stepSize: train.stepSize,
+                                            gamma: train.gamma, totalSteps: stepsPerEpoch * train.epochs)
+        var history: [EpochStats] = []
+        var globalStep = 0
+        let start = MonotonicClock.now()
+
+        func outcome(_ status: RunStatus) -> TrainingOutcome {
+            let seconds = MonotonicClock.seconds(since: start)
+            let samples = Double(globalStep * train.batchSize)
+            return TrainingOutcome(status: status, epochs: history, trainSeconds: seconds,
+                                   samplesPerSecond: seconds > 0 ? samples / seconds : 0, model: model)
+        }
+
+        for epoch in 1...train.epochs {
+            let epochStart = MonotonicClock.now()
+            let learningRate = schedule.rate(epoch: epoch - 1, step: globalStep)
+            var lossSum = 0.0, activeSum = 0.0
+            for _ in 0..<stepsPerEpoch {
+                step.sampleBatch()
+                step.forward()
+                let result = try step.evaluate(&loss)
+                guard result.loss.isFinite else {
+                    return outcome(.diverged(epoch: epoch, reason: "loss is \(result.loss) at step \(globalStep + 1)"))
+                }
+                guard step.gradient.isFinite else {
+                    return outcome(.diverged(epoch: epoch, reason: "loss gradient is not finite at step \(globalStep + 1)"))
+                }
+                step.backwardAndUpdate(learningRate: schedule.rate(epoch: epoch - 1, step: globalStep))
+                lossSum += result.loss
+                activeSum += result.activeFraction
+                globalStep += 1
+            }
+            let seconds = MonotonicClock.seconds(since: epochStart)
+            let stats = EpochStats(epoch: epoch, meanLoss: lossSum / Double(stepsPerEpoch),
+                                   activeFraction: activeSum / Double(stepsPerEpoch), seconds: seconds,
+                                   samplesPerSecond: Double(stepsPerEpoch * train.batchSize) / max(seconds, 1e-9),
+                                   learningRate: learningRate)
+            history.append(stats)
+            progress?(stats)
+        }
+        return outcome(.ok)
+    }
+}

@@ -1,0 +1,86 @@
+import NumericCore
+
+/// Training throughput of the shared loop, for `metricbench bench`.
+public enum TrainingBenchmark {
+    /// What a benchmark measured.
+    public struct Result: Sendable {
+        /// Samples per second of the step excluding the loss's own time
+        /// (sampling, gather, forward, backward, optimizer).
+        public var samplesPerSecond: Double
+        /// Samples per second including the loss.
+        public var samplesPerSecondWithLoss: Double
+        /// Mean seconds per step spent inside the loss.
+        public var lossSecondsPerStep: Double
+        /// Samples per second of the model's dense products alone (the
+        /// forward, weight-gradient and input-gradient GEMMs of its `Linear`
+        /// layers, timed interleaved with the steps): the ceiling the step
+        /// approaches for an MLP. Convolutions are not included.
+        public var gemmLimitSamplesPerSecond: Double
+        /// `samplesPerSecond / gemmLimitSamplesPerSecond`.
+        public var fractionOfGEMMLimit: Double { gemmLimitSamplesPerSecond > 0 ? samplesPerSecond / gemmLimitSamplesPerSecond : 0 }
+        public var steps: Int
+        public var batchSize: Int
+    }
+
+    /// Runs `warmup` untimed steps, then `steps` timed steps of the real
+    /// training step on `data`, and reports the throughput.
+    ///
+    /// - Throws: as `Trainer.train` (bad sizes, too few classes for P×K).
+    public static func measure(
+        model spec: ModelSpec = ModelSpec(), embeddingDim: Int = 128, batchSize: Int = 128, samplesPerClass: Int = 4,
+        optimizer: OptimizerKind = .adam, loss: inout any BatchLoss, data: LabeledData, inputShape: InputShape,
+        steps: Int = 200, warmup: Int = 20, seed: UInt64 = 0
+    ) throws -> Result {
+        precondition(steps >= 1 && warmup >= 0, "steps must be positive")
+        let train = TrainSpec(optimizer: optimizer, batchSize: batchSize, samplesPerClass: samplesPerClass)
+        try train.validate()
+        let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed)
+        var step = try TrainingStep(model: model, data: data, train: train, seed: seed)
+        // A tiny rate keeps long benchmarks away from numerical trouble; speed does not depend on it.
+        let rate = 1e-6
+        for _ in 0..<warmup {
+            step.sampleBatch(); step.forward()
+            _ = try step.evaluate(&loss)
+            step.backwardAndUpdate(learningRate: rate)
+        }
+        // Rounds alternate between the real step and the GEMMs alone, so that
+        // load from other processes affects both numbers alike.
+        let rounds = min(steps, 5)
+        var stepNanos: UInt64 = 0, lossNanos: UInt64 = 0, gemmNanos: UInt64 = 0
+        var gemms = _DenseProducts(model: model, batchSize: batchSize)
+        var done = 0
+        for round in 0..<rounds {
+            let n = (steps * (round + 1)) / rounds - done
+            done += n
+            let start = MonotonicClock.now()
+            for _ in 0..<n {
+                step.sampleBatch(); step.forward()
+                let t = MonotonicClock.now()
+                _ = try step.evaluate(&loss)
+                lossNanos += MonotonicClock.now() &- t
+                step.backwardAndUpdate(learningRate: rate)
+            }
+            stepNanos += MonotonicClock.now() &- start
+            let g = MonotonicClock.now()
+            for _ in 0..<n { gemms.run() }
+            gemmNanos += MonotonicClock.now() &- g
+        }
+        let total = Double(stepNanos) / 1e9
+        let lossSeconds = Double(lossNanos) / 1e9
+        let samples = Double(steps * batchSize)
+        return Result(samplesPerSecond: samples / max(total - lossSeconds, 1e-9),
+                      samplesPerSecondWithLoss: samples / total,
+                      lossSecondsPerStep: lossSeconds / Double(steps),
+                      gemmLimitSamplesPerSecond: gemms.count > 0 ? samples / (Double(gemmNanos) / 1e9) : 0,
+                      steps: steps, batchSize: batchSize)
+    }
+
+    /// `measure(...).samplesPerSecond`: training samples per second excluding the loss.
+    public static func samplesPerSecond(
+        model spec: ModelSpec = ModelSpec(), embeddingDim: Int = 128, batchSize: Int = 128, samplesPerClass: Int = 4,
+        loss: inout any BatchLoss, data: LabeledData, inputShape: InputShape, steps: Int = 200, warmup: Int = 20
+    ) throws -> Double {
+        try measure(model: spec, embeddingDim: embeddingDim, batchSize: batchSize, samplesPerClass: samplesPerClass,
+                    loss: &loss, data: data, inputShape: inputShape, steps: steps, warmup: warmup).samplesPerSecond
+    }
+}

@@ -1,0 +1,10 @@
+/// The result of `Trainer.train`.
+public struct TrainingOutcome {
+    public var status: RunStatus
+    /// Completed epochs (a diverged epoch is not included).
+    public var epochs: [EpochStats]
+    public var trainSeconds: Double
+    /// Training samples processed per second of `trainSeconds`.
+    public var samplesPerSecond: Double
+    public var model: EmbeddingModel
+}

@@ -1,0 +1,55 @@
+import NumericCore
+
+/// The state of one training run and its three phases, shared by `Trainer`
+/// and `TrainingBenchmark` so that the benchmark measures the real loop.
+///
+/// Every workspace is allocated here, once; a step allocates nothing (given a
+/// loss that keeps its own workspaces).
+struct TrainingStep {
+    let model: EmbeddingModel
+    let data: LabeledData
+    var sampler: PKSampler
+    var optimizer: Optimizer
+    var indices: [Int]
+    var batch: Matrix
+    var labels: [Int32]
+    var gradient: Matrix
+
+    init(model: EmbeddingModel, data: LabeledData, train: TrainSpec, seed: UInt64) throws {
+        self.model = model
+        self.data = data
+        sampler = try PKSampler(labels: data.labels, batchSize: train.batchSize, samplesPerClass: train.samplesPerClass, seed: seed)
+        optimizer = Optimizer(kind: train.optimizer, momentum: Float(train.momentum), weightDecay: Float(train.weightDecay))
+        indices = [Int](repeating: 0, count: train.batchSize)
+        batch = Matrix(rows: train.batchSize, cols: data.features.cols)
+        labels = [Int32](repeating: 0, count: train.batchSize)
+        gradient = Matrix(rows: train.batchSize, cols: model.embeddingDim)
+    }
+
+    /// Draws the next P×K batch into `batch` and `labels`.
+    mutating func sampleBatch() {
+        sampler.nextBatch(into: &indices)
+        data.features.gatherRows(indices, into: &batch)
+        indices.withUnsafeBufferPointer { idx in
+            data.labels.withUnsafeBufferPointer { all in
+                labels.withUnsafeMutableBufferPointer { out in
+                    for j in 0..<idx.count { out[j] = all[idx[j]] }
+                }
+            }
+        }
+    }
+
+    /// Embeds the batch; the loss then reads `model.output`.
+    func forward() { model.forward(batch) }
+
+    /// Evaluates `loss` on the embeddings, writing dLoss/dEmbeddings into `gradient`.
+    mutating func evaluate(_ loss: inout any BatchLoss) throws -> LossResult {
+        try loss.evaluate(embeddings: model.output, labels: labels, gradient: &gradient)
+    }
+
+    /// Backpropagates `gradient` and takes one optimizer step.
+    mutating func backwardAndUpdate(learningRate: Double) {
+        model.backward(input: batch, outputGradient: gradient)
+        optimizer.update(model, learningRate: Float(learningRate))
+    }
+}

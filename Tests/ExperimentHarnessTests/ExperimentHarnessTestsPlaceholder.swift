@@ -1,0 +1,1 @@
+// Keeps the ExperimentHarnessTests target buildable until the harness has tests.
