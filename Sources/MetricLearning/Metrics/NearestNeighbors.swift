@@ -8,8 +8,13 @@ import NumericCore
 /// products from GEMM over tiles `(I, J ≥ I)` of `blockSize` rows — the
 /// symmetric half of the product, each tile feeding the bounded top-k of both
 /// its row items and its column items. Ties are broken by index: neighbour
-/// lists are sorted by `(distance, index)`, so they do not depend on the
-/// block size or the thread count.
+/// lists are sorted by `(distance, index)`, and both items of a pair see the
+/// same distance, so the lists do not depend on the thread count, nor on the
+/// block size when the dot products are exact (e.g. small integers, duplicated
+/// rows). For general floats OpenBLAS's edge kernels may round a dot product
+/// differently at another tile position: distances can then differ in the
+/// last ulp between block sizes, which can only swap neighbours whose
+/// distances agree to that ulp.
 ///
 /// - Complexity: N²·d/2 multiply-adds (OpenBLAS, multithreaded) plus
 ///   O(N² + N·k·log k·log(N/k)) for the selection, split over ``BLAS/threads``
