@@ -12,7 +12,8 @@ import NumericCore
 ///   with the products by GEMM over row blocks; centroids are the means (summed
 ///   in `Double`). An empty cluster is re-seeded with the item farthest from its
 ///   centroid. Stops when no assignment changes, when the inertia improves by
-///   less than `tolerance · inertia`, or after `maxIterations`.
+///   less than `tolerance · inertia`, or after `maxIterations` (a negative
+///   `tolerance` always runs `maxIterations`, for timing).
 ///
 /// - Complexity: seeding O(N·K·d) worst case (much less on clustered data);
 ///   each iteration N·K·d multiply-adds in OpenBLAS plus O(N·K) for the argmin;
@@ -63,7 +64,7 @@ public struct KMeans: Sendable {
             let newInertia = distance.reduce(0.0) { $0 + Double($1) }
             repairEmpty(x, &assignments, &distance)
             updateCentroids(x, assignments, &centroids)
-            let converged = changed == 0 || inertia - newInertia <= tolerance * newInertia
+            let converged = tolerance >= 0 && (changed == 0 || inertia - newInertia <= tolerance * newInertia)
             inertia = newInertia
             if converged { break }
         }
