@@ -16,22 +16,47 @@ import NumericCore
 /// last ulp between block sizes, which can only swap neighbours whose
 /// distances agree to that ulp.
 ///
-/// - Complexity: N²·d/2 multiply-adds (OpenBLAS, multithreaded) plus
-///   O(N² + N·k·log k·log(N/k)) for the selection, split over ``BLAS/threads``
-///   workers; memory O(N·d + N·k + block²) — never N × N.
+/// Selection: every query keeps a buffer of `k + k/4` candidates packed as
+/// `UInt64` keys `(distance bits << 32) | index` — for non-negative floats
+/// integer order is `(distance, index)` order — and a threshold key (the
+/// `k`-th smallest so far). A candidate is appended only when below the
+/// threshold (prefiltered 8 lanes at a time); a full buffer is cut back to
+/// its `k` smallest by quickselect. Appends are sequential in memory, unlike
+/// heap sifts, so the column side of a tile (a different query per column)
+/// stays cheap.
+///
+/// - Complexity: N²·d/2 multiply-adds (OpenBLAS, multithreaded) plus O(N²)
+///   comparisons and O(N·k·log(N/k)) expected appends for the selection,
+///   split over ``BLAS/threads`` workers, and O(N·k·log k) for the final sort;
+///   memory O(N·d + 1.25·N·k·8 bytes + block²) — never N × N.
 public struct NearestNeighbors: Sendable {
     /// Number of queries (= gallery size).
     public let count: Int
     /// Neighbours kept per query.
     public let k: Int
-    /// `indices[q * k + r]`: the `r`-th nearest other item of query `q`.
-    public let indices: [Int32]
-    /// `distances[q * k + r]`: its squared euclidean distance.
-    public let distances: [Float]
+    /// `keys[q * k + r]`: the `r`-th nearest neighbour of `q` as `(distance bits << 32) | index`.
+    @usableFromInline let keys: [UInt64]
+
+    /// The `r`-th nearest other item of query `q` (`r = 0` is the nearest).
+    @inlinable
+    public func neighbor(_ q: Int, _ r: Int) -> Int32 {
+        Int32(truncatingIfNeeded: keys[q * k + r] & 0xFFFF_FFFF)
+    }
+
+    /// Its squared euclidean distance.
+    @inlinable
+    public func distance(_ q: Int, _ r: Int) -> Float {
+        Float(bitPattern: UInt32(truncatingIfNeeded: keys[q * k + r] >> 32))
+    }
 
     /// The neighbours of query `q`, nearest first.
-    public func neighbors(of q: Int) -> ArraySlice<Int32> {
-        indices[(q * k)..<((q + 1) * k)]
+    public func neighbors(of q: Int) -> [Int32] {
+        (0..<k).map { neighbor(q, $0) }
+    }
+
+    /// The squared distances of the neighbours of query `q`, ascending.
+    public func distances(of q: Int) -> [Float] {
+        (0..<k).map { distance(q, $0) }
     }
 
     /// Exact blocked search of the `k` nearest neighbours of every row of `embeddings`.
@@ -48,39 +73,41 @@ public struct NearestNeighbors: Sendable {
     ) -> NearestNeighbors {
         let n = sweep.embeddings.rows
         precondition(k >= 0 && (k < n || n == 0), "k = \(k) needs at least k + 1 = \(k + 1) items, have \(n)")
-        var indices = [Int32](repeating: 0, count: n * k)
-        var distances = [Float](repeating: 0, count: n * k)
-        if k > 0 {
-            var filled = [Int32](repeating: 0, count: n)
-            var thresholds = [Float](repeating: .infinity, count: n)
-            let workers = _workerCount
-            indices.withUnsafeMutableBufferPointer { idx in
-                distances.withUnsafeMutableBufferPointer { dist in
-                    filled.withUnsafeMutableBufferPointer { fill in
-                        thresholds.withUnsafeMutableBufferPointer { thr in
-                            let heaps = _NeighborHeaps(
-                                k: k, dist: dist.baseAddress!, idx: idx.baseAddress!,
-                                filled: fill.baseAddress!, threshold: thr.baseAddress!)
-                            sweep.forEachTile { tile in
-                                _parallelFor(workers) { t in
-                                    let part = _split(tile.rows.count, parts: workers, part: t)
-                                    heaps.consumeRowSide(tile, localRows: part)
-                                }
-                                _parallelFor(workers) { t in
-                                    let part = _split(tile.cols.count, parts: workers, part: t)
-                                    heaps.consumeColumnSide(tile, localCols: part)
-                                }
-                                alsoConsume(tile)
+        guard k > 0 else { return NearestNeighbors(count: n, k: 0, keys: []) }
+        let capacity = k + max(k / 4, 32)
+        var keys = [UInt64](repeating: 0, count: n * capacity)
+        var filled = [Int32](repeating: 0, count: n)
+        var thresholdKey = [UInt64](repeating: .max, count: n)
+        var threshold = [Float](repeating: .infinity, count: n)
+        let workers = _workerCount
+        keys.withUnsafeMutableBufferPointer { buf in
+            filled.withUnsafeMutableBufferPointer { fill in
+                thresholdKey.withUnsafeMutableBufferPointer { tk in
+                    threshold.withUnsafeMutableBufferPointer { thr in
+                        let lists = _CandidateLists(
+                            k: k, capacity: capacity, keys: buf.baseAddress!, filled: fill.baseAddress!,
+                            thresholdKey: tk.baseAddress!, threshold: thr.baseAddress!)
+                        sweep.forEachTile { tile in
+                            _parallelFor(workers) { t in
+                                lists.consumeRowSide(tile, localRows: _split(tile.rows.count, parts: workers, part: t))
                             }
                             _parallelFor(workers) { t in
-                                for q in _split(n, parts: workers, part: t) { heaps.sortAscending(q) }
+                                lists.consumeColumnSide(tile, localCols: _split(tile.cols.count, parts: workers, part: t))
                             }
+                            alsoConsume(tile)
                         }
+                        _parallelFor(workers) { t in
+                            for q in _split(n, parts: workers, part: t) { lists.finish(q) }
+                        }
+                        // Compact rows from stride `capacity` to stride `k`; destinations never pass sources.
+                        let base = buf.baseAddress!
+                        for q in 1..<n { (base + q * k).update(from: base + q * capacity, count: k) }
                     }
                 }
             }
         }
-        return NearestNeighbors(count: n, k: k, indices: indices, distances: distances)
+        keys.removeLast(n * (capacity - k))
+        return NearestNeighbors(count: n, k: k, keys: keys)
     }
 }
 
@@ -90,39 +117,57 @@ func _split(_ count: Int, parts: Int, part: Int) -> Range<Int> {
     (count * part / parts)..<(count * (part + 1) / parts)
 }
 
-/// One bounded max-heap per query over `(distance, index)` pairs, in flat
-/// caller-owned buffers; `threshold[q]` is the heap's top distance once full
-/// (`+∞` before), the cheap pre-filter for candidates.
+/// `(distance, index)` as one integer whose order is the lexicographic order of the pair.
+@inline(__always)
+func _neighborKey(_ d: Float, _ j: Int) -> UInt64 {
+    UInt64(d.bitPattern & 0x7FFF_FFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: j))
+}
+
+/// Per-query candidate buffers in flat caller-owned memory: `filled[q]` keys
+/// in `keys[q * capacity ..< …]`, all below `thresholdKey[q]`, which is the
+/// `k`-th smallest key kept so far (`UInt64.max` before the first cut);
+/// `threshold[q]` is its distance, the cheap vector prefilter.
 ///
-/// Concurrency: callers partition the queries so no two threads touch the same heap.
-struct _NeighborHeaps: @unchecked Sendable {
+/// Concurrency: callers partition the queries so no two threads touch the same buffer.
+struct _CandidateLists: @unchecked Sendable {
     let k: Int
-    let dist: UnsafeMutablePointer<Float>
-    let idx: UnsafeMutablePointer<Int32>
+    let capacity: Int
+    let keys: UnsafeMutablePointer<UInt64>
     let filled: UnsafeMutablePointer<Int32>
+    let thresholdKey: UnsafeMutablePointer<UInt64>
     let threshold: UnsafeMutablePointer<Float>
 
-    /// Offers candidate `(d, j)` to the heap of query `q`.
+    /// Offers candidate `key` to query `q`.
     @inline(__always)
-    func offer(_ q: Int, _ d: Float, _ j: Int32) {
-        let hd = dist + q * k, hi = idx + q * k
+    func offer(_ q: Int, _ key: UInt64) {
+        guard key < thresholdKey[q] else { return }
         let m = Int(filled[q])
-        if m < k {
-            var c = m
-            while c > 0 {
-                let p = (c - 1) >> 1
-                if hd[p] > d || (hd[p] == d && hi[p] > j) { break }
-                hd[c] = hd[p]; hi[c] = hi[p]
-                c = p
-            }
-            hd[c] = d; hi[c] = j
+        keys[q * capacity + m] = key
+        if m + 1 == capacity {
+            cut(q, count: capacity)
+        } else {
             filled[q] = Int32(m + 1)
-            if m + 1 == k { threshold[q] = hd[0] }
-            return
         }
-        guard d < hd[0] || (d == hd[0] && j < hi[0]) else { return }
-        _siftDown(hd, hi, count: k, d, j)
-        threshold[q] = hd[0]
+    }
+
+    /// Keeps the `k` smallest of the first `count` keys of `q` and tightens its threshold.
+    func cut(_ q: Int, count: Int) {
+        let list = keys + q * capacity
+        _selectSmallest(list, count: count, k: k)
+        var top: UInt64 = 0
+        for r in 0..<k { top = max(top, list[r]) }
+        thresholdKey[q] = top
+        threshold[q] = Float(bitPattern: UInt32(truncatingIfNeeded: top >> 32))
+        filled[q] = Int32(k)
+    }
+
+    /// Final `k` smallest keys of `q`, sorted ascending.
+    func finish(_ q: Int) {
+        let m = Int(filled[q])
+        precondition(m >= k, "query \(q) saw only \(m) candidates for k = \(k)")
+        if m > k { cut(q, count: m) }
+        var list = UnsafeMutableBufferPointer(start: keys + q * capacity, count: k)
+        list.sort()
     }
 
     /// Row side of a tile: rows `localRows` receive the tile's columns (upper triangle on the diagonal).
@@ -138,13 +183,13 @@ struct _NeighborHeaps: @unchecked Sendable {
                 let d = _squaredDistance(nq + _load8(colNorms + c), _load8(row + c))
                 let mask = d .<= SIMD8<Float>(repeating: threshold[q])
                 if any(mask) {
-                    for l in 0..<8 where mask[l] { offer(q, d[l], Int32(c0 + c + l)) }
+                    for l in 0..<8 where mask[l] { offer(q, _neighborKey(d[l], c0 + c + l)) }
                 }
                 c += 8
             }
             while c < nc {
                 let d = _squaredDistance(tile.norms[q] + colNorms[c], row[c])
-                if d <= threshold[q] { offer(q, d, Int32(c0 + c)) }
+                if d <= threshold[q] { offer(q, _neighborKey(d, c0 + c)) }
                 c += 1
             }
         }
@@ -171,44 +216,59 @@ struct _NeighborHeaps: @unchecked Sendable {
                 let d = _squaredDistance(niv + _load8(colNorms + c), _load8(row + c))
                 let mask = d .<= _load8(thr + c)
                 if any(mask) {
-                    for l in 0..<8 where mask[l] { offer(c0 + c + l, d[l], Int32(i)) }
+                    for l in 0..<8 where mask[l] { offer(c0 + c + l, _neighborKey(d[l], i)) }
                 }
                 c += 8
             }
             while c < end {
                 let d = _squaredDistance(ni + colNorms[c], row[c])
-                if d <= thr[c] { offer(c0 + c, d, Int32(i)) }
+                if d <= thr[c] { offer(c0 + c, _neighborKey(d, i)) }
                 c += 1
             }
         }
     }
+}
 
-    /// Heap-sorts query `q`'s heap in place into ascending `(distance, index)` order.
-    func sortAscending(_ q: Int) {
-        let hd = dist + q * k, hi = idx + q * k
-        var end = Int(filled[q])
-        while end > 1 {
-            end -= 1
-            let d = hd[end], j = hi[end]
-            hd[end] = hd[0]; hi[end] = hi[0]
-            _siftDown(hd, hi, count: end, d, j)
+/// Rearranges `a[0..<count]` so that its `k` smallest values come first (in
+/// no particular order): quickselect with a median-of-three pivot.
+///
+/// - Complexity: O(count) expected.
+func _selectSmallest(_ a: UnsafeMutablePointer<UInt64>, count: Int, k: Int) {
+    var lo = 0, hi = count - 1
+    while hi > lo {
+        let mid = lo + (hi - lo) / 2
+        if a[mid] < a[lo] { a.swapAt(mid, lo) }
+        if a[hi] < a[lo] { a.swapAt(hi, lo) }
+        if a[hi] < a[mid] { a.swapAt(hi, mid) }
+        let pivot = a[mid]
+        var i = lo, j = hi
+        while i <= j {
+            while a[i] < pivot { i += 1 }
+            while a[j] > pivot { j -= 1 }
+            if i <= j {
+                a.swapAt(i, j)
+                i += 1
+                j -= 1
+            }
+        }
+        // Now a[lo...j] ≤ pivot ≤ a[i...hi]; keep the side holding position k − 1.
+        if k - 1 <= j {
+            hi = j
+        } else if k - 1 >= i {
+            lo = i
+        } else {
+            return
         }
     }
 }
 
-/// Replaces the top of the max-heap `hd/hi[0..<count]` with `(d, j)` and restores heap order.
-@inline(__always)
-func _siftDown(_ hd: UnsafeMutablePointer<Float>, _ hi: UnsafeMutablePointer<Int32>, count: Int, _ d: Float, _ j: Int32) {
-    var p = 0
-    while true {
-        var c = 2 * p + 1
-        if c >= count { break }
-        if c + 1 < count && (hd[c + 1] > hd[c] || (hd[c + 1] == hd[c] && hi[c + 1] > hi[c])) { c += 1 }
-        if hd[c] < d || (hd[c] == d && hi[c] < j) { break }
-        hd[p] = hd[c]; hi[p] = hi[c]
-        p = c
+extension UnsafeMutablePointer where Pointee == UInt64 {
+    @inline(__always)
+    fileprivate func swapAt(_ i: Int, _ j: Int) {
+        let t = self[i]
+        self[i] = self[j]
+        self[j] = t
     }
-    hd[p] = d; hi[p] = j
 }
 
 @inline(__always)

@@ -37,21 +37,21 @@ public struct RetrievalMetrics: Sendable {
         var rPrecisionSum = 0.0, mapSum = 0.0
         labels.withUnsafeBufferPointer { y in
             classSize.withUnsafeBufferPointer { size in
-                neighbors.indices.withUnsafeBufferPointer { nb in
+                neighbors.keys.withUnsafeBufferPointer { nb in
                     for q in 0..<n {
                         let row = nb.baseAddress! + q * k
                         let label = y[q]
                         var first = 0
-                        while first < maxK && y[Int(row[first])] != label { first += 1 }
+                        while first < maxK && y[_index(row[first])] != label { first += 1 }
                         firstHitCount[first] += 1
                         let r = size[q] - 1
                         guard r > 0 else { continue }
                         precondition(r <= k, "R = \(r) needs \(r) neighbours, have \(k)")
                         withPositives += 1
-                        if y[Int(row[0])] == label { hitsAt1 += 1 }
+                        if y[_index(row[0])] == label { hitsAt1 += 1 }
                         var hits = 0
                         var precisionSum = 0.0
-                        for i in 0..<r where y[Int(row[i])] == label {
+                        for i in 0..<r where y[_index(row[i])] == label {
                             hits += 1
                             precisionSum += Double(hits) / Double(i + 1)
                         }
@@ -82,3 +82,7 @@ func _classSizes(_ labels: [Int32]) -> [Int] {
     for y in labels { counts[y, default: 0] += 1 }
     return labels.map { counts[$0]! }
 }
+
+/// The neighbour index stored in the low half of a neighbour key.
+@inline(__always)
+func _index(_ key: UInt64) -> Int { Int(key & 0xFFFF_FFFF) }
