@@ -1,0 +1,297 @@
+import NumericCore
+
+/// Lloyd's k-means with k-means++ seeding, deterministic for a given seed.
+///
+/// * Seeding (Arthur & Vassilvitskii 2007): the first centre is a uniform
+///   random item; each next centre is item `i` with probability ∝ `D(i)²`, the
+///   squared distance to its nearest chosen centre (one candidate per step,
+///   drawn from a ``SplitMix64``). The `D(i)²` update after a new centre `c` is
+///   exact but skips every cluster `a` whose items cannot move: by the triangle
+///   inequality, when `‖c − a‖² ≥ 4 · max_{i∈a} D(i)²`.
+/// * Lloyd iterations: assignment `argmin_j ‖c_j‖² − 2 x·c_j` (ties → lower `j`)
+///   with the products by GEMM over row blocks; centroids are the means (summed
+///   in `Double`). An empty cluster is re-seeded with the item farthest from its
+///   centroid. Stops when no assignment changes, when the inertia improves by
+///   less than `tolerance · inertia`, or after `maxIterations` (a negative
+///   `tolerance` always runs `maxIterations`, for timing).
+///
+/// - Complexity: seeding O(N·K·d) worst case (much less on clustered data);
+///   each iteration N·K·d multiply-adds in OpenBLAS plus O(N·K) for the argmin;
+///   memory O(N·d + K·d + blockSize·K).
+public struct KMeans: Sendable {
+    public var clusters: Int
+    public var maxIterations: Int
+    public var tolerance: Double
+    public var seed: UInt64
+    /// Rows per assignment GEMM.
+    public var blockSize: Int
+
+    public init(clusters: Int, maxIterations: Int = 100, tolerance: Double = 1e-4, seed: UInt64 = 0, blockSize: Int = 1024) {
+        precondition(clusters > 0, "k-means needs at least one cluster")
+        self.clusters = clusters
+        self.maxIterations = maxIterations
+        self.tolerance = tolerance
+        self.seed = seed
+        self.blockSize = blockSize
+    }
+
+    /// The outcome of ``fit(_:)``.
+    public struct Result: Sendable {
+        public var centroids: Matrix
+        public var assignments: [Int32]
+        /// `Σ_i ‖x_i − c_{a(i)}‖²` at the last assignment.
+        public var inertia: Double
+        public var iterations: Int
+        public var seedingSeconds: Double
+        public var iterationSeconds: Double
+    }
+
+    /// Clusters the rows of `x`.
+    ///
+    /// - Precondition: `clusters ≤ x.rows`, all values finite.
+    public func fit(_ x: Matrix) -> Result {
+        precondition(clusters <= x.rows, "k-means with \(clusters) clusters needs at least as many items, have \(x.rows)")
+        let start = MonotonicClock.now()
+        var (centroids, assignments) = seedPlusPlus(x)
+        let seedingSeconds = MonotonicClock.seconds(since: start)
+        let iterStart = MonotonicClock.now()
+        var distance = [Float](repeating: 0, count: x.rows)
+        var inertia = Double.infinity
+        var iterations = 0
+        while iterations < maxIterations {
+            iterations += 1
+            let changed = assign(x, centroids, &assignments, &distance, force: iterations == 1)
+            let newInertia = distance.reduce(0.0) { $0 + Double($1) }
+            repairEmpty(x, &assignments, &distance)
+            updateCentroids(x, assignments, &centroids)
+            let converged = tolerance >= 0 && (changed == 0 || inertia - newInertia <= tolerance * newInertia)
+            inertia = newInertia
+            if converged { break }
+        }
+        return Result(
+            centroids: centroids, assignments: assignments, inertia: inertia, iterations: iterations,
+            seedingSeconds: seedingSeconds, iterationSeconds: MonotonicClock.seconds(since: iterStart))
+    }
+
+    /// k-means++ centres and each item's nearest centre.
+    func seedPlusPlus(_ x: Matrix) -> (Matrix, [Int32]) {
+        let n = x.rows, d = x.cols, k = clusters
+        var rng = SplitMix64.derived(seed: seed, stream: 0x6B6D_6561_6E73)
+        var centroids = Matrix(rows: k, cols: d)
+        var nearest = [Int32](repeating: 0, count: n)
+        var minD = [Float](repeating: 0, count: n)
+        var members: [[Int32]] = [Array(0..<Int32(n))]
+        var radius: [Float] = [0]
+        members.reserveCapacity(k)
+        x.storage.withUnsafeBufferPointer { xs in
+            centroids.storage.withUnsafeMutableBufferPointer { cs in
+                minD.withUnsafeMutableBufferPointer { md in
+                    nearest.withUnsafeMutableBufferPointer { nr in
+                        let xp = xs.baseAddress!, cp = cs.baseAddress!
+                        let first = rng.nextInt(below: n)
+                        (cp).update(from: xp + first * d, count: d)
+                        for i in 0..<n {
+                            md[i] = _squaredDifference(xp + i * d, cp, d)
+                            radius[0] = max(radius[0], md[i])
+                        }
+                        var centreDistance = [Float](repeating: 0, count: k)
+                        for c in 1..<max(k, 1) {
+                            var total = 0.0
+                            for i in 0..<n { total += Double(md[i]) }
+                            var chosen = rng.nextInt(below: n)
+                            if total > 0 {
+                                let target = rng.nextUniform() * total
+                                var acc = 0.0
+                                chosen = n - 1
+                                for i in 0..<n {
+                                    acc += Double(md[i])
+                                    if acc > target && md[i] > 0 { chosen = i; break }
+                                }
+                            }
+                            let cNew = cp + c * d
+                            cNew.update(from: xp + chosen * d, count: d)
+                            for a in 0..<c { centreDistance[a] = _squaredDifference(cp + a * d, cNew, d) }
+                            var moved: [Int32] = []
+                            // The 1e-4 slack keeps the skip exact under float rounding of both sides.
+                            for a in 0..<c where centreDistance[a] < 4.0004 * radius[a] {
+                                var kept: [Int32] = []
+                                kept.reserveCapacity(members[a].count)
+                                var r: Float = 0
+                                for i32 in members[a] {
+                                    let i = Int(i32)
+                                    let dn = _squaredDifference(xp + i * d, cNew, d)
+                                    if dn < md[i] {
+                                        md[i] = dn
+                                        nr[i] = Int32(c)
+                                        moved.append(i32)
+                                    } else {
+                                        kept.append(i32)
+                                        r = max(r, md[i])
+                                    }
+                                }
+                                if kept.count != members[a].count {
+                                    members[a] = kept
+                                    radius[a] = r
+                                }
+                            }
+                            moved.sort()
+                            radius.append(moved.reduce(Float(0)) { max($0, md[Int($1)]) })
+                            members.append(moved)
+                        }
+                    }
+                }
+            }
+        }
+        return (centroids, nearest)
+    }
+
+    /// Assigns every item to its nearest centroid; returns how many assignments changed.
+    func assign(_ x: Matrix, _ centroids: Matrix, _ assignments: inout [Int32], _ distance: inout [Float], force: Bool) -> Int {
+        let n = x.rows, d = x.cols, k = clusters
+        let b = min(blockSize, n)
+        var centroidNorm = [Float](repeating: 0, count: k)
+        var scores = [Float](repeating: 0, count: b * k)
+        var changed = 0
+        let workers = _workerCount
+        var changedPerWorker = [Int](repeating: 0, count: workers)
+        x.storage.withUnsafeBufferPointer { xs in
+            centroids.storage.withUnsafeBufferPointer { cs in
+                centroidNorm.withUnsafeMutableBufferPointer { cn in
+                    for j in 0..<k { cn[j] = _squaredNorm(cs.baseAddress! + j * d, d) }
+                }
+                centroidNorm.withUnsafeBufferPointer { cn in
+                    scores.withUnsafeMutableBufferPointer { sc in
+                        assignments.withUnsafeMutableBufferPointer { asg in
+                            distance.withUnsafeMutableBufferPointer { dist in
+                                changedPerWorker.withUnsafeMutableBufferPointer { cw in
+                                    var i0 = 0
+                                    while i0 < n {
+                                        let m = min(b, n - i0)
+                                        BLAS.gemm(
+                                            .none, .transposed, m: m, n: k, k: d,
+                                            a: xs.baseAddress! + i0 * d, lda: d, b: cs.baseAddress!, ldb: d,
+                                            c: sc.baseAddress!, ldc: k)
+                                        _parallelFor(workers) { t in
+                                            var local = 0
+                                            for r in _split(m, parts: workers, part: t) {
+                                                let row = UnsafePointer(sc.baseAddress! + r * k)
+                                                let (best, value) = _argminScore(row, cn.baseAddress!, k)
+                                                let i = i0 + r
+                                                if force || asg[i] != Int32(best) { local += 1 }
+                                                asg[i] = Int32(best)
+                                                dist[i] = max(0, _squaredNorm(xs.baseAddress! + i * d, d) + value)
+                                            }
+                                            cw[t] += local
+                                        }
+                                        i0 += m
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        changed = changedPerWorker.reduce(0, +)
+        return changed
+    }
+
+    /// Gives each empty cluster (ascending) the item farthest from its centroid among clusters with ≥ 2 items.
+    func repairEmpty(_ x: Matrix, _ assignments: inout [Int32], _ distance: inout [Float]) {
+        var size = [Int](repeating: 0, count: clusters)
+        for a in assignments { size[Int(a)] += 1 }
+        guard size.contains(0) else { return }
+        var order = Array(0..<x.rows)
+        order.sort { distance[$0] > distance[$1] || (distance[$0] == distance[$1] && $0 < $1) }
+        var next = 0
+        for c in 0..<clusters where size[c] == 0 {
+            while next < order.count && size[Int(assignments[order[next]])] < 2 { next += 1 }
+            guard next < order.count else { return }
+            let i = order[next]
+            size[Int(assignments[i])] -= 1
+            assignments[i] = Int32(c)
+            size[c] = 1
+            distance[i] = 0
+            next += 1
+        }
+    }
+
+    /// Centroids = means of their items (clusters left empty keep their centroid).
+    func updateCentroids(_ x: Matrix, _ assignments: [Int32], _ centroids: inout Matrix) {
+        let n = x.rows, d = x.cols, k = clusters
+        var sums = [Double](repeating: 0, count: k * d)
+        var size = [Int](repeating: 0, count: k)
+        x.storage.withUnsafeBufferPointer { xs in
+            sums.withUnsafeMutableBufferPointer { s in
+                for i in 0..<n {
+                    let a = Int(assignments[i])
+                    size[a] += 1
+                    let src = xs.baseAddress! + i * d, dst = s.baseAddress! + a * d
+                    for t in 0..<d { dst[t] += Double(src[t]) }
+                }
+            }
+        }
+        centroids.storage.withUnsafeMutableBufferPointer { cs in
+            for a in 0..<k where size[a] > 0 {
+                let inv = 1 / Double(size[a])
+                for t in 0..<d { cs[a * d + t] = Float(sums[a * d + t] * inv) }
+            }
+        }
+    }
+}
+
+/// `(argmin_j (‖c_j‖² − 2 s_j), min value)`, ties to the lower `j`.
+@inline(__always)
+func _argminScore(_ s: UnsafePointer<Float>, _ cn: UnsafePointer<Float>, _ k: Int) -> (Int, Float) {
+    var bestValue = SIMD8<Float>(repeating: .infinity)
+    var j = 0
+    while j + 8 <= k {
+        bestValue = pointwiseMin(bestValue, _load8(cn + j) - 2 * _load8(s + j))
+        j += 8
+    }
+    var value = bestValue.min()
+    while j < k {
+        value = min(value, cn[j] - 2 * s[j])
+        j += 1
+    }
+    for t in 0..<k where cn[t] - 2 * s[t] == value { return (t, value) }
+    return (0, value)
+}
+
+@inline(__always)
+func _squaredNorm(_ p: UnsafePointer<Float>, _ d: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var t = 0
+    while t + 8 <= d {
+        let v = _load8(p + t)
+        acc += v * v
+        t += 8
+    }
+    var s = acc.sum()
+    while t < d { s += p[t] * p[t]; t += 1 }
+    return s
+}
+
+@inline(__always)
+func _squaredDifference(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var t = 0
+    while t + 8 <= d {
+        let v = _load8(a + t) - _load8(b + t)
+        acc += v * v
+        t += 8
+    }
+    var s = acc.sum()
+    while t < d { let v = a[t] - b[t]; s += v * v; t += 1 }
+    return s
+}
+
+@inline(__always)
+func _squaredDifference(_ a: UnsafePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ d: Int) -> Float {
+    _squaredDifference(a, UnsafePointer(b), d)
+}
+
+@inline(__always)
+func _squaredDifference(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ d: Int) -> Float {
+    _squaredDifference(UnsafePointer(a), UnsafePointer(b), d)
+}

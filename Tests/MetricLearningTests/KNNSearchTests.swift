@@ -1,0 +1,85 @@
+import Testing
+@testable import MetricLearning
+
+/// Naive O(N²) reference: every other item sorted by (squared distance in Double, index).
+private func naiveNeighbors(_ x: Matrix, k: Int) -> [[Int32]] {
+    (0..<x.rows).map { q in
+        let others = (0..<x.rows).filter { $0 != q }.map { j -> (Double, Int) in
+            var s = 0.0
+            for t in 0..<x.cols {
+                let v = Double(x[q, t]) - Double(x[j, t])
+                s += v * v
+            }
+            return (s, j)
+        }
+        return others.sorted { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }.prefix(k).map { Int32($0.1) }
+    }
+}
+
+@Test(arguments: [1, 5, 16, 64, 1000])
+func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
+    // Small integer coordinates: every float operation is exact, so ties are
+    // real, and duplicated points make exact-zero distances.
+    var rng = SplitMix64(seed: 11)
+    let n = 97, d = 5
+    var rows: [[Float]] = (0..<n).map { _ in (0..<d).map { _ in Float(rng.nextInt(below: 5) - 2) } }
+    rows[40] = rows[3]
+    rows[41] = rows[3]
+    rows[90] = rows[7]
+    let x = Matrix(rows)
+    let k = 30
+    let blocked = NearestNeighbors.search(x, k: k, blockSize: blockSize)
+    let naive = naiveNeighbors(x, k: k)
+    for q in 0..<n {
+        #expect(blocked.neighbors(of: q) == naive[q], "query \(q)")
+    }
+    #expect(blocked.distance(3, 0) == 0 && blocked.distance(40, 1) == 0)
+}
+
+@Test func blockedSearchMatchesBruteForceOnRandomData() {
+    var rng = SplitMix64(seed: 5)
+    let n = 203, d = 16
+    let x = Matrix(rows: n, cols: d, storage: (0..<(n * d)).map { _ in Float(rng.nextNormal()) })
+    let k = 12
+    let naive = naiveNeighbors(x, k: k)
+    let reference = NearestNeighbors.search(x, k: k, blockSize: 1000)
+    for blockSize in [3, 32, 100] {
+        let blocked = NearestNeighbors.search(x, k: k, blockSize: blockSize)
+        for q in 0..<n {
+            #expect(blocked.neighbors(of: q) == reference.neighbors(of: q), "block size \(blockSize)")
+            // OpenBLAS's edge kernels may sum a dot product in another order: last-ulp differences only.
+            #expect(zip(blocked.distances(of: q), reference.distances(of: q)).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, $1) })
+        }
+    }
+    var mismatches = 0
+    for q in 0..<n where reference.neighbors(of: q) != naive[q] { mismatches += 1 }
+    // Float vs Double rounding can only swap near-equal neighbours; random normals have none here.
+    #expect(mismatches == 0)
+    for q in 0..<n {
+        let ds = reference.distances(of: q)
+        #expect(zip(ds, ds.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(!reference.neighbors(of: q).contains(Int32(q)))
+    }
+}
+
+@Test func searchWithAllOtherItems() {
+    let x = Matrix([[0], [1], [3], [6]])
+    let nn = NearestNeighbors.search(x, k: 3, blockSize: 2)
+    #expect(nn.neighbors(of: 0) == [1, 2, 3])
+    #expect(nn.neighbors(of: 2) == [1, 0, 3])
+    #expect(nn.distances(of: 2) == [4, 9, 9])
+}
+
+@Test func largeKCutsCandidateBuffersRepeatedly() {
+    // k = 40 with 300 items: every buffer is cut several times; ties from duplicated rows.
+    var rng = SplitMix64(seed: 21)
+    let n = 300
+    var rows: [[Float]] = (0..<n).map { _ in (0..<3).map { _ in Float(rng.nextInt(below: 7) - 3) } }
+    for i in stride(from: 0, to: 60, by: 2) { rows[i + 1] = rows[i] }
+    let x = Matrix(rows)
+    let naive = naiveNeighbors(x, k: 40)
+    for blockSize in [9, 128, 300] {
+        let blocked = NearestNeighbors.search(x, k: 40, blockSize: blockSize)
+        #expect((0..<n).allSatisfy { blocked.neighbors(of: $0) == naive[$0] }, "block size \(blockSize)")
+    }
+}
