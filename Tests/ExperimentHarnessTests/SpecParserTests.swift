@@ -5,7 +5,7 @@ import Testing
 let sampleSpec = """
 name: demo
 description: A small sweep
-dataset: { name: synthetic, train_classes: 20, test_classes: 10, samples_per_class: 10, input_dim: 16 }
+dataset: { name: synthetic, classes: 30, train_classes: 20, samples_per_class: 10, input_dim: 16 }
 model: { kind: mlp, hidden: [32], normalize: true }
 train: { optimizer: adam, learning_rate: 0.001, epochs: 1, samples_per_class: 4 }
 seeds: [0, 1]
@@ -103,7 +103,7 @@ func parseError(_ text: String) -> SpecError? {
     #expect(e?.description.contains("batch_size 18 is not a multiple of samples_per_class 4") == true)
     // Fashion-MNIST trains on 5 classes: 128 = 32 classes × 4 samples cannot be drawn.
     let fashion = sampleSpec.replacingOccurrences(
-        of: "{ name: synthetic, train_classes: 20, test_classes: 10, samples_per_class: 10, input_dim: 16 }",
+        of: "{ name: synthetic, classes: 30, train_classes: 20, samples_per_class: 10, input_dim: 16 }",
         with: "{ name: fashion-mnist }").replacingOccurrences(of: "batch_size: [16, 32]", with: "batch_size: [16, 128]")
     let f = parseError(fashion)
     #expect(f?.description.contains("needs 8 classes per batch, but the training split has 5") == true)

@@ -6,7 +6,7 @@ public enum MarkdownTables {
         let spec = set.plan.spec
         var out = "# \(spec.name)\n\n"
         if !spec.description.isEmpty { out += spec.description + "\n\n" }
-        out += "Seeds: \(spec.seeds.map(String.init).joined(separator: ", ")). Dataset: \(spec.dataset.name.rawValue) (test on classes unseen in training). "
+        out += "Seeds: \(spec.seeds.map(String.init).joined(separator: ", ")). Dataset: \(spec.dataset.kind.rawValue) (test on classes unseen in training). "
         out += "Model: \(spec.model.kind.rawValue)"
         if spec.model.kind == .mlp { out += " \(spec.model.hidden.map(String.init).joined(separator: "-"))" }
         out += ", \(spec.train.optimizer.rawValue), learning rate \(formatNumber(spec.train.learningRate)), \(spec.train.epochs) epoch(s).\n\n"

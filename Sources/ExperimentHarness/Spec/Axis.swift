@@ -1,4 +1,5 @@
 import MetricLearning
+import Training
 
 /// A setting that `base` and `sweeps` may vary: the columns of the ablation tables.
 public enum Axis: String, CaseIterable, Codable, Sendable {
@@ -25,9 +26,9 @@ public enum Axis: String, CaseIterable, Codable, Sendable {
         case .mining: return .word(MiningKind.allCases.map(\.rawValue))
         case .distance: return .word(DistanceKind.allCases.map(\.rawValue))
         case .reducer: return .word(ReducerKind.allCases.map(\.rawValue))
-        case .optimizer: return .word(OptimizerName.allCases.map(\.rawValue))
-        case .schedule: return .word(ScheduleName.allCases.map(\.rawValue))
-        case .model: return .word(ModelKindName.allCases.map(\.rawValue))
+        case .optimizer: return .word(OptimizerKind.allCases.map(\.rawValue))
+        case .schedule: return .word(ScheduleKind.allCases.map(\.rawValue))
+        case .model: return .word(ModelKind.allCases.map(\.rawValue))
         case .batchSize, .embeddingDim, .power, .samplesPerClass, .classesPerBatch, .epochs: return .int
         case .margin, .posMargin, .negMargin, .learningRate, .weightDecay: return .double
         case .soft, .normalize: return .bool

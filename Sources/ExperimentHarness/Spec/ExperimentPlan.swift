@@ -1,5 +1,6 @@
 import Foundation
 import MetricLearning
+import Training
 
 /// One point of the sweep: a resolved configuration and its stable id.
 public struct Variant: Hashable, Sendable {
@@ -126,10 +127,10 @@ public struct ExperimentPlan: Sendable {
         if let v = d.int(.epochs) { train.epochs = v }
         if let v = d.double(.learningRate) { train.learningRate = v }
         if let v = d.double(.weightDecay) { train.weightDecay = v }
-        if let v = d.word(.optimizer).flatMap(OptimizerName.init(rawValue:)) { train.optimizer = v }
-        if let v = d.word(.schedule).flatMap(ScheduleName.init(rawValue:)) { train.schedule = v }
+        if let v = d.word(.optimizer).flatMap(OptimizerKind.init(rawValue:)) { train.optimizer = v }
+        if let v = d.word(.schedule).flatMap(ScheduleKind.init(rawValue:)) { train.schedule = v }
         if let v = d.bool(.normalize) { model.normalize = v }
-        if let v = d.word(.model).flatMap(ModelKindName.init(rawValue:)) { model.kind = v }
+        if let v = d.word(.model).flatMap(ModelKind.init(rawValue:)) { model.kind = v }
         let b = train.batchSize
         if let k = d.int(.samplesPerClass) {
             guard b % k == 0 else {

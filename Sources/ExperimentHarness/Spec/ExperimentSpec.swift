@@ -1,4 +1,5 @@
 import MetricLearning
+import Training
 
 /// A declared ablation table: one metric, rows by one axis, columns by another,
 /// every other axis at the base value.
@@ -14,9 +15,9 @@ public struct ExperimentSpec: Sendable {
     public var file: String
     public var name: String
     public var description: String
-    public var dataset: DatasetSettings
-    public var model: ModelSettings
-    public var train: TrainSettings
+    public var dataset: DatasetSpec
+    public var model: ModelSpec
+    public var train: TrainSpec
     public var seeds: [UInt64]
     /// The axes of the base variant, in file order.
     public var base: [(Axis, AxisValue)]

@@ -1,16 +1,17 @@
 import Foundation
 import MetricLearning
+import Training
 import Yams
 
 /// Reads and validates an experiment file: every problem is a `SpecError`
 /// naming the file, line and key, found before any training starts.
 public enum SpecParser {
     static let topKeys = ["name", "description", "dataset", "model", "train", "seeds", "base", "sweeps", "metrics", "tables"]
-    static let datasetCommon = ["name", "split", "max_train", "max_test"]
-    static let datasetKeys: [DatasetName: [String]] = [
-        .fashionMNIST: ["path", "train_class_labels", "test_class_labels"],
-        .synthetic: ["train_classes", "test_classes", "samples_per_class", "input_dim", "latent_dim", "noise", "seed"],
-        .npy: ["train_features", "train_labels", "test_features", "test_labels"],
+    static let datasetCommon = ["name", "split"]
+    static let datasetKeys: [DatasetKind: [String]] = [
+        .fashionMNIST: ["path", "standardize"],
+        .synthetic: ["classes", "train_classes", "samples_per_class", "input_dim", "latent_dim", "noise", "seed"],
+        .npy: ["train_features", "train_labels", "test_features", "test_labels", "features", "labels", "test_classes_from"],
     ]
     static let modelKeys = ["kind", "hidden", "channels", "normalize"]
     static let trainKeys = [
@@ -154,10 +155,10 @@ struct Reader {
         let description = try node("description").map { try string($0, "description") } ?? ""
         guard let datasetNode = node("dataset") else { throw fail(root, "dataset", "missing: say which data to use, e.g. dataset: { name: fashion-mnist }") }
         let dataset = try self.dataset(datasetNode)
-        var model = ModelSettings()
+        var model = ModelSpec()
         var baseFromSections: [(Axis, AxisValue)] = []
         if let m = node("model") { try self.model(m, into: &model, base: &baseFromSections) }
-        var train = TrainSettings()
+        var train = TrainSpec()
         if let t = node("train") { try self.train(t, into: &train, base: &baseFromSections) }
 
         var seeds: [UInt64] = [0]
@@ -237,55 +238,55 @@ struct Reader {
             recallK: recallK.isEmpty ? [1] : recallK, fars: fars.isEmpty ? [1e-3] : fars)
     }
 
-    func dataset(_ n: Node) throws -> DatasetSettings {
+    func dataset(_ n: Node) throws -> DatasetSpec {
         let entries = try mapping(n, "dataset")
         guard let nameEntry = entries.first(where: { $0.0 == "name" }) else {
-            throw fail(n, "dataset", "needs 'name': one of \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw fail(n, "dataset", "needs 'name': one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let name = try word(nameEntry.2, "name", as: DatasetName.self)
-        try checkKeys(entries, allowed: SpecParser.datasetCommon + SpecParser.datasetKeys[name]!, section: "dataset (\(name.rawValue))")
-        var d = DatasetSettings(name: name)
+        let kind = try word(nameEntry.2, "name", as: DatasetKind.self)
+        try checkKeys(entries, allowed: SpecParser.datasetCommon + SpecParser.datasetKeys[kind]!, section: "dataset (\(kind.rawValue))")
+        var d = DatasetSpec(kind: kind)
         for (k, _, v) in entries {
             switch k {
-            case "split":
-                let s = try string(v, k)
-                guard s == "class-disjoint" else { throw fail(v, k, "only 'class-disjoint' is supported (train and test classes never overlap)") }
-            case "max_train": d.maxTrain = try int(v, k, min: 2)
-            case "max_test": d.maxTest = try int(v, k, min: 2)
+            case "split": d.split = try word(v, k, as: SplitKind.self)
             case "path": d.path = try string(v, k)
-            case "train_class_labels": d.trainClassLabels = try list(v, k).map { try int($0, k, min: 0) }
-            case "test_class_labels": d.testClassLabels = try list(v, k).map { try int($0, k, min: 0) }
+            case "standardize": d.standardize = try bool(v, k)
+            case "classes": d.classes = try int(v, k, min: 4)
             case "train_classes": d.trainClasses = try int(v, k, min: 2)
-            case "test_classes": d.testClasses = try int(v, k, min: 2)
             case "samples_per_class": d.samplesPerClass = try int(v, k, min: 2)
             case "input_dim": d.inputDim = try int(v, k, min: 1)
             case "latent_dim": d.latentDim = try int(v, k, min: 1)
             case "noise": d.noise = try double(v, k)
-            case "seed": d.seed = try int(v, k, min: 0)
+            case "seed": d.seed = UInt64(try int(v, k, min: 0))
             case "train_features": d.trainFeatures = try string(v, k)
             case "train_labels": d.trainLabels = try string(v, k)
             case "test_features": d.testFeatures = try string(v, k)
             case "test_labels": d.testLabels = try string(v, k)
+            case "features": d.features = try string(v, k)
+            case "labels": d.labels = try string(v, k)
+            case "test_classes_from": d.testClassesFrom = try int(v, k, min: 1)
             default: break
             }
         }
-        if let tr = d.trainClassLabels, let te = d.testClassLabels, !Set(tr).isDisjoint(with: te) {
-            throw fail(n, "test_class_labels", "train and test classes overlap: evaluation must be on unseen classes")
+        if kind == .synthetic, let t = d.trainClasses, t >= d.classes {
+            throw fail(n, "train_classes", "must be below 'classes' (\(d.classes)): the rest are the unseen test classes")
         }
-        if name == .npy {
-            for (k, v) in [("train_features", d.trainFeatures), ("train_labels", d.trainLabels), ("test_features", d.testFeatures), ("test_labels", d.testLabels)] where v == nil {
-                throw fail(n, k, "the npy dataset needs '\(k)'")
+        if kind == .npy {
+            let four = [d.trainFeatures, d.trainLabels, d.testFeatures, d.testLabels].allSatisfy { $0 != nil }
+            let pair = d.features != nil && d.labels != nil && d.testClassesFrom != nil
+            guard four || pair else {
+                throw fail(n, "dataset", "the npy dataset needs train_features, train_labels, test_features and test_labels, or features, labels and test_classes_from")
             }
         }
         return d
     }
 
-    func model(_ n: Node, into m: inout ModelSettings, base: inout [(Axis, AxisValue)]) throws {
+    func model(_ n: Node, into m: inout ModelSpec, base: inout [(Axis, AxisValue)]) throws {
         let entries = try mapping(n, "model")
         try checkKeys(entries, allowed: SpecParser.modelKeys, section: "model")
         for (k, _, v) in entries {
             switch k {
-            case "kind": m.kind = try word(v, k, as: ModelKindName.self)
+            case "kind": m.kind = try word(v, k, as: ModelKind.self)
             case "hidden": m.hidden = try list(v, k).map { try int($0, k, min: 1) }
             case "channels": m.channels = try list(v, k).map { try int($0, k, min: 1) }
             case "normalize": m.normalize = try bool(v, k)
@@ -294,13 +295,13 @@ struct Reader {
         }
     }
 
-    func train(_ n: Node, into t: inout TrainSettings, base: inout [(Axis, AxisValue)]) throws {
+    func train(_ n: Node, into t: inout TrainSpec, base: inout [(Axis, AxisValue)]) throws {
         let entries = try mapping(n, "train")
         try checkKeys(entries, allowed: SpecParser.trainKeys, section: "train")
         for (k, _, v) in entries {
             switch k {
-            case "optimizer": t.optimizer = try word(v, k, as: OptimizerName.self)
-            case "schedule": t.schedule = try word(v, k, as: ScheduleName.self)
+            case "optimizer": t.optimizer = try word(v, k, as: OptimizerKind.self)
+            case "schedule": t.schedule = try word(v, k, as: ScheduleKind.self)
             case "learning_rate": t.learningRate = try double(v, k, positive: true)
             case "momentum": t.momentum = try double(v, k)
             case "weight_decay": t.weightDecay = try double(v, k)

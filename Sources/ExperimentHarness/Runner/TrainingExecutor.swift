@@ -1,0 +1,69 @@
+import Foundation
+import MetricLearning
+import NumericCore
+import Training
+
+/// The real executor: loads the data, trains through the shared `Trainer`,
+/// embeds the unseen test classes and evaluates every metric.
+public struct TrainingExecutor: RunExecutor {
+    /// Points of the 2-D test-embedding map kept in each record.
+    public var mapPoints = 600
+
+    public init() {}
+
+    public func execute(_ run: PlannedRun, spec: ExperimentSpec, threads: Int) -> RunRecord {
+        var record = RunRecord(run: run, experiment: spec.name)
+        record.threads = threads
+        let c = run.variant.configuration
+        do {
+            let data = try DatasetCache.shared.dataset(c.dataset)
+            var loss = try makeBatchLoss(c.loss.configuration(seed: run.seed))
+            let outcome = try Trainer.train(
+                model: c.model, embeddingDim: c.embeddingDim, train: c.train, data: data.train,
+                inputShape: data.inputShape, loss: &loss, seed: run.seed)
+            record.epochs = outcome.epochs.map {
+                EpochRecord(epoch: $0.epoch, loss: $0.meanLoss, activeFraction: $0.activeFraction, seconds: $0.seconds)
+            }
+            record.trainSeconds = outcome.trainSeconds
+            record.samplesPerSecond = outcome.samplesPerSecond
+            if case .diverged(let epoch, let reason) = outcome.status {
+                record.status = .diverged
+                record.divergedEpoch = epoch
+                record.reason = reason
+            } else {
+                let evalStart = MonotonicClock.now()
+                let embeddings = outcome.model.embed(data.test.features)
+                let recallK = Array(Set(spec.recallK + [1, 2, 4, 8])).sorted().filter { $0 < embeddings.rows }
+                let options = EvaluationOptions(recallK: recallK, fars: spec.fars, seed: run.seed)
+                let result = try evaluateEmbeddings(embeddings, labels: data.test.labels, options: options)
+                for (name, value) in result.named { record.metrics[name] = value }
+                record.roc = result.roc.map { CurvePoint(x: $0.far, y: $0.val) }
+                record.map2D = PrincipalComponents.map2D(embeddings, labels: data.test.labels, points: mapPoints, seed: run.seed)
+                record.evalSeconds = MonotonicClock.seconds(since: evalStart)
+                record.status = .ok
+            }
+        } catch {
+            record.status = .failed
+            record.reason = "\(error)"
+        }
+        record.peakMemoryBytes = MonotonicClock.peakResidentBytes()
+        record.finishedAt = ISO8601DateFormatter().string(from: Date())
+        return record
+    }
+}
+
+/// Datasets loaded once per process and shared by every run (read-only).
+final class DatasetCache: @unchecked Sendable {
+    static let shared = DatasetCache()
+    private let lock = NSLock()
+    private var loaded: [DatasetSpec: Dataset] = [:]
+
+    func dataset(_ spec: DatasetSpec) throws -> Dataset {
+        lock.lock()
+        defer { lock.unlock() }
+        if let d = loaded[spec] { return d }
+        let d = try loadDataset(spec)
+        loaded[spec] = d
+        return d
+    }
+}
