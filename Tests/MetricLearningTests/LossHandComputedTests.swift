@@ -28,24 +28,24 @@ func handLoss(_ c: LossConfiguration) throws -> LossResult {
     return r
 }
 
-func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-5) -> Bool { abs(a - b) <= tolerance * max(1, abs(b)) }
+func relativelyClose(_ a: Double, _ b: Double, _ tolerance: Double = 1e-5) -> Bool { abs(a - b) <= tolerance * max(1, abs(b)) }
 
 @Test func contrastiveOnFivePlanePoints() throws {
     // 20 ordered pairs. Positive: 0–1, 1–0, 2–3, 3–2, each D² = 2 − √3.
     // Negative: every D ≥ 1, so relu(1 − D)² = 0.
     // mean: 4 (2 − √3) / 20 = 0.0535898; nonzero-mean: (2 − √3) + 0.
     let mean = try handLoss(LossConfiguration(loss: .contrastive))
-    #expect(close(mean.loss, 4 * d2At30 / 20))
+    #expect(relativelyClose(mean.loss, 4 * d2At30 / 20))
     #expect(mean.tuples == 20)
-    #expect(close(mean.activeFraction, 4.0 / 20))
+    #expect(relativelyClose(mean.activeFraction, 4.0 / 20))
     let nonzero = try handLoss(LossConfiguration(loss: .contrastive, reducer: .nonzeroMean))
-    #expect(close(nonzero.loss, d2At30))
+    #expect(relativelyClose(nonzero.loss, d2At30))
     // p = 1, neg margin 1.5: positives 4 × 0.5176381; negatives below 1.5:
     // D = 1 (1–2, 2–1, 3–4, 4–3) give 0.5, D = √2 (0–2, 2–0, 1–3, 3–1, 2–4, 4–2) give 0.0857864.
     // mean over 20: (4 · 0.5176381 + 4 · 0.5 + 6 · 0.0857864) / 20 = 0.2292635.
     let p1 = try handLoss(LossConfiguration(loss: .contrastive, negMargin: 1.5, power: 1))
     let expected = (4 * 0.5176381 + 4 * 0.5 + 6 * (1.5 - 2.0.squareRoot())) / 20
-    #expect(close(p1.loss, expected))
+    #expect(relativelyClose(p1.loss, expected))
 }
 
 @Test func tripletOnFivePlanePoints() throws {
@@ -54,21 +54,21 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-5) -> Bool { abs(a
     // (2 − √3) + 1 − 1 for (1, 0, 2), (2, 3, 1), (3, 2, 4); others negative.
     // mean = 3 (2 − √3) / 12 = 0.0669873; nonzero-mean = 2 − √3.
     let all = try handLoss(LossConfiguration(loss: .triplet, margin: 1))
-    #expect(close(all.loss, 3 * d2At30 / 12))
+    #expect(relativelyClose(all.loss, 3 * d2At30 / 12))
     #expect(all.tuples == 12)
-    #expect(close(all.activeFraction, 0.25))
+    #expect(relativelyClose(all.activeFraction, 0.25))
     let nonzero = try handLoss(LossConfiguration(loss: .triplet, margin: 1, reducer: .nonzeroMean))
-    #expect(close(nonzero.loss, d2At30))
+    #expect(relativelyClose(nonzero.loss, d2At30))
     // semihard (window (D²_ap, D²_ap + 1)): anchor 0 has no negative with D² < 1.268 and is
     // dropped; anchors 1, 2, 3 pick their D² = 1 negative: 3 triplets, mean 2 − √3.
     let semihard = try handLoss(LossConfiguration(loss: .triplet, mining: .semihard, margin: 1))
     #expect(semihard.tuples == 3)
-    #expect(close(semihard.loss, d2At30))
+    #expect(relativelyClose(semihard.loss, d2At30))
     // hard = batch-hard here (one positive each): 4 triplets, anchor 0's (D² = 2) is inactive.
     for mining in [MiningKind.hard, .batchHard] {
         let r = try handLoss(LossConfiguration(loss: .triplet, mining: mining, margin: 1))
         #expect(r.tuples == 4)
-        #expect(close(r.loss, 3 * d2At30 / 4))
+        #expect(relativelyClose(r.loss, 3 * d2At30 / 4))
     }
 }
 
@@ -81,10 +81,10 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-5) -> Bool { abs(a
     // Pair 2–3: log(3 e^−.4142 + 2 + e^−.7321) + 0.5176381 = log 4.463566 + 0.5176381 = 2.0135715.
     // J = (1.7886183² + 2.0135715²) / (2 · 2) = 1.8134064.
     let smooth = try handLoss(LossConfiguration(loss: .lifted))
-    #expect(close(smooth.loss, 1.8134064))
+    #expect(relativelyClose(smooth.loss, 1.8134064))
     #expect(smooth.tuples == 2)
     #expect(smooth.activeFraction == 1)
     // Exact eq. (3): both maxima are 0, J̃ = 0.5176381 for each pair, J = 2 (2 − √3) / 4.
     let exact = try handLoss(LossConfiguration(loss: .lifted, mining: .hard))
-    #expect(close(exact.loss, 2 * d2At30 / 4))
+    #expect(relativelyClose(exact.loss, 2 * d2At30 / 4))
 }
