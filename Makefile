@@ -30,6 +30,8 @@ build: deps
 
 test: deps
 	$(SWIFT) test
+	$(SWIFT) build --product metricbench
+	scripts/kill-resume-test.sh .build/debug/metricbench
 
 ablation: build
 	$(BIN) run experiments/ablation.yaml --out results/ablation

@@ -188,7 +188,7 @@ extension ExperimentPlan {
         return variants.first { $0.id == id }.map(CellLookup.variant) ?? .notPlanned
     }
 
-    /// The values the spec asks for on `axis`: each sweep's in order, then the base's.
+    /// The values the spec asks for on `axis`: each sweep's in order, or the base's when no sweep varies it.
     public func requestedValues(of axis: Axis) -> [AxisValue] {
         var out: [AxisValue] = []
         for sweep in spec.sweeps {
@@ -197,7 +197,7 @@ extension ExperimentPlan {
             }
         }
         let baseValue = baseDraft.values[axis] ?? base?.configuration.value(of: axis)
-        if let b = baseValue, !out.contains(b) { out.append(b) }
+        if out.isEmpty, let b = baseValue { out.append(b) }
         if out.allSatisfy({ $0.number != nil }) { out.sort(by: AxisValue.precedes) }
         return out
     }
