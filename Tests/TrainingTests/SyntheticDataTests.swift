@@ -41,3 +41,19 @@ import Testing
     bad.labels = dir + "/short.npy"
     #expect { try loadDataset(bad) } throws: { ($0 as? DataFileError)?.path == dir + "/short.npy" }
 }
+
+@Test func npyDatasetReadsSeparateTrainAndTestFiles() throws {
+    let dir = temporaryDirectory("npy4")
+    try NPY.write(randomMatrix(rows: 4, cols: 2, seed: 1), to: dir + "/trf.npy")
+    try NPY.write(labels: [0, 0, 1, 1], to: dir + "/trl.npy", int64: false)
+    try NPY.write(randomMatrix(rows: 2, cols: 2, seed: 2), to: dir + "/tef.npy")
+    try NPY.write(labels: [5, 6], to: dir + "/tel.npy")
+    var spec = DatasetSpec(kind: .npy, trainFeatures: dir + "/trf.npy", trainLabels: dir + "/trl.npy",
+                           testFeatures: dir + "/tef.npy", testLabels: dir + "/tel.npy")
+    let data = try loadDataset(spec)
+    #expect(data.train.labels == [0, 0, 1, 1] && data.test.labels == [5, 6])
+    #expect(data.inputShape == InputShape(flat: 2))
+    try NPY.write(randomMatrix(rows: 2, cols: 3, seed: 2), to: dir + "/wide.npy")
+    spec.testFeatures = dir + "/wide.npy"
+    #expect { try loadDataset(spec) } throws: { ($0 as? DataFileError)?.path == dir + "/wide.npy" }
+}

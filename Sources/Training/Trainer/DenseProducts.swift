@@ -6,8 +6,9 @@ struct _DenseProducts {
     private var weights: [Matrix] = []
     private var activations: [Matrix] = []
     private var outputs: [Matrix] = []
-    private var scratchW = Matrix(rows: 0, cols: 0)
-    private var scratchX = Matrix(rows: 0, cols: 0)
+    // One scratch pair per layer: a shared one would shrink and regrow every step.
+    private var weightGradients: [Matrix] = []
+    private var inputGradients: [Matrix] = []
     private let batchSize: Int
     var count: Int { shapes.count }
 
@@ -19,6 +20,8 @@ struct _DenseProducts {
             weights.append(Matrix(rows: linear.outputWidth, cols: linear.inputWidth, value: 0.01))
             activations.append(Matrix(rows: batchSize, cols: linear.inputWidth, value: 0.5))
             outputs.append(Matrix(rows: batchSize, cols: linear.outputWidth, value: 0.25))
+            weightGradients.append(Matrix(rows: linear.outputWidth, cols: linear.inputWidth))
+            inputGradients.append(Matrix(rows: batchSize, cols: linear.inputWidth))
         }
     }
 
@@ -26,8 +29,8 @@ struct _DenseProducts {
     mutating func run() {
         for i in shapes.indices {
             BLAS.gemm(.none, activations[i], .transposed, weights[i], into: &outputs[i])
-            BLAS.gemm(.transposed, outputs[i], .none, activations[i], into: &scratchW)
-            if shapes[i].needInputGradient { BLAS.gemm(.none, outputs[i], .none, weights[i], into: &scratchX) }
+            BLAS.gemm(.transposed, outputs[i], .none, activations[i], into: &weightGradients[i])
+            if shapes[i].needInputGradient { BLAS.gemm(.none, outputs[i], .none, weights[i], into: &inputGradients[i]) }
         }
     }
 }

@@ -8,4 +8,13 @@ public struct EpochStats: Codable, Equatable, Sendable {
     public var seconds: Double
     public var samplesPerSecond: Double
     public var learningRate: Double
+
+    public init(epoch: Int, meanLoss: Double, activeFraction: Double, seconds: Double, samplesPerSecond: Double, learningRate: Double) {
+        self.epoch = epoch
+        self.meanLoss = meanLoss
+        self.activeFraction = activeFraction
+        self.seconds = seconds
+        self.samplesPerSecond = samplesPerSecond
+        self.learningRate = learningRate
+    }
 }
