@@ -53,6 +53,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 
     /// Shuffles `array` in place with Fisher–Yates.
+    @inlinable
     public mutating func shuffle<T>(_ array: inout [T]) {
         var i = array.count - 1
         while i > 0 {

@@ -1,1 +1,0 @@
-// Keeps the ExperimentHarnessTests target buildable until the harness has tests.
