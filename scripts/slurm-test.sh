@@ -38,7 +38,7 @@ MB="$(swift build -c release --show-bin-path)/metricbench"
 
 # ---- a private cluster in a temporary folder ---------------------------------
 T=$(mktemp -d /tmp/metricbench-slurm-test.XXXXXX)
-chmod 700 "$T"
+chmod 711 "$T"   # munged wants execute permission for all on the folders above its socket
 mkdir -p "$T/munge" "$T/state" "$T/spool" "$T/log"
 PIDS=()
 
@@ -213,9 +213,9 @@ check_same_as_one_process experiments/ci.yaml "$T/ci" "$T/ci-single"
 say "2. a slower spec; cancel task 1 after its first run, then resubmit"
 # Same sweep with more epochs and data, so that each run takes a few seconds.
 sed -e 's/^name: ci$/name: ci-slow/' \
-    -e 's/samples_per_class: 20, input_dim: 32/samples_per_class: 80, input_dim: 64/' \
-    -e 's/epochs: 2,/epochs: 20,/' experiments/ci.yaml >"$T/ci-slow.yaml"
-grep -q 'epochs: 20' "$T/ci-slow.yaml" || fail "could not derive the slow spec from experiments/ci.yaml"
+    -e 's/samples_per_class: 20, input_dim: 32/samples_per_class: 150, input_dim: 64/' \
+    -e 's/epochs: 2,/epochs: 60,/' experiments/ci.yaml >"$T/ci-slow.yaml"
+grep -q 'epochs: 60' "$T/ci-slow.yaml" || fail "could not derive the slow spec from experiments/ci.yaml"
 SLOW_RUNS=$("$MB" list "$T/ci-slow.yaml" --out "$T/none" | head -1 | grep -o '= [0-9]* run' | grep -o '[0-9]*')
 submit "$T/ci-slow.yaml" "$T/slow"
 LOG1="$T/slow/slurm/logs/ci-slow-${ARRAY}_1.out"
