@@ -1,56 +1,5 @@
 import Foundation
 
-/// Bad options for a Slurm job: says what is wrong and how to fix it.
-public struct SlurmError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ message: String) { description = message }
-}
-
-/// What a Slurm job array of shards needs to know: the binary, the experiment,
-/// where its results go, and the resources of one shard.
-public struct SlurmJobOptions: Sendable, Equatable {
-    /// Absolute path of the `metricbench` binary the compute nodes run.
-    public var executable: String
-    /// Absolute path of the experiment file.
-    public var spec: String
-    /// Absolute path of the results folder (on a filesystem every node shares).
-    public var out: String
-    /// The experiment's name, for job names and file names.
-    public var experiment: String
-    /// Runs in the plan (variants × seeds).
-    public var runCount: Int
-    /// Array tasks; task `i` runs shard `i/shards`.
-    public var shards: Int
-    /// `nil` leaves the `--partition` line commented out (the cluster's default partition).
-    public var partition: String?
-    /// Wall-clock limit of one shard, `[D-]HH:MM:SS`.
-    public var time: String
-    /// CPUs of one shard; its BLAS threads follow them.
-    public var cpusPerTask: Int
-
-    public init(
-        executable: String, spec: String, out: String, experiment: String, runCount: Int,
-        shards: Int, partition: String? = nil, time: String, cpusPerTask: Int = 1
-    ) {
-        self.executable = executable
-        self.spec = spec
-        self.out = out
-        self.experiment = experiment
-        self.runCount = runCount
-        self.shards = shards
-        self.partition = partition
-        self.time = time
-        self.cpusPerTask = cpusPerTask
-    }
-
-    /// `OUT/slurm`: the scripts, the submit helper and `logs/`.
-    public var slurmDirectory: String { out + "/slurm" }
-    public var logDirectory: String { slurmDirectory + "/logs" }
-    public var arrayScriptPath: String { slurmDirectory + "/\(experiment)-array.sbatch" }
-    public var reportScriptPath: String { slurmDirectory + "/\(experiment)-report.sbatch" }
-    public var submitScriptPath: String { slurmDirectory + "/submit.sh" }
-}
-
 /// The `sbatch` scripts of a sweep on Slurm: a job array whose task `i` runs
 /// shard `i/N` of the plan, and a report job that runs after the whole array
 /// (`--dependency=afterany`), however its tasks ended.
@@ -253,25 +202,5 @@ public enum SlurmScript {
     static func shellQuoted(_ s: String) -> String {
         let plain = s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-+=:,@".contains($0)) }
         return plain && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-}
-
-extension SlurmScript {
-    /// A rough, deliberately pessimistic one-CPU estimate of the longest run of
-    /// `plan`, in seconds: 30 s of start-up and evaluation plus 2 ms per
-    /// training sample and epoch (this project's MLPs on one core train faster);
-    /// 10 minutes for `.npy` data, whose size is unknown until it is read.
-    public static func estimatedSecondsPerRun(_ plan: ExperimentPlan) -> Double {
-        plan.variants.map { v -> Double in
-            let d = v.configuration.dataset
-            let samples: Int?
-            switch d.kind {
-            case .fashionMNIST: samples = (d.knownTrainClassCount ?? 10) * 6000
-            case .synthetic: samples = (d.knownTrainClassCount ?? d.classes) * d.samplesPerClass
-            case .npy: samples = nil
-            }
-            guard let n = samples else { return 600 }
-            return 30 + 0.002 * Double(n * max(1, v.configuration.train.epochs))
-        }.max() ?? 60
     }
 }
