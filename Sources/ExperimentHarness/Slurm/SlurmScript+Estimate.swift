@@ -1,4 +1,3 @@
-
 extension SlurmScript {
     /// A rough, deliberately pessimistic one-CPU estimate of the longest run of
     /// `plan`, in seconds: 30 s of start-up and evaluation plus 2 ms per
