@@ -8,7 +8,7 @@ FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 # numbers comparable across runs on this kind of machine.
 export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: deps build test ablation paper bench clean
+.PHONY: deps build test ablation paper bench slurm-test clean
 
 deps:
 	@missing=""; \
@@ -35,6 +35,10 @@ test: deps
 
 ablation: build
 	$(BIN) run experiments/ablation.yaml --out results/ablation
+
+# A real single-node Slurm cluster on loopback (installs slurm-wlm and munge; needs root).
+slurm-test: deps
+	scripts/slurm-test.sh
 
 bench: build
 	OPENBLAS_NUM_THREADS=2 $(BIN) bench

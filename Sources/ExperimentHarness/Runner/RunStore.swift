@@ -20,11 +20,16 @@ public struct RunStore: Sendable {
     }
 
     /// Removes temporary files a killed writer left behind; returns how many.
+    ///
+    /// With `keys`, only the leftovers of those runs: shards running at the
+    /// same time (a Slurm job array) then never delete each other's records
+    /// while they are being written.
     @discardableResult
-    public func removeLeftovers() -> Int {
+    public func removeLeftovers(of keys: Set<String>? = nil) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []
         var removed = 0
         for n in names where n.hasPrefix(".") && n.contains(".tmp") {
+            if let keys, let end = n.range(of: ".json.tmp"), !keys.contains(String(n.dropFirst().prefix(upTo: end.lowerBound))) { continue }
             if (try? FileManager.default.removeItem(atPath: runsDirectory + "/" + n)) != nil { removed += 1 }
         }
         return removed

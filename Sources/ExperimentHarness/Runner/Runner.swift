@@ -38,9 +38,10 @@ public enum Runner {
         _ plan: ExperimentPlan, store: RunStore, executor: any RunExecutor, options: RunnerOptions,
         log: @escaping @Sendable (String) -> Void
     ) throws -> RunTally {
-        let removed = store.removeLeftovers()
-        if removed > 0 { log("removed \(removed) partial record(s) left by an interrupted run") }
         let selected = options.shard.map { plan.runs(shard: $0.index, of: $0.count) } ?? plan.runs
+        // Only this shard's leftovers: other shards may be writing theirs right now.
+        let removed = store.removeLeftovers(of: options.shard == nil ? nil : Set(selected.map(\.key)))
+        if removed > 0 { log("removed \(removed) partial record(s) left by an interrupted run") }
         let (records, problems) = store.records()
         problems.forEach(log)
         // A failed run (an error, not a divergence) is tried again; ok and diverged are results.
