@@ -232,6 +232,7 @@ public struct LinePlot: Sendable {
             // At the foot of the line: curves that cross it (ROC) are high there.
             c.text(ref.label, x: px + 4, y: bottom - 8, size: Self.tickSize, fill: "#666666")
         }
+        let hasErrorBars = series.contains { $0.points.contains { $0.error != nil } }
         for (i, s) in series.enumerated() {
             c.beginGroup(cls: "series", clipTo: "frame")
             let color = Palette.color(i)
@@ -241,11 +242,13 @@ public struct LinePlot: Sendable {
                     c.circle(mx.pixel(p.x), my.pixel(p.y), r: 2.6, fill: color, opacity: 0.75)
                 }
             case .lines:
+                // Series at the same x are nudged apart a few pixels so their error bars stay visible.
+                let dodge = series.count > 1 && hasErrorBars ? (Double(i) - Double(series.count - 1) / 2) * min(4, 16 / Double(series.count)) : 0
                 var segment: [(Double, Double)] = []
                 var segments: [[(Double, Double)]] = []
                 for p in s.points {
                     if mx.contains(p.x) && my.scale.accepts(p.y) {
-                        segment.append((mx.pixel(p.x), my.pixel(p.y)))
+                        segment.append((mx.pixel(p.x) + dodge, my.pixel(p.y)))
                     } else if !segment.isEmpty {
                         segments.append(segment)
                         segment = []
@@ -255,7 +258,7 @@ public struct LinePlot: Sendable {
                 for seg in segments where seg.count >= 2 { c.polyline(seg, stroke: color) }
                 for p in s.points where mx.contains(p.x) && my.scale.accepts(p.y) {
                     guard let e = p.error, e.isFinite, e > 0 else { continue }
-                    let px = mx.pixel(p.x)
+                    let px = mx.pixel(p.x) + dodge
                     let lo = my.scale.accepts(p.y - e) ? my.pixel(p.y - e) : bottom
                     let hi = my.pixel(p.y + e)
                     c.line(px, lo, px, hi, stroke: color, width: 1.3)
@@ -265,7 +268,7 @@ public struct LinePlot: Sendable {
                 // Markers only where they do not merge into a solid band.
                 let drawn = s.points.filter { mx.contains($0.x) && my.scale.accepts($0.y) }
                 if drawn.count <= 40 {
-                    for p in drawn { c.marker(Palette.marker(i), mx.pixel(p.x), my.pixel(p.y), size: 8, fill: color) }
+                    for p in drawn { c.marker(Palette.marker(i), mx.pixel(p.x) + dodge, my.pixel(p.y), size: 8, fill: color) }
                 }
             }
             c.endGroup()
