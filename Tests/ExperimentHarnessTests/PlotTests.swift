@@ -14,7 +14,7 @@ import Testing
     #expect(NiceTicks.step(span: 0.87) == 0.2)
     #expect(NiceTicks.step(span: 1) == 0.2)
     #expect(NiceTicks.step(span: 37) == 10)
-    #expect(NiceTicks.step(span: 0.012) == 0.005)
+    #expect(NiceTicks.step(span: 0.012) == 0.002)
     #expect(NiceTicks.linear(3, 97) == [20, 40, 60, 80])
     // Tick values are exact decimals, not 0.6000000000000001.
     #expect(NiceTicks.linear(0.55, 0.95).map { NiceTicks.label($0, step: 0.1) } == ["0.6", "0.7", "0.8", "0.9"])

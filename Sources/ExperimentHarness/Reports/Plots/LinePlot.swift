@@ -91,7 +91,9 @@ public struct LinePlot: Sendable {
     }
 
     static let titleSize = 16.0, subtitleSize = 11.5, labelSize = 12.0, tickSize = 11.0, legendSize = 12.0
-    static let maxSubtitleLines = 4, maxLegendRows = 14
+    static let maxSubtitleLines = 4
+    /// Series with more points (ROC curves) are drawn as plain lines: markers would merge into a band.
+    static let maxMarkedPoints = 40
 
     /// The data ranges of both axes, after fixed ranges and padding.
     func ranges() -> (x: (Double, Double), y: (Double, Double)) {
@@ -265,9 +267,8 @@ public struct LinePlot: Sendable {
                     c.line(px - 4, lo, px + 4, lo, stroke: color, width: 1.3)
                     c.line(px - 4, hi, px + 4, hi, stroke: color, width: 1.3)
                 }
-                // Markers only where they do not merge into a solid band.
                 let drawn = s.points.filter { mx.contains($0.x) && my.scale.accepts($0.y) }
-                if drawn.count <= 40 {
+                if s.points.count <= Self.maxMarkedPoints {
                     for p in drawn { c.marker(Palette.marker(i), mx.pixel(p.x) + dodge, my.pixel(p.y), size: 8, fill: color) }
                 }
             }
@@ -291,7 +292,7 @@ public struct LinePlot: Sendable {
                 switch style {
                 case .lines:
                     c.line(right + 14, cy, right + 38, cy, stroke: color, width: 2)
-                    c.marker(Palette.marker(i), right + 26, cy, size: 8, fill: color)
+                    if s.points.count <= Self.maxMarkedPoints { c.marker(Palette.marker(i), right + 26, cy, size: 8, fill: color) }
                 case .scatter:
                     c.circle(right + 26, cy, r: 4, fill: color)
                 }

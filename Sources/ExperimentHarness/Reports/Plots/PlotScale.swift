@@ -61,13 +61,14 @@ public struct AxisMapping: Hashable, Sendable {
 
 /// Tick positions and labels: "nice" numbers (1, 2 or 5 × 10ⁿ steps) or powers.
 public enum NiceTicks {
-    /// The step from {1, 2, 5} × 10ⁿ that splits `span` into at most about `target` intervals.
+    /// The step from {1, 2, 5} × 10ⁿ that splits `span` into about `target` intervals.
     public static func step(span: Double, target: Int = 5) -> Double {
         precondition(span > 0 && target >= 1)
         let raw = span / Double(target)
         let magnitude = pow(10, floor(Foundation.log10(raw)))
         let f = raw / magnitude
-        let nice: Double = f <= 1 + 1e-9 ? 1 : f <= 2 + 1e-9 ? 2 : f <= 5 + 1e-9 ? 5 : 10
+        // Rounded to the nearest nice factor (geometric midpoints), not up: rounding up leaves axes with 3 ticks.
+        let nice: Double = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10
         return nice * magnitude
     }
 
