@@ -40,6 +40,18 @@ ablation: build
 slurm-test: deps
 	scripts/slurm-test.sh
 
+# The paper reproductions (headers of each file: what it reproduces, runs, time).
+PAPER := facenet-embedding-dim facenet-embedding-dim-synthetic \
+         facenet-heuristics facenet-heuristics-synthetic \
+         lse-embedding-size lse-embedding-size-synthetic \
+         lse-exact-vs-smooth lse-exact-vs-smooth-synthetic
+
+paper: build
+	@set -e; for x in $(PAPER); do \
+	  echo "== $$x"; \
+	  $(BIN) run experiments/$$x.yaml --out results/$$x; \
+	done
+
 bench: build
 	OPENBLAS_NUM_THREADS=2 $(BIN) bench
 

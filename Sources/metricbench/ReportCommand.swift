@@ -13,7 +13,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let files = try writeReports(directory: directory, spec: spec)
-            print("wrote \(files.map { directory + "/" + $0 }.joined(separator: ", "))")
+            print(describeWritten(files, in: directory))
         }
     }
 }
@@ -30,4 +30,12 @@ func writeReports(directory: String, spec: String? = nil, log: (String) -> Void 
     problems.forEach(log)
     let set = ResultSet(plan: plan, records: records)
     return try ReportWriter.write(set, to: directory)
+}
+
+/// "wrote DIR/results.csv, DIR/summary.csv, DIR/tables.md and 12 plots in DIR/plots".
+func describeWritten(_ files: [String], in directory: String) -> String {
+    let plots = files.filter { $0.hasPrefix("plots/") }
+    var text = "wrote " + files.filter { !$0.hasPrefix("plots/") }.map { directory + "/" + $0 }.joined(separator: ", ")
+    if !plots.isEmpty { text += " and \(plots.count) plot(s) in \(directory)/plots" }
+    return text
 }

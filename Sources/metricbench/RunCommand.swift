@@ -39,7 +39,7 @@ struct RunCommand: ParsableCommand {
             log("done: \(tally.ok) ok, \(tally.diverged) diverged, \(tally.failed) failed, \(tally.alreadyDone) already done (of \(tally.selected) selected)")
             if !noReport {
                 let files = try writeReports(directory: dir)
-                log("wrote \(files.map { dir + "/" + $0 }.joined(separator: ", "))")
+                log(describeWritten(files, in: dir))
             }
             if tally.failed > 0 { throw ExitCode(1) }
         }
