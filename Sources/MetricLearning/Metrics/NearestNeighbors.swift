@@ -16,19 +16,23 @@ import NumericCore
 /// last ulp between block sizes, which can only swap neighbours whose
 /// distances agree to that ulp.
 ///
-/// Selection: every query keeps a buffer of `k + k/4` candidates packed as
-/// `UInt64` keys `(distance bits << 32) | index` — for non-negative floats
-/// integer order is `(distance, index)` order — and a threshold key (the
-/// `k`-th smallest so far). A candidate is appended only when below the
-/// threshold (prefiltered 8 lanes at a time); a full buffer is cut back to
-/// its `k` smallest by quickselect. Appends are sequential in memory, unlike
-/// heap sifts, so the column side of a tile (a different query per column)
-/// stays cheap.
+/// Selection: every query keeps a buffer of `k + max(k/4, 32)` candidates
+/// packed as `UInt64` keys `(distance bits << 32) | index` — for
+/// non-negative floats integer order is `(distance, index)` order — and a
+/// distance threshold, the `k`-th smallest kept so far. A candidate is
+/// appended only when not above the threshold (compared 8 lanes at a time);
+/// a full buffer is cut back to its `k` smallest by quickselect. Appends are
+/// sequential in memory, unlike heap sifts, so the column side of a tile (a
+/// different query per column) stays cheap. For large N the thresholds start
+/// from a sampled bound (``_sampledThresholds(_:k:sampleSize:)``) instead of
+/// `+∞`, which cuts the appends several-fold; queries whose bound proves too
+/// tight are searched again exhaustively, so the result is always exact.
 ///
-/// - Complexity: N²·d/2 multiply-adds (OpenBLAS, multithreaded) plus O(N²)
-///   comparisons and O(N·k·log(N/k)) expected appends for the selection,
-///   split over ``BLAS/threads`` workers, and O(N·k·log k) for the final sort;
-///   memory O(N·d + 1.25·N·k·8 bytes + block²) — never N × N.
+/// - Complexity: N²·d/2 multiply-adds (OpenBLAS, multithreaded) plus N·2048·d
+///   for the sampled bounds, O(N²) comparisons and O(N·k·log(N/k)) appends at
+///   worst for the selection, split over ``BLAS/threads`` workers, and
+///   O(N·k·log k) for the final sort; memory O(N·d + N·(k + k/4)·8 bytes +
+///   block²) — never N × N.
 public struct NearestNeighbors: Sendable {
     /// Number of queries (= gallery size).
     public let count: Int
@@ -117,8 +121,8 @@ public struct NearestNeighbors: Sendable {
 
 /// An upper bound on every query's k-th neighbour distance, very likely
 /// within a small factor of it, from a strided sample of `m` items: the
-/// `r`-th smallest sampled distance with `r ≈ k·m/N + 5·√(k·m/N)` — so that
-/// about `1.6·k` items, instead of the first tile's much looser quantile,
+/// `r`-th smallest sampled distance with `r ≈ k·m/N + 3·√(k·m/N)` — so that
+/// about `1.5·k` items (for SOP-sized sets), instead of the first tile's much looser quantile,
 /// pass the prefilter from the start. A bound that turns out too tight
 /// (fewer than `k` items below it) is detected and that query redone by
 /// ``_fullSearch(_:queries:lists:)``, so results stay exact.
@@ -130,7 +134,7 @@ func _sampledThresholds(_ sweep: PairDistanceSweep, k: Int, sampleSize m: Int) -
     let n = sweep.embeddings.rows, d = sweep.embeddings.cols
     guard m > 0, n >= 8 * m else { return nil }
     let expected = Double(k) * Double(m) / Double(n)
-    let r = Int((expected + 5 * expected.squareRoot()).rounded(.up)) + 1
+    let r = Int((expected + 3 * expected.squareRoot()).rounded(.up)) + 1
     guard r < m / 2 else { return nil }
     let sample = (0..<m).map { $0 * (n / m) }
     let rows = 1024
@@ -244,6 +248,13 @@ func _split(_ count: Int, parts: Int, part: Int) -> Range<Int> {
     (count * part / parts)..<(count * (part + 1) / parts)
 }
 
+/// Bit `l` set when lane `l` of `mask` is true.
+@inline(__always)
+func _laneBits(_ mask: SIMDMask<SIMD8<Int32>>) -> UInt32 {
+    let weights = SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)
+    return SIMD8<UInt32>(repeating: 0).replacing(with: weights, where: mask).wrappedSum()
+}
+
 /// `(distance, index)` as one integer whose order is the lexicographic order of the pair.
 @inline(__always)
 func _neighborKey(_ d: Float, _ j: Int) -> UInt64 {
@@ -285,8 +296,8 @@ struct _CandidateLists: @unchecked Sendable {
 
     /// Row side of a tile: rows `localRows` receive the tile's columns (upper triangle on the diagonal).
     ///
-    /// Branch-free appends: each lane's key is stored and the fill advances by
-    /// its mask bit; a buffer within 8 slots of full is cut.
+    /// Only the passing lanes of each 8-wide comparison are visited; a buffer
+    /// within 8 slots of full is cut.
     func consumeRowSide(_ tile: _DistanceTile, localRows: Range<Int>) {
         let nc = tile.cols.count, c0 = tile.cols.lowerBound
         let colNorms = tile.norms + c0
@@ -297,7 +308,7 @@ struct _CandidateLists: @unchecked Sendable {
             let row = tile.dots + r * tile.ld
             let list = keys + q * capacity
             var m = Int(filled[q])
-            // The column side fills up to `capacity`; the vector stores below need 8 free slots.
+            // The column side fills up to `capacity`; a chunk below appends up to 8 keys.
             if m > capacity - 8 {
                 cut(q, count: m)
                 m = k
@@ -306,13 +317,15 @@ struct _CandidateLists: @unchecked Sendable {
             while c + 8 <= nc {
                 let d = _squaredDistance(nqv + _load8(colNorms + c), _load8(row + c))
                 let mask = d .<= SIMD8<Float>(repeating: threshold[q])
-                if any(mask) {
-                    for l in 0..<8 {
-                        list[m] = _neighborKey(d[l], c0 + c + l)
-                        m &+= mask[l] ? 1 : 0
-                    }
+                var bits = _laneBits(mask)
+                if bits != 0 {
+                    repeat {
+                        let l = bits.trailingZeroBitCount
+                        bits &= bits &- 1
+                        list[m] = _neighborKey(d[l], c0 &+ c &+ l)
+                        m &+= 1
+                    } while bits != 0
                     if m > capacity - 8 {
-                        filled[q] = Int32(m)
                         cut(q, count: m)
                         m = k
                     }
@@ -339,7 +352,8 @@ struct _CandidateLists: @unchecked Sendable {
     ///
     /// Strip-mined: for a strip of 64 columns the rows are scanned top to
     /// bottom, so the 64 buffers being appended to stay in L1; the comparison
-    /// is against each column's own threshold and appends are branch-free per lane.
+    /// is against each column's own threshold and only the passing lanes
+    /// (usually none or one of 8) are visited.
     func consumeColumnSide(_ tile: _DistanceTile, localCols: Range<Int>) {
         let c0 = tile.cols.lowerBound
         let colNorms = tile.norms + c0
@@ -360,14 +374,14 @@ struct _CandidateLists: @unchecked Sendable {
                 while c + 8 <= stripEnd {
                     let d = _squaredDistance(niv + _load8(colNorms + c), _load8(row + c))
                     let mask = d .<= _load8(thr + c)
-                    if any(mask) {
-                        for l in 0..<8 {
-                            let m = Int(fill[c &+ l])
-                            keys[(c0 &+ c &+ l) &* capacity &+ m] = _neighborKey(d[l], i)
-                            let next = m &+ (mask[l] ? 1 : 0)
-                            fill[c &+ l] = Int32(truncatingIfNeeded: next)
-                            if next == capacity { cut(c0 + c + l, count: next) }
-                        }
+                    var bits = _laneBits(mask)
+                    while bits != 0 {
+                        let l = bits.trailingZeroBitCount
+                        bits &= bits &- 1
+                        let m = Int(fill[c &+ l])
+                        keys[(c0 &+ c &+ l) &* capacity &+ m] = _neighborKey(d[l], i)
+                        fill[c &+ l] = Int32(truncatingIfNeeded: m &+ 1)
+                        if m &+ 1 == capacity { cut(c0 + c + l, count: m + 1) }
                     }
                     c += 8
                 }
@@ -440,3 +454,4 @@ func _load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
 func _load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
+
