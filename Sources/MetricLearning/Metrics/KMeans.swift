@@ -89,7 +89,6 @@ public struct KMeans: Sendable {
         let b = min(blockSize, n)
         var centroidNorm = [Float](repeating: 0, count: k)
         var scores = [Float](repeating: 0, count: b * k)
-        var changed = 0
         let workers = _workerCount
         var changedPerWorker = [Int](repeating: 0, count: workers)
         x.storage.withUnsafeBufferPointer { xs in
@@ -130,8 +129,7 @@ public struct KMeans: Sendable {
                 }
             }
         }
-        changed = changedPerWorker.reduce(0, +)
-        return changed
+        return changedPerWorker.reduce(0, +)
     }
 
     /// Gives each empty cluster (ascending) the item farthest from its centroid among clusters with ≥ 2 items.
