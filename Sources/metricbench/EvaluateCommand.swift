@@ -41,8 +41,9 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let ks = try parseList(recallK, option: "--recall-k") { Int($0) }
-            let fars = try parseList(far, option: "--far") { Double($0) }
+            var seenK = Set<Int>(), seenFar = Set<Double>()
+            let ks = try parseList(recallK, option: "--recall-k") { Int($0) }.filter { seenK.insert($0).inserted }
+            let fars = try parseList(far, option: "--far") { Double($0) }.filter { seenFar.insert($0).inserted }
             let x = try NPY.readMatrix(embeddings)
             let y = try NPY.readLabels(labels)
             let a = try assignments.map { try NPY.readLabels($0) }

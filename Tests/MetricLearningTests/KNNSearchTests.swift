@@ -83,3 +83,28 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
         #expect((0..<n).allSatisfy { blocked.neighbors(of: $0) == naive[$0] }, "block size \(blockSize)")
     }
 }
+
+@Test func sampledBoundsKeepTheSearchExact() {
+    var rng = SplitMix64(seed: 8)
+    let n = 600
+    let x = Matrix(rows: n, cols: 4, storage: (0..<(n * 4)).map { _ in Float(rng.nextInt(below: 9) - 4) })
+    let naive = naiveNeighbors(x, k: 20)
+    let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 50), k: 20, sampleSize: 16) { _ in }
+    #expect((0..<n).allSatisfy { nn.neighbors(of: $0) == naive[$0] })
+}
+
+@Test func tooTightSampledBoundsAreRedoneExhaustively() {
+    // The strided sample (every 37th item, 16 of them) sits at 0, everything else
+    // at 100 + i (integers: exact float arithmetic): for a sampled query the bound is 0, which only the 15 other
+    // sampled items meet — fewer than k = 20, so it must be searched again.
+    let n = 600
+    let values: [Float] = (0..<n).map { (i: Int) -> Float in
+        let sampled = i % 37 == 0 && i / 37 < 16
+        return sampled ? 0 : 100 + Float(i)
+    }
+    let x = Matrix(rows: n, cols: 1, storage: values)
+    let naive = naiveNeighbors(x, k: 20)
+    let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 64), k: 20, sampleSize: 16) { _ in }
+    #expect(nn.redoneQueries == 16)
+    #expect((0..<n).allSatisfy { nn.neighbors(of: $0) == naive[$0] })
+}

@@ -4,10 +4,12 @@ import NumericCore
 ///
 /// * Seeding (Arthur & Vassilvitskii 2007): the first centre is a uniform
 ///   random item; each next centre is item `i` with probability ∝ `D(i)²`, the
-///   squared distance to its nearest chosen centre (one candidate per step,
-///   drawn from a ``SplitMix64``). The `D(i)²` update after a new centre `c` is
-///   exact but skips every cluster `a` whose items cannot move: by the triangle
-///   inequality, when `‖c − a‖² ≥ 4 · max_{i∈a} D(i)²`.
+///   squared distance to its nearest chosen centre (drawn from a
+///   ``SplitMix64``). With `seedingBatch` `b > 1`, `b` centres are drawn from
+///   the same `D²` distribution before `D²` is updated by one GEMM — the
+///   k-means‖ idea (Bahmani et al. 2012), needed when K is in the thousands,
+///   where `K` sequential passes over the data would take minutes. See
+///   ``seedPlusPlus(_:)`` and ``seedBatched(_:batch:)``.
 /// * Lloyd iterations: assignment `argmin_j ‖c_j‖² − 2 x·c_j` (ties → lower `j`)
 ///   with the products by GEMM over row blocks; centroids are the means (summed
 ///   in `Double`). An empty cluster is re-seeded with the item farthest from its
@@ -15,7 +17,7 @@ import NumericCore
 ///   less than `tolerance · inertia`, or after `maxIterations` (a negative
 ///   `tolerance` always runs `maxIterations`, for timing).
 ///
-/// - Complexity: seeding O(N·K·d) worst case (much less on clustered data);
+/// - Complexity: seeding O(N·K·d) (pruned on clustered data; by GEMM when batched);
 ///   each iteration N·K·d multiply-adds in OpenBLAS plus O(N·K) for the argmin;
 ///   memory O(N·d + K·d + blockSize·K).
 public struct KMeans: Sendable {
@@ -25,14 +27,21 @@ public struct KMeans: Sendable {
     public var seed: UInt64
     /// Rows per assignment GEMM.
     public var blockSize: Int
+    /// Centres drawn per `D²` update; `nil` = 1 (textbook k-means++) up to 1024
+    /// clusters, `⌈K/64⌉` above.
+    public var seedingBatch: Int?
 
-    public init(clusters: Int, maxIterations: Int = 100, tolerance: Double = 1e-4, seed: UInt64 = 0, blockSize: Int = 1024) {
+    public init(
+        clusters: Int, maxIterations: Int = 100, tolerance: Double = 1e-4, seed: UInt64 = 0,
+        blockSize: Int = 1024, seedingBatch: Int? = nil
+    ) {
         precondition(clusters > 0, "k-means needs at least one cluster")
         self.clusters = clusters
         self.maxIterations = maxIterations
         self.tolerance = tolerance
         self.seed = seed
         self.blockSize = blockSize
+        self.seedingBatch = seedingBatch
     }
 
     /// The outcome of ``fit(_:)``.
@@ -52,7 +61,8 @@ public struct KMeans: Sendable {
     public func fit(_ x: Matrix) -> Result {
         precondition(clusters <= x.rows, "k-means with \(clusters) clusters needs at least as many items, have \(x.rows)")
         let start = MonotonicClock.now()
-        var (centroids, assignments) = seedPlusPlus(x)
+        let batch = max(1, seedingBatch ?? (clusters <= 1024 ? 1 : (clusters + 63) / 64))
+        var (centroids, assignments) = batch == 1 ? seedPlusPlus(x) : seedBatched(x, batch: batch)
         let seedingSeconds = MonotonicClock.seconds(since: start)
         let iterStart = MonotonicClock.now()
         var distance = [Float](repeating: 0, count: x.rows)
@@ -73,85 +83,12 @@ public struct KMeans: Sendable {
             seedingSeconds: seedingSeconds, iterationSeconds: MonotonicClock.seconds(since: iterStart))
     }
 
-    /// k-means++ centres and each item's nearest centre.
-    func seedPlusPlus(_ x: Matrix) -> (Matrix, [Int32]) {
-        let n = x.rows, d = x.cols, k = clusters
-        var rng = SplitMix64.derived(seed: seed, stream: 0x6B6D_6561_6E73)
-        var centroids = Matrix(rows: k, cols: d)
-        var nearest = [Int32](repeating: 0, count: n)
-        var minD = [Float](repeating: 0, count: n)
-        var members: [[Int32]] = [Array(0..<Int32(n))]
-        var radius: [Float] = [0]
-        members.reserveCapacity(k)
-        x.storage.withUnsafeBufferPointer { xs in
-            centroids.storage.withUnsafeMutableBufferPointer { cs in
-                minD.withUnsafeMutableBufferPointer { md in
-                    nearest.withUnsafeMutableBufferPointer { nr in
-                        let xp = xs.baseAddress!, cp = cs.baseAddress!
-                        let first = rng.nextInt(below: n)
-                        (cp).update(from: xp + first * d, count: d)
-                        for i in 0..<n {
-                            md[i] = _squaredDifference(xp + i * d, cp, d)
-                            radius[0] = max(radius[0], md[i])
-                        }
-                        var centreDistance = [Float](repeating: 0, count: k)
-                        for c in 1..<max(k, 1) {
-                            var total = 0.0
-                            for i in 0..<n { total += Double(md[i]) }
-                            var chosen = rng.nextInt(below: n)
-                            if total > 0 {
-                                let target = rng.nextUniform() * total
-                                var acc = 0.0
-                                chosen = n - 1
-                                for i in 0..<n {
-                                    acc += Double(md[i])
-                                    if acc > target && md[i] > 0 { chosen = i; break }
-                                }
-                            }
-                            let cNew = cp + c * d
-                            cNew.update(from: xp + chosen * d, count: d)
-                            for a in 0..<c { centreDistance[a] = _squaredDifference(cp + a * d, cNew, d) }
-                            var moved: [Int32] = []
-                            // The 1e-4 slack keeps the skip exact under float rounding of both sides.
-                            for a in 0..<c where centreDistance[a] < 4.0004 * radius[a] {
-                                var kept: [Int32] = []
-                                kept.reserveCapacity(members[a].count)
-                                var r: Float = 0
-                                for i32 in members[a] {
-                                    let i = Int(i32)
-                                    let dn = _squaredDifference(xp + i * d, cNew, d)
-                                    if dn < md[i] {
-                                        md[i] = dn
-                                        nr[i] = Int32(c)
-                                        moved.append(i32)
-                                    } else {
-                                        kept.append(i32)
-                                        r = max(r, md[i])
-                                    }
-                                }
-                                if kept.count != members[a].count {
-                                    members[a] = kept
-                                    radius[a] = r
-                                }
-                            }
-                            moved.sort()
-                            radius.append(moved.reduce(Float(0)) { max($0, md[Int($1)]) })
-                            members.append(moved)
-                        }
-                    }
-                }
-            }
-        }
-        return (centroids, nearest)
-    }
-
     /// Assigns every item to its nearest centroid; returns how many assignments changed.
     func assign(_ x: Matrix, _ centroids: Matrix, _ assignments: inout [Int32], _ distance: inout [Float], force: Bool) -> Int {
         let n = x.rows, d = x.cols, k = clusters
         let b = min(blockSize, n)
         var centroidNorm = [Float](repeating: 0, count: k)
         var scores = [Float](repeating: 0, count: b * k)
-        var changed = 0
         let workers = _workerCount
         var changedPerWorker = [Int](repeating: 0, count: workers)
         x.storage.withUnsafeBufferPointer { xs in
@@ -192,8 +129,7 @@ public struct KMeans: Sendable {
                 }
             }
         }
-        changed = changedPerWorker.reduce(0, +)
-        return changed
+        return changedPerWorker.reduce(0, +)
     }
 
     /// Gives each empty cluster (ascending) the item farthest from its centroid among clusters with ≥ 2 items.

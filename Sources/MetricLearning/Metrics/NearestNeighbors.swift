@@ -16,19 +16,23 @@ import NumericCore
 /// last ulp between block sizes, which can only swap neighbours whose
 /// distances agree to that ulp.
 ///
-/// Selection: every query keeps a buffer of `k + k/4` candidates packed as
-/// `UInt64` keys `(distance bits << 32) | index` — for non-negative floats
-/// integer order is `(distance, index)` order — and a threshold key (the
-/// `k`-th smallest so far). A candidate is appended only when below the
-/// threshold (prefiltered 8 lanes at a time); a full buffer is cut back to
-/// its `k` smallest by quickselect. Appends are sequential in memory, unlike
-/// heap sifts, so the column side of a tile (a different query per column)
-/// stays cheap.
+/// Selection: every query keeps a buffer of `k + max(k/4, 32)` candidates
+/// packed as `UInt64` keys `(distance bits << 32) | index` — for
+/// non-negative floats integer order is `(distance, index)` order — and a
+/// distance threshold, the `k`-th smallest kept so far. A candidate is
+/// appended only when not above the threshold (compared 8 lanes at a time);
+/// a full buffer is cut back to its `k` smallest by quickselect. Appends are
+/// sequential in memory, unlike heap sifts, so the column side of a tile (a
+/// different query per column) stays cheap. For large N the thresholds start
+/// from a sampled bound (``_sampledThresholds(_:k:sampleSize:)``) instead of
+/// `+∞`, which cuts the appends several-fold; queries whose bound proves too
+/// tight are searched again exhaustively, so the result is always exact.
 ///
-/// - Complexity: N²·d/2 multiply-adds (OpenBLAS, multithreaded) plus O(N²)
-///   comparisons and O(N·k·log(N/k)) expected appends for the selection,
-///   split over ``BLAS/threads`` workers, and O(N·k·log k) for the final sort;
-///   memory O(N·d + 1.25·N·k·8 bytes + block²) — never N × N.
+/// - Complexity: N²·d/2 multiply-adds (OpenBLAS, multithreaded) plus N·2048·d
+///   for the sampled bounds, O(N²) comparisons and O(N·k·log(N/k)) appends at
+///   worst for the selection, split over ``BLAS/threads`` workers, and
+///   O(N·k·log k) for the final sort; memory O(N·d + N·(k + k/4)·8 bytes +
+///   block²) — never N × N.
 public struct NearestNeighbors: Sendable {
     /// Number of queries (= gallery size).
     public let count: Int
@@ -36,6 +40,8 @@ public struct NearestNeighbors: Sendable {
     public let k: Int
     /// `keys[q * k + r]`: the `r`-th nearest neighbour of `q` as `(distance bits << 32) | index`.
     @usableFromInline let keys: [UInt64]
+    /// Queries whose sampled distance bound was too tight and were searched again exhaustively.
+    let redoneQueries: Int
 
     /// The `r`-th nearest other item of query `q` (`r = 0` is the nearest).
     @inlinable
@@ -63,51 +69,176 @@ public struct NearestNeighbors: Sendable {
     ///
     /// - Precondition: `0 ≤ k < embeddings.rows` and every value finite.
     public static func search(_ embeddings: Matrix, k: Int, blockSize: Int = 2048) -> NearestNeighbors {
-        _search(PairDistanceSweep(embeddings, blockSize: blockSize), k: k) { _ in }
+        _search(PairDistanceSweep(embeddings, blockSize: blockSize), k: k, sampleSize: 2048) { _ in }
     }
 
     /// The search over an existing sweep; `alsoConsume` sees every tile after the top-k update
     /// (used to build other statistics in the same pass).
     static func _search(
-        _ sweep: PairDistanceSweep, k: Int, alsoConsume: (_DistanceTile) -> Void
+        _ sweep: PairDistanceSweep, k: Int, sampleSize: Int, alsoConsume: (_DistanceTile) -> Void
     ) -> NearestNeighbors {
         let n = sweep.embeddings.rows
         precondition(k >= 0 && (k < n || n == 0), "k = \(k) needs at least k + 1 = \(k + 1) items, have \(n)")
-        guard k > 0 else { return NearestNeighbors(count: n, k: 0, keys: []) }
+        guard k > 0 else { return NearestNeighbors(count: n, k: 0, keys: [], redoneQueries: 0) }
         let capacity = k + max(k / 4, 32)
         var keys = [UInt64](repeating: 0, count: n * capacity)
         var filled = [Int32](repeating: 0, count: n)
-        var thresholdKey = [UInt64](repeating: .max, count: n)
-        var threshold = [Float](repeating: .infinity, count: n)
+        var threshold = _sampledThresholds(sweep, k: k, sampleSize: sampleSize) ?? [Float](repeating: .infinity, count: n)
         let workers = _workerCount
+        var redone = 0
         keys.withUnsafeMutableBufferPointer { buf in
             filled.withUnsafeMutableBufferPointer { fill in
-                thresholdKey.withUnsafeMutableBufferPointer { tk in
-                    threshold.withUnsafeMutableBufferPointer { thr in
-                        let lists = _CandidateLists(
-                            k: k, capacity: capacity, keys: buf.baseAddress!, filled: fill.baseAddress!,
-                            thresholdKey: tk.baseAddress!, threshold: thr.baseAddress!)
-                        sweep.forEachTile { tile in
-                            _parallelFor(workers) { t in
-                                lists.consumeRowSide(tile, localRows: _split(tile.rows.count, parts: workers, part: t))
-                            }
-                            _parallelFor(workers) { t in
-                                lists.consumeColumnSide(tile, localCols: _split(tile.cols.count, parts: workers, part: t))
-                            }
-                            alsoConsume(tile)
+                threshold.withUnsafeMutableBufferPointer { thr in
+                    let lists = _CandidateLists(
+                        k: k, capacity: capacity, keys: buf.baseAddress!, filled: fill.baseAddress!,
+                        threshold: thr.baseAddress!)
+                    sweep.forEachTile { tile in
+                        _parallelFor(workers) { t in
+                            lists.consumeRowSide(tile, localRows: _split(tile.rows.count, parts: workers, part: t))
                         }
                         _parallelFor(workers) { t in
-                            for q in _split(n, parts: workers, part: t) { lists.finish(q) }
+                            lists.consumeColumnSide(tile, localCols: _split(tile.cols.count, parts: workers, part: t))
                         }
-                        // Compact rows from stride `capacity` to stride `k`; destinations never pass sources.
-                        let base = buf.baseAddress!
-                        for q in 1..<n { (base + q * k).update(from: base + q * capacity, count: k) }
+                        alsoConsume(tile)
                     }
+                    // A query whose sampled bound was too tight saw fewer than k candidates: redo it exactly.
+                    let missed = (0..<n).filter { fill[$0] < Int32(k) }
+                    _fullSearch(sweep, queries: missed, lists: lists)
+                    redone = missed.count
+                    _parallelFor(workers) { t in
+                        for q in _split(n, parts: workers, part: t) { lists.finish(q) }
+                    }
+                    // Compact rows from stride `capacity` to stride `k`; destinations never pass sources.
+                    let base = buf.baseAddress!
+                    for q in 1..<n { (base + q * k).update(from: base + q * capacity, count: k) }
                 }
             }
         }
         keys.removeLast(n * (capacity - k))
-        return NearestNeighbors(count: n, k: k, keys: keys)
+        return NearestNeighbors(count: n, k: k, keys: keys, redoneQueries: redone)
+    }
+}
+
+/// An upper bound on every query's k-th neighbour distance, very likely
+/// within a small factor of it, from a strided sample of `m` items: the
+/// `r`-th smallest sampled distance with `r ≈ k·m/N + 3·√(k·m/N)` — so that
+/// about `1.5·k` items (for SOP-sized sets), instead of the first tile's much looser quantile,
+/// pass the prefilter from the start. A bound that turns out too tight
+/// (fewer than `k` items below it) is detected and that query redone by
+/// ``_fullSearch(_:queries:lists:)``, so results stay exact.
+///
+/// `nil` when the set is too small for sampling to pay.
+///
+/// - Complexity: N·m·d multiply-adds (GEMM) plus O(N·m) selection.
+func _sampledThresholds(_ sweep: PairDistanceSweep, k: Int, sampleSize m: Int) -> [Float]? {
+    let n = sweep.embeddings.rows, d = sweep.embeddings.cols
+    guard m > 0, n >= 8 * m else { return nil }
+    let expected = Double(k) * Double(m) / Double(n)
+    let r = Int((expected + 3 * expected.squareRoot()).rounded(.up)) + 1
+    guard r < m / 2 else { return nil }
+    let sample = (0..<m).map { $0 * (n / m) }
+    let rows = 1024
+    var thresholds = [Float](repeating: .infinity, count: n)
+    let sampleRows = sweep.embeddings.gatherRows(sample)
+    let sampleNorms = sample.map { sweep.norms[$0] }
+    var block = [Float](repeating: 0, count: rows * m)
+    let workers = _workerCount
+    sweep.embeddings.storage.withUnsafeBufferPointer { x in
+        sampleRows.storage.withUnsafeBufferPointer { s in
+            sweep.norms.withUnsafeBufferPointer { norms in
+                sampleNorms.withUnsafeBufferPointer { sn in
+                    block.withUnsafeMutableBufferPointer { buf in
+                        thresholds.withUnsafeMutableBufferPointer { out in
+                            var i0 = 0
+                            while i0 < n {
+                                let count = min(rows, n - i0)
+                                BLAS.gemm(
+                                    .none, .transposed, m: count, n: m, k: d,
+                                    a: x.baseAddress! + i0 * d, lda: d, b: s.baseAddress!, ldb: d,
+                                    c: buf.baseAddress!, ldc: m)
+                                _parallelFor(workers) { t in
+                                    var scratch = [Float](repeating: 0, count: m)
+                                    for row in _split(count, parts: workers, part: t) {
+                                        let q = i0 + row
+                                        var filled = 0
+                                        for j in 0..<m where sample[j] != q {
+                                            scratch[filled] = _squaredDistance(norms[q] + sn[j], buf[row * m + j])
+                                            filled += 1
+                                        }
+                                        out[q] = _selectFloat(&scratch, count: filled, rank: r)
+                                    }
+                                }
+                                i0 += count
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return thresholds
+}
+
+/// The `rank`-th smallest (1-based) of `a[0..<count]`, rearranging `a`.
+func _selectFloat(_ a: inout [Float], count: Int, rank: Int) -> Float {
+    a.withUnsafeMutableBufferPointer { p in
+        var lo = 0, hi = count - 1
+        let target = rank - 1
+        while lo < hi {
+            let pivot = p[lo + (hi - lo) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while p[i] < pivot { i += 1 }
+                while p[j] > pivot { j -= 1 }
+                if i <= j {
+                    p.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if target <= j { hi = j } else if target >= i { lo = i } else { break }
+        }
+        return p[target]
+    }
+}
+
+/// Exact top-k of `queries` against every other item, replacing their candidate lists
+/// (the fallback when a sampled bound was too tight).
+///
+/// - Complexity: |queries|·N·d multiply-adds plus O(|queries|·N).
+func _fullSearch(_ sweep: PairDistanceSweep, queries: [Int], lists: _CandidateLists) {
+    guard !queries.isEmpty else { return }
+    let x = sweep.embeddings
+    let n = x.rows, d = x.cols
+    let chunk = 64
+    var dots = [Float](repeating: 0, count: chunk * n)
+    var candidates = [UInt64](repeating: 0, count: n)
+    var start = 0
+    while start < queries.count {
+        let batch = Array(queries[start..<min(start + chunk, queries.count)])
+        let q = x.gatherRows(batch)
+        x.storage.withUnsafeBufferPointer { xs in
+            q.storage.withUnsafeBufferPointer { qs in
+                dots.withUnsafeMutableBufferPointer { out in
+                    BLAS.gemm(
+                        .none, .transposed, m: batch.count, n: n, k: d,
+                        a: qs.baseAddress!, lda: d, b: xs.baseAddress!, ldb: d, c: out.baseAddress!, ldc: n)
+                }
+            }
+        }
+        for (row, query) in batch.enumerated() {
+            var count = 0
+            for j in 0..<n where j != query {
+                candidates[count] = _neighborKey(_squaredDistance(sweep.norms[query] + sweep.norms[j], dots[row * n + j]), j)
+                count += 1
+            }
+            candidates.withUnsafeMutableBufferPointer { c in
+                _selectSmallest(c.baseAddress!, count: count, k: lists.k)
+                (lists.keys + query * lists.capacity).update(from: c.baseAddress!, count: lists.k)
+            }
+            lists.filled[query] = Int32(lists.k)
+        }
+        start += chunk
     }
 }
 
@@ -117,6 +248,13 @@ func _split(_ count: Int, parts: Int, part: Int) -> Range<Int> {
     (count * part / parts)..<(count * (part + 1) / parts)
 }
 
+/// Bit `l` set when lane `l` of `mask` is true.
+@inline(__always)
+func _laneBits(_ mask: SIMDMask<SIMD8<Int32>>) -> UInt32 {
+    let weights = SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)
+    return SIMD8<UInt32>(repeating: 0).replacing(with: weights, where: mask).wrappedSum()
+}
+
 /// `(distance, index)` as one integer whose order is the lexicographic order of the pair.
 @inline(__always)
 func _neighborKey(_ d: Float, _ j: Int) -> UInt64 {
@@ -124,9 +262,10 @@ func _neighborKey(_ d: Float, _ j: Int) -> UInt64 {
 }
 
 /// Per-query candidate buffers in flat caller-owned memory: `filled[q]` keys
-/// in `keys[q * capacity ..< …]`, all below `thresholdKey[q]`, which is the
-/// `k`-th smallest key kept so far (`UInt64.max` before the first cut);
-/// `threshold[q]` is its distance, the cheap vector prefilter.
+/// in `keys[q * capacity ..< …]`; `threshold[q]` is the distance of the
+/// `k`-th smallest key kept at the last cut (`+∞` before the first). A candidate is appended when its distance
+/// is `≤ threshold[q]` — anything farther can never enter the top `k` — and
+/// ties are settled by the key order at the next cut.
 ///
 /// Concurrency: callers partition the queries so no two threads touch the same buffer.
 struct _CandidateLists: @unchecked Sendable {
@@ -134,21 +273,7 @@ struct _CandidateLists: @unchecked Sendable {
     let capacity: Int
     let keys: UnsafeMutablePointer<UInt64>
     let filled: UnsafeMutablePointer<Int32>
-    let thresholdKey: UnsafeMutablePointer<UInt64>
     let threshold: UnsafeMutablePointer<Float>
-
-    /// Offers candidate `key` to query `q`.
-    @inline(__always)
-    func offer(_ q: Int, _ key: UInt64) {
-        guard key < thresholdKey[q] else { return }
-        let m = Int(filled[q])
-        keys[q * capacity + m] = key
-        if m + 1 == capacity {
-            cut(q, count: capacity)
-        } else {
-            filled[q] = Int32(m + 1)
-        }
-    }
 
     /// Keeps the `k` smallest of the first `count` keys of `q` and tightens its threshold.
     func cut(_ q: Int, count: Int) {
@@ -156,7 +281,6 @@ struct _CandidateLists: @unchecked Sendable {
         _selectSmallest(list, count: count, k: k)
         var top: UInt64 = 0
         for r in 0..<k { top = max(top, list[r]) }
-        thresholdKey[q] = top
         threshold[q] = Float(bitPattern: UInt32(truncatingIfNeeded: top >> 32))
         filled[q] = Int32(k)
     }
@@ -164,67 +288,116 @@ struct _CandidateLists: @unchecked Sendable {
     /// Final `k` smallest keys of `q`, sorted ascending.
     func finish(_ q: Int) {
         let m = Int(filled[q])
-        precondition(m >= k, "query \(q) saw only \(m) candidates for k = \(k)")
+        precondition(m >= k, "query \(q) kept only \(m) candidates for k = \(k)")
         if m > k { cut(q, count: m) }
         var list = UnsafeMutableBufferPointer(start: keys + q * capacity, count: k)
         list.sort()
     }
 
     /// Row side of a tile: rows `localRows` receive the tile's columns (upper triangle on the diagonal).
+    ///
+    /// Only the passing lanes of each 8-wide comparison are visited; a buffer
+    /// within 8 slots of full is cut.
     func consumeRowSide(_ tile: _DistanceTile, localRows: Range<Int>) {
         let nc = tile.cols.count, c0 = tile.cols.lowerBound
         let colNorms = tile.norms + c0
         for r in localRows {
             let q = tile.rows.lowerBound + r
-            let nq = SIMD8<Float>(repeating: tile.norms[q])
+            let nq = tile.norms[q]
+            let nqv = SIMD8<Float>(repeating: nq)
             let row = tile.dots + r * tile.ld
+            let list = keys + q * capacity
+            var m = Int(filled[q])
+            // The column side fills up to `capacity`; a chunk below appends up to 8 keys.
+            if m > capacity - 8 {
+                cut(q, count: m)
+                m = k
+            }
             var c = tile.isDiagonal ? r + 1 : 0
             while c + 8 <= nc {
-                let d = _squaredDistance(nq + _load8(colNorms + c), _load8(row + c))
+                let d = _squaredDistance(nqv + _load8(colNorms + c), _load8(row + c))
                 let mask = d .<= SIMD8<Float>(repeating: threshold[q])
-                if any(mask) {
-                    for l in 0..<8 where mask[l] { offer(q, _neighborKey(d[l], c0 + c + l)) }
+                var bits = _laneBits(mask)
+                if bits != 0 {
+                    repeat {
+                        let l = bits.trailingZeroBitCount
+                        bits &= bits &- 1
+                        list[m] = _neighborKey(d[l], c0 &+ c &+ l)
+                        m &+= 1
+                    } while bits != 0
+                    if m > capacity - 8 {
+                        cut(q, count: m)
+                        m = k
+                    }
                 }
                 c += 8
             }
             while c < nc {
-                let d = _squaredDistance(tile.norms[q] + colNorms[c], row[c])
-                if d <= threshold[q] { offer(q, _neighborKey(d, c0 + c)) }
+                let d = _squaredDistance(nq + colNorms[c], row[c])
+                if d <= threshold[q] {
+                    list[m] = _neighborKey(d, c0 + c)
+                    m += 1
+                    if m > capacity - 8 {
+                        cut(q, count: m)
+                        m = k
+                    }
+                }
                 c += 1
             }
+            filled[q] = Int32(m)
         }
     }
 
     /// Column side of a tile: columns `localCols` receive the tile's rows (upper triangle on the diagonal).
     ///
-    /// Scans the tile row by row (contiguous), comparing against the columns' own thresholds.
+    /// Strip-mined: for a strip of 64 columns the rows are scanned top to
+    /// bottom, so the 64 buffers being appended to stay in L1; the comparison
+    /// is against each column's own threshold and only the passing lanes
+    /// (usually none or one of 8) are visited.
     func consumeColumnSide(_ tile: _DistanceTile, localCols: Range<Int>) {
-        guard !localCols.isEmpty else { return }
         let c0 = tile.cols.lowerBound
         let colNorms = tile.norms + c0
         let thr = threshold + c0
-        let rowEnd = tile.isDiagonal ? localCols.upperBound - 1 : tile.rows.count
-        guard rowEnd > 0 else { return }
-        for r in 0..<rowEnd {
-            let i = tile.rows.lowerBound + r
-            let ni = tile.norms[i]
-            let niv = SIMD8<Float>(repeating: ni)
-            let row = tile.dots + r * tile.ld
-            var c = tile.isDiagonal ? max(localCols.lowerBound, r + 1) : localCols.lowerBound
-            let end = localCols.upperBound
-            while c + 8 <= end {
-                let d = _squaredDistance(niv + _load8(colNorms + c), _load8(row + c))
-                let mask = d .<= _load8(thr + c)
-                if any(mask) {
-                    for l in 0..<8 where mask[l] { offer(c0 + c + l, _neighborKey(d[l], i)) }
+        let fill = filled + c0
+        let stripWidth = 64
+        var strip = localCols.lowerBound
+        while strip < localCols.upperBound {
+            let stripEnd = min(strip + stripWidth, localCols.upperBound)
+            let rowEnd = tile.isDiagonal ? stripEnd - 1 : tile.rows.count
+            var r = 0
+            while r < rowEnd {
+                let i = tile.rows.lowerBound + r
+                let ni = tile.norms[i]
+                let niv = SIMD8<Float>(repeating: ni)
+                let row = tile.dots + r * tile.ld
+                var c = tile.isDiagonal ? max(strip, r + 1) : strip
+                while c + 8 <= stripEnd {
+                    let d = _squaredDistance(niv + _load8(colNorms + c), _load8(row + c))
+                    let mask = d .<= _load8(thr + c)
+                    var bits = _laneBits(mask)
+                    while bits != 0 {
+                        let l = bits.trailingZeroBitCount
+                        bits &= bits &- 1
+                        let m = Int(fill[c &+ l])
+                        keys[(c0 &+ c &+ l) &* capacity &+ m] = _neighborKey(d[l], i)
+                        fill[c &+ l] = Int32(truncatingIfNeeded: m &+ 1)
+                        if m &+ 1 == capacity { cut(c0 + c + l, count: m + 1) }
+                    }
+                    c += 8
                 }
-                c += 8
+                while c < stripEnd {
+                    let d = _squaredDistance(ni + colNorms[c], row[c])
+                    if d <= thr[c] {
+                        let m = Int(fill[c])
+                        keys[(c0 + c) * capacity + m] = _neighborKey(d, i)
+                        fill[c] = Int32(m + 1)
+                        if m + 1 == capacity { cut(c0 + c, count: m + 1) }
+                    }
+                    c += 1
+                }
+                r += 1
             }
-            while c < end {
-                let d = _squaredDistance(ni + colNorms[c], row[c])
-                if d <= thr[c] { offer(c0 + c, _neighborKey(d, i)) }
-                c += 1
-            }
+            strip = stripEnd
         }
     }
 }
@@ -233,28 +406,29 @@ struct _CandidateLists: @unchecked Sendable {
 /// no particular order): quickselect with a median-of-three pivot.
 ///
 /// - Complexity: O(count) expected.
+@inline(never)
 func _selectSmallest(_ a: UnsafeMutablePointer<UInt64>, count: Int, k: Int) {
-    var lo = 0, hi = count - 1
+    var lo = 0, hi = count &- 1
     while hi > lo {
-        let mid = lo + (hi - lo) / 2
+        let mid = lo &+ (hi &- lo) >> 1
         if a[mid] < a[lo] { a.swapAt(mid, lo) }
         if a[hi] < a[lo] { a.swapAt(hi, lo) }
         if a[hi] < a[mid] { a.swapAt(hi, mid) }
         let pivot = a[mid]
         var i = lo, j = hi
         while i <= j {
-            while a[i] < pivot { i += 1 }
-            while a[j] > pivot { j -= 1 }
+            while a[i] < pivot { i &+= 1 }
+            while a[j] > pivot { j &-= 1 }
             if i <= j {
                 a.swapAt(i, j)
-                i += 1
-                j -= 1
+                i &+= 1
+                j &-= 1
             }
         }
         // Now a[lo...j] ≤ pivot ≤ a[i...hi]; keep the side holding position k − 1.
-        if k - 1 <= j {
+        if k &- 1 <= j {
             hi = j
-        } else if k - 1 >= i {
+        } else if k &- 1 >= i {
             lo = i
         } else {
             return
@@ -280,3 +454,4 @@ func _load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
 func _load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
+
