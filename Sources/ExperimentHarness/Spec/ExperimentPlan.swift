@@ -106,7 +106,7 @@ public struct ExperimentPlan: Sendable {
         // Settings a loss ignores are pinned, so that sweeping them de-duplicates.
         switch lossKind {
         case .contrastive:
-            loss.margin = 0
+            // `margin` stays: it is the semi-hard window of the triplet miner that picks contrastive pairs.
             loss.soft = false
         case .triplet:
             loss.posMargin = 0
