@@ -1,6 +1,116 @@
 import ArgumentParser
+import Foundation
+import MetricLearning
+import NumericCore
+import Training
 
+/// `metricbench bench`: throughput of this machine, in one process, release build.
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not built yet)")
-    func run() throws { throw UsageFailure("'bench' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure sgemm GFLOP/s, training throughput, loss+gradient time and evaluation time.",
+        discussion: """
+            Training rows: MLP 784-512-E (L2-normalised), Adam, P×K batches of the Fashion-MNIST \
+            training classes 0–4, one full epoch timed after a warm-up; samples/s include the loss. \
+            The GEMM limit of a row is the model's dense products alone, timed interleaved with the \
+            steps, so machine load affects both alike. Quote medians on a shared machine.
+            """)
+
+    @Flag(help: "Print one JSON object instead of tables.") var json = false
+    @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Flag(help: "Skip the SOP-sized kNN (60,502 × 512) and k-means rows (they take minutes).") var quick = false
+
+    struct TrainRow: Codable {
+        var loss: String, mining: String
+        var batch_size: Int, embedding_dim: Int
+        var samples_per_s: Double, samples_per_s_without_loss: Double
+        var gemm_limit_samples_per_s: Double, fraction_of_gemm_limit: Double
+    }
+    struct LossRow: Codable { var loss: String, mining: String, batch_size: Int, embedding_dim: Int, milliseconds: Double }
+    struct EvalRow: Codable {
+        var task: String, n: Int, dim: Int, classes: Int, seconds: Double
+        var peak_memory_mb: Double, fraction_of_sgemm_peak: Double?
+    }
+    struct Output: Codable {
+        var sgemm_gflops: Double, threads: Int, openblas_coretype: String
+        var train: [TrainRow], loss: [LossRow], eval: [EvalRow]
+    }
+
+    func run() throws {
+        try reportingErrors {
+            BLAS.threads = threads
+            let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(auto)"
+            let gflops = BLAS.measureSgemmGFLOPs(n: 1536, repeats: 9)
+            say("sgemm: \(String(format: "%.1f", gflops)) GFLOP/s with \(threads) thread(s), OPENBLAS_CORETYPE=\(coretype)")
+
+            let data = try loadDataset(DatasetSpec(kind: .fashionMNIST))
+            let configs: [(LossKind, MiningKind, Int, Int)] = [
+                (.contrastive, .all, 128, 128), (.triplet, .semihard, 128, 128), (.triplet, .all, 128, 128),
+                (.triplet, .hard, 128, 128), (.lifted, .all, 128, 128), (.triplet, .semihard, 256, 128),
+                (.triplet, .semihard, 128, 512),
+                (.contrastive, .all, 1024, 128), (.triplet, .semihard, 1024, 128), (.triplet, .all, 1024, 128),
+                (.triplet, .hard, 1024, 128), (.lifted, .all, 1024, 128),
+            ]
+            var train: [TrainRow] = []
+            for (l, m, b, e) in configs {
+                var loss = try makeBatchLoss(LossConfiguration(loss: l, mining: m))
+                let k = PKSampler.suggestedSamplesPerClass(batchSize: b, classCount: 5)
+                let epoch = (data.train.count + b - 1) / b
+                let r = try TrainingBenchmark.measure(
+                    embeddingDim: e, batchSize: b, samplesPerClass: k, loss: &loss, data: data.train,
+                    inputShape: data.inputShape, steps: epoch, warmup: max(5, epoch / 10))
+                let row = TrainRow(
+                    loss: l.rawValue, mining: m.rawValue, batch_size: b, embedding_dim: e,
+                    samples_per_s: r.samplesPerSecondWithLoss, samples_per_s_without_loss: r.samplesPerSecond,
+                    gemm_limit_samples_per_s: r.gemmLimitSamplesPerSecond,
+                    fraction_of_gemm_limit: r.gemmLimitSamplesPerSecond > 0 ? r.samplesPerSecondWithLoss / r.gemmLimitSamplesPerSecond : 0)
+                train.append(row)
+                say(String(format: "train %-11@ %-9@ b%-5d e%-4d %9.0f samples/s (%.0f without loss), GEMM limit %.0f: %.0f%%",
+                           l.rawValue, m.rawValue, b, e, row.samples_per_s, row.samples_per_s_without_loss,
+                           row.gemm_limit_samples_per_s, 100 * row.fraction_of_gemm_limit))
+            }
+
+            var lossRows: [LossRow] = []
+            for t in try LossBenchmark.run(batchSizes: [128, 512, 2048], dim: 128, repeats: 7) {
+                lossRows.append(LossRow(loss: t.loss.rawValue, mining: t.mining.rawValue, batch_size: t.batchSize,
+                                        embedding_dim: t.dimension, milliseconds: t.medianSeconds * 1000))
+                say(String(format: "loss  %-11@ %-17@ b%-5d %9.3f ms", t.loss.rawValue, t.mining.rawValue, t.batchSize, t.medianSeconds * 1000))
+            }
+
+            var evalRows: [EvalRow] = []
+            func knn(_ n: Int, _ d: Int, _ classes: Int, _ ks: [Int]) {
+                let r = EvaluationBenchmark.run(n: n, dim: d, classes: classes, recallK: ks, seed: 0)
+                // The symmetric sweep needs n²·d multiply-adds = n²·d·... flops: 2·n²·d / 2.
+                let flops = Double(n) * Double(n) * Double(d)
+                let row = EvalRow(task: "knn recall@\(ks.map(String.init).joined(separator: ",")) + map@r", n: n, dim: d, classes: classes,
+                                  seconds: r.seconds, peak_memory_mb: Double(r.peakBytes) / 1e6,
+                                  fraction_of_sgemm_peak: flops / r.seconds / 1e9 / gflops)
+                evalRows.append(row)
+                say(String(format: "eval  %@ on %d × %d (%d classes): %.2f s, peak RSS %.0f MB, %.0f%% of sgemm peak for the symmetric half",
+                           row.task, n, d, classes, row.seconds, row.peak_memory_mb, 100 * (row.fraction_of_sgemm_peak ?? 0)))
+            }
+            knn(20_000, 128, 2_000, [1, 2, 4, 8])
+            if !quick {
+                knn(60_502, 512, 11_316, [1, 10, 100, 1000])
+                let km = EvaluationBenchmark.runKMeans(n: 60_502, dim: 512, clusters: 11_316, iterations: 20, seed: 0)
+                let row = EvalRow(task: "k-means++ and 20 Lloyd iterations", n: km.n, dim: km.dim, classes: km.clusters,
+                                  seconds: km.seedingSeconds + km.iterationSeconds, peak_memory_mb: Double(km.peakBytes) / 1e6,
+                                  fraction_of_sgemm_peak: nil)
+                evalRows.append(row)
+                say(String(format: "eval  %@ on %d × %d, K = %d: %.1f s (seeding %.1f s), peak RSS %.0f MB",
+                           row.task, km.n, km.dim, km.clusters, row.seconds, km.seedingSeconds, row.peak_memory_mb))
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                let out = Output(sgemm_gflops: gflops, threads: threads, openblas_coretype: coretype, train: train, loss: lossRows, eval: evalRows)
+                print(String(data: try encoder.encode(out), encoding: .utf8)!)
+            }
+        }
+    }
+
+    /// Human output goes to stdout, or to stderr as progress when --json owns stdout.
+    func say(_ line: String) {
+        if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+    }
 }
