@@ -32,6 +32,7 @@ test: deps
 	$(SWIFT) test
 	$(SWIFT) build --product metricbench
 	scripts/kill-resume-test.sh .build/debug/metricbench
+	scripts/score-guard-test.sh .build/debug/metricbench
 
 ablation: build
 	$(BIN) run experiments/ablation.yaml --out results/ablation
