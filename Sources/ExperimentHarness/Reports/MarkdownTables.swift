@@ -33,14 +33,19 @@ public enum MarkdownTables {
         for r in rows {
             cells.append(columns.map { c in cell(plan.lookup([(t.rows, r), (t.columns, c)]), t.metric, set) })
         }
+        // Best per column; a table with a single row compares along the row instead.
+        let alongRow = rows.count == 1 && columns.count > 1
         var marks = Array(repeating: Array(repeating: "", count: columns.count), count: rows.count)
-        for j in columns.indices {
-            let candidates = rows.indices.compactMap { i -> (Int, Double)? in cells[i][j].mean.map { (i, $0) } }
+        let groups: [[(Int, Int)]] = alongRow
+            ? [columns.indices.map { (0, $0) }]
+            : columns.indices.map { j in rows.indices.map { ($0, j) } }
+        for group in groups {
+            let candidates = group.compactMap { ij -> ((Int, Int), Double)? in cells[ij.0][ij.1].mean.map { (ij, $0) } }
             guard let best = candidates.max(by: { $0.1 < $1.1 }) else { continue }
-            marks[best.0][j] = "best"
-            for (i, _) in candidates where i != best.0 {
-                if let p = Statistics.welchPValue(cells[i][j].values, cells[best.0][j].values), p >= 0.05 {
-                    marks[i][j] = "tie"
+            marks[best.0.0][best.0.1] = "best"
+            for (ij, _) in candidates where ij != best.0 {
+                if let p = Statistics.welchPValue(cells[ij.0][ij.1].values, cells[best.0.0][best.0.1].values), p >= 0.05 {
+                    marks[ij.0][ij.1] = "tie"
                 }
             }
         }
@@ -66,7 +71,8 @@ public enum MarkdownTables {
         }
         s += "\n*\(t.metric), mean ± std over seeds (n = runs that finished). "
         if !fixed.isEmpty { s += "Fixed at the base: \(fixed.joined(separator: ", ")). " }
-        s += "**Bold**: best in its column; °: not significantly different from the column's best (Welch's t-test, α = 0.05). "
+        let scope = alongRow ? "row" : "column"
+        s += "**Bold**: best in its \(scope); °: not significantly different from the \(scope)'s best (Welch's t-test, α = 0.05). "
         s += "n/a: the loss does not support that mining; —: not in the sweep; diverged/failed: every run of the cell did.*\n"
         return s
     }
