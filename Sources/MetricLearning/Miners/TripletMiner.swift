@@ -20,8 +20,9 @@ import NumericCore
 /// number of previous `mine` calls as the stream: repeated calls differ,
 /// and a miner built with the same seed repeats the same sequence.
 ///
-/// - Complexity: O(B² · K) for B rows with at most K − 1 positives each;
-///   never O(B³) memory.
+/// - Complexity: O(B²) plus one step per selected triplet (`semihard`:
+///   negatives and positives radix-sorted once per anchor, then merged) (`distance-weighted`: a binary
+///   search on per-anchor cumulative weights); never O(B³) time or memory.
 public struct TripletMiner: Sendable {
     public let kind: MiningKind
     /// The semi-hard window width, in units of the distance mined on.
@@ -31,6 +32,11 @@ public struct TripletMiner: Sendable {
     public private(set) var calls: UInt64 = 0
     var negativeScratch: [Int32] = []
     var weightScratch: [Double] = []
+    /// `semihard`: per-anchor (distance, index) sort keys of the negatives and
+    /// positives plus the radix sort's second buffer, 2B keys; the digit
+    /// histogram. `negativeScratch` then holds the negative chosen per positive.
+    var keyScratch: [UInt64] = []
+    var histogramScratch: [Int] = []
 
     public init(kind: MiningKind, margin: Float, seed: UInt64 = 0) {
         precondition(kind != .all, "'all' is evaluated by the losses directly, not mined")
@@ -70,25 +76,69 @@ public struct TripletMiner: Sendable {
         }
     }
 
-    private func mineSemihard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
+    /// Per anchor, its non-NaN negatives are sorted once by (distance, index)
+    /// (packed into one `UInt64` key, stable radix sort), and so are its
+    /// positives by (D_ap, index); one merge walk then finds, for every
+    /// positive, the first negative with `D_an > D_ap`, kept if
+    /// `D_an < D_ap + margin`. That is the smallest `D_an` in the window, the
+    /// lowest index on ties, exactly as a linear scan in index order with a
+    /// strict `<` picks it. Triplets are appended in (anchor, positive) order
+    /// as before. O(B²) per batch (radix sorts) instead of O(B² · K).
+    private mutating func mineSemihard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count, m = margin
+        if keyScratch.count < 2 * b { keyScratch = [UInt64](repeating: 0, count: 2 * b) }
+        if histogramScratch.count < 1024 { histogramScratch = [Int](repeating: 0, count: 1024) }
+        if negativeScratch.count < b { negativeScratch = [Int32](repeating: 0, count: b) }
         distances.storage.withUnsafeBufferPointer { d in
             labels.withUnsafeBufferPointer { y in
-                for a in 0..<b {
-                    let row = d.baseAddress! + a * b
-                    for p in 0..<b where p != a && y[p] == y[a] {
-                        let dap = row[p], upper = dap + m
-                        var best = -1
-                        var bestDistance = Float.infinity
-                        for n in 0..<b where y[n] != y[a] {
-                            let dan = row[n]
-                            if dan > dap && dan < upper && dan < bestDistance {
-                                best = n
-                                bestDistance = dan
+                keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
+                  histogramScratch.withUnsafeMutableBufferPointer { histogram in
+                    negativeScratch.withUnsafeMutableBufferPointer { chosen in
+                    let keys = keyBuffer.baseAddress!, temp = keys + b, h = histogram.baseAddress!
+                    for a in 0..<b {
+                        let row = d.baseAddress! + a * b
+                        let ya = y[a]
+                        // Negatives' keys in keys[0..<count], positives' in keys[count..<count + k]
+                        // (each written in index order: the stable sort breaks ties by index).
+                        var count = 0, positives = 0
+                        for j in 0..<b where y[j] != ya {
+                            let v = row[j]
+                            if v.isNaN { continue }  // never inside a window
+                            keys[count] = _sortKey(v, j)
+                            count += 1
+                        }
+                        let positiveKeys = keys + count
+                        var k = 0
+                        for p in 0..<b where p != a && y[p] == ya {
+                            positives += 1
+                            chosen[p] = -1
+                            let v = row[p]
+                            if v.isNaN { continue }
+                            positiveKeys[k] = _sortKey(v, p)
+                            k += 1
+                        }
+                        guard positives > 0 else { continue }
+                        if count > 0 && k > 0 {
+                            _radixSort(keys, temp, count, base: 32, h)
+                            _radixSort(positiveKeys, temp, k, base: 32, h)
+                            var j = 0
+                            for i in 0..<k {
+                                let pk = positiveKeys[i]
+                                // Past every negative with distance ≤ D_ap.
+                                let bound = pk | 0xFFFF_FFFF
+                                while j < count && keys[j] <= bound { j += 1 }
+                                if j == count { break }
+                                let p = Int(truncatingIfNeeded: pk & 0xFFFF_FFFF)
+                                let n = Int(truncatingIfNeeded: keys[j] & 0xFFFF_FFFF)
+                                if row[n] < row[p] + m { chosen[p] = Int32(truncatingIfNeeded: n) }
                             }
                         }
-                        if best >= 0 { triplets.append(a, p, best) }
+                        for p in 0..<b where p != a && y[p] == ya && chosen[p] >= 0 {
+                            triplets.append(a, p, Int(chosen[p]))
+                        }
                     }
+                    }
+                  }
                 }
             }
         }
@@ -154,4 +204,68 @@ public struct TripletMiner: Sendable {
         }
         return best >= 0 ? best : nil
     }
+}
+
+/// The bits of `v` as an unsigned integer whose order is the order of the
+/// floats (−0 is mapped to +0 so that the two compare equal, as floats do).
+/// Not meaningful for NaN.
+@inline(__always)
+func _orderedBits(_ v: Float) -> UInt32 {
+    let bits = (v == 0 ? 0 : v).bitPattern
+    return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+}
+
+/// The float whose `_orderedBits` are the high 32 bits of `key`.
+@inline(__always)
+func _keyValue(_ key: UInt64) -> Float {
+    let k = UInt32(truncatingIfNeeded: key &>> 32)
+    return Float(bitPattern: k & 0x8000_0000 != 0 ? k ^ 0x8000_0000 : ~k)
+}
+
+/// A key ordering by (distance, index): `_orderedBits(distance)` above `index`.
+@inline(__always)
+func _sortKey(_ distance: Float, _ index: Int) -> UInt64 {
+    (UInt64(_orderedBits(distance)) << 32) | UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: index))
+}
+
+/// Sorts `keys[0..<n]` ascending by their bits `base ..< base + 32`,
+/// stably (an LSD radix sort with 8-bit digits; passes whose digit is the
+/// same for every key are skipped). `temp` holds at least `n` keys and
+/// `histogram` 1024 counters; nothing is allocated.
+///
+/// - Complexity: O(n + 1024).
+@inline(__always)
+func _radixSort<T: FixedWidthInteger & UnsignedInteger>(
+    _ keys: UnsafeMutablePointer<T>, _ temp: UnsafeMutablePointer<T>, _ n: Int, base: Int,
+    _ histogram: UnsafeMutablePointer<Int>
+) {
+    if n < 2 { return }
+    for j in 0..<1024 { histogram[j] = 0 }
+    for i in 0..<n {
+        let k = keys[i] &>> T(base)
+        histogram[Int(truncatingIfNeeded: k & 0xFF)] += 1
+        histogram[256 + Int(truncatingIfNeeded: (k &>> 8) & 0xFF)] += 1
+        histogram[512 + Int(truncatingIfNeeded: (k &>> 16) & 0xFF)] += 1
+        histogram[768 + Int(truncatingIfNeeded: (k &>> 24) & 0xFF)] += 1
+    }
+    var source = keys, target = temp
+    for pass in 0..<4 {
+        let h = histogram + pass * 256
+        let shift = T(base + 8 * pass)
+        if h[Int(truncatingIfNeeded: (source[0] &>> shift) & 0xFF)] == n { continue }
+        var sum = 0
+        for j in 0..<256 {
+            let c = h[j]
+            h[j] = sum
+            sum += c
+        }
+        for i in 0..<n {
+            let k = source[i]
+            let digit = Int(truncatingIfNeeded: (k &>> shift) & 0xFF)
+            target[h[digit]] = k
+            h[digit] += 1
+        }
+        swap(&source, &target)
+    }
+    if source != keys { keys.update(from: source, count: n) }
 }
