@@ -102,7 +102,7 @@ public struct TripletLoss: BatchLoss {
         let margin = Float(configuration.resolvedMargin)
         if prefixScratch.count < b + 1 { prefixScratch = [Double](repeating: 0, count: b + 1) }
         if keyScratch.count < 2 * b { keyScratch = [UInt64](repeating: 0, count: 2 * b) }
-        if histogramScratch.count < 1024 { histogramScratch = [Int](repeating: 0, count: 1024) }
+        if histogramScratch.count < _radixHistogramSize { histogramScratch = [Int](repeating: 0, count: _radixHistogramSize) }
         var total = 0.0, count = 0, active = 0
         distance.values.storage.withUnsafeBufferPointer { d in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
@@ -136,8 +136,8 @@ public struct TripletLoss: BatchLoss {
                                     }
                                     count += positives * negatives
                                     if m == 0 || k == 0 { continue }
-                                    _radixSort(neg, temp, m, base: 32, h)
-                                    _radixSort(pos, temp, k, base: 32, h)
+                                    _radixSort(neg, temp, m, h)
+                                    _radixSort(pos, temp, k, h)
                                     var running = 0.0
                                     prefix[0] = 0
                                     for i in 0..<m {

@@ -87,8 +87,11 @@ public struct TripletMiner: Sendable {
     private mutating func mineSemihard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count, m = margin
         if keyScratch.count < 2 * b { keyScratch = [UInt64](repeating: 0, count: 2 * b) }
-        if histogramScratch.count < 1024 { histogramScratch = [Int](repeating: 0, count: 1024) }
+        if histogramScratch.count < _radixHistogramSize { histogramScratch = [Int](repeating: 0, count: _radixHistogramSize) }
         if negativeScratch.count < b { negativeScratch = [Int32](repeating: 0, count: b) }
+        let pairs = Self.anchorPositivePairs(labels)
+        triplets.appendUnsafe(maximum: pairs) { outA, outP, outN in
+        var written = 0
         distances.storage.withUnsafeBufferPointer { d in
             labels.withUnsafeBufferPointer { y in
                 keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
@@ -119,8 +122,8 @@ public struct TripletMiner: Sendable {
                         }
                         guard positives > 0 else { continue }
                         if count > 0 && k > 0 {
-                            _radixSort(keys, temp, count, base: 32, h)
-                            _radixSort(positiveKeys, temp, k, base: 32, h)
+                            _radixSort(keys, temp, count, h)
+                            _radixSort(positiveKeys, temp, k, h)
                             var j = 0
                             for i in 0..<k {
                                 let pk = positiveKeys[i]
@@ -134,13 +137,18 @@ public struct TripletMiner: Sendable {
                             }
                         }
                         for p in 0..<b where p != a && y[p] == ya && chosen[p] >= 0 {
-                            triplets.append(a, p, Int(chosen[p]))
+                            outA[written] = Int32(truncatingIfNeeded: a)
+                            outP[written] = Int32(truncatingIfNeeded: p)
+                            outN[written] = chosen[p]
+                            written += 1
                         }
                     }
                     }
                   }
                 }
             }
+        }
+        return written
         }
     }
 
@@ -151,7 +159,19 @@ public struct TripletMiner: Sendable {
                 for a in 0..<b {
                     let row = d.baseAddress! + a * b
                     guard let n = Self.nearestNegative(row, y, a) else { continue }
-                    for p in 0..<b where p != a && y[p] == y[a] { triplets.append(a, p, n) }
+                    var k = 0
+                    for p in 0..<b where p != a && y[p] == y[a] { k += 1 }
+                    guard k > 0 else { continue }
+                    triplets.appendUnsafe(maximum: k) { outA, outP, outN in
+                        var written = 0
+                        for p in 0..<b where p != a && y[p] == y[a] {
+                            outA[written] = Int32(truncatingIfNeeded: a)
+                            outP[written] = Int32(truncatingIfNeeded: p)
+                            outN[written] = Int32(truncatingIfNeeded: n)
+                            written += 1
+                        }
+                        return written
+                    }
                 }
             }
         }
@@ -187,6 +207,19 @@ public struct TripletMiner: Sendable {
             for p in 0..<b where p != a && labels[p] == labels[a] {
                 triplets.append(a, p, Int(negativeScratch[rng.nextInt(below: negativeScratch.count)]))
             }
+        }
+    }
+
+    /// The number of ordered anchor–positive pairs (same label, different rows).
+    static func anchorPositivePairs(_ labels: [Int32]) -> Int {
+        labels.withUnsafeBufferPointer { y in
+            var pairs = 0
+            for a in 0..<y.count {
+                let ya = y[a]
+                for p in 0..<y.count where y[p] == ya { pairs += 1 }
+                pairs -= 1
+            }
+            return pairs
         }
     }
 
@@ -228,40 +261,72 @@ func _sortKey(_ distance: Float, _ index: Int) -> UInt64 {
     (UInt64(_orderedBits(distance)) << 32) | UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: index))
 }
 
-/// Sorts `keys[0..<n]` ascending by their bits `base ..< base + 32`,
-/// stably (an LSD radix sort with 8-bit digits; passes whose digit is the
-/// same for every key are skipped). `temp` holds at least `n` keys and
-/// `histogram` 1024 counters; nothing is allocated.
+/// Sorts `keys[0..<n]` ascending by their high 32 bits, stably, so keys
+/// written in index order with the index in the low bits come out in
+/// (distance, index) order. A least-significant-digit radix sort over the
+/// range `max − min` of the high halves only, in at most 3 passes of
+/// ≤ 11-bit digits (passes whose digit is the same for every key are
+/// skipped); short inputs use insertion sort. `temp` holds at least `n`
+/// keys and `histogram` at least `_radixHistogramSize` counters; nothing
+/// is allocated.
 ///
-/// - Complexity: O(n + 1024).
+/// - Complexity: O(n + 2^digit) per pass.
 @inline(__always)
-func _radixSort<T: FixedWidthInteger & UnsignedInteger>(
-    _ keys: UnsafeMutablePointer<T>, _ temp: UnsafeMutablePointer<T>, _ n: Int, base: Int,
+func _radixSort(
+    _ keys: UnsafeMutablePointer<UInt64>, _ temp: UnsafeMutablePointer<UInt64>, _ n: Int,
     _ histogram: UnsafeMutablePointer<Int>
 ) {
     if n < 2 { return }
-    for j in 0..<1024 { histogram[j] = 0 }
+    if n <= 24 {
+        for i in 1..<n {
+            let k = keys[i]
+            var j = i
+            while j > 0 && keys[j - 1] > k {
+                keys[j] = keys[j - 1]
+                j -= 1
+            }
+            keys[j] = k
+        }
+        return
+    }
+    var low = UInt32.max, high = UInt32.min
     for i in 0..<n {
-        let k = keys[i] &>> T(base)
-        histogram[Int(truncatingIfNeeded: k & 0xFF)] += 1
-        histogram[256 + Int(truncatingIfNeeded: (k &>> 8) & 0xFF)] += 1
-        histogram[512 + Int(truncatingIfNeeded: (k &>> 16) & 0xFF)] += 1
-        histogram[768 + Int(truncatingIfNeeded: (k &>> 24) & 0xFF)] += 1
+        let f = UInt32(truncatingIfNeeded: keys[i] &>> 32)
+        low = min(low, f)
+        high = max(high, f)
+    }
+    let range = high &- low
+    if range == 0 { return }  // all equal: already in index order
+    let bits = 32 - range.leadingZeroBitCount
+    let widest = min(11, max(6, Int.bitWidth - n.leadingZeroBitCount))
+    let passes = (bits + widest - 1) / widest
+    let width = (bits + passes - 1) / passes
+    let buckets = 1 << width
+    let mask = UInt32(buckets - 1)
+    for j in 0..<(passes * buckets) { histogram[j] = 0 }
+    for i in 0..<n {
+        let f = UInt32(truncatingIfNeeded: keys[i] &>> 32) &- low
+        var shift: UInt32 = 0
+        for pass in 0..<passes {
+            histogram[pass * buckets + Int((f &>> shift) & mask)] += 1
+            shift &+= UInt32(width)
+        }
     }
     var source = keys, target = temp
-    for pass in 0..<4 {
-        let h = histogram + pass * 256
-        let shift = T(base + 8 * pass)
-        if h[Int(truncatingIfNeeded: (source[0] &>> shift) & 0xFF)] == n { continue }
+    for pass in 0..<passes {
+        let h = histogram + pass * buckets
+        let shift = UInt32(pass * width)
+        let first = (UInt32(truncatingIfNeeded: source[0] &>> 32) &- low) &>> shift & mask
+        if h[Int(first)] == n { continue }
         var sum = 0
-        for j in 0..<256 {
+        for j in 0..<buckets {
             let c = h[j]
             h[j] = sum
             sum += c
         }
         for i in 0..<n {
             let k = source[i]
-            let digit = Int(truncatingIfNeeded: (k &>> shift) & 0xFF)
+            let digit = Int(((UInt32(truncatingIfNeeded: k &>> 32) &- low) &>> shift) & mask)
             target[h[digit]] = k
             h[digit] += 1
         }
@@ -269,3 +334,6 @@ func _radixSort<T: FixedWidthInteger & UnsignedInteger>(
     }
     if source != keys { keys.update(from: source, count: n) }
 }
+
+/// Counters `_radixSort` needs.
+let _radixHistogramSize = 3 * 2048
