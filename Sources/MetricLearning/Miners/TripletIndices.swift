@@ -25,4 +25,29 @@ public struct TripletIndices: Equatable, Sendable {
         positives.append(Int32(truncatingIfNeeded: p))
         negatives.append(Int32(truncatingIfNeeded: n))
     }
+
+    /// Appends the triplets `body` writes, at most `maximum`, through
+    /// pointers to the new slots (anchors, positives, negatives); `body`
+    /// returns how many it wrote. Avoids a capacity and uniqueness check per
+    /// triplet; allocates only when the capacity must grow.
+    mutating func appendUnsafe(
+        maximum: Int,
+        _ body: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Int
+    ) {
+        let start = count
+        anchors.append(contentsOf: repeatElement(0, count: maximum))
+        positives.append(contentsOf: repeatElement(0, count: maximum))
+        negatives.append(contentsOf: repeatElement(0, count: maximum))
+        let written = anchors.withUnsafeMutableBufferPointer { a in
+            positives.withUnsafeMutableBufferPointer { p in
+                negatives.withUnsafeMutableBufferPointer { n in
+                    body(a.baseAddress! + start, p.baseAddress! + start, n.baseAddress! + start)
+                }
+            }
+        }
+        precondition(written >= 0 && written <= maximum, "appendUnsafe: wrote \(written) of at most \(maximum)")
+        anchors.removeLast(maximum - written)
+        positives.removeLast(maximum - written)
+        negatives.removeLast(maximum - written)
+    }
 }
