@@ -7,6 +7,8 @@ FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 # OpenBLAS picks its kernels by CPU detection; pinning the core type keeps
 # numbers comparable across runs on this kind of machine.
 export OPENBLAS_CORETYPE ?= Haswell
+# Runs trained at once by `make ablation` (the BLAS threads are divided among them).
+JOBS ?= 2
 
 .PHONY: deps build test ablation paper bench slurm-test clean
 
@@ -35,7 +37,7 @@ test: deps
 	scripts/score-guard-test.sh .build/debug/metricbench
 
 ablation: build
-	$(BIN) run experiments/ablation.yaml --out results/ablation
+	$(BIN) run experiments/ablation.yaml --out results/ablation --jobs $(JOBS)
 
 # A real single-node Slurm cluster on loopback (installs slurm-wlm and munge; needs root).
 slurm-test: deps
