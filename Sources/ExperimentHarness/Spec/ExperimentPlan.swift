@@ -176,16 +176,28 @@ public enum CellLookup: Sendable {
 }
 
 extension ExperimentPlan {
-    /// The variant that differs from the base only in `overrides`.
+    /// The variant that differs from the base only in `overrides` — or, when
+    /// the sweeps never ran that, in `overrides` plus the settings a sweep
+    /// fixes to one value (e.g. `classes_per_batch: 4` next to a batch-size grid).
     public func lookup(_ overrides: [(Axis, AxisValue)]) -> CellLookup {
-        var d = baseDraft
-        for (a, v) in overrides { d.set(a, v) }
-        let loss = d.word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet
-        let mining = d.word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all
-        guard supports(loss, mining) else { return .unsupported }
-        guard let c = try? Self.resolve(d, spec: spec, line: nil) else { return .notPlanned }
-        let id = StableHash.id(of: c)
-        return variants.first { $0.id == id }.map(CellLookup.variant) ?? .notPlanned
+        var contexts: [[(Axis, AxisValue)]] = [[]]
+        for sweep in spec.sweeps {
+            let fixed = sweep.axes.filter { $0.1.count == 1 }.map { ($0.0, $0.1[0]) }
+            if !fixed.isEmpty { contexts.append(fixed) }
+        }
+        var sawSupported = false
+        for context in contexts {
+            var d = baseDraft
+            for (a, v) in context + overrides { d.set(a, v) }
+            let loss = d.word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet
+            let mining = d.word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all
+            guard supports(loss, mining) else { continue }
+            sawSupported = true
+            guard let c = try? Self.resolve(d, spec: spec, line: nil) else { continue }
+            let id = StableHash.id(of: c)
+            if let v = variants.first(where: { $0.id == id }) { return .variant(v) }
+        }
+        return sawSupported ? .notPlanned : .unsupported
     }
 
     /// The values the spec asks for on `axis`: each sweep's in order, or the base's when no sweep varies it.
