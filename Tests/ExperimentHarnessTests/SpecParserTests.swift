@@ -132,3 +132,21 @@ func parseError(_ text: String) -> SpecError? {
     }
     #expect(plan.requestedValues(of: .batchSize) == [.int(16), .int(32)])
 }
+
+@Test func lookupUsesTheSettingsASweepFixes() throws {
+    // The batch-size grid runs with 4 classes per batch while the base draws 8 samples per class:
+    // the table cell for batch 16 is the sweep's variant (K = 4), not "not in the sweep".
+    let text = sampleSpec.replacingOccurrences(
+        of: "  - { loss: [contrastive, triplet, lifted], batch_size: [16, 32] }",
+        with: "  - { loss: [contrastive, triplet], classes_per_batch: 4, batch_size: [16, 48] }")
+        .replacingOccurrences(of: "samples_per_class: 4 }", with: "samples_per_class: 8 }")
+    let plan = try ExperimentPlan(SpecParser.parse(text, file: "x.yaml"))
+    guard case .variant(let v) = plan.lookup([(.loss, .string("triplet")), (.batchSize, .int(48))]) else {
+        Issue.record("batch 48 should be found through the sweep's classes_per_batch")
+        return
+    }
+    #expect(v.configuration.train.samplesPerClass == 12)
+    if case .variant = plan.lookup([(.loss, .string("lifted")), (.batchSize, .int(48))]) {
+        Issue.record("lifted was not in the batch-size sweep")
+    }
+}
