@@ -68,8 +68,7 @@ public struct ExperimentPlan: Sendable {
         var variants: [Variant] = []
         var skipped: [SkippedCombination] = []
         for (draft, line) in drafts {
-            let loss = draft.word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet
-            let mining = draft.word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all
+            let loss = draft.lossKind, mining = draft.miningKind
             guard supports(loss, mining) else {
                 let s = SkippedCombination(loss: loss, mining: mining)
                 if !skipped.contains(s) { skipped.append(s) }
@@ -81,9 +80,7 @@ public struct ExperimentPlan: Sendable {
         }
         self.variants = variants
         self.skipped = skipped
-        let baseLoss = base.word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet
-        let baseMining = base.word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all
-        if supports(baseLoss, baseMining) {
+        if supports(base.lossKind, base.miningKind) {
             let c = try Self.resolve(base, spec: spec, line: nil)
             self.base = Variant(id: StableHash.id(of: c), configuration: c)
         } else {
@@ -95,10 +92,10 @@ public struct ExperimentPlan: Sendable {
     static func resolve(_ d: VariantDraft, spec: ExperimentSpec, line: Int?) throws -> RunConfiguration {
         var train = spec.train
         var model = spec.model
-        let lossKind = d.word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet
+        let lossKind = d.lossKind
         let lossConfig = LossConfiguration(
             loss: lossKind,
-            mining: d.word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all,
+            mining: d.miningKind,
             margin: d.double(.margin), posMargin: d.double(.posMargin), negMargin: d.double(.negMargin),
             power: d.int(.power), distance: d.word(.distance).flatMap(DistanceKind.init(rawValue:)),
             reducer: d.word(.reducer).flatMap(ReducerKind.init(rawValue:)), soft: d.bool(.soft))
@@ -189,9 +186,7 @@ extension ExperimentPlan {
         for context in contexts {
             var d = baseDraft
             for (a, v) in context + overrides { d.set(a, v) }
-            let loss = d.word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet
-            let mining = d.word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all
-            guard supports(loss, mining) else { continue }
+            guard supports(d.lossKind, d.miningKind) else { continue }
             sawSupported = true
             guard let c = try? Self.resolve(d, spec: spec, line: nil) else { continue }
             let id = StableHash.id(of: c)
@@ -222,6 +217,10 @@ extension ExperimentPlan {
 }
 
 extension VariantDraft {
+    /// The loss and mining of the draft; unset, they default to triplet over all triplets.
+    var lossKind: LossKind { word(.loss).flatMap(LossKind.init(rawValue:)) ?? .triplet }
+    var miningKind: MiningKind { word(.mining).flatMap(MiningKind.init(rawValue:)) ?? .all }
+
     /// Sets an axis; batch composition is given either as K or as P, the later one wins.
     mutating func set(_ axis: Axis, _ value: AxisValue) {
         if axis == .samplesPerClass { values[.classesPerBatch] = nil }
