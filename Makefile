@@ -52,7 +52,7 @@ PAPER := facenet-embedding-dim facenet-embedding-dim-synthetic \
 paper: build
 	@set -e; for x in $(PAPER); do \
 	  echo "== $$x"; \
-	  $(BIN) run experiments/$$x.yaml --out results/$$x; \
+	  $(BIN) run experiments/$$x.yaml --out results/$$x --jobs $(JOBS); \
 	done
 
 bench: build
