@@ -1,3 +1,5 @@
+import MetricLearning
+
 /// One scalar value of a sweep axis, as written in the spec.
 public enum AxisValue: Hashable, Sendable, CustomStringConvertible, Codable {
     case int(Int)
@@ -8,7 +10,7 @@ public enum AxisValue: Hashable, Sendable, CustomStringConvertible, Codable {
     public var description: String {
         switch self {
         case .int(let v): return String(v)
-        case .double(let v): return formatNumber(v)
+        case .double(let v): return MetricName.plainDecimal(v)
         case .string(let v): return v
         case .bool(let v): return v ? "true" : "false"
         }
@@ -48,18 +50,3 @@ public enum AxisValue: Hashable, Sendable, CustomStringConvertible, Codable {
         }
     }
 }
-
-/// A number in its shortest plain form: 0.001, 0.2, 1, 1e-06 only when tiny.
-func formatNumber(_ v: Double) -> String {
-    if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
-    var s = String(v)
-    if s.contains("e") {
-        // Swift prints 0.0001 as 0.0001 but 1e-05 in exponent form; expand small exponents.
-        let digits = Int((-log10(abs(v))).rounded(.up)) + 6
-        s = String(format: "%.\(min(digits, 20))f", v)
-        while s.hasSuffix("0") { s.removeLast() }
-    }
-    return s
-}
-
-import Foundation

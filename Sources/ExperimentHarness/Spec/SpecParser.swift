@@ -203,7 +203,7 @@ struct Reader {
             metrics = []
             for item in try list(m, "metrics") {
                 let text = try string(item, "metrics")
-                guard let canonical = canonicalMetric(text) else {
+                guard let canonical = try? MetricName.canonical(text) else {
                     throw fail(item, "metrics", "unknown metric '\(text)'; known: recall@K, precision@1, r-precision, map@r, nmi, f1, val@far=F")
                 }
                 if !metrics.contains(canonical) { metrics.append(canonical) }
@@ -223,7 +223,7 @@ struct Reader {
                 let rows = try axis(try string(rv, "rows"), rk, section: "tables")
                 let columns = try axis(try string(cv, "columns"), ck, section: "tables")
                 let metricText = try string(mv, "metric")
-                guard let metric = canonicalMetric(metricText) else { throw fail(mv, "metric", "unknown metric '\(metricText)'") }
+                guard let metric = try? MetricName.canonical(metricText) else { throw fail(mv, "metric", "unknown metric '\(metricText)'") }
                 guard metrics.contains(metric) else {
                     throw fail(mv, "metric", "'\(metric)' is not in 'metrics'; add it there")
                 }
@@ -317,13 +317,4 @@ struct Reader {
             }
         }
     }
-}
-
-/// The canonical spelling of a metric name, or nil when unknown.
-func canonicalMetric(_ text: String) -> String? {
-    let s = text.lowercased().trimmingCharacters(in: .whitespaces)
-    if ["precision@1", "r-precision", "map@r", "nmi", "f1"].contains(s) { return s }
-    if s.hasPrefix("recall@"), let k = Int(s.dropFirst(7)), k >= 1 { return "recall@\(k)" }
-    if s.hasPrefix("val@far="), let f = Double(s.dropFirst(8)), f > 0, f < 1 { return "val@far=\(formatNumber(f))" }
-    return nil
 }

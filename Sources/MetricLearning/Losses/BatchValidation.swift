@@ -24,3 +24,25 @@ func _hasPositivePair(_ labels: [Int32]) -> Bool {
         return false
     }
 }
+
+extension PairwiseDistance {
+    /// The start every loss shares: validates the batch, computes its
+    /// distances and zeroes the B × B workspace that will hold dL/dD.
+    mutating func _beginBatch(embeddings: Matrix, labels: [Int32], coefficients: inout Matrix) throws {
+        try _validateBatch(embeddings: embeddings, labels: labels)
+        let b = embeddings.rows
+        compute(embeddings)
+        coefficients.reshape(rows: b, cols: b)
+        coefficients.fill(0)
+    }
+}
+
+extension TripletMiner {
+    /// The miner a contrastive or triplet configuration asks for; nil for
+    /// `all`, which the losses evaluate in fused loops instead.
+    static func _forLoss(_ configuration: LossConfiguration) -> TripletMiner? {
+        configuration.mining == .all
+            ? nil
+            : TripletMiner(kind: configuration.mining, margin: Float(configuration.resolvedMargin), seed: configuration.seed)
+    }
+}

@@ -39,11 +39,8 @@ public struct LiftedStructureLoss: BatchLoss {
     }
 
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
-        try _validateBatch(embeddings: embeddings, labels: labels)
+        try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients)
         let b = embeddings.rows
-        distance.compute(embeddings)
-        coefficients.reshape(rows: b, cols: b)
-        coefficients.fill(0)
         if rowScores.count < b {
             rowScores = [Double](repeating: 0, count: b)
             rowWeights = [Double](repeating: 0, count: b)

@@ -41,17 +41,12 @@ public struct TripletLoss: BatchLoss {
     init(configuration: LossConfiguration) {
         self.configuration = configuration
         distance = PairwiseDistance(kind: configuration.resolvedDistance)
-        miner = configuration.mining == .all
-            ? nil
-            : TripletMiner(kind: configuration.mining, margin: Float(configuration.resolvedMargin), seed: configuration.seed)
+        miner = TripletMiner._forLoss(configuration)
     }
 
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
-        try _validateBatch(embeddings: embeddings, labels: labels)
+        try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients)
         let b = embeddings.rows
-        distance.compute(embeddings)
-        coefficients.reshape(rows: b, cols: b)
-        coefficients.fill(0)
         var sums = _TripletSums()
         if miner != nil {
             // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.

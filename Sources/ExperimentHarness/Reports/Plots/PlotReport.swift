@@ -138,7 +138,7 @@ public enum PlotReport {
             x: PlotAxis(title: "FAR (false accept rate, log scale)", scale: .log10, range: lo...1),
             y: PlotAxis(title: "VAL (validation rate)", range: 0...1),
             series: series, legendTitle: "loss",
-            references: set.plan.spec.fars.map { .init(x: $0, label: "FAR = \(formatNumber($0))") }))
+            references: set.plan.spec.fars.map { .init(x: $0, label: "FAR = \(MetricName.plainDecimal($0))") }))
     }
 
     /// A per-epoch training statistic, averaged over the successful seeds of each loss's base-like variant.
