@@ -113,3 +113,30 @@ private let smallModel = ModelSpec(kind: .mlp, hidden: [64], normalize: true)
         #expect(isClose(Double(g.storage[i]), (up - down) / 2e-2))
     }
 }
+
+/// A real loss whose first gradient is enormous: plain SGD overflows the weights,
+/// the next embeddings are not finite, and the run must end as diverged, not fail.
+struct ExplodingOnce: BatchLoss {
+    var inner: any BatchLoss = try! makeBatchLoss(LossConfiguration(loss: .contrastive))
+    var configuration: LossConfiguration { inner.configuration }
+    var calls = 0
+
+    mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
+        calls += 1
+        let result = try inner.evaluate(embeddings: embeddings, labels: labels, gradient: &gradient)
+        if calls == 1 { gradient.fill(1e30) }
+        return result
+    }
+}
+
+@Test func overflowingWeightsEndTheRunAsDivergedNotFailed() throws {
+    let data = try loadDataset(smallData)
+    var loss: any BatchLoss = ExplodingOnce()
+    let outcome = try Trainer.train(
+        model: smallModel, embeddingDim: 8,
+        train: TrainSpec(optimizer: .sgd, learningRate: 1e30, momentum: 0, epochs: 2, batchSize: 40, samplesPerClass: 4, maxStepsPerEpoch: 3),
+        data: data.train, inputShape: data.inputShape, loss: &loss, seed: 0)
+    guard case .diverged(let epoch, let reason) = outcome.status else { Issue.record("expected divergence, got \(outcome.status)"); return }
+    #expect(epoch == 1)
+    #expect(reason.contains("embeddings are not finite at step 2"))
+}

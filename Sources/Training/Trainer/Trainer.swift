@@ -44,6 +44,11 @@ public enum Trainer {
             for _ in 0..<stepsPerEpoch {
                 step.sampleBatch()
                 step.forward()
+                // Weights that overflowed give non-finite embeddings: that is a divergence of
+                // the run, not a user error (the losses reject such input with an error).
+                guard step.model.output.isFinite else {
+                    return outcome(.diverged(epoch: epoch, reason: "embeddings are not finite at step \(globalStep + 1)"))
+                }
                 let result = try step.evaluate(&loss)
                 guard result.loss.isFinite else {
                     return outcome(.diverged(epoch: epoch, reason: "loss is \(result.loss) at step \(globalStep + 1)"))
