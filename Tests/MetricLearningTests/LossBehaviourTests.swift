@@ -8,7 +8,8 @@ func everyConfiguration() -> [LossConfiguration] {
     for loss in LossKind.allCases {
         for mining in MiningKind.allCases where supports(loss, mining) {
             for distance in DistanceKind.allCases {
-                for reducer in ReducerKind.allCases {
+                // Lifted takes only the euclidean distance and its own normalisation.
+                for reducer in ReducerKind.allCases where loss != .lifted || (distance == .euclidean && reducer == .mean) {
                     out.append(LossConfiguration(loss: loss, mining: mining, distance: distance, reducer: reducer, seed: 3))
                 }
             }
@@ -34,6 +35,10 @@ func everyConfiguration() -> [LossConfiguration] {
     #expect(throws: LossError.self) { _ = try makeBatchLoss(LossConfiguration(loss: .contrastive, power: 3)) }
     #expect(throws: LossError.self) { _ = try makeBatchLoss(LossConfiguration(loss: .triplet, margin: .nan)) }
     #expect(throws: LossError.self) { _ = try makeBatchLoss(LossConfiguration(loss: .contrastive, negMargin: -1)) }
+    // Lifted is defined on the euclidean distance with its own normalisation (DESIGN §3).
+    #expect(throws: LossError.self) { _ = try makeBatchLoss(LossConfiguration(loss: .lifted, distance: .squaredEuclidean)) }
+    #expect(throws: LossError.self) { _ = try makeBatchLoss(LossConfiguration(loss: .lifted, reducer: .nonzeroMean)) }
+    #expect(throws: Never.self) { _ = try makeBatchLoss(LossConfiguration(loss: .lifted, mining: .hard, distance: .euclidean, reducer: .mean)) }
 }
 
 @Test(arguments: everyConfiguration())

@@ -149,7 +149,7 @@ func deterministicConfigurations() -> [LossConfiguration] {
                     out.append(LossConfiguration(loss: .triplet, mining: mining, margin: 0.3, distance: distance,
                                                  reducer: reducer, soft: soft))
                 }
-                if supports(.lifted, mining) {
+                if supports(.lifted, mining) && distance == .euclidean && reducer == .mean {
                     out.append(LossConfiguration(loss: .lifted, mining: mining, distance: distance, reducer: reducer))
                 }
             }

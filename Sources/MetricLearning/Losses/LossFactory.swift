@@ -5,7 +5,8 @@ import NumericCore
 ///
 /// Throws `LossError.unsupported` for a combination DESIGN §4 marks n/a and
 /// `LossError.invalidParameter` for a power other than 1 or 2 or a margin
-/// that is not finite (or negative, for the contrastive margins).
+/// that is not finite (or negative, for the contrastive margins), and for
+/// lifted with a distance other than euclidean or a reducer other than mean.
 public func makeBatchLoss(_ configuration: LossConfiguration) throws -> any BatchLoss {
     guard supports(configuration.loss, configuration.mining) else {
         throw LossError.unsupported(configuration.loss, configuration.mining)
@@ -27,6 +28,14 @@ public func makeBatchLoss(_ configuration: LossConfiguration) throws -> any Batc
     case .triplet:
         return TripletLoss(configuration: configuration)
     case .lifted:
+        // DESIGN §3 defines lifted on the euclidean distance with its own 1/(2|P|)
+        // normalisation; other settings would silently compute a different loss.
+        guard configuration.resolvedDistance == .euclidean else {
+            throw LossError.invalidParameter("the lifted structured loss is defined on the euclidean distance (DESIGN §3), not \(configuration.resolvedDistance.rawValue)")
+        }
+        guard configuration.resolvedReducer == .mean else {
+            throw LossError.invalidParameter("the lifted structured loss has its own normalisation 1/(2|P|) (DESIGN §3); the reducer '\(configuration.resolvedReducer.rawValue)' does not apply")
+        }
         return LiftedStructureLoss(configuration: configuration)
     }
 }
