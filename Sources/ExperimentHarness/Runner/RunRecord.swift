@@ -59,6 +59,8 @@ public struct RunRecord: Codable, Sendable {
     public var trainSeconds: Double
     public var evalSeconds: Double
     public var samplesPerSecond: Double
+    /// Peak resident memory of the process up to the end of this run (runs of one
+    /// `metricbench run` share a process, so this is an upper bound for the run).
     public var peakMemoryBytes: Int
     public var threads: Int
     public var codeVersion: String
