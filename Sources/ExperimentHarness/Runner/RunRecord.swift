@@ -99,24 +99,32 @@ public struct RunRecord: Codable, Sendable {
     }
 }
 
-/// The version of the code that produced a record: the git commit when known.
+/// The version of the code that produced a record: the git commit when known,
+/// with `-dirty` when source files (not results) differ from it.
 public enum CodeVersion {
     public static let current: String = {
         if let v = ProcessInfo.processInfo.environment["METRICBENCH_CODE_VERSION"], !v.isEmpty { return v }
+        guard let commit = git(["describe", "--always"]), !commit.isEmpty else { return "unknown" }
+        // Results written by a running sweep must not mark the code as modified.
+        let changes = git(["status", "--porcelain", "--", ".", ":(exclude)results"]) ?? ""
+        return changes.isEmpty ? commit : commit + "-dirty"
+    }()
+
+    static func git(_ arguments: [String]) -> String? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "describe", "--always", "--dirty"]
+        p.arguments = ["git"] + arguments
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = FileHandle.nullDevice
         do {
             try p.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
-            let s = String(data: pipe.fileHandleForReading.readDataToEndOfFile(), encoding: .utf8)?
-                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            return p.terminationStatus == 0 && !s.isEmpty ? s : "unknown"
+            guard p.terminationStatus == 0 else { return nil }
+            return String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines)
         } catch {
-            return "unknown"
+            return nil
         }
-    }()
+    }
 }
