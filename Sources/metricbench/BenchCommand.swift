@@ -19,6 +19,20 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of tables.") var json = false
     @Option(help: "OpenBLAS threads.") var threads: Int = 2
     @Flag(help: "Skip the SOP-sized kNN (60,502 × 512) and k-means rows (they take minutes).") var quick = false
+    @Option(name: .customLong("only"), parsing: .upToNextOption,
+            help: "Run only these sections: train, loss, knn (both kNN rows), sop-knn, kmeans. Default: all.")
+    var sections: [Section] = []
+    @Option(help: "Training rows to run, as LOSS/MINING/BATCH/EMBEDDING, e.g. triplet/semihard/1024/128 (default: the table's twelve rows).")
+    var train: [String] = []
+
+    enum Section: String, ExpressibleByArgument, CaseIterable {
+        case train, loss, knn, sopKNN = "sop-knn", kmeans
+    }
+
+    func wants(_ section: Section) -> Bool {
+        if sections.isEmpty { return !(quick && (section == .sopKNN || section == .kmeans)) }
+        return sections.contains(section) || (section == .sopKNN && sections.contains(.knn))
+    }
 
     struct TrainRow: Codable {
         var loss: String, mining: String
@@ -43,14 +57,16 @@ struct BenchCommand: ParsableCommand {
             let gflops = BLAS.measureSgemmGFLOPs(n: 1536, repeats: 9)
             say("sgemm: \(String(format: "%.1f", gflops)) GFLOP/s with \(threads) thread(s), OPENBLAS_CORETYPE=\(coretype)")
 
-            let data = try loadDataset(DatasetSpec(kind: .fashionMNIST))
-            let configs: [(LossKind, MiningKind, Int, Int)] = [
+            var configs: [(LossKind, MiningKind, Int, Int)] = [
                 (.contrastive, .all, 128, 128), (.triplet, .semihard, 128, 128), (.triplet, .all, 128, 128),
                 (.triplet, .hard, 128, 128), (.lifted, .all, 128, 128), (.triplet, .semihard, 256, 128),
                 (.triplet, .semihard, 128, 512),
                 (.contrastive, .all, 1024, 128), (.triplet, .semihard, 1024, 128), (.triplet, .all, 1024, 128),
                 (.triplet, .hard, 1024, 128), (.lifted, .all, 1024, 128),
             ]
+            if !self.train.isEmpty { configs = try self.train.map(Self.parseTrainRow) }
+            if !wants(.train) { configs = [] }
+            let data = try loadDataset(DatasetSpec(kind: .fashionMNIST))
             var train: [TrainRow] = []
             for (l, m, b, e) in configs {
                 var loss = try makeBatchLoss(LossConfiguration(loss: l, mining: m))
@@ -71,7 +87,7 @@ struct BenchCommand: ParsableCommand {
             }
 
             var lossRows: [LossRow] = []
-            for t in try LossBenchmark.run(batchSizes: [128, 512, 2048], dim: 128, repeats: 7) {
+            for t in try wants(.loss) ? LossBenchmark.run(batchSizes: [128, 512, 2048], dim: 128, repeats: 7) : [] {
                 lossRows.append(LossRow(loss: t.loss.rawValue, mining: t.mining.rawValue, batch_size: t.batchSize,
                                         embedding_dim: t.dimension, milliseconds: t.medianSeconds * 1000))
                 say(String(format: "loss  %-11@ %-17@ b%-5d %9.3f ms", t.loss.rawValue, t.mining.rawValue, t.batchSize, t.medianSeconds * 1000))
@@ -89,9 +105,9 @@ struct BenchCommand: ParsableCommand {
                 say(String(format: "eval  %@ on %d × %d (%d classes): %.2f s, peak RSS %.0f MB, %.0f%% of sgemm peak for the symmetric half",
                            row.task, n, d, classes, row.seconds, row.peak_memory_mb, 100 * (row.fraction_of_sgemm_peak ?? 0)))
             }
-            knn(20_000, 128, 2_000, [1, 2, 4, 8])
-            if !quick {
-                knn(60_502, 512, 11_316, [1, 10, 100, 1000])
+            if wants(.knn) { knn(20_000, 128, 2_000, [1, 2, 4, 8]) }
+            if wants(.sopKNN) { knn(60_502, 512, 11_316, [1, 10, 100, 1000]) }
+            if wants(.kmeans) {
                 let km = EvaluationBenchmark.runKMeans(n: 60_502, dim: 512, clusters: 11_316, iterations: 20, seed: 0)
                 let row = EvalRow(task: "k-means++ and 20 Lloyd iterations", n: km.n, dim: km.dim, classes: km.clusters,
                                   seconds: km.seedingSeconds + km.iterationSeconds, peak_memory_mb: Double(km.peakBytes) / 1e6,
@@ -107,6 +123,16 @@ struct BenchCommand: ParsableCommand {
                 print(String(data: try encoder.encode(out), encoding: .utf8)!)
             }
         }
+    }
+
+    /// `LOSS/MINING/BATCH/EMBEDDING` → a training row.
+    static func parseTrainRow(_ text: String) throws -> (LossKind, MiningKind, Int, Int) {
+        let parts = text.split(separator: "/").map(String.init)
+        guard parts.count == 4, let loss = LossKind(rawValue: parts[0]), let mining = MiningKind(rawValue: parts[1]),
+              let b = Int(parts[2]), let e = Int(parts[3]), b > 0, e > 0 else {
+            throw ValidationError("--train \(text): expected LOSS/MINING/BATCH/EMBEDDING, e.g. triplet/semihard/1024/128")
+        }
+        return (loss, mining, b, e)
     }
 
     /// Human output goes to stdout, or to stderr as progress when --json owns stdout.
