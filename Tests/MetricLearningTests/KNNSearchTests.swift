@@ -89,7 +89,7 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
     let n = 600
     let x = Matrix(rows: n, cols: 4, storage: (0..<(n * 4)).map { _ in Float(rng.nextInt(below: 9) - 4) })
     let naive = naiveNeighbors(x, k: 20)
-    let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 50), k: 20, sampleSize: 16) { _ in }
+    let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 50), k: 20, sampleSize: 16) { _, _ in }
     #expect((0..<n).allSatisfy { nn.neighbors(of: $0) == naive[$0] })
 }
 
@@ -104,7 +104,39 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
     }
     let x = Matrix(rows: n, cols: 1, storage: values)
     let naive = naiveNeighbors(x, k: 20)
-    let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 64), k: 20, sampleSize: 16) { _ in }
+    let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 64), k: 20, sampleSize: 16) { _, _ in }
     #expect(nn.redoneQueries == 16)
     #expect((0..<n).allSatisfy { nn.neighbors(of: $0) == naive[$0] })
+}
+
+@Test func concurrentWorkersGiveTheSameNeighboursAndMetricsAsOne() throws {
+    // Small integer coordinates (exact arithmetic, real ties) and a small block:
+    // 13 blocks, 91 tiles taken by the workers in a timing-dependent order.
+    var rng = SplitMix64(seed: 21)
+    let n = 800
+    let x = Matrix(rows: n, cols: 6, storage: (0..<(n * 6)).map { _ in Float(rng.nextInt(below: 7) - 3) })
+    let labels = (0..<n).map { Int32($0 % 40) }
+    let saved = BLAS.threads
+    defer { BLAS.threads = saved }
+    var lists: [[Int32]] = [], results: [EvaluationResult] = []
+    for threads in [1, 2, 3] {
+        BLAS.threads = threads
+        let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 64), k: 25, sampleSize: 16) { _, _ in }
+        lists.append((0..<n).flatMap { nn.neighbors(of: $0) })
+        for limit in [500, 8000] {  // histogram and exact VAL@FAR
+            results.append(try evaluateEmbeddings(
+                x, labels: labels, options: EvaluationOptions(recallK: [1, 10], fars: [0.01], blockSize: 64, exactVerificationLimit: limit)))
+        }
+    }
+    let naive = naiveNeighbors(x, k: 25)
+    #expect(lists[0] == naive.flatMap { $0 })
+    #expect(lists[1] == lists[0] && lists[2] == lists[0])
+    for (i, r) in results.enumerated().dropFirst(2) {
+        let one = results[i % 2]
+        #expect(r.recallAtK.map(\.value) == one.recallAtK.map(\.value))
+        #expect(r.mapAtR == one.mapAtR && r.rPrecision == one.rPrecision)
+        #expect(r.valAtFar.map(\.value) == one.valAtFar.map(\.value) && r.verificationIsExact == one.verificationIsExact)
+        #expect(r.roc.map(\.val) == one.roc.map(\.val))
+    }
+    #expect(!results[0].verificationIsExact && results[1].verificationIsExact)
 }

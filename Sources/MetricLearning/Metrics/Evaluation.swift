@@ -39,7 +39,7 @@ public func evaluateEmbeddings(
     let k = max(options.recallK.max() ?? 1, largestClass - 1, 1)
     let sweep = PairDistanceSweep(embeddings, blockSize: options.blockSize)
     let verification = _VerificationAccumulator(labels: labels, exact: n <= options.exactVerificationLimit)
-    let neighbors = NearestNeighbors._search(sweep, k: k, sampleSize: 2048) { verification.consume($0) }
+    let neighbors = NearestNeighbors._search(sweep, k: k, sampleSize: 2048) { verification.consume($0, worker: $1) }
     let retrieval = RetrievalMetrics(neighbors: neighbors, labels: labels, recallK: options.recallK)
     let verificationResult = verification.result(fars: options.fars)
 

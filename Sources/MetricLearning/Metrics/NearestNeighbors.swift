@@ -1,5 +1,9 @@
 import NumericCore
 
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// The exact `k` nearest neighbours of every row of a matrix among the other
 /// rows (queries = gallery, each query excluded from its own list), in
 /// squared euclidean distance.
@@ -16,7 +20,7 @@ import NumericCore
 /// last ulp between block sizes, which can only swap neighbours whose
 /// distances agree to that ulp.
 ///
-/// Selection: every query keeps a buffer of `k + max(k/4, 32)` candidates
+/// Selection: every query keeps a buffer of `k + max(k/8, 32)` candidates
 /// packed as `UInt64` keys `(distance bits << 32) | index` — for
 /// non-negative floats integer order is `(distance, index)` order — and a
 /// distance threshold, the `k`-th smallest kept so far. A candidate is
@@ -31,7 +35,7 @@ import NumericCore
 /// - Complexity: N²·d/2 multiply-adds (OpenBLAS, multithreaded) plus N·2048·d
 ///   for the sampled bounds, O(N²) comparisons and O(N·k·log(N/k)) appends at
 ///   worst for the selection, split over ``BLAS/threads`` workers, and
-///   O(N·k·log k) for the final sort; memory O(N·d + N·(k + k/4)·8 bytes +
+///   O(N·k·log k) for the final sort; memory O(N·d + N·(k + k/8)·8 bytes +
 ///   block²) — never N × N.
 public struct NearestNeighbors: Sendable {
     /// Number of queries (= gallery size).
@@ -69,19 +73,20 @@ public struct NearestNeighbors: Sendable {
     ///
     /// - Precondition: `0 ≤ k < embeddings.rows` and every value finite.
     public static func search(_ embeddings: Matrix, k: Int, blockSize: Int = 2048) -> NearestNeighbors {
-        _search(PairDistanceSweep(embeddings, blockSize: blockSize), k: k, sampleSize: 2048) { _ in }
+        _search(PairDistanceSweep(embeddings, blockSize: blockSize), k: k, sampleSize: 2048) { _, _ in }
     }
 
     /// The search over an existing sweep; `alsoConsume` sees every tile after the top-k update
     /// (used to build other statistics in the same pass).
     static func _search(
-        _ sweep: PairDistanceSweep, k: Int, sampleSize: Int, alsoConsume: (_DistanceTile) -> Void
+        _ sweep: PairDistanceSweep, k: Int, sampleSize: Int, alsoConsume: (_DistanceTile, _ worker: Int) -> Void
     ) -> NearestNeighbors {
         let n = sweep.embeddings.rows
         precondition(k >= 0 && (k < n || n == 0), "k = \(k) needs at least k + 1 = \(k + 1) items, have \(n)")
         guard k > 0 else { return NearestNeighbors(count: n, k: 0, keys: [], redoneQueries: 0) }
-        let capacity = k + max(k / 4, 32)
-        var keys = [UInt64](repeating: 0, count: n * capacity)
+        let capacity = k + max(k / 8, 32)
+        // Every slot is written before it is read (appends, then cuts and sorts of the filled prefix).
+        var keys = [UInt64](unsafeUninitializedCapacity: n * capacity) { _, count in count = n * capacity }
         var filled = [Int32](repeating: 0, count: n)
         var threshold = _sampledThresholds(sweep, k: k, sampleSize: sampleSize) ?? [Float](repeating: .infinity, count: n)
         let workers = _workerCount
@@ -92,21 +97,22 @@ public struct NearestNeighbors: Sendable {
                     let lists = _CandidateLists(
                         k: k, capacity: capacity, keys: buf.baseAddress!, filled: fill.baseAddress!,
                         threshold: thr.baseAddress!)
-                    sweep.forEachTile { tile in
-                        _parallelFor(workers) { t in
-                            lists.consumeRowSide(tile, localRows: _split(tile.rows.count, parts: workers, part: t))
-                        }
-                        _parallelFor(workers) { t in
-                            lists.consumeColumnSide(tile, localCols: _split(tile.cols.count, parts: workers, part: t))
-                        }
-                        alsoConsume(tile)
+                    sweep.forEachTileConcurrently(workers: workers) { tile, worker in
+                        lists.consume(tile)
+                        alsoConsume(tile, worker)
                     }
                     // A query whose sampled bound was too tight saw fewer than k candidates: redo it exactly.
                     let missed = (0..<n).filter { fill[$0] < Int32(k) }
-                    _fullSearch(sweep, queries: missed, lists: lists)
+                    _fullSearch(sweep, queries: missed, lists: lists, workers: workers)
                     redone = missed.count
                     _parallelFor(workers) { t in
-                        for q in _split(n, parts: workers, part: t) { lists.finish(q) }
+                        var temp = [UInt64](repeating: 0, count: k)
+                        var histogram = [Int](repeating: 0, count: 8 * 256)
+                        temp.withUnsafeMutableBufferPointer { tp in
+                            histogram.withUnsafeMutableBufferPointer { hp in
+                                for q in _split(n, parts: workers, part: t) { lists.finish(q, temp: tp.baseAddress!, histogram: hp.baseAddress!) }
+                            }
+                        }
                     }
                     // Compact rows from stride `capacity` to stride `k`; destinations never pass sources.
                     let base = buf.baseAddress!
@@ -138,37 +144,37 @@ func _sampledThresholds(_ sweep: PairDistanceSweep, k: Int, sampleSize m: Int) -
     guard r < m / 2 else { return nil }
     let sample = (0..<m).map { $0 * (n / m) }
     let rows = 1024
+    let chunks = (n + rows - 1) / rows
     var thresholds = [Float](repeating: .infinity, count: n)
     let sampleRows = sweep.embeddings.gatherRows(sample)
     let sampleNorms = sample.map { sweep.norms[$0] }
-    var block = [Float](repeating: 0, count: rows * m)
-    let workers = _workerCount
+    let workers = min(_workerCount, chunks)
     sweep.embeddings.storage.withUnsafeBufferPointer { x in
         sampleRows.storage.withUnsafeBufferPointer { s in
             sweep.norms.withUnsafeBufferPointer { norms in
                 sampleNorms.withUnsafeBufferPointer { sn in
-                    block.withUnsafeMutableBufferPointer { buf in
-                        thresholds.withUnsafeMutableBufferPointer { out in
-                            var i0 = 0
-                            while i0 < n {
-                                let count = min(rows, n - i0)
-                                BLAS.gemm(
-                                    .none, .transposed, m: count, n: m, k: d,
-                                    a: x.baseAddress! + i0 * d, lda: d, b: s.baseAddress!, ldb: d,
-                                    c: buf.baseAddress!, ldc: m)
-                                _parallelFor(workers) { t in
-                                    var scratch = [Float](repeating: 0, count: m)
-                                    for row in _split(count, parts: workers, part: t) {
-                                        let q = i0 + row
-                                        var filled = 0
-                                        for j in 0..<m where sample[j] != q {
-                                            scratch[filled] = _squaredDistance(norms[q] + sn[j], buf[row * m + j])
-                                            filled += 1
-                                        }
-                                        out[q] = _selectFloat(&scratch, count: filled, rank: r)
-                                    }
+                    thresholds.withUnsafeMutableBufferPointer { out in
+                        // Each worker takes every `workers`-th chunk of rows: its own GEMM, then its own selections.
+                        BLAS.withSingleThreadedWorkers(workers) { worker in
+                            var block = [Float](repeating: 0, count: rows * m)
+                            var scratch = [Float](repeating: 0, count: m)
+                            for chunk in stride(from: worker, to: chunks, by: workers) {
+                                let i0 = chunk * rows, count = min(rows, n - i0)
+                                block.withUnsafeMutableBufferPointer { buf in
+                                    BLAS.gemm(
+                                        .none, .transposed, m: count, n: m, k: d,
+                                        a: x.baseAddress! + i0 * d, lda: d, b: s.baseAddress!, ldb: d,
+                                        c: buf.baseAddress!, ldc: m)
                                 }
-                                i0 += count
+                                for row in 0..<count {
+                                    let q = i0 + row
+                                    var filled = 0
+                                    for j in 0..<m where sample[j] != q {
+                                        scratch[filled] = _squaredDistance(norms[q] + sn[j], block[row * m + j])
+                                        filled += 1
+                                    }
+                                    out[q] = _selectFloat(&scratch, count: filled, rank: r)
+                                }
                             }
                         }
                     }
@@ -206,39 +212,41 @@ func _selectFloat(_ a: inout [Float], count: Int, rank: Int) -> Float {
 /// (the fallback when a sampled bound was too tight).
 ///
 /// - Complexity: |queries|·N·d multiply-adds plus O(|queries|·N).
-func _fullSearch(_ sweep: PairDistanceSweep, queries: [Int], lists: _CandidateLists) {
+func _fullSearch(_ sweep: PairDistanceSweep, queries: [Int], lists: _CandidateLists, workers: Int) {
     guard !queries.isEmpty else { return }
     let x = sweep.embeddings
     let n = x.rows, d = x.cols
     let chunk = 64
-    var dots = [Float](repeating: 0, count: chunk * n)
-    var candidates = [UInt64](repeating: 0, count: n)
-    var start = 0
-    while start < queries.count {
-        let batch = Array(queries[start..<min(start + chunk, queries.count)])
-        let q = x.gatherRows(batch)
-        x.storage.withUnsafeBufferPointer { xs in
-            q.storage.withUnsafeBufferPointer { qs in
-                dots.withUnsafeMutableBufferPointer { out in
-                    BLAS.gemm(
-                        .none, .transposed, m: batch.count, n: n, k: d,
-                        a: qs.baseAddress!, lda: d, b: xs.baseAddress!, ldb: d, c: out.baseAddress!, ldc: n)
+    let chunks = (queries.count + chunk - 1) / chunk
+    // Each worker takes every `workers`-th chunk of queries; the queries' lists are disjoint.
+    BLAS.withSingleThreadedWorkers(min(workers, chunks)) { worker in
+        var dots = [Float](repeating: 0, count: chunk * n)
+        var candidates = [UInt64](repeating: 0, count: n)
+        for c in stride(from: worker, to: chunks, by: max(1, min(workers, chunks))) {
+            let batch = Array(queries[(c * chunk)..<min(c * chunk + chunk, queries.count)])
+            let q = x.gatherRows(batch)
+            x.storage.withUnsafeBufferPointer { xs in
+                q.storage.withUnsafeBufferPointer { qs in
+                    dots.withUnsafeMutableBufferPointer { out in
+                        BLAS.gemm(
+                            .none, .transposed, m: batch.count, n: n, k: d,
+                            a: qs.baseAddress!, lda: d, b: xs.baseAddress!, ldb: d, c: out.baseAddress!, ldc: n)
+                    }
                 }
             }
-        }
-        for (row, query) in batch.enumerated() {
-            var count = 0
-            for j in 0..<n where j != query {
-                candidates[count] = _neighborKey(_squaredDistance(sweep.norms[query] + sweep.norms[j], dots[row * n + j]), j)
-                count += 1
+            for (row, query) in batch.enumerated() {
+                var count = 0
+                for j in 0..<n where j != query {
+                    candidates[count] = _neighborKey(_squaredDistance(sweep.norms[query] + sweep.norms[j], dots[row * n + j]), j)
+                    count += 1
+                }
+                candidates.withUnsafeMutableBufferPointer { c in
+                    _selectSmallest(c.baseAddress!, count: count, k: lists.k)
+                    (lists.keys + query * lists.capacity).update(from: c.baseAddress!, count: lists.k)
+                }
+                lists.filled[query] = Int32(lists.k)
             }
-            candidates.withUnsafeMutableBufferPointer { c in
-                _selectSmallest(c.baseAddress!, count: count, k: lists.k)
-                (lists.keys + query * lists.capacity).update(from: c.baseAddress!, count: lists.k)
-            }
-            lists.filled[query] = Int32(lists.k)
         }
-        start += chunk
     }
 }
 
@@ -248,11 +256,17 @@ func _split(_ count: Int, parts: Int, part: Int) -> Range<Int> {
     (count * part / parts)..<(count * (part + 1) / parts)
 }
 
-/// Bit `l` set when lane `l` of `mask` is true.
+/// Bit `l` set when lane `l` of `d` is `≤ bound` (false for NaN).
 @inline(__always)
-func _laneBits(_ mask: SIMDMask<SIMD8<Int32>>) -> UInt32 {
+func _laneBits(_ d: SIMD8<Float>, atMost bound: SIMD8<Float>) -> UInt32 {
+    #if arch(x86_64)
+    let low = _mm_movemask_ps(_mm_cmple_ps(d.lowHalf, bound.lowHalf))
+    let high = _mm_movemask_ps(_mm_cmple_ps(d.highHalf, bound.highHalf))
+    return UInt32(truncatingIfNeeded: low | high << 4)
+    #else
     let weights = SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)
-    return SIMD8<UInt32>(repeating: 0).replacing(with: weights, where: mask).wrappedSum()
+    return SIMD8<UInt32>(repeating: 0).replacing(with: weights, where: d .<= bound).wrappedSum()
+    #endif
 }
 
 /// `(distance, index)` as one integer whose order is the lexicographic order of the pair.
@@ -285,121 +299,128 @@ struct _CandidateLists: @unchecked Sendable {
         filled[q] = Int32(k)
     }
 
-    /// Final `k` smallest keys of `q`, sorted ascending.
-    func finish(_ q: Int) {
+    /// Final `k` smallest keys of `q`, sorted ascending (`temp`: `k` keys, `histogram`: 8 · 256 counters).
+    func finish(_ q: Int, temp: UnsafeMutablePointer<UInt64>, histogram: UnsafeMutablePointer<Int>) {
         let m = Int(filled[q])
         precondition(m >= k, "query \(q) kept only \(m) candidates for k = \(k)")
         if m > k { cut(q, count: m) }
-        var list = UnsafeMutableBufferPointer(start: keys + q * capacity, count: k)
-        list.sort()
+        _radixSort64(keys + q * capacity, count: k, temp: temp, histogram: histogram)
     }
 
-    /// Row side of a tile: rows `localRows` receive the tile's columns (upper triangle on the diagonal).
+    /// Feeds every pair of a tile to both of its queries: row `i` receives
+    /// column `j` as a candidate and column `j` receives row `i` (only `j > i`
+    /// in a diagonal tile).
     ///
-    /// Only the passing lanes of each 8-wide comparison are visited; a buffer
-    /// within 8 slots of full is cut.
-    func consumeRowSide(_ tile: _DistanceTile, localRows: Range<Int>) {
+    /// One pass over the tile in memory order: for each row, eight columns at
+    /// a time, the distances are compared with the row's threshold and with
+    /// the eight columns' own thresholds, and only passing lanes (after the
+    /// sampled bounds, a few percent) are visited. A buffer within 8 slots of
+    /// full is cut. (Scanning the tile a second time column-wise for the
+    /// column side cost 4 KB strides, one L3 miss per row of a strip: a third
+    /// of the whole search.)
+    func consume(_ tile: _DistanceTile) {
         let nc = tile.cols.count, c0 = tile.cols.lowerBound
         let colNorms = tile.norms + c0
-        for r in localRows {
+        let thr = threshold + c0
+        let fill = filled + c0
+        for r in 0..<tile.rows.count {
             let q = tile.rows.lowerBound + r
             let nq = tile.norms[q]
             let nqv = SIMD8<Float>(repeating: nq)
             let row = tile.dots + r * tile.ld
             let list = keys + q * capacity
             var m = Int(filled[q])
-            // The column side fills up to `capacity`; a chunk below appends up to 8 keys.
             if m > capacity - 8 {
                 cut(q, count: m)
                 m = k
             }
+            var rowThreshold = threshold[q]
             var c = tile.isDiagonal ? r + 1 : 0
             while c + 8 <= nc {
                 let d = _squaredDistance(nqv + _load8(colNorms + c), _load8(row + c))
-                let mask = d .<= SIMD8<Float>(repeating: threshold[q])
-                var bits = _laneBits(mask)
-                if bits != 0 {
-                    repeat {
-                        let l = bits.trailingZeroBitCount
-                        bits &= bits &- 1
+                var rowBits = _laneBits(d, atMost: SIMD8<Float>(repeating: rowThreshold))
+                var colBits = _laneBits(d, atMost: _load8(thr + c))
+                if rowBits | colBits != 0 {
+                    while rowBits != 0 {
+                        let l = rowBits.trailingZeroBitCount
+                        rowBits &= rowBits &- 1
                         list[m] = _neighborKey(d[l], c0 &+ c &+ l)
                         m &+= 1
-                    } while bits != 0
+                    }
                     if m > capacity - 8 {
                         cut(q, count: m)
                         m = k
+                        rowThreshold = threshold[q]
+                    }
+                    while colBits != 0 {
+                        let l = colBits.trailingZeroBitCount
+                        colBits &= colBits &- 1
+                        let j = c &+ l
+                        let mj = Int(fill[j])
+                        keys[(c0 &+ j) &* capacity &+ mj] = _neighborKey(d[l], q)
+                        fill[j] = Int32(truncatingIfNeeded: mj &+ 1)
+                        if mj &+ 1 == capacity { cut(c0 + j, count: mj + 1) }
                     }
                 }
                 c += 8
             }
             while c < nc {
                 let d = _squaredDistance(nq + colNorms[c], row[c])
-                if d <= threshold[q] {
+                if d <= rowThreshold {
                     list[m] = _neighborKey(d, c0 + c)
                     m += 1
                     if m > capacity - 8 {
                         cut(q, count: m)
                         m = k
+                        rowThreshold = threshold[q]
                     }
+                }
+                if d <= thr[c] {
+                    let mj = Int(fill[c])
+                    keys[(c0 + c) * capacity + mj] = _neighborKey(d, q)
+                    fill[c] = Int32(mj + 1)
+                    if mj + 1 == capacity { cut(c0 + c, count: mj + 1) }
                 }
                 c += 1
             }
             filled[q] = Int32(m)
         }
     }
+}
 
-    /// Column side of a tile: columns `localCols` receive the tile's rows (upper triangle on the diagonal).
-    ///
-    /// Strip-mined: for a strip of 64 columns the rows are scanned top to
-    /// bottom, so the 64 buffers being appended to stay in L1; the comparison
-    /// is against each column's own threshold and only the passing lanes
-    /// (usually none or one of 8) are visited.
-    func consumeColumnSide(_ tile: _DistanceTile, localCols: Range<Int>) {
-        let c0 = tile.cols.lowerBound
-        let colNorms = tile.norms + c0
-        let thr = threshold + c0
-        let fill = filled + c0
-        let stripWidth = 64
-        var strip = localCols.lowerBound
-        while strip < localCols.upperBound {
-            let stripEnd = min(strip + stripWidth, localCols.upperBound)
-            let rowEnd = tile.isDiagonal ? stripEnd - 1 : tile.rows.count
-            var r = 0
-            while r < rowEnd {
-                let i = tile.rows.lowerBound + r
-                let ni = tile.norms[i]
-                let niv = SIMD8<Float>(repeating: ni)
-                let row = tile.dots + r * tile.ld
-                var c = tile.isDiagonal ? max(strip, r + 1) : strip
-                while c + 8 <= stripEnd {
-                    let d = _squaredDistance(niv + _load8(colNorms + c), _load8(row + c))
-                    let mask = d .<= _load8(thr + c)
-                    var bits = _laneBits(mask)
-                    while bits != 0 {
-                        let l = bits.trailingZeroBitCount
-                        bits &= bits &- 1
-                        let m = Int(fill[c &+ l])
-                        keys[(c0 &+ c &+ l) &* capacity &+ m] = _neighborKey(d[l], i)
-                        fill[c &+ l] = Int32(truncatingIfNeeded: m &+ 1)
-                        if m &+ 1 == capacity { cut(c0 + c + l, count: m + 1) }
-                    }
-                    c += 8
-                }
-                while c < stripEnd {
-                    let d = _squaredDistance(ni + colNorms[c], row[c])
-                    if d <= thr[c] {
-                        let m = Int(fill[c])
-                        keys[(c0 + c) * capacity + m] = _neighborKey(d, i)
-                        fill[c] = Int32(m + 1)
-                        if m + 1 == capacity { cut(c0 + c, count: m + 1) }
-                    }
-                    c += 1
-                }
-                r += 1
-            }
-            strip = stripEnd
-        }
+/// Sorts `a[0..<count]` ascending: a least-significant-digit radix sort on
+/// all 64 bits in byte digits, skipping the bytes every key shares (the high
+/// bytes of small indices, the exponent byte of close distances) — usually
+/// 4–6 passes. `temp` holds `count` keys, `histogram` 8 · 256 counters.
+///
+/// - Complexity: O(count) per pass, at most 8 passes.
+func _radixSort64(_ a: UnsafeMutablePointer<UInt64>, count n: Int, temp: UnsafeMutablePointer<UInt64>, histogram h: UnsafeMutablePointer<Int>) {
+    guard n > 1 else { return }
+    h.update(repeating: 0, count: 8 * 256)
+    for i in 0..<n {
+        let v = a[i]
+        for byte in 0..<8 { h[byte &* 256 &+ Int(truncatingIfNeeded: (v &>> UInt64(byte &* 8)) & 0xFF)] &+= 1 }
     }
+    var source = a, target = temp
+    for byte in 0..<8 {
+        let counts = h + byte * 256
+        let shift = UInt64(byte * 8)
+        if counts[Int(truncatingIfNeeded: (source[0] &>> shift) & 0xFF)] == n { continue }
+        var sum = 0
+        for d in 0..<256 {
+            let c = counts[d]
+            counts[d] = sum
+            sum &+= c
+        }
+        for i in 0..<n {
+            let v = source[i]
+            let d = Int(truncatingIfNeeded: (v &>> shift) & 0xFF)
+            target[counts[d]] = v
+            counts[d] &+= 1
+        }
+        swap(&source, &target)
+    }
+    if source != a { a.update(from: source, count: n) }
 }
 
 /// Rearranges `a[0..<count]` so that its `k` smallest values come first (in

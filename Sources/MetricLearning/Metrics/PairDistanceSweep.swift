@@ -1,5 +1,12 @@
 import Dispatch
 import NumericCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One square-ish tile of the pairwise squared-distance matrix, as produced by
 /// ``PairDistanceSweep``: the dot products of rows `rows` with rows `cols`.
@@ -106,6 +113,98 @@ struct PairDistanceSweep {
                     }
                 }
             }
+        }
+    }
+}
+
+extension PairDistanceSweep {
+    /// Calls `consume(tile, worker)` once per tile, from `workers` threads at
+    /// once, each computing its own tiles with a single-threaded GEMM
+    /// (``BLAS/withSingleThreadedWorkers(_:_:)``) into its own buffer.
+    ///
+    /// No two tiles in flight share a block of rows: a worker takes the first
+    /// pending tile (in `forEachTile` order) whose row blocks `I` and `J` no
+    /// other worker holds, so `consume` may update per-item state of both
+    /// `tile.rows` and `tile.cols` without locks. The order in which tiles are
+    /// consumed depends on timing; consumers must not depend on it (the top-k
+    /// lists and histograms fed by this sweep do not). With one worker this is
+    /// `forEachTile`.
+    ///
+    /// - Complexity: as `forEachTile`; memory `workers · block²` floats.
+    func forEachTileConcurrently(workers: Int, _ consume: (_DistanceTile, _ worker: Int) -> Void) {
+        let n = embeddings.rows, d = embeddings.cols
+        guard n > 0 else { return }
+        let b = min(blockSize, n)
+        let blocks = (n + b - 1) / b
+        let schedule = _TileSchedule(blocks: blocks)
+        let w = max(1, min(workers, blocks * (blocks + 1) / 2))
+        embeddings.storage.withUnsafeBufferPointer { xBuffer in
+            norms.withUnsafeBufferPointer { normBuffer in
+                let x = xBuffer.baseAddress!, nrm = normBuffer.baseAddress!
+                BLAS.withSingleThreadedWorkers(w) { worker in
+                    var buffer = [Float](repeating: 0, count: b * b)
+                    buffer.withUnsafeMutableBufferPointer { buf in
+                        while let (bi, bj) = schedule.take() {
+                            let rows = (bi * b)..<min(n, bi * b + b), cols = (bj * b)..<min(n, bj * b + b)
+                            if d > 0 {
+                                BLAS.gemm(
+                                    .none, .transposed, m: rows.count, n: cols.count, k: d,
+                                    a: x + rows.lowerBound * d, lda: d, b: x + cols.lowerBound * d, ldb: d,
+                                    c: buf.baseAddress!, ldc: cols.count)
+                            } else {
+                                buf.update(repeating: 0)
+                            }
+                            consume(_DistanceTile(
+                                rows: rows, cols: cols, dots: UnsafePointer(buf.baseAddress!), ld: cols.count,
+                                norms: nrm), worker)
+                            schedule.release(bi, bj)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The pending tiles `(I, J ≥ I)` of a sweep over `blocks` row blocks and
+/// the blocks held by workers; see ``PairDistanceSweep/forEachTileConcurrently(workers:_:)``.
+final class _TileSchedule: Sendable {
+    private struct State {
+        var pending: [(Int, Int)]
+        var held: [Bool]
+    }
+    private let state: Mutex<State>
+
+    init(blocks: Int) {
+        var pending: [(Int, Int)] = []
+        pending.reserveCapacity(blocks * (blocks + 1) / 2)
+        for i in 0..<blocks { for j in i..<blocks { pending.append((i, j)) } }
+        state = Mutex(State(pending: pending, held: [Bool](repeating: false, count: blocks)))
+    }
+
+    /// The first pending tile none of whose blocks is held, now held by the
+    /// caller; waits while every pending tile conflicts; nil when none is left.
+    func take() -> (Int, Int)? {
+        while true {
+            let outcome: (Int, Int)?? = state.withLock { s in
+                if s.pending.isEmpty { return .some(nil) }
+                guard let t = s.pending.firstIndex(where: { !s.held[$0.0] && !s.held[$0.1] }) else { return nil }
+                let tile = s.pending.remove(at: t)
+                s.held[tile.0] = true
+                s.held[tile.1] = true
+                return .some(tile)
+            }
+            if let outcome { return outcome }
+            // Only near the end can every pending tile touch a held block; the wait is one tile at most.
+            usleep(50)
+        }
+    }
+
+    /// Frees the blocks of a finished tile.
+    func release(_ i: Int, _ j: Int) {
+        state.withLock { s in
+            s.held[i] = false
+            s.held[j] = false
         }
     }
 }

@@ -30,66 +30,57 @@ public struct VerificationMetrics: Sendable {
 }
 
 /// Collects the pair distances of a sweep, exactly or as a histogram, and answers VAL@FAR queries.
-final class _VerificationAccumulator {
+///
+/// Concurrency: ``consume(_:worker:)`` may run for different workers at once;
+/// each worker writes only its own ``_PairBins``, merged when the result is asked for.
+final class _VerificationAccumulator: @unchecked Sendable {
     let exact: Bool
     let labels: [Int32]
     let samePairs: Int, differentPairs: Int
-    private var same: [UInt32] = []
-    private var different: [UInt32] = []
-    private var sameHistograms: [[UInt32]] = []
-    private var differentHistograms: [[UInt32]] = []
-    private let workers: Int
+    /// One per sweep worker.
+    private let bins: [_PairBins]
 
     static let binShift: UInt32 = 12
     static let binCount = Int(Float.infinity.bitPattern >> binShift) + 1
 
-    init(labels: [Int32], exact: Bool) {
+    init(labels: [Int32], exact: Bool, workers: Int = _workerCount) {
         self.labels = labels
         self.exact = exact
         let n = labels.count
         let same = _classSizes(labels).reduce(0) { $0 + ($1 - 1) } / 2
         samePairs = same
         differentPairs = n * (n - 1) / 2 - same
-        workers = _workerCount
-        if exact {
-            self.same.reserveCapacity(samePairs)
-            different.reserveCapacity(differentPairs)
-        } else {
-            sameHistograms = Array(repeating: [UInt32](repeating: 0, count: Self.binCount), count: workers)
-            differentHistograms = sameHistograms
+        bins = (0..<max(1, workers)).map { _ in _PairBins(histogram: exact ? 0 : Self.binCount) }
+        if exact, let first = bins.first {
+            // The sweep's tiles are shared about evenly among the workers.
+            first.same.reserveCapacity(samePairs / bins.count + 1)
+            first.different.reserveCapacity(differentPairs / bins.count + 1)
         }
     }
 
-    /// Adds the tile's pairs (upper triangle on the diagonal).
-    func consume(_ tile: _DistanceTile) {
+    /// Adds the tile's pairs (upper triangle on the diagonal) to `worker`'s bins.
+    func consume(_ tile: _DistanceTile, worker: Int) {
+        let own = bins[worker]
         labels.withUnsafeBufferPointer { y in
+            let yc = y.baseAddress! + tile.cols.lowerBound
             if exact {
                 for r in 0..<tile.rows.count {
                     let yi = y[tile.rows.lowerBound + r]
                     for c in (tile.isDiagonal ? r + 1 : 0)..<tile.cols.count {
                         let bits = tile.distance(r, c).bitPattern
-                        if y[tile.cols.lowerBound + c] == yi { same.append(bits) } else { different.append(bits) }
+                        if yc[c] == yi { own.same.append(bits) } else { own.different.append(bits) }
                     }
                 }
                 return
             }
             let shift = Self.binShift
-            let workers = self.workers
-            sameHistograms.withUnsafeMutableBufferPointer { sh in
-                differentHistograms.withUnsafeMutableBufferPointer { dh in
-                    let shp = sh.baseAddress!, dhp = dh.baseAddress!
-                    _parallelFor(workers) { t in
-                        shp[t].withUnsafeMutableBufferPointer { hs in
-                            dhp[t].withUnsafeMutableBufferPointer { hd in
-                                for r in _split(tile.rows.count, parts: workers, part: t) {
-                                    let yi = y[tile.rows.lowerBound + r]
-                                    let yc = y.baseAddress! + tile.cols.lowerBound
-                                    for c in (tile.isDiagonal ? r + 1 : 0)..<tile.cols.count {
-                                        let bin = Int(tile.distance(r, c).bitPattern >> shift)
-                                        if yc[c] == yi { hs[bin] &+= 1 } else { hd[bin] &+= 1 }
-                                    }
-                                }
-                            }
+            own.sameHistogram.withUnsafeMutableBufferPointer { hs in
+                own.differentHistogram.withUnsafeMutableBufferPointer { hd in
+                    for r in 0..<tile.rows.count {
+                        let yi = y[tile.rows.lowerBound + r]
+                        for c in (tile.isDiagonal ? r + 1 : 0)..<tile.cols.count {
+                            let bin = Int(tile.distance(r, c).bitPattern >> shift)
+                            if yc[c] == yi { hs[bin] &+= 1 } else { hd[bin] &+= 1 }
                         }
                     }
                 }
@@ -135,6 +126,7 @@ final class _VerificationAccumulator {
     /// For `c < differentPairs`: (different pairs, same pairs) strictly below the threshold `δ_c`.
     private func makeCounter() -> (Int) -> (Int, Int) {
         if exact {
+            var same = bins.flatMap(\.same), different = bins.flatMap(\.different)
             _radixSort(&same)
             _radixSort(&different)
             let s = same, d = different
@@ -147,9 +139,9 @@ final class _VerificationAccumulator {
         var diffCum = sameCum
         for b in 0..<Self.binCount {
             var sc = 0, dc = 0
-            for t in 0..<workers {
-                sc += Int(sameHistograms[t][b])
-                dc += Int(differentHistograms[t][b])
+            for own in bins {
+                sc += Int(own.sameHistogram[b])
+                dc += Int(own.differentHistogram[b])
             }
             sameCum[b + 1] = sameCum[b] + sc
             diffCum[b + 1] = diffCum[b] + dc
@@ -163,6 +155,19 @@ final class _VerificationAccumulator {
             }
             return (diffCum[lo], sameCum[lo])
         }
+    }
+}
+
+/// One worker's share of the pair distances: float bit patterns (exact mode) or bin counts.
+final class _PairBins {
+    var same: [UInt32] = []
+    var different: [UInt32] = []
+    var sameHistogram: [UInt32]
+    var differentHistogram: [UInt32]
+
+    init(histogram bins: Int) {
+        sameHistogram = [UInt32](repeating: 0, count: bins)
+        differentHistogram = sameHistogram
     }
 }
 
