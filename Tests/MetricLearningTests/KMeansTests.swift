@@ -59,3 +59,31 @@ private func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 }
     let m = ClusteringMetrics(assignments: a.assignments, labels: labels)
     #expect(m.nmi > 0.9)
 }
+
+@Test func assignmentMatchesBruteForceAcrossCentroidBlocksAndThreads() {
+    // 125 distinct integer points (exact arithmetic) and 2300 centroids, many
+    // of them equal: ties everywhere, across the 2048-centroid blocks too;
+    // the nearest centroid with the lowest index must win.
+    var rng = SplitMix64(seed: 17)
+    let n = 3000, d = 3, k = 2300
+    let x = Matrix(rows: n, cols: d, storage: (0..<(n * d)).map { _ in Float(rng.nextInt(below: 5) - 2) })
+    let centroids = x.gatherRows((0..<k).map { _ in rng.nextInt(below: n) })
+    var expected = [Int32](repeating: 0, count: n)
+    for i in 0..<n {
+        var best = Double.infinity
+        for j in 0..<k {
+            var s = 0.0
+            for t in 0..<d { let v = Double(x[i, t]) - Double(centroids[j, t]); s += v * v }
+            if s < best { best = s; expected[i] = Int32(j) }
+        }
+    }
+    let saved = BLAS.threads
+    defer { BLAS.threads = saved }
+    for threads in [1, 2] {
+        BLAS.threads = threads
+        var assignments = [Int32](repeating: -1, count: n), distance = [Float](repeating: 0, count: n)
+        let changed = KMeans(clusters: k, blockSize: 128).assign(x, centroids, &assignments, &distance, force: true)
+        #expect(changed == n)
+        #expect(assignments == expected, "\(threads) thread(s)")
+    }
+}

@@ -81,10 +81,15 @@ public enum EvaluationBenchmark {
             recallAtK: metrics.recallAtK, mapAtR: metrics.mapAtR)
     }
 
-    /// Times k-means++ seeding and `iterations` Lloyd iterations (no early stop) with as many clusters as classes.
-    public static func runKMeans(n: Int, dim: Int, clusters: Int, iterations: Int, seed: UInt64) -> KMeansTiming {
+    /// Times k-means++ seeding and up to `iterations` Lloyd iterations with as many clusters as classes.
+    ///
+    /// `tolerance` as in ``KMeans``: 0 stops once an iteration changes no
+    /// assignment or no longer lowers the inertia (as faiss stops when the
+    /// objective is unchanged: later iterations would repeat the same
+    /// assignment); a negative value always runs `iterations`.
+    public static func runKMeans(n: Int, dim: Int, clusters: Int, iterations: Int, tolerance: Double = 0, seed: UInt64) -> KMeansTiming {
         let (x, _) = syntheticClusteredSet(n: n, dim: dim, classes: clusters, seed: seed)
-        let result = KMeans(clusters: clusters, maxIterations: iterations, tolerance: -1, seed: seed).fit(x)
+        let result = KMeans(clusters: clusters, maxIterations: iterations, tolerance: tolerance, seed: seed).fit(x)
         return KMeansTiming(
             n: n, dim: dim, clusters: clusters, iterations: result.iterations,
             seedingSeconds: result.seedingSeconds, iterationSeconds: result.iterationSeconds,

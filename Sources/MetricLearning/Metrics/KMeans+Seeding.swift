@@ -88,7 +88,6 @@ extension KMeans {
         var prefix = [Double](repeating: 0, count: n + 1)
         var done = 0
         let rows = min(n, blockSize)
-        var scores = [Float](repeating: 0, count: rows * batch)
         let workers = _workerCount
         while true {
             // Update D² with the centres chosen since the last round: chosen[done...].
@@ -105,30 +104,27 @@ extension KMeans {
             let centreNorms = (0..<m).map { r in batchCentres.storage.withUnsafeBufferPointer { _squaredNorm($0.baseAddress! + r * d, d) } }
             x.storage.withUnsafeBufferPointer { xs in
                 batchCentres.storage.withUnsafeBufferPointer { cs in
-                    scores.withUnsafeMutableBufferPointer { sc in
-                        minD.withUnsafeMutableBufferPointer { md in
-                            nearest.withUnsafeMutableBufferPointer { nr in
-                                var i0 = 0
-                                while i0 < n {
-                                    let count = min(rows, n - i0)
+                    minD.withUnsafeMutableBufferPointer { md in
+                        nearest.withUnsafeMutableBufferPointer { nr in
+                            // Each worker updates the rows of the blocks it takes, with its own GEMM.
+                            _forEachRowBlock(n, blockRows: rows, workers: workers) { block, _ in
+                                var scores = [Float](repeating: 0, count: block.count * m)
+                                scores.withUnsafeMutableBufferPointer { sc in
                                     BLAS.gemm(
-                                        .none, .transposed, m: count, n: m, k: d,
-                                        a: xs.baseAddress! + i0 * d, lda: d, b: cs.baseAddress!, ldb: d,
+                                        .none, .transposed, m: block.count, n: m, k: d,
+                                        a: xs.baseAddress! + block.lowerBound * d, lda: d, b: cs.baseAddress!, ldb: d,
                                         c: sc.baseAddress!, ldc: m)
-                                    _parallelFor(workers) { t in
-                                        for r in _split(count, parts: workers, part: t) {
-                                            let i = i0 + r
-                                            let xi = _squaredNorm(xs.baseAddress! + i * d, d)
-                                            for j in 0..<m {
-                                                let dn = max(0, xi + centreNorms[j] - 2 * sc[r * m + j])
-                                                if dn < md[i] {
-                                                    md[i] = dn
-                                                    nr[i] = Int32(done + j)
-                                                }
-                                            }
+                                }
+                                for r in 0..<block.count {
+                                    let i = block.lowerBound + r
+                                    let xi = _squaredNorm(xs.baseAddress! + i * d, d)
+                                    for j in 0..<m {
+                                        let dn = max(0, xi + centreNorms[j] - 2 * scores[r * m + j])
+                                        if dn < md[i] {
+                                            md[i] = dn
+                                            nr[i] = Int32(done + j)
                                         }
                                     }
-                                    i0 += count
                                 }
                             }
                         }

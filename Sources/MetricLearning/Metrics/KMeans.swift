@@ -84,11 +84,17 @@ public struct KMeans: Sendable {
     }
 
     /// Assigns every item to its nearest centroid; returns how many assignments changed.
+    ///
+    /// Row blocks of `blockSize` items are shared among the worker threads,
+    /// each with its own single-threaded GEMMs against `centroidBlock`
+    /// centroids at a time (a score tile that stays in cache) and a running
+    /// minimum per item; blocks of centroids are visited in ascending order
+    /// and only a strictly smaller score replaces the best, so ties go to the
+    /// lower index whatever the thread count.
     func assign(_ x: Matrix, _ centroids: Matrix, _ assignments: inout [Int32], _ distance: inout [Float], force: Bool) -> Int {
         let n = x.rows, d = x.cols, k = clusters
-        let b = min(blockSize, n)
+        let rows = min(blockSize, n), centroidBlock = min(2048, k)
         var centroidNorm = [Float](repeating: 0, count: k)
-        var scores = [Float](repeating: 0, count: b * k)
         let workers = _workerCount
         var changedPerWorker = [Int](repeating: 0, count: workers)
         x.storage.withUnsafeBufferPointer { xs in
@@ -97,31 +103,40 @@ public struct KMeans: Sendable {
                     for j in 0..<k { cn[j] = _squaredNorm(cs.baseAddress! + j * d, d) }
                 }
                 centroidNorm.withUnsafeBufferPointer { cn in
-                    scores.withUnsafeMutableBufferPointer { sc in
-                        assignments.withUnsafeMutableBufferPointer { asg in
-                            distance.withUnsafeMutableBufferPointer { dist in
-                                changedPerWorker.withUnsafeMutableBufferPointer { cw in
-                                    var i0 = 0
-                                    while i0 < n {
-                                        let m = min(b, n - i0)
-                                        BLAS.gemm(
-                                            .none, .transposed, m: m, n: k, k: d,
-                                            a: xs.baseAddress! + i0 * d, lda: d, b: cs.baseAddress!, ldb: d,
-                                            c: sc.baseAddress!, ldc: k)
-                                        _parallelFor(workers) { t in
-                                            var local = 0
-                                            for r in _split(m, parts: workers, part: t) {
-                                                let row = UnsafePointer(sc.baseAddress! + r * k)
-                                                let (best, value) = _argminScore(row, cn.baseAddress!, k)
-                                                let i = i0 + r
-                                                if force || asg[i] != Int32(best) { local += 1 }
-                                                asg[i] = Int32(best)
-                                                dist[i] = max(0, _squaredNorm(xs.baseAddress! + i * d, d) + value)
+                    assignments.withUnsafeMutableBufferPointer { asg in
+                        distance.withUnsafeMutableBufferPointer { dist in
+                            changedPerWorker.withUnsafeMutableBufferPointer { cw in
+                                _forEachRowBlock(n, blockRows: rows, workers: workers) { block, worker in
+                                    var scores = [Float](repeating: 0, count: rows * centroidBlock)
+                                    var best = [Float](repeating: .infinity, count: rows)
+                                    var bestIndex = [Int](repeating: 0, count: rows)
+                                    let m = block.count
+                                    var j0 = 0
+                                    while j0 < k {
+                                        let width = min(centroidBlock, k - j0)
+                                        scores.withUnsafeMutableBufferPointer { sc in
+                                            BLAS.gemm(
+                                                .none, .transposed, m: m, n: width, k: d,
+                                                a: xs.baseAddress! + block.lowerBound * d, lda: d,
+                                                b: cs.baseAddress! + j0 * d, ldb: d, c: sc.baseAddress!, ldc: width)
+                                            for r in 0..<m {
+                                                let (j, value) = _argminScore(UnsafePointer(sc.baseAddress! + r * width), cn.baseAddress! + j0, width)
+                                                if value < best[r] {
+                                                    best[r] = value
+                                                    bestIndex[r] = j0 + j
+                                                }
                                             }
-                                            cw[t] += local
                                         }
-                                        i0 += m
+                                        j0 += width
                                     }
+                                    var local = 0
+                                    for r in 0..<m {
+                                        let i = block.lowerBound + r
+                                        if force || asg[i] != Int32(bestIndex[r]) { local += 1 }
+                                        asg[i] = Int32(bestIndex[r])
+                                        dist[i] = max(0, _squaredNorm(xs.baseAddress! + i * d, d) + best[r])
+                                    }
+                                    cw[worker] += local
                                 }
                             }
                         }

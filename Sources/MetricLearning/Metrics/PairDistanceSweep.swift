@@ -209,6 +209,26 @@ final class _TileSchedule: Sendable {
     }
 }
 
+/// Runs `body(rows, worker)` for the consecutive blocks of `blockRows` rows
+/// covering `0..<n`, on `workers` threads with single-threaded BLAS
+/// (``BLAS/withSingleThreadedWorkers(_:_:)``): each worker takes the next
+/// untaken block, so a core slowed by other processes simply does fewer.
+/// Blocks are disjoint; which worker gets which block depends on timing,
+/// so `body` must give each row a result that does not depend on it.
+func _forEachRowBlock(_ n: Int, blockRows: Int, workers: Int, _ body: (Range<Int>, _ worker: Int) -> Void) {
+    precondition(blockRows > 0, "row blocks must be non-empty")
+    let blocks = (n + blockRows - 1) / blockRows
+    guard blocks > 0 else { return }
+    let next = Atomic<Int>(0)
+    BLAS.withSingleThreadedWorkers(max(1, min(workers, blocks))) { worker in
+        while true {
+            let b = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if b >= blocks { return }
+            body((b * blockRows)..<min(n, b * blockRows + blockRows), worker)
+        }
+    }
+}
+
 /// Runs `body(t)` for `t` in `0..<count`, concurrently when `count > 1`.
 @inline(__always)
 func _parallelFor(_ count: Int, _ body: (Int) -> Void) {
