@@ -22,6 +22,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("only"), parsing: .upToNextOption,
             help: "Run only these sections: train, loss, knn (both kNN rows), sop-knn, kmeans. Default: all.")
     var sections: [Section] = []
+    @Option(help: "Rows per GEMM tile of the kNN sweeps.") var knnBlockSize: Int = 1024
     @Option(help: "Training rows to run, as LOSS/MINING/BATCH/EMBEDDING, e.g. triplet/semihard/1024/128 (default: the table's twelve rows).")
     var train: [String] = []
 
@@ -96,7 +97,7 @@ struct BenchCommand: ParsableCommand {
 
             var evalRows: [EvalRow] = []
             func knn(_ n: Int, _ d: Int, _ classes: Int, _ ks: [Int]) {
-                let r = EvaluationBenchmark.run(n: n, dim: d, classes: classes, recallK: ks, seed: 0)
+                let r = EvaluationBenchmark.run(n: n, dim: d, classes: classes, recallK: ks, seed: 0, blockSize: knnBlockSize)
                 // The symmetric sweep needs n²·d multiply-adds = n²·d·... flops: 2·n²·d / 2.
                 let flops = Double(n) * Double(n) * Double(d)
                 let row = EvalRow(task: "knn recall@\(ks.map(String.init).joined(separator: ",")) + map@r", n: n, dim: d, classes: classes,

@@ -60,7 +60,7 @@ public enum EvaluationBenchmark {
 
     /// Times the exact blocked kNN and the retrieval metrics on a synthetic set.
     public static func run(
-        n: Int, dim: Int, classes: Int, recallK: [Int], seed: UInt64, blockSize: Int = 2048
+        n: Int, dim: Int, classes: Int, recallK: [Int], seed: UInt64, blockSize: Int = 1024
     ) -> Result {
         let (x, labels) = syntheticClusteredSet(n: n, dim: dim, classes: classes, seed: seed)
         let largest = _classSizes(labels).max() ?? 1
@@ -77,7 +77,7 @@ public enum EvaluationBenchmark {
             seconds: knnSeconds + metricsSeconds,
             effectiveGFLOPs: Double(n) * Double(n) * Double(dim) / knnSeconds / 1e9,
             peakBytes: MonotonicClock.peakResidentBytes(),
-            workingBytes: n * k * 8 + n * 8 + b * b * 4,
+            workingBytes: n * (k + max(k / 8, 32)) * 8 + n * 8 + _workerCount * b * b * 4,
             recallAtK: metrics.recallAtK, mapAtR: metrics.mapAtR)
     }
 

@@ -10,8 +10,8 @@ public struct EvaluationOptions: Sendable {
     public var assignments: [Int32]? = nil
     /// Whether to compute `nmi` and `f1` at all.
     public var clustering: Bool = true
-    /// Rows per GEMM tile of the pairwise sweep (memory ≈ 4·blockSize² bytes).
-    public var blockSize: Int = 2048
+    /// Rows per GEMM tile of the pairwise sweep (memory ≈ 4·blockSize² bytes per worker thread).
+    public var blockSize: Int = 1024
     /// Up to this many items VAL@FAR is exact; above, a fine histogram (error ≪ 1e-3).
     public var exactVerificationLimit: Int = 8000
     /// Lloyd iterations of the k-means for `nmi` and `f1`.
@@ -19,7 +19,7 @@ public struct EvaluationOptions: Sendable {
 
     public init(
         recallK: [Int] = [1, 2, 4, 8], fars: [Double] = [1e-3], seed: UInt64 = 0,
-        assignments: [Int32]? = nil, clustering: Bool = true, blockSize: Int = 2048,
+        assignments: [Int32]? = nil, clustering: Bool = true, blockSize: Int = 1024,
         exactVerificationLimit: Int = 8000, kMeansIterations: Int = 100
     ) {
         self.recallK = recallK

@@ -32,11 +32,19 @@ import _Builtin_intrinsics.intel
 /// `+∞`, which cuts the appends several-fold; queries whose bound proves too
 /// tight are searched again exhaustively, so the result is always exact.
 ///
-/// - Complexity: N²·d/2 multiply-adds (OpenBLAS, multithreaded) plus N·2048·d
-///   for the sampled bounds, O(N²) comparisons and O(N·k·log(N/k)) appends at
-///   worst for the selection, split over ``BLAS/threads`` workers, and
-///   O(N·k·log k) for the final sort; memory O(N·d + N·(k + k/8)·8 bytes +
-///   block²) — never N × N.
+/// Threads: ``BLAS/threads`` workers each take whole tiles — a
+/// single-threaded GEMM, then the selection for that tile — so one core
+/// selects while the other multiplies, and no tile waits on a shared
+/// OpenBLAS pool. Two tiles in flight never share a block of queries
+/// (``PairDistanceSweep/forEachTileConcurrently(workers:_:)``). The order
+/// in which tiles arrive does not change the result: the lists end as the
+/// `k` smallest keys, sorted.
+///
+/// - Complexity: N²·d/2 multiply-adds (OpenBLAS) plus N·2048·d for the
+///   sampled bounds, O(N²) comparisons and O(N·k·log(N/k)) appends at
+///   worst for the selection, and O(N·k) for the final radix sorts, all
+///   split over the workers; memory O(N·d + N·(k + k/8)·8 bytes +
+///   workers · block²) — never N × N.
 public struct NearestNeighbors: Sendable {
     /// Number of queries (= gallery size).
     public let count: Int
@@ -72,7 +80,7 @@ public struct NearestNeighbors: Sendable {
     /// Exact blocked search of the `k` nearest neighbours of every row of `embeddings`.
     ///
     /// - Precondition: `0 ≤ k < embeddings.rows` and every value finite.
-    public static func search(_ embeddings: Matrix, k: Int, blockSize: Int = 2048) -> NearestNeighbors {
+    public static func search(_ embeddings: Matrix, k: Int, blockSize: Int = 1024) -> NearestNeighbors {
         _search(PairDistanceSweep(embeddings, blockSize: blockSize), k: k, sampleSize: 2048) { _, _ in }
     }
 
