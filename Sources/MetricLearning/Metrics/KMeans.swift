@@ -97,6 +97,9 @@ public struct KMeans: Sendable {
         var centroidNorm = [Float](repeating: 0, count: k)
         let workers = _workerCount
         var changedPerWorker = [Int](repeating: 0, count: workers)
+        // One score tile per worker, reused for every block it takes.
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * rows * centroidBlock)
+        defer { scratch.deallocate() }
         x.storage.withUnsafeBufferPointer { xs in
             centroids.storage.withUnsafeBufferPointer { cs in
                 centroidNorm.withUnsafeMutableBufferPointer { cn in
@@ -107,24 +110,22 @@ public struct KMeans: Sendable {
                         distance.withUnsafeMutableBufferPointer { dist in
                             changedPerWorker.withUnsafeMutableBufferPointer { cw in
                                 _forEachRowBlock(n, blockRows: rows, workers: workers) { block, worker in
-                                    var scores = [Float](repeating: 0, count: rows * centroidBlock)
+                                    let scores = scratch + worker * rows * centroidBlock
                                     var best = [Float](repeating: .infinity, count: rows)
                                     var bestIndex = [Int](repeating: 0, count: rows)
                                     let m = block.count
                                     var j0 = 0
                                     while j0 < k {
                                         let width = min(centroidBlock, k - j0)
-                                        scores.withUnsafeMutableBufferPointer { sc in
-                                            BLAS.gemm(
-                                                .none, .transposed, m: m, n: width, k: d,
-                                                a: xs.baseAddress! + block.lowerBound * d, lda: d,
-                                                b: cs.baseAddress! + j0 * d, ldb: d, c: sc.baseAddress!, ldc: width)
-                                            for r in 0..<m {
-                                                let (j, value) = _argminScore(UnsafePointer(sc.baseAddress! + r * width), cn.baseAddress! + j0, width)
-                                                if value < best[r] {
-                                                    best[r] = value
-                                                    bestIndex[r] = j0 + j
-                                                }
+                                        BLAS.gemm(
+                                            .none, .transposed, m: m, n: width, k: d,
+                                            a: xs.baseAddress! + block.lowerBound * d, lda: d,
+                                            b: cs.baseAddress! + j0 * d, ldb: d, c: scores, ldc: width)
+                                        for r in 0..<m {
+                                            let (j, value) = _argminScore(UnsafePointer(scores + r * width), cn.baseAddress! + j0, width)
+                                            if value < best[r] {
+                                                best[r] = value
+                                                bestIndex[r] = j0 + j
                                             }
                                         }
                                         j0 += width
@@ -192,21 +193,37 @@ public struct KMeans: Sendable {
 }
 
 /// `(argmin_j (‖c_j‖² − 2 s_j), min value)`, ties to the lower `j`.
+///
+/// One pass, eight lanes at a time: each lane keeps its smallest value and
+/// where it was first seen (a strictly smaller value replaces it, so within a
+/// lane the lower index wins ties); the lanes are then reduced to the
+/// smallest value and, among equal ones, the lowest index.
 @inline(__always)
 func _argminScore(_ s: UnsafePointer<Float>, _ cn: UnsafePointer<Float>, _ k: Int) -> (Int, Float) {
     var bestValue = SIMD8<Float>(repeating: .infinity)
+    var bestIndex = SIMD8<Int32>(repeating: 0)
+    var index = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
     var j = 0
     while j + 8 <= k {
-        bestValue = pointwiseMin(bestValue, _load8(cn + j) - 2 * _load8(s + j))
+        let v = _load8(cn + j) - 2 * _load8(s + j)
+        let better = v .< bestValue
+        bestValue.replace(with: v, where: better)
+        bestIndex.replace(with: index, where: better)
+        index &+= 8
         j += 8
     }
     var value = bestValue.min()
+    var best = Int.max
+    for l in 0..<8 where bestValue[l] == value { best = min(best, Int(bestIndex[l])) }
     while j < k {
-        value = min(value, cn[j] - 2 * s[j])
+        let v = cn[j] - 2 * s[j]
+        if v < value || best == Int.max {
+            value = v
+            best = j
+        }
         j += 1
     }
-    for t in 0..<k where cn[t] - 2 * s[t] == value { return (t, value) }
-    return (0, value)
+    return (best == Int.max ? 0 : best, value)
 }
 
 @inline(__always)
