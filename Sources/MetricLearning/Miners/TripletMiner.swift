@@ -21,7 +21,8 @@ import NumericCore
 /// and a miner built with the same seed repeats the same sequence.
 ///
 /// - Complexity: O(B²) plus one step per selected triplet (`semihard`:
-///   negatives and positives radix-sorted once per anchor, then merged) (`distance-weighted`: a binary
+///   O(B² · (1 + K/128)), positives radix-sorted once per anchor, negatives
+///   ranked among them eight lanes at a time) (`distance-weighted`: a binary
 ///   search on per-anchor cumulative weights); never O(B³) time or memory.
 public struct TripletMiner: Sendable {
     public let kind: MiningKind
@@ -32,11 +33,18 @@ public struct TripletMiner: Sendable {
     public private(set) var calls: UInt64 = 0
     var negativeScratch: [Int32] = []
     var weightScratch: [Double] = []
-    /// `semihard`: per-anchor (distance, index) sort keys of the negatives and
-    /// positives plus the radix sort's second buffer, 2B keys; the digit
-    /// histogram. `negativeScratch` then holds the negative chosen per positive.
+    /// `semihard`, per worker: the positives' (distance, index) sort keys
+    /// and the radix sort's second buffer (2B), its digit histogram, the
+    /// sorted distances and their splitters (`_prepareRanks`), the best key per rank (B + 1), the positives in
+    /// index order and the negative chosen per positive (2B). Per anchor: the number of selected pairs and
+    /// (`pairScratch`, 2B per anchor) the selected (positive, negative).
     var keyScratch: [UInt64] = []
     var histogramScratch: [Int] = []
+    var valueScratch: [Float] = []
+    var rankScratch: [UInt64] = []
+    var orderScratch: [Int32] = []
+    var selectedScratch: [Int] = []
+    var pairScratch: [Int32] = []
 
     public init(kind: MiningKind, margin: Float, seed: UInt64 = 0) {
         precondition(kind != .all, "'all' is evaluated by the losses directly, not mined")
@@ -76,79 +84,116 @@ public struct TripletMiner: Sendable {
         }
     }
 
-    /// Per anchor, its non-NaN negatives are sorted once by (distance, index)
-    /// (packed into one `UInt64` key, stable radix sort), and so are its
-    /// positives by (D_ap, index); one merge walk then finds, for every
-    /// positive, the first negative with `D_an > D_ap`, kept if
+    /// Per anchor, its non-NaN positives are sorted once by (D_ap, index)
+    /// (packed into one `UInt64` key, stable radix sort). Each non-NaN
+    /// negative's rank `r` = #{positives with D_ap < D_an} (`_countBelow`)
+    /// makes it a candidate for the `r` nearest positives; the smallest
+    /// (D_an, index) key per rank, then a suffix minimum over the ranks,
+    /// gives every positive the first negative with `D_an > D_ap`, kept if
     /// `D_an < D_ap + margin`. That is the smallest `D_an` in the window, the
     /// lowest index on ties, exactly as a linear scan in index order with a
-    /// strict `<` picks it. Triplets are appended in (anchor, positive) order
-    /// as before. O(B²) per batch (radix sorts) instead of O(B² · K).
+    /// strict `<` picks it. Anchors are split over the workers (each writes
+    /// its own rows of the workspaces); triplets are appended in
+    /// (anchor, positive) order whatever the thread count.
+    /// O(B² · (1 + K/128)) per batch (K the largest class) instead of O(B² · K).
     private mutating func mineSemihard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count, m = margin
-        if keyScratch.count < 2 * b { keyScratch = [UInt64](repeating: 0, count: 2 * b) }
-        if histogramScratch.count < _radixHistogramSize { histogramScratch = [Int](repeating: 0, count: _radixHistogramSize) }
-        if negativeScratch.count < b { negativeScratch = [Int32](repeating: 0, count: b) }
-        let pairs = Self.anchorPositivePairs(labels)
-        triplets.appendUnsafe(maximum: pairs) { outA, outP, outN in
-        var written = 0
-        distances.storage.withUnsafeBufferPointer { d in
-            labels.withUnsafeBufferPointer { y in
-                keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
-                  histogramScratch.withUnsafeMutableBufferPointer { histogram in
-                    negativeScratch.withUnsafeMutableBufferPointer { chosen in
-                    let keys = keyBuffer.baseAddress!, temp = keys + b, h = histogram.baseAddress!
-                    for a in 0..<b {
-                        let row = d.baseAddress! + a * b
-                        let ya = y[a]
-                        // Negatives' keys in keys[0..<count], positives' in keys[count..<count + k]
-                        // (each written in index order: the stable sort breaks ties by index).
-                        var count = 0, positives = 0
-                        for j in 0..<b where y[j] != ya {
-                            let v = row[j]
-                            if v.isNaN { continue }  // never inside a window
-                            keys[count] = _sortKey(v, j)
-                            count += 1
-                        }
-                        let positiveKeys = keys + count
-                        var k = 0
-                        for p in 0..<b where p != a && y[p] == ya {
-                            positives += 1
-                            chosen[p] = -1
-                            let v = row[p]
+        let parts = Parallel.parts(forWork: b * b)
+        _reserve(&keyScratch, parts * 2 * b)
+        _reserve(&histogramScratch, parts * _radixHistogramSize)
+        let sortedStride = b + 16 + _splitterCapacity(b)
+        _reserve(&valueScratch, parts * sortedStride)
+        _reserve(&rankScratch, parts * (b + 1))
+        _reserve(&orderScratch, parts * 2 * b)
+        _reserve(&selectedScratch, b)
+        _reserve(&pairScratch, 2 * b * b)
+        distances.storage.withUnsafeBufferPointer { dBuffer in
+        labels.withUnsafeBufferPointer { y in
+        keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
+        histogramScratch.withUnsafeMutableBufferPointer { histogramBuffer in
+        valueScratch.withUnsafeMutableBufferPointer { valueBuffer in
+        rankScratch.withUnsafeMutableBufferPointer { rankBuffer in
+        orderScratch.withUnsafeMutableBufferPointer { indexBuffer in
+        selectedScratch.withUnsafeMutableBufferPointer { selected in
+        pairScratch.withUnsafeMutableBufferPointer { pairBuffer in
+            let d = dBuffer.baseAddress!, pairsOut = pairBuffer.baseAddress!
+            Parallel.forEachPart(b, parts: parts) { part, anchors in
+                let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
+                let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
+                let sorted = valueBuffer.baseAddress! + part * sortedStride, splitters = sorted + b + 16
+                let best = rankBuffer.baseAddress! + part * (b + 1)
+                let positivesInOrder = indexBuffer.baseAddress! + part * 2 * b, chosen = positivesInOrder + b
+                for a in anchors {
+                    let row = d + a * b
+                    let ya = y[a]
+                    // Positives in index order, and the keys of the non-NaN ones (the stable sort breaks ties by index).
+                    var positives = 0, k = 0
+                    for p in 0..<b where p != a && y[p] == ya {
+                        positivesInOrder[positives] = Int32(truncatingIfNeeded: p)
+                        positives += 1
+                        chosen[p] = -1
+                        let v = row[p]
+                        if v.isNaN { continue }  // never inside a window
+                        keys[k] = _sortKey(v, p)
+                        k += 1
+                    }
+                    if k > 0 {
+                        _radixSort(keys, temp, k, h)
+                        for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
+                        _prepareRanks(sorted, k, splitters)
+                        for r in 0...k { best[r] = .max }
+                        for n in 0..<b where y[n] != ya {
+                            let v = row[n]
                             if v.isNaN { continue }
-                            positiveKeys[k] = _sortKey(v, p)
-                            k += 1
+                            let r = _countBelow(sorted, splitters, k, v)
+                            let key = _sortKey(v, n)
+                            if key < best[r] { best[r] = key }
                         }
-                        guard positives > 0 else { continue }
-                        if count > 0 && k > 0 {
-                            _radixSort(keys, temp, count, h)
-                            _radixSort(positiveKeys, temp, k, h)
-                            var j = 0
-                            for i in 0..<k {
-                                let pk = positiveKeys[i]
-                                // Past every negative with distance ≤ D_ap.
-                                let bound = pk | 0xFFFF_FFFF
-                                while j < count && keys[j] <= bound { j += 1 }
-                                if j == count { break }
-                                let p = Int(truncatingIfNeeded: pk & 0xFFFF_FFFF)
-                                let n = Int(truncatingIfNeeded: keys[j] & 0xFFFF_FFFF)
-                                if row[n] < row[p] + m { chosen[p] = Int32(truncatingIfNeeded: n) }
-                            }
-                        }
-                        for p in 0..<b where p != a && y[p] == ya && chosen[p] >= 0 {
-                            outA[written] = Int32(truncatingIfNeeded: a)
-                            outP[written] = Int32(truncatingIfNeeded: p)
-                            outN[written] = chosen[p]
-                            written += 1
+                        var nearest = UInt64.max
+                        for t in stride(from: k - 1, through: 0, by: -1) {
+                            nearest = min(nearest, best[t + 1])
+                            if nearest == .max { continue }
+                            let p = Int(truncatingIfNeeded: keys[t] & 0xFFFF_FFFF)
+                            let n = Int(truncatingIfNeeded: nearest & 0xFFFF_FFFF)
+                            if row[n] < row[p] + m { chosen[p] = Int32(truncatingIfNeeded: n) }
                         }
                     }
+                    // Row a of the pair workspace: the selected (p, n) in positive index order.
+                    let out = pairsOut + 2 * a * b
+                    var written = 0
+                    for t in 0..<positives {
+                        let p = Int(positivesInOrder[t])
+                        guard chosen[p] >= 0 else { continue }
+                        out[2 * written] = Int32(truncatingIfNeeded: p)
+                        out[2 * written + 1] = chosen[p]
+                        written += 1
                     }
-                  }
+                    selected[a] = written
                 }
             }
+            var total = 0
+            for a in 0..<b { total += selected[a] }
+            triplets.appendUnsafe(maximum: total) { outA, outP, outN in
+                var written = 0
+                for a in 0..<b {
+                    let row = pairsOut + 2 * a * b
+                    for t in 0..<selected[a] {
+                        outA[written] = Int32(truncatingIfNeeded: a)
+                        outP[written] = row[2 * t]
+                        outN[written] = row[2 * t + 1]
+                        written += 1
+                    }
+                }
+                return written
+            }
         }
-        return written
+        }
+        }
+        }
+        }
+        }
+        }
+        }
         }
     }
 
@@ -207,19 +252,6 @@ public struct TripletMiner: Sendable {
             for p in 0..<b where p != a && labels[p] == labels[a] {
                 triplets.append(a, p, Int(negativeScratch[rng.nextInt(below: negativeScratch.count)]))
             }
-        }
-    }
-
-    /// The number of ordered anchor–positive pairs (same label, different rows).
-    static func anchorPositivePairs(_ labels: [Int32]) -> Int {
-        labels.withUnsafeBufferPointer { y in
-            var pairs = 0
-            for a in 0..<y.count {
-                let ya = y[a]
-                for p in 0..<y.count where y[p] == ya { pairs += 1 }
-                pairs -= 1
-            }
-            return pairs
         }
     }
 
@@ -333,6 +365,64 @@ func _radixSort(
         swap(&source, &target)
     }
     if source != keys { keys.update(from: source, count: n) }
+}
+
+/// Readies ascending `sorted[0..<k]` (k ≥ 1) for `_countBelow` and
+/// `_countAtMost`: pads it with NaN to a multiple of 16 (`sorted` holds at
+/// least `k + 16` values) and writes the first value of every 16-value
+/// segment to `splitters`, NaN-padded to a multiple of 8 (at least
+/// `_splitterCapacity(k)` values). NaN compares false, so padding never counts.
+@inline(__always)
+func _prepareRanks(_ sorted: UnsafeMutablePointer<Float>, _ k: Int, _ splitters: UnsafeMutablePointer<Float>) {
+    let padded = (k + 15) / 16 * 16
+    for t in k..<padded { sorted[t] = .nan }
+    let segments = padded / 16
+    for j in 0..<segments { splitters[j] = sorted[16 * j] }
+    for j in segments..<((segments + 7) / 8 * 8) { splitters[j] = .nan }
+}
+
+/// The splitter values `_prepareRanks` writes for `k` sorted values.
+func _splitterCapacity(_ k: Int) -> Int { ((k + 15) / 16 + 7) / 8 * 8 }
+
+/// `#{t < k : sorted[t] < v}` after `_prepareRanks`: the segment from the
+/// splitters, then the values of that segment, eight lanes at a time and
+/// without branches (a binary search mispredicts half its steps).
+/// O(k / 128 + 1).
+@inline(__always)
+func _countBelow(_ sorted: UnsafePointer<Float>, _ splitters: UnsafePointer<Float>, _ k: Int, _ v: Float) -> Int {
+    let x = SIMD8<Float>(repeating: v), one = SIMD8<Int32>(repeating: 1)
+    var segments = SIMD8<Int32>.zero
+    var j = 0
+    while j < k {
+        segments &+= SIMD8<Int32>.zero.replacing(with: one, where: _load(splitters + j / 16) .< x)
+        j += 128
+    }
+    let base = max(Int(segments.wrappedSum()) - 1, 0) * 16
+    let inSegment = SIMD8<Int32>.zero.replacing(with: one, where: _load(sorted + base) .< x)
+        &+ SIMD8<Int32>.zero.replacing(with: one, where: _load(sorted + base + 8) .< x)
+    return base + Int(inSegment.wrappedSum())
+}
+
+/// `#{t < k : sorted[t] ≤ v}` after `_prepareRanks`, as `_countBelow`.
+@inline(__always)
+func _countAtMost(_ sorted: UnsafePointer<Float>, _ splitters: UnsafePointer<Float>, _ k: Int, _ v: Float) -> Int {
+    let x = SIMD8<Float>(repeating: v), one = SIMD8<Int32>(repeating: 1)
+    var segments = SIMD8<Int32>.zero
+    var j = 0
+    while j < k {
+        segments &+= SIMD8<Int32>.zero.replacing(with: one, where: _load(splitters + j / 16) .<= x)
+        j += 128
+    }
+    let base = max(Int(segments.wrappedSum()) - 1, 0) * 16
+    let inSegment = SIMD8<Int32>.zero.replacing(with: one, where: _load(sorted + base) .<= x)
+        &+ SIMD8<Int32>.zero.replacing(with: one, where: _load(sorted + base + 8) .<= x)
+    return base + Int(inSegment.wrappedSum())
+}
+
+/// Grows `buffer` to at least `count` elements (never shrinks: a workspace).
+@inline(__always)
+func _reserve<T: Numeric>(_ buffer: inout [T], _ count: Int) {
+    if buffer.count < count { buffer = [T](repeating: 0, count: count) }
 }
 
 /// Counters `_radixSort` needs.
