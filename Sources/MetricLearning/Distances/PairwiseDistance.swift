@@ -53,7 +53,7 @@ public struct PairwiseDistance: Sendable {
                         let nj = _load(n + j0)
                         let t = _Tile8(upper, stride: b).map { k, g in
                             let raw = n[i0 + k] + nj - 2 * g
-                            let v = raw.replacing(with: 0, where: .!(raw .> 0))  // as max(raw, 0), −0 → 0
+                            let v = raw.replacing(with: 0, where: .!(raw .> SIMD8<Float>.zero))  // as max(raw, 0), −0 → 0
                             return euclidean ? _squareRoot(v) : v
                         }
                         t.store(upper, stride: b)
@@ -110,12 +110,13 @@ public struct PairwiseDistance: Sendable {
                         let yj = y.map { UnsafeRawPointer($0 + j0).loadUnaligned(as: SIMD8<Int32>.self) }
                         let sums = _Tile8(upper, stride: b).map(_Tile8(lower, stride: b).transposed()) { k, u, l in
                             guard let y, let yj else { return u + l }
-                            let w = SIMD8<Float>(repeating: different).replacing(with: same, where: yj .== y[i0 + k])
+                            let sameLabel = yj .== SIMD8<Int32>(repeating: y[i0 + k])
+                            let w = SIMD8<Float>(repeating: different).replacing(with: same, where: sameLabel)
                             return (u + l) * w
                         }
                         let t = euclidean
                             ? sums.map(_Tile8(d + i0 * b + j0, stride: b)) { _, s, dij in
-                                (s / (2 * dij)).replacing(with: 0, where: .!(dij .> 0))
+                                (s / (2 * dij)).replacing(with: 0, where: .!(dij .> SIMD8<Float>.zero))
                             }
                             : sums
                         t.store(upper, stride: b)

@@ -73,7 +73,7 @@ public struct ContrastiveLoss: BatchLoss {
     }
 
     /// Every ordered pair: writes every entry of `coefficients` (unit-weight
-    /// dL/dD, 0 when inactive). Rows are split over the workers; each row's
+    /// dL/dD, 0 when inactive), eight pairs at a time. Rows are split over the workers; each row's
     /// sums are kept and added in row order, so the result does not depend on
     /// the thread count.
     private mutating func accumulateAll(_ labels: [Int32]) -> _PairSums {
@@ -88,25 +88,7 @@ public struct ContrastiveLoss: BatchLoss {
                         let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!, out = partial.baseAddress!
                         Parallel.forEachRange(b, parts: Parallel.parts(forWork: b * b)) { rows in
                             for i in rows {
-                                var s = _PairSums()
-                                let drow = d + i * b, crow = c + i * b, yi = y[i]
-                                crow[i] = 0
-                                for j in 0..<b where j != i {
-                                    let positive = y[j] == yi
-                                    let (h, term, slope) = Self.term(drow[j], positive: positive, posMargin, negMargin, squared: squared)
-                                    crow[j] = slope
-                                    let isActive = h > 0
-                                    if positive {
-                                        s.positivePairs += 1
-                                        s.positive += term
-                                        s.activePositive += isActive ? 1 : 0
-                                    } else {
-                                        s.negativePairs += 1
-                                        s.negative += term
-                                        s.activeNegative += isActive ? 1 : 0
-                                    }
-                                }
-                                out[i] = s
+                                out[i] = Self.accumulateRow(i, d, c, y.baseAddress!, b, posMargin, negMargin, squared: squared)
                             }
                         }
                     }
@@ -116,6 +98,72 @@ public struct ContrastiveLoss: BatchLoss {
         var total = _PairSums()
         for i in 0..<b { total.add(rowSums[i]) }
         return total
+    }
+
+    /// Row i of the `all` pass, eight pairs at a time: writes `c[i, ·]` and
+    /// returns the row's sums (terms accumulated in `Double` lanes).
+    @inline(__always)
+    private static func accumulateRow(
+        _ i: Int, _ d: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Int32>, _ b: Int,
+        _ posMargin: Float, _ negMargin: Float, squared: Bool
+    ) -> _PairSums {
+        typealias F = SIMD8<Float>
+        typealias I = SIMD8<Int32>
+        typealias D = SIMD4<Double>
+        let drow = d + i * b, crow = c + i * b, yi = y[i]
+        let lanes = I(0, 1, 2, 3, 4, 5, 6, 7), one = I(repeating: 1), rowIndex = I(repeating: Int32(truncatingIfNeeded: i))
+        var positiveTerms = (D.zero, D.zero), negativeTerms = (D.zero, D.zero)
+        var positivePairs = I.zero, activePositive = I.zero, activeNegative = I.zero
+        var j = 0
+        while j + 8 <= b {
+            let dv = _load(drow + j)
+            let positive = UnsafeRawPointer(y + j).loadUnaligned(as: I.self) .== I(repeating: yi)
+            let other = (lanes &+ I(repeating: Int32(truncatingIfNeeded: j))) .!= rowIndex
+            let h = (negMargin - dv).replacing(with: dv - posMargin, where: positive)
+            let active = (h .> F.zero) .& other
+            let hp = F.zero.replacing(with: h, where: active .& positive)
+            let hn = F.zero.replacing(with: h, where: active .& .!positive)
+            let slope = squared
+                ? 2 * (hp - hn)
+                : F.zero.replacing(with: 1, where: active .& positive).replacing(with: -1, where: active .& .!positive)
+            _store(slope, crow + j)
+            let (pl, ph) = (D(hp.lowHalf), D(hp.highHalf)), (nl, nh) = (D(hn.lowHalf), D(hn.highHalf))
+            positiveTerms.0 += squared ? pl * pl : pl
+            positiveTerms.1 += squared ? ph * ph : ph
+            negativeTerms.0 += squared ? nl * nl : nl
+            negativeTerms.1 += squared ? nh * nh : nh
+            positivePairs &+= I.zero.replacing(with: one, where: positive .& other)
+            activePositive &+= I.zero.replacing(with: one, where: active .& positive)
+            activeNegative &+= I.zero.replacing(with: one, where: active .& .!positive)
+            j += 8
+        }
+        var s = _PairSums()
+        s.positive = (positiveTerms.0 + positiveTerms.1).sum()
+        s.negative = (negativeTerms.0 + negativeTerms.1).sum()
+        s.positivePairs = Int(positivePairs.wrappedSum())
+        s.activePositive = Int(activePositive.wrappedSum())
+        s.activeNegative = Int(activeNegative.wrappedSum())
+        s.negativePairs = j - s.positivePairs - (i < j ? 1 : 0)
+        while j < b {
+            if j != i {
+                let positive = y[j] == yi
+                let (h, term, slope) = term(drow[j], positive: positive, posMargin, negMargin, squared: squared)
+                crow[j] = slope
+                if positive {
+                    s.positivePairs += 1
+                    s.positive += term
+                    s.activePositive += h > 0 ? 1 : 0
+                } else {
+                    s.negativePairs += 1
+                    s.negative += term
+                    s.activeNegative += h > 0 ? 1 : 0
+                }
+            } else {
+                crow[j] = 0
+            }
+            j += 1
+        }
+        return s
     }
 
     /// The mined pairs: unit-weight dL/dD into the zeroed `coefficients`.

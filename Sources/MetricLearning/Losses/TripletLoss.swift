@@ -35,7 +35,8 @@ public struct TripletLoss: BatchLoss {
     /// buffer (2B), its digit histogram, the sorted values and their
     /// splitters (`_prepareRanks`), and the count
     /// and sum of `D_an` per rank (B + 1). Per anchor: its term sum, and its
-    /// triplet and active counts (interleaved).
+    /// triplet and active counts (interleaved; for mined triplets, its first
+    /// triplet and active count).
     private var keyScratch: [UInt64] = []
     private var histogramScratch: [Int] = []
     private var valueScratch: [Float] = []
@@ -241,35 +242,75 @@ public struct TripletLoss: BatchLoss {
     }
 
     /// The mined triplets: unit-weight dL/dD into `coefficients`.
+    ///
+    /// Miners emit triplets grouped by ascending anchor, and a triplet writes
+    /// only its anchor's row, so anchors are split over the workers; per-anchor
+    /// sums are added in anchor order (the result does not depend on the
+    /// thread count). O(B + number of triplets).
     private mutating func accumulateSelected(_ sums: inout _TripletSums, _ b: Int) {
         let margin = Float(configuration.resolvedMargin), soft = configuration.resolvedSoft
-        var total = 0.0, active = 0
-        distance.values.storage.withUnsafeBufferPointer { d in
-            coefficients.storage.withUnsafeMutableBufferPointer { c in
-                for t in 0..<triplets.count {
-                    let a = Int(triplets.anchors[t]), p = Int(triplets.positives[t]), n = Int(triplets.negatives[t])
-                    let x = d[a * b + p] - d[a * b + n]
-                    if soft {
-                        let term = _softplus(Double(x))
-                        total += term
-                        if term > 0 { active += 1 }
-                        let s = _sigmoid(x)
-                        c[a * b + p] += s
-                        c[a * b + n] -= s
-                    } else {
-                        let h = x + margin
-                        if h > 0 {
-                            total += Double(h)
-                            active += 1
-                            c[a * b + p] += 1
-                            c[a * b + n] -= 1
+        let count = triplets.count
+        _reserve(&anchorTotals, b)
+        _reserve(&anchorCounts, 2 * b + 1)
+        distance.values.storage.withUnsafeBufferPointer { dBuffer in
+        coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
+        triplets.anchors.withUnsafeBufferPointer { anchors in
+        triplets.positives.withUnsafeBufferPointer { positives in
+        triplets.negatives.withUnsafeBufferPointer { negatives in
+        anchorTotals.withUnsafeMutableBufferPointer { totals in
+        anchorCounts.withUnsafeMutableBufferPointer { counts in
+            let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
+            // counts[2a] = the first triplet of anchor a (counts[2b] = count); counts[2a + 1] = its active terms.
+            var t = 0
+            for a in 0..<b {
+                counts[2 * a] = t
+                while t < count && Int(anchors[t]) == a { t += 1 }
+            }
+            precondition(t == count, "miners emit triplets grouped by ascending anchor")
+            counts[2 * b] = count
+            let parts = Parallel.parts(forWork: count)
+            Parallel.forEachRange(b, parts: parts, cost: { Double(counts[2 * $0 + 2] - counts[2 * $0] + 1) }) { rows in
+                for a in rows {
+                    let row = d + a * b, crow = c + a * b
+                    var total = 0.0, active = 0
+                    for t in counts[2 * a]..<counts[2 * a + 2] {
+                        let p = Int(positives[t]), n = Int(negatives[t])
+                        let x = row[p] - row[n]
+                        if soft {
+                            let term = _softplus(Double(x))
+                            total += term
+                            if term > 0 { active += 1 }
+                            let s = _sigmoid(x)
+                            crow[p] += s
+                            crow[n] -= s
+                        } else {
+                            let h = x + margin
+                            if h > 0 {
+                                total += Double(h)
+                                active += 1
+                                crow[p] += 1
+                                crow[n] -= 1
+                            }
                         }
                     }
+                    totals[a] = total
+                    counts[2 * a + 1] = active
                 }
             }
         }
+        }
+        }
+        }
+        }
+        }
+        }
+        var total = 0.0, active = 0
+        for a in 0..<b {
+            total += anchorTotals[a]
+            active += anchorCounts[2 * a + 1]
+        }
         sums.total = total
-        sums.count = triplets.count
+        sums.count = count
         sums.active = active
     }
 }

@@ -38,6 +38,8 @@ public struct TripletMiner: Sendable {
     /// sorted distances and their splitters (`_prepareRanks`), the best key per rank (B + 1), the positives in
     /// index order and the negative chosen per positive (2B). Per anchor: the number of selected pairs and
     /// (`pairScratch`, 2B per anchor) the selected (positive, negative).
+    /// `hard` keeps the nearest negative per anchor in `orderScratch` and the
+    /// triplet offsets in `selectedScratch`.
     var keyScratch: [UInt64] = []
     var histogramScratch: [Int] = []
     var valueScratch: [Float] = []
@@ -197,28 +199,48 @@ public struct TripletMiner: Sendable {
         }
     }
 
-    private func mineHard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
+    /// Per anchor, the nearest negative (first index on ties) and its
+    /// positives, anchors split over the workers; each anchor's triplets are
+    /// written at its offset, so the order is (anchor, positive) whatever the
+    /// thread count. O(B²) per batch.
+    private mutating func mineHard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count
-        distances.storage.withUnsafeBufferPointer { d in
-            labels.withUnsafeBufferPointer { y in
-                for a in 0..<b {
-                    let row = d.baseAddress! + a * b
-                    guard let n = Self.nearestNegative(row, y, a) else { continue }
-                    var k = 0
-                    for p in 0..<b where p != a && y[p] == y[a] { k += 1 }
-                    guard k > 0 else { continue }
-                    triplets.appendUnsafe(maximum: k) { outA, outP, outN in
-                        var written = 0
-                        for p in 0..<b where p != a && y[p] == y[a] {
-                            outA[written] = Int32(truncatingIfNeeded: a)
-                            outP[written] = Int32(truncatingIfNeeded: p)
-                            outN[written] = Int32(truncatingIfNeeded: n)
-                            written += 1
-                        }
-                        return written
-                    }
+        let parts = Parallel.parts(forWork: b * b)
+        _reserve(&orderScratch, b)
+        _reserve(&selectedScratch, b + 1)
+        distances.storage.withUnsafeBufferPointer { dBuffer in
+        labels.withUnsafeBufferPointer { y in
+        orderScratch.withUnsafeMutableBufferPointer { nearestBuffer in
+        selectedScratch.withUnsafeMutableBufferPointer { offsets in
+            let d = dBuffer.baseAddress!, nearest = nearestBuffer.baseAddress!
+            Parallel.forEachRange(b, parts: parts) { anchors in
+                for a in anchors {
+                    let n = Self.nearestNegative(d + a * b, y, a) ?? -1
+                    nearest[a] = Int32(truncatingIfNeeded: n)
+                    var positives = 0
+                    if n >= 0 { for p in 0..<b where p != a && y[p] == y[a] { positives += 1 } }
+                    offsets[a + 1] = positives
                 }
             }
+            offsets[0] = 0
+            for a in 0..<b { offsets[a + 1] += offsets[a] }
+            triplets.appendUnsafe(maximum: offsets[b]) { outA, outP, outN in
+                Parallel.forEachRange(b, parts: parts) { anchors in
+                    for a in anchors where nearest[a] >= 0 {
+                        var t = offsets[a]
+                        for p in 0..<b where p != a && y[p] == y[a] {
+                            outA[t] = Int32(truncatingIfNeeded: a)
+                            outP[t] = Int32(truncatingIfNeeded: p)
+                            outN[t] = nearest[a]
+                            t += 1
+                        }
+                    }
+                }
+                return offsets[b]
+            }
+        }
+        }
+        }
         }
     }
 
