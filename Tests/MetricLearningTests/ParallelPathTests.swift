@@ -5,23 +5,30 @@ import NumericCore
 
 // Batches large enough (B² ≥ 65,536) that the O(B²) passes split their rows
 // over the workers, against brute force and across thread counts; and the
-// branch-free rank counts of the triplet fast paths against linear counts.
+// rank table of the triplet fast paths against linear counts.
 
 @Test func rankCountsMatchLinearCounts() {
     var rng = SplitMix64(seed: 7)
-    for k in [1, 2, 7, 15, 16, 17, 31, 127, 128, 129, 300] {
-        // Few distinct values, so that queries hit ties.
-        var values = (0..<k).map { _ in Float(rng.nextInt(below: 12)) * 0.25 }
-        values.sort()
-        var sorted = values + [Float](repeating: 0, count: 16)
-        var splitters = [Float](repeating: 0, count: _splitterCapacity(k))
-        sorted.withUnsafeMutableBufferPointer { s in
-            splitters.withUnsafeMutableBufferPointer { sp in
-                _prepareRanks(s.baseAddress!, k, sp.baseAddress!)
-                for q in stride(from: Float(-0.5), through: 3.5, by: 0.125) {
-                    let below = values.filter { $0 < q }.count, atMost = values.filter { $0 <= q }.count
-                    #expect(_countBelow(s.baseAddress!, sp.baseAddress!, k, q) == below, "k \(k) q \(q)")
-                    #expect(_countAtMost(s.baseAddress!, sp.baseAddress!, k, q) == atMost, "k \(k) q \(q)")
+    for k in [1, 2, 7, 9, 16, 17, 31, 128, 300] {
+        // Ties (few distinct values), spread values, and one far outlier that
+        // puts every other value into the first bucket.
+        let tied = (0..<k).map { _ in Float(rng.nextInt(below: 12)) * 0.25 }
+        let spread = (0..<k).map { _ in Float(rng.nextUniform() * 3) }
+        let outlier = (0..<k).map { $0 == 0 ? Float(1e6) : Float(rng.nextUniform()) }
+        for var values in [tied, spread, outlier] {
+            values.sort()
+            var starts = [Int32](repeating: 0, count: k + 1)
+            var padded = values + [0, 0, 0, 0]
+            padded.withUnsafeMutableBufferPointer { v in
+                starts.withUnsafeMutableBufferPointer { s in
+                    let table = _RankTable(v.baseAddress!, k, starts: s.baseAddress!)
+                    var queries = values + [-1, -.infinity, .infinity, 2e6, 0.3, 1.7]
+                    queries += values.map { $0.nextUp } + values.map { $0.nextDown }
+                    for q in queries {
+                        let below = values.filter { $0 < q }.count, atMost = values.filter { $0 <= q }.count
+                        #expect(table.count(q, strict: true) == below, "k \(k) q \(q)")
+                        #expect(table.count(q, strict: false) == atMost, "k \(k) q \(q)")
+                    }
                 }
             }
         }

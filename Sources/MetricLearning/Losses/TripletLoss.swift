@@ -19,9 +19,9 @@ import Darwin
 /// `TripletMarginLoss` with euclidean distance uses the latter).
 ///
 /// Shapes: embeddings B × d, distances and coefficients B × B.
-/// - Complexity: O(B² · d) (two GEMMs) plus O(B² · (1 + K/128)) for hinge
-///   `all` (positives radix-sorted per anchor, negatives ranked among them
-///   eight lanes at a time) and every miner (plus one step per selected
+/// - Complexity: O(B² · d) (two GEMMs) plus O(B²) for hinge `all`
+///   (positives radix-sorted per anchor, negatives ranked among them through
+///   a bucket table; O(B² log K) at worst) and every miner (plus one step per selected
 ///   triplet); soft `all` stays
 ///   O(B² · K), K the largest class size, since no softplus term vanishes.
 public struct TripletLoss: BatchLoss {
@@ -32,14 +32,15 @@ public struct TripletLoss: BatchLoss {
     private var triplets = TripletIndices()
     /// Per-worker workspaces of the fused hinge (`all`): (value, index) sort
     /// keys of the positives' `D_ap + margin` plus the radix sort's second
-    /// buffer (2B), its digit histogram, the sorted values and their
-    /// splitters (`_prepareRanks`), and the count
+    /// buffer (2B), its digit histogram, the sorted values (B + 4) and their
+    /// `_RankTable` (B + 1), and the count
     /// and sum of `D_an` per rank (B + 1). Per anchor: its term sum, and its
     /// triplet and active counts (interleaved; for mined triplets, its first
     /// triplet and active count).
     private var keyScratch: [UInt64] = []
     private var histogramScratch: [Int] = []
     private var valueScratch: [Float] = []
+    private var startScratch: [Int32] = []
     private var rankCounts: [Int] = []
     private var rankSums: [Double] = []
     private var anchorTotals: [Double] = []
@@ -88,7 +89,7 @@ public struct TripletLoss: BatchLoss {
     /// per-triplet loop computes it), the term `relu(s_p − D_an)` is strictly
     /// positive iff `D_an < s_p`. Per anchor, the positives are sorted by
     /// `s_p` (radix sort of (value, index) keys); each negative's rank
-    /// `r_n = #{p : s_p ≤ D_an}` (`_countAtMost`) gives `k − r_n` to subtract
+    /// `r_n = #{p : s_p ≤ D_an}` (`_RankTable`) gives `k − r_n` to subtract
     /// from dL/dD_an, and per-rank counts and sums of `D_an`, accumulated in
     /// rank order, give every positive the number `c_p` of negatives with
     /// `D_an < s_p` and their sum `S_p`: the pair contributes `c_p · s_p − S_p`
@@ -101,15 +102,16 @@ public struct TripletLoss: BatchLoss {
     /// `coefficients`); per-anchor sums are added in anchor order, so the
     /// result does not depend on the thread count.
     ///
-    /// - Complexity: O(B² · (1 + K/128)) per batch instead of O(B² · K).
+    /// - Complexity: O(B²) per batch for spread distances, O(B² log K) at
+    ///   worst, instead of O(B² · K).
     private mutating func accumulateAllHinge(_ sums: inout _TripletSums, _ labels: [Int32]) {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
         let parts = Parallel.parts(forWork: b * b)
         _reserve(&keyScratch, parts * 2 * b)
         _reserve(&histogramScratch, parts * _radixHistogramSize)
-        let sortedStride = b + 16 + _splitterCapacity(b)
-        _reserve(&valueScratch, parts * sortedStride)
+        _reserve(&valueScratch, parts * (b + 4))
+        _reserve(&startScratch, parts * (b + 1))
         _reserve(&rankCounts, parts * (b + 1))
         _reserve(&rankSums, parts * (b + 1))
         _reserve(&anchorTotals, b)
@@ -120,6 +122,7 @@ public struct TripletLoss: BatchLoss {
         keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
         histogramScratch.withUnsafeMutableBufferPointer { histogramBuffer in
         valueScratch.withUnsafeMutableBufferPointer { valueBuffer in
+        startScratch.withUnsafeMutableBufferPointer { startBuffer in
         rankCounts.withUnsafeMutableBufferPointer { countBuffer in
         rankSums.withUnsafeMutableBufferPointer { sumBuffer in
         anchorTotals.withUnsafeMutableBufferPointer { totals in
@@ -128,7 +131,8 @@ public struct TripletLoss: BatchLoss {
             Parallel.forEachPart(b, parts: parts) { part, anchors in
                 let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
                 let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
-                let sorted = valueBuffer.baseAddress! + part * sortedStride, splitters = sorted + b + 16
+                let sorted = valueBuffer.baseAddress! + part * (b + 4)
+                let starts = startBuffer.baseAddress! + part * (b + 1)
                 let rankCount = countBuffer.baseAddress! + part * (b + 1)
                 let rankSum = sumBuffer.baseAddress! + part * (b + 1)
                 for a in anchors {
@@ -152,7 +156,7 @@ public struct TripletLoss: BatchLoss {
                     }
                     _radixSort(keys, temp, k, h)
                     for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
-                    _prepareRanks(sorted, k, splitters)
+                    let ranks = _RankTable(sorted, k, starts: starts)
                     for r in 0...k {
                         rankCount[r] = 0
                         rankSum[r] = 0
@@ -161,7 +165,7 @@ public struct TripletLoss: BatchLoss {
                         negatives += 1
                         let v = row[n]
                         if v.isNaN { continue }
-                        let r = _countAtMost(sorted, splitters, k, v)
+                        let r = ranks.count(v, strict: false)
                         rankCount[r] += 1
                         rankSum[r] += Double(v)
                         if r < k { crow[n] -= Float(k - r) }
@@ -181,6 +185,7 @@ public struct TripletLoss: BatchLoss {
                     counts[2 * a + 1] = active
                 }
             }
+        }
         }
         }
         }

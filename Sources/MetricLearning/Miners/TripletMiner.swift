@@ -21,8 +21,8 @@ import NumericCore
 /// and a miner built with the same seed repeats the same sequence.
 ///
 /// - Complexity: O(B²) plus one step per selected triplet (`semihard`:
-///   O(B² · (1 + K/128)), positives radix-sorted once per anchor, negatives
-///   ranked among them eight lanes at a time) (`distance-weighted`: a binary
+///   positives radix-sorted once per anchor, negatives ranked among them
+///   through a bucket table, O(B² log K) at worst) (`distance-weighted`: a binary
 ///   search on per-anchor cumulative weights); never O(B³) time or memory.
 public struct TripletMiner: Sendable {
     public let kind: MiningKind
@@ -35,7 +35,7 @@ public struct TripletMiner: Sendable {
     var weightScratch: [Double] = []
     /// `semihard`, per worker: the positives' (distance, index) sort keys
     /// and the radix sort's second buffer (2B), its digit histogram, the
-    /// sorted distances and their splitters (`_prepareRanks`), the best key per rank (B + 1), the positives in
+    /// sorted distances (B + 4) and their `_RankTable` (B + 1), the best key per rank (B + 1), the positives in
     /// index order and the negative chosen per positive (2B). Per anchor: the number of selected pairs and
     /// (`pairScratch`, 2B per anchor) the selected (positive, negative).
     /// `hard` keeps the nearest negative per anchor in `orderScratch` and the
@@ -44,6 +44,7 @@ public struct TripletMiner: Sendable {
     var histogramScratch: [Int] = []
     var valueScratch: [Float] = []
     var rankScratch: [UInt64] = []
+    var startScratch: [Int32] = []
     var orderScratch: [Int32] = []
     var selectedScratch: [Int] = []
     var pairScratch: [Int32] = []
@@ -88,7 +89,7 @@ public struct TripletMiner: Sendable {
 
     /// Per anchor, its non-NaN positives are sorted once by (D_ap, index)
     /// (packed into one `UInt64` key, stable radix sort). Each non-NaN
-    /// negative's rank `r` = #{positives with D_ap < D_an} (`_countBelow`)
+    /// negative's rank `r` = #{positives with D_ap < D_an} (`_RankTable`)
     /// makes it a candidate for the `r` nearest positives; the smallest
     /// (D_an, index) key per rank, then a suffix minimum over the ranks,
     /// gives every positive the first negative with `D_an > D_ap`, kept if
@@ -97,15 +98,16 @@ public struct TripletMiner: Sendable {
     /// strict `<` picks it. Anchors are split over the workers (each writes
     /// its own rows of the workspaces); triplets are appended in
     /// (anchor, positive) order whatever the thread count.
-    /// O(B² · (1 + K/128)) per batch (K the largest class) instead of O(B² · K).
+    /// O(B²) per batch for spread distances, O(B² log K) at worst (K the
+    /// largest class), instead of O(B² · K).
     private mutating func mineSemihard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count, m = margin
         let parts = Parallel.parts(forWork: b * b)
         _reserve(&keyScratch, parts * 2 * b)
         _reserve(&histogramScratch, parts * _radixHistogramSize)
-        let sortedStride = b + 16 + _splitterCapacity(b)
-        _reserve(&valueScratch, parts * sortedStride)
+        _reserve(&valueScratch, parts * (b + 4))
         _reserve(&rankScratch, parts * (b + 1))
+        _reserve(&startScratch, parts * (b + 1))
         _reserve(&orderScratch, parts * 2 * b)
         _reserve(&selectedScratch, b)
         _reserve(&pairScratch, 2 * b * b)
@@ -115,6 +117,7 @@ public struct TripletMiner: Sendable {
         histogramScratch.withUnsafeMutableBufferPointer { histogramBuffer in
         valueScratch.withUnsafeMutableBufferPointer { valueBuffer in
         rankScratch.withUnsafeMutableBufferPointer { rankBuffer in
+        startScratch.withUnsafeMutableBufferPointer { startBuffer in
         orderScratch.withUnsafeMutableBufferPointer { indexBuffer in
         selectedScratch.withUnsafeMutableBufferPointer { selected in
         pairScratch.withUnsafeMutableBufferPointer { pairBuffer in
@@ -122,8 +125,9 @@ public struct TripletMiner: Sendable {
             Parallel.forEachPart(b, parts: parts) { part, anchors in
                 let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
                 let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
-                let sorted = valueBuffer.baseAddress! + part * sortedStride, splitters = sorted + b + 16
+                let sorted = valueBuffer.baseAddress! + part * (b + 4)
                 let best = rankBuffer.baseAddress! + part * (b + 1)
+                let starts = startBuffer.baseAddress! + part * (b + 1)
                 let positivesInOrder = indexBuffer.baseAddress! + part * 2 * b, chosen = positivesInOrder + b
                 for a in anchors {
                     let row = d + a * b
@@ -142,14 +146,13 @@ public struct TripletMiner: Sendable {
                     if k > 0 {
                         _radixSort(keys, temp, k, h)
                         for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
-                        _prepareRanks(sorted, k, splitters)
+                        let ranks = _RankTable(sorted, k, starts: starts)
                         for r in 0...k { best[r] = .max }
                         for n in 0..<b where y[n] != ya {
                             let v = row[n]
                             if v.isNaN { continue }
-                            let r = _countBelow(sorted, splitters, k, v)
-                            let key = _sortKey(v, n)
-                            if key < best[r] { best[r] = key }
+                            let r = ranks.count(v, strict: true)
+                            best[r] = min(best[r], _sortKey(v, n))  // unconditional: the branch mispredicts
                         }
                         var nearest = UInt64.max
                         for t in stride(from: k - 1, through: 0, by: -1) {
@@ -188,6 +191,7 @@ public struct TripletMiner: Sendable {
                 }
                 return written
             }
+        }
         }
         }
         }
@@ -389,56 +393,67 @@ func _radixSort(
     if source != keys { keys.update(from: source, count: n) }
 }
 
-/// Readies ascending `sorted[0..<k]` (k ≥ 1) for `_countBelow` and
-/// `_countAtMost`: pads it with NaN to a multiple of 16 (`sorted` holds at
-/// least `k + 16` values) and writes the first value of every 16-value
-/// segment to `splitters`, NaN-padded to a multiple of 8 (at least
-/// `_splitterCapacity(k)` values). NaN compares false, so padding never counts.
-@inline(__always)
-func _prepareRanks(_ sorted: UnsafeMutablePointer<Float>, _ k: Int, _ splitters: UnsafeMutablePointer<Float>) {
-    let padded = (k + 15) / 16 * 16
-    for t in k..<padded { sorted[t] = .nan }
-    let segments = padded / 16
-    for j in 0..<segments { splitters[j] = sorted[16 * j] }
-    for j in segments..<((segments + 7) / 8 * 8) { splitters[j] = .nan }
-}
+/// Ranks of values among `k ≥ 1` ascending, non-NaN floats `sorted[0..<k]`
+/// through a table over `k` equal-width buckets of `[sorted[0], sorted[k − 1]]`:
+/// `starts[q]` = #{values in buckets < q}, so a query is one bucket
+/// computation, two table reads and one four-lane comparison with the
+/// (typically zero to two) values of its own bucket — a binary search
+/// mispredicts half its steps. `sorted` must have room for 4 values after
+/// the k, which the table sets to NaN (never counted). The bucket of a value is a monotone function of it, computed the
+/// same way for the table and for queries, so counts are exact.
+///
+/// - Complexity: O(k) to build (`starts` holds `k + 1` counters); a query is
+///   O(1) for spread values and O(log k) when many share a bucket.
+struct _RankTable {
+    let sorted: UnsafePointer<Float>
+    let starts: UnsafeMutablePointer<Int32>
+    let k: Int
+    let origin: Float
+    let scale: Float
+    let last: Float
 
-/// The splitter values `_prepareRanks` writes for `k` sorted values.
-func _splitterCapacity(_ k: Int) -> Int { ((k + 15) / 16 + 7) / 8 * 8 }
-
-/// `#{t < k : sorted[t] < v}` after `_prepareRanks`: the segment from the
-/// splitters, then the values of that segment, eight lanes at a time and
-/// without branches (a binary search mispredicts half its steps).
-/// O(k / 128 + 1).
-@inline(__always)
-func _countBelow(_ sorted: UnsafePointer<Float>, _ splitters: UnsafePointer<Float>, _ k: Int, _ v: Float) -> Int {
-    let x = SIMD8<Float>(repeating: v), one = SIMD8<Int32>(repeating: 1)
-    var segments = SIMD8<Int32>.zero
-    var j = 0
-    while j < k {
-        segments &+= SIMD8<Int32>.zero.replacing(with: one, where: _load(splitters + j / 16) .< x)
-        j += 128
+    @inline(__always)
+    init(_ sorted: UnsafeMutablePointer<Float>, _ k: Int, starts: UnsafeMutablePointer<Int32>) {
+        self.sorted = UnsafePointer(sorted)
+        self.starts = starts
+        self.k = k
+        origin = sorted[0]
+        last = Float(k - 1)
+        let s = Float(k) / (sorted[k - 1] - sorted[0])
+        scale = s.isFinite ? s : 0
+        for t in k..<(k + 4) { sorted[t] = .nan }
+        var t = 0
+        for q in 0...k {
+            while t < k && bucket(sorted[t]) < q { t += 1 }
+            starts[q] = Int32(truncatingIfNeeded: t)
+        }
     }
-    let base = max(Int(segments.wrappedSum()) - 1, 0) * 16
-    let inSegment = SIMD8<Int32>.zero.replacing(with: one, where: _load(sorted + base) .< x)
-        &+ SIMD8<Int32>.zero.replacing(with: one, where: _load(sorted + base + 8) .< x)
-    return base + Int(inSegment.wrappedSum())
-}
 
-/// `#{t < k : sorted[t] ≤ v}` after `_prepareRanks`, as `_countBelow`.
-@inline(__always)
-func _countAtMost(_ sorted: UnsafePointer<Float>, _ splitters: UnsafePointer<Float>, _ k: Int, _ v: Float) -> Int {
-    let x = SIMD8<Float>(repeating: v), one = SIMD8<Int32>(repeating: 1)
-    var segments = SIMD8<Int32>.zero
-    var j = 0
-    while j < k {
-        segments &+= SIMD8<Int32>.zero.replacing(with: one, where: _load(splitters + j / 16) .<= x)
-        j += 128
+    /// The bucket of `v` (not NaN), clamped to `0..<k`; 0 when `v − origin`
+    /// times the scale is NaN.
+    @inline(__always)
+    func bucket(_ v: Float) -> Int {
+        let x = (v - origin) * scale  // NaN for an infinite v when all values are equal (scale 0)
+        return Int(min(x > 0 ? x : 0, last))
     }
-    let base = max(Int(segments.wrappedSum()) - 1, 0) * 16
-    let inSegment = SIMD8<Int32>.zero.replacing(with: one, where: _load(sorted + base) .<= x)
-        &+ SIMD8<Int32>.zero.replacing(with: one, where: _load(sorted + base + 8) .<= x)
-    return base + Int(inSegment.wrappedSum())
+
+    /// `#{t : sorted[t] < v}` (`strict`) or `#{t : sorted[t] ≤ v}`, for `v` not NaN.
+    @inline(__always)
+    func count(_ v: Float, strict: Bool) -> Int {
+        let q = bucket(v)
+        var low = Int(starts[q]), high = Int(starts[q + 1])
+        if high - low <= 4 {
+            // The four values from `low` on: the rest of v's bucket, then larger values or the NaN padding.
+            let x = UnsafeRawPointer(sorted + low).loadUnaligned(as: SIMD4<Float>.self), y = SIMD4(repeating: v)
+            let hits = SIMD4<Int32>.zero.replacing(with: 1, where: strict ? x .< y : x .<= y)
+            return low + Int(hits.wrappedSum())
+        }
+        while low < high {
+            let mid = (low + high) >> 1
+            if strict ? sorted[mid] < v : sorted[mid] <= v { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
 }
 
 /// Grows `buffer` to at least `count` elements (never shrinks: a workspace).
