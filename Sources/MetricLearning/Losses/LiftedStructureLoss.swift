@@ -117,9 +117,9 @@ public struct LiftedStructureLoss: BatchLoss {
                     for j in 0..<b where j != i && y[j] == yi {
                         let lj = score[j], larger = max(li, lj)
                         if larger == -.infinity { continue }
-                        // logaddexp(L_i, L_j) = max + log1p(e), e = exp(−|L_i − L_j|).
+                        // logaddexp(L_i, L_j) = max + log(1 + e), e = exp(−|L_i − L_j|); log costs less than log1p.
                         let e = exact ? 0 : exp(-abs(li - lj))
-                        let m = exact ? larger : larger + log1p(e)
+                        let m = exact ? larger : larger + log(1 + e)
                         let jt = m + Double(d[i * b + j])
                         guard jt > 0 else { continue }
                         let g = jt * perPair
