@@ -88,7 +88,8 @@ public struct ContrastiveLoss: BatchLoss {
                         let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!, out = partial.baseAddress!
                         Parallel.forEachRange(b, parts: Parallel.parts(forWork: b * b)) { rows in
                             for i in rows {
-                                out[i] = Self.accumulateRow(i, d, c, y.baseAddress!, b, posMargin, negMargin, squared: squared)
+                                out[i] = Self.accumulateRow(
+                                    i, d, c, y.baseAddress!, b, posMargin, negMargin, squared: squared)
                             }
                         }
                     }
@@ -111,7 +112,8 @@ public struct ContrastiveLoss: BatchLoss {
         typealias I = SIMD8<Int32>
         typealias D = SIMD4<Double>
         let drow = d + i * b, crow = c + i * b, yi = y[i]
-        let lanes = I(0, 1, 2, 3, 4, 5, 6, 7), one = I(repeating: 1), rowIndex = I(repeating: Int32(truncatingIfNeeded: i))
+        let lanes = I(0, 1, 2, 3, 4, 5, 6, 7), one = I(repeating: 1)
+        let rowIndex = I(repeating: Int32(truncatingIfNeeded: i))
         var positiveTerms = (D.zero, D.zero), negativeTerms = (D.zero, D.zero)
         var positivePairs = I.zero, activePositive = I.zero, activeNegative = I.zero
         var j = 0

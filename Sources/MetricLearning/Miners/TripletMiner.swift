@@ -35,8 +35,9 @@ public struct TripletMiner: Sendable {
     var weightScratch: [Double] = []
     /// `semihard`, per worker: the positives' (distance, index) sort keys
     /// and the radix sort's second buffer (2B), its digit histogram, the
-    /// sorted distances (B + 4) and their `_RankTable` (B + 1), the best key per rank (B + 1), the positives in
-    /// index order and the negative chosen per positive (2B). Per anchor: the number of selected pairs and
+    /// sorted distances (B + 4) and their `_RankTable` (B + 1), the best key
+    /// per rank (B + 1), the positives in index order and the negative chosen
+    /// per positive (2B). Per anchor: the number of selected pairs and
     /// (`pairScratch`, 2B per anchor) the selected (positive, negative).
     /// `hard` keeps the nearest negative per anchor in `orderScratch` and the
     /// triplet offsets in `selectedScratch`.
@@ -132,7 +133,8 @@ public struct TripletMiner: Sendable {
                 for a in anchors {
                     let row = d + a * b
                     let ya = y[a]
-                    // Positives in index order, and the keys of the non-NaN ones (the stable sort breaks ties by index).
+                    // Positives in index order, and the keys of the non-NaN ones
+                    // (the stable sort breaks ties by index).
                     var positives = 0, k = 0
                     for p in 0..<b where p != a && y[p] == ya {
                         positivesInOrder[positives] = Int32(truncatingIfNeeded: p)
