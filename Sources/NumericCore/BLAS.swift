@@ -64,6 +64,27 @@ public enum BLAS {
         }
     }
 
+    /// The upper triangle (with the diagonal) of the Gram matrix `A Aᵀ`
+    /// into `c`, reshaped to `A.rows × A.rows`; the strict lower triangle is
+    /// left unspecified. Half the flops of the full product (`ssyrk`).
+    ///
+    /// - Complexity: O(n² · k) for `A` n × k, in OpenBLAS.
+    public static func gramUpper(_ a: Matrix, into c: inout Matrix) {
+        let n = a.rows, k = a.cols
+        c.reshape(rows: n, cols: n)
+        guard n > 0 else { return }
+        if k == 0 {
+            c.fill(0)
+            return
+        }
+        a.storage.withUnsafeBufferPointer { pa in
+            c.storage.withUnsafeMutableBufferPointer { pc in
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k),
+                            1, pa.baseAddress!, Int32(k), 0, pc.baseAddress!, Int32(n))
+            }
+        }
+    }
+
     /// `op(A) · op(B)` as a new matrix.
     public static func product(_ a: Matrix, _ transA: Transpose = .none, _ b: Matrix, _ transB: Transpose = .none) -> Matrix {
         var c = Matrix(rows: 0, cols: 0)

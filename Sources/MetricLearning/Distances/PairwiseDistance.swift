@@ -3,16 +3,22 @@ import NumericCore
 /// The pairwise distances of a batch and their backward pass (DESIGN §2).
 ///
 /// Forward, for embeddings `X` (B × d):
-/// `D²_ij = max(‖x_i‖² + ‖x_j‖² − 2 x_i·x_j, 0)` from one GEMM `X Xᵀ`, and for
-/// `euclidean` `D_ij = sqrt(D²_ij)`. The matrix is exactly symmetric with an
-/// exactly zero diagonal.
+/// `D²_ij = max(‖x_i‖² + ‖x_j‖² − 2 x_i·x_j, 0)` from the upper triangle of
+/// `X Xᵀ` (one `ssyrk`), and for `euclidean` `D_ij = sqrt(D²_ij)`. The matrix
+/// is exactly symmetric with an exactly zero diagonal.
 ///
 /// Backward, for coefficients `C = dL/dD` (B × B, not necessarily symmetric;
 /// entry `(i, j)` is the derivative with respect to the distance between rows
 /// i and j as used by the loss): with `S = C̃ + C̃ᵀ`, where `C̃ = dL/dD²`,
-/// `dL/dX = 2 (diag(rowsum S) X − S X)` by one GEMM. For `euclidean`,
-/// `C̃_ij = C_ij / (2 D_ij)`, and 0 where `D_ij = 0` (the gradient of the
-/// distance at 0 is defined as 0).
+/// `dL/dX = 2 (diag(rowsum S) X − S X) = −2 (S − diag(rowsum S)) X`, by one
+/// GEMM once the row sums are written (negated) onto the zero diagonal of
+/// `S`. For `euclidean`, `C̃_ij = C_ij / (2 D_ij)`, and 0 where `D_ij = 0`
+/// (the gradient of the distance at 0 is defined as 0).
+///
+/// The O(B²) passes run in 8 × 8 tiles (the transposed accesses of a larger
+/// tile collide in the L1 cache at power-of-two strides), split by rows over
+/// `Parallel.workers` threads for large batches; every entry is computed by
+/// the same arithmetic whatever the thread count.
 ///
 /// The distance keeps its B × B matrix between calls and reuses it.
 public struct PairwiseDistance: Sendable {
@@ -21,7 +27,6 @@ public struct PairwiseDistance: Sendable {
     /// The distances of the last `compute` call (B × B).
     public private(set) var values = Matrix(rows: 0, cols: 0)
     private var squaredNorms: [Float] = []
-    private var rowSums: [Float] = []
 
     public init(kind: DistanceKind) {
         self.kind = kind
@@ -29,26 +34,37 @@ public struct PairwiseDistance: Sendable {
 
     /// Computes the B × B distances of the rows of `embeddings` into `values`.
     ///
-    /// - Complexity: O(B² · d), in one GEMM.
+    /// - Complexity: O(B² · d), in one `ssyrk`, plus O(B²) split over the workers.
     public mutating func compute(_ embeddings: Matrix) {
         let b = embeddings.rows
-        BLAS.gemm(.none, embeddings, .transposed, embeddings, into: &values)
+        BLAS.gramUpper(embeddings, into: &values)
         if squaredNorms.count < b { squaredNorms = [Float](repeating: 0, count: b) }
         let euclidean = kind == .euclidean
-        values.storage.withUnsafeMutableBufferPointer { d in
-            squaredNorms.withUnsafeMutableBufferPointer { n in
-                for i in 0..<b { n[i] = d[i * b + i] }
-                // Upper triangle row by row, then mirrored tile by tile (exact symmetry, cache-friendly).
+        values.storage.withUnsafeMutableBufferPointer { dBuffer in
+            squaredNorms.withUnsafeMutableBufferPointer { nBuffer in
+                let d = dBuffer.baseAddress!, n = nBuffer.baseAddress!
                 for i in 0..<b {
+                    n[i] = d[i * b + i]
                     d[i * b + i] = 0
-                    let ni = n[i]
-                    let row = d.baseAddress! + i * b
-                    for j in (i + 1)..<b {
-                        let v = max(ni + n[j] - 2 * row[j], 0)
-                        row[j] = euclidean ? v.squareRoot() : v
-                    }
                 }
-                _forEachUpperTile(b) { i, j in d[j * b + i] = d[i * b + j] }
+                _forEachUpperTileRows(b) { rows in
+                    _visitUpperTiles(b, rows, tile: { i0, j0 in
+                        let upper = d + i0 * b + j0
+                        let nj = _load(n + j0)
+                        let t = _Tile8(upper, stride: b).map { k, g in
+                            let raw = n[i0 + k] + nj - 2 * g
+                            let v = raw.replacing(with: 0, where: .!(raw .> SIMD8<Float>.zero))  // as max(raw, 0), −0 → 0
+                            return euclidean ? _squareRoot(v) : v
+                        }
+                        t.store(upper, stride: b)
+                        t.transposed().store(d + j0 * b + i0, stride: b)
+                    }, pair: { i, j in
+                        let v = max(n[i] + n[j] - 2 * d[i * b + j], 0)
+                        let e = euclidean ? v.squareRoot() : v
+                        d[i * b + j] = e
+                        d[j * b + i] = e
+                    })
+                }
             }
         }
     }
@@ -56,66 +72,76 @@ public struct PairwiseDistance: Sendable {
     /// Turns `coefficients` (dL/dD for the last `compute`, B × B, overwritten
     /// as workspace) into dL/dX, written into `gradient` (reshaped to B × d).
     ///
-    /// - Complexity: O(B² · d), in one GEMM.
-    public mutating func backward(embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix) {
-        let b = embeddings.rows, dim = embeddings.cols
+    /// `scale` multiplies every coefficient (a reducer's `1 / count`), inside
+    /// the GEMM rather than in a pass of its own.
+    ///
+    /// - Complexity: O(B² · d), in one GEMM, plus O(B²) split over the workers.
+    public func backward(embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix, scale: Float = 1) {
+        _backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, scale: scale, labelWeights: nil)
+    }
+
+    /// `backward` with the coefficients of same-label pairs multiplied by
+    /// `same` and the others by `different` (a pair reducer's two weights),
+    /// applied in the symmetrising pass.
+    func backward(embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix,
+                  labels: [Int32], same: Float, different: Float) {
+        labels.withUnsafeBufferPointer { y in
+            _backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, scale: 1,
+                      labelWeights: (y.baseAddress!, same, different))
+        }
+    }
+
+    private func _backward(
+        embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix, scale: Float,
+        labelWeights: (labels: UnsafePointer<Int32>, same: Float, different: Float)?
+    ) {
+        let b = embeddings.rows
         precondition(coefficients.rows == b && coefficients.cols == b, "coefficients must be \(b)×\(b)")
         precondition(values.rows == b, "backward needs the distances of the same batch")
-        if rowSums.count < b { rowSums = [Float](repeating: 0, count: b) }
         let euclidean = kind == .euclidean
-        values.storage.withUnsafeBufferPointer { d in
-            coefficients.storage.withUnsafeMutableBufferPointer { c in
-                rowSums.withUnsafeMutableBufferPointer { r in
-                    for i in 0..<b { c[i * b + i] = 0 }
-                    _forEachUpperTile(b) { i, j in
+        values.storage.withUnsafeBufferPointer { dBuffer in
+            coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
+                let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
+                let y = labelWeights?.labels, same = labelWeights?.same ?? 1, different = labelWeights?.different ?? 1
+                // S_ij = w_ij (C_ij + C_ji), then divided by 2 D_ij for euclidean (0 where D_ij = 0).
+                _forEachUpperTileRows(b) { rows in
+                    _visitUpperTiles(b, rows, tile: { i0, j0 in
+                        let upper = c + i0 * b + j0, lower = c + j0 * b + i0
+                        let yj = y.map { UnsafeRawPointer($0 + j0).loadUnaligned(as: SIMD8<Int32>.self) }
+                        let sums = _Tile8(upper, stride: b).map(_Tile8(lower, stride: b).transposed()) { k, u, l in
+                            guard let y, let yj else { return u + l }
+                            let sameLabel = yj .== SIMD8<Int32>(repeating: y[i0 + k])
+                            let w = SIMD8<Float>(repeating: different).replacing(with: same, where: sameLabel)
+                            return (u + l) * w
+                        }
+                        let t = euclidean
+                            ? sums.map(_Tile8(d + i0 * b + j0, stride: b)) { _, s, dij in
+                                (s / (2 * dij)).replacing(with: 0, where: .!(dij .> SIMD8<Float>.zero))
+                            }
+                            : sums
+                        t.store(upper, stride: b)
+                        t.transposed().store(lower, stride: b)
+                    }, pair: { i, j in
                         var s = c[i * b + j] + c[j * b + i]
+                        if let y { s *= y[i] == y[j] ? same : different }
                         if euclidean {
                             let dij = d[i * b + j]
                             s = dij > 0 ? s / (2 * dij) : 0
                         }
                         c[i * b + j] = s
                         c[j * b + i] = s
-                    }
-                    for i in 0..<b {
-                        var sum: Float = 0
-                        let row = c.baseAddress! + i * b
-                        for j in 0..<b { sum += row[j] }
-                        r[i] = sum
+                    })
+                }
+                Parallel.forEachRange(b, parts: Parallel.parts(forWork: b * b)) { rows in
+                    for i in rows {
+                        let row = c + i * b
+                        row[i] = 0
+                        row[i] = -_sum(row, b)
                     }
                 }
             }
         }
-        BLAS.gemm(.none, coefficients, .none, embeddings, into: &gradient, alpha: -2)
-        embeddings.storage.withUnsafeBufferPointer { x in
-            gradient.storage.withUnsafeMutableBufferPointer { g in
-                rowSums.withUnsafeBufferPointer { r in
-                    for i in 0..<b {
-                        let ri = 2 * r[i]
-                        if ri == 0 { continue }
-                        for k in 0..<dim { g[i * dim + k] += ri * x[i * dim + k] }
-                    }
-                }
-            }
-        }
+        BLAS.gemm(.none, coefficients, .none, embeddings, into: &gradient, alpha: -2 * scale)
     }
 }
 
-/// Calls `body(i, j)` for every `i < j < b`, in 64 × 64 tiles so that both
-/// `(i, j)` and `(j, i)` accesses stay in cache.
-@inline(__always)
-func _forEachUpperTile(_ b: Int, _ body: (Int, Int) -> Void) {
-    let tile = 64
-    var i0 = 0
-    while i0 < b {
-        let i1 = min(i0 + tile, b)
-        var j0 = i0
-        while j0 < b {
-            let j1 = min(j0 + tile, b)
-            for i in i0..<i1 {
-                for j in max(j0, i + 1)..<max(j1, i + 1) { body(i, j) }
-            }
-            j0 = j1
-        }
-        i0 = i1
-    }
-}

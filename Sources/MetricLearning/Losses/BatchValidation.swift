@@ -27,13 +27,20 @@ func _hasPositivePair(_ labels: [Int32]) -> Bool {
 
 extension PairwiseDistance {
     /// The start every loss shares: validates the batch, computes its
-    /// distances and zeroes the B × B workspace that will hold dL/dD.
-    mutating func _beginBatch(embeddings: Matrix, labels: [Int32], coefficients: inout Matrix) throws {
+    /// distances and sizes the B × B workspace that will hold dL/dD, zeroed
+    /// unless the loss writes every entry itself (`zeroed: false`).
+    mutating func _beginBatch(embeddings: Matrix, labels: [Int32], coefficients: inout Matrix, zeroed: Bool = true) throws {
         try _validateBatch(embeddings: embeddings, labels: labels)
         let b = embeddings.rows
         compute(embeddings)
         coefficients.reshape(rows: b, cols: b)
-        coefficients.fill(0)
+        guard zeroed else { return }
+        coefficients.storage.withUnsafeMutableBufferPointer { c in
+            let base = c.baseAddress!
+            Parallel.forEachRange(b, parts: Parallel.parts(forWork: b * b)) { rows in
+                (base + rows.lowerBound * b).update(repeating: 0, count: rows.count * b)
+            }
+        }
     }
 }
 

@@ -24,6 +24,8 @@ public struct ContrastiveLoss: BatchLoss {
     private var triplets = TripletIndices()
     private var pairs = PairIndices()
     private var pairMask: [UInt8] = []
+    /// Per-row sums of the fused `all` pass, added in row order.
+    private var rowSums: [_PairSums] = []
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration) {
@@ -33,86 +35,183 @@ public struct ContrastiveLoss: BatchLoss {
     }
 
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
-        try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients)
+        let selected = miner != nil
+        try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients, zeroed: selected)
         let b = embeddings.rows
-        if miner != nil {
+        let sums: _PairSums
+        if selected {
             // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
             miner!.mine(distances: distance.values, distanceKind: distance.kind, labels: labels,
                         dimension: embeddings.cols, into: &triplets)
             pairs.assignDeduplicated(triplets, batchSize: b, mask: &pairMask)
+            sums = accumulateSelected(b)
+        } else {
+            sums = accumulateAll(labels)
         }
-        var sums = _PairSums()
+        let pairCount = sums.positivePairs + sums.negativePairs
+        guard pairCount > 0 else {
+            distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, scale: 0)
+            return LossResult(loss: 0, tuples: 0, activeFraction: 0)
+        }
+        let (loss, positiveWeight, negativeWeight) = reduce(sums)
+        distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient,
+                          labels: labels, same: positiveWeight, different: negativeWeight)
+        let active = sums.activePositive + sums.activeNegative
+        return LossResult(loss: loss, tuples: pairCount, activeFraction: Double(active) / Double(pairCount))
+    }
+
+    /// The term and unit-weight slope of one pair: `(term, slope)` with
+    /// `slope = dterm/dD` (0 for an inactive pair).
+    @inline(__always)
+    private static func term(_ distance: Float, positive: Bool, _ posMargin: Float, _ negMargin: Float, squared: Bool)
+        -> (h: Float, term: Double, slope: Float)
+    {
+        let h = positive ? distance - posMargin : negMargin - distance
+        guard h > 0 else { return (h, 0, 0) }
+        let slope: Float = squared ? 2 * h : 1
+        return (h, squared ? Double(h) * Double(h) : Double(h), positive ? slope : -slope)
+    }
+
+    /// Every ordered pair: writes every entry of `coefficients` (unit-weight
+    /// dL/dD, 0 when inactive), eight pairs at a time. Rows are split over the workers; each row's
+    /// sums are kept and added in row order, so the result does not depend on
+    /// the thread count.
+    private mutating func accumulateAll(_ labels: [Int32]) -> _PairSums {
+        let b = labels.count
         let posMargin = Float(configuration.resolvedPosMargin), negMargin = Float(configuration.resolvedNegMargin)
         let squared = configuration.resolvedPower == 2
-        let selected = miner != nil
-        distance.values.storage.withUnsafeBufferPointer { d in
-            coefficients.storage.withUnsafeMutableBufferPointer { c in
+        if rowSums.count < b { rowSums = [_PairSums](repeating: _PairSums(), count: b) }
+        distance.values.storage.withUnsafeBufferPointer { dBuffer in
+            coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
                 labels.withUnsafeBufferPointer { y in
-                    @inline(__always) func visit(_ i: Int, _ j: Int, positive: Bool) {
-                        let k = i * b + j
-                        let h = positive ? d[k] - posMargin : negMargin - d[k]
-                        if positive { sums.positivePairs += 1 } else { sums.negativePairs += 1 }
-                        guard h > 0 else { return }
-                        let term = squared ? Double(h) * Double(h) : Double(h)
-                        let slope = squared ? 2 * h : 1
-                        if positive {
-                            sums.positive += term
-                            sums.activePositive += 1
-                            c[k] = slope
-                        } else {
-                            sums.negative += term
-                            sums.activeNegative += 1
-                            c[k] = -slope
-                        }
-                    }
-                    if selected {
-                        for t in 0..<pairs.positiveAnchors.count {
-                            visit(Int(pairs.positiveAnchors[t]), Int(pairs.positives[t]), positive: true)
-                        }
-                        for t in 0..<pairs.negativeAnchors.count {
-                            visit(Int(pairs.negativeAnchors[t]), Int(pairs.negatives[t]), positive: false)
-                        }
-                    } else {
-                        for i in 0..<b {
-                            for j in 0..<b where j != i { visit(i, j, positive: y[i] == y[j]) }
+                    rowSums.withUnsafeMutableBufferPointer { partial in
+                        let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!, out = partial.baseAddress!
+                        Parallel.forEachRange(b, parts: Parallel.parts(forWork: b * b)) { rows in
+                            for i in rows {
+                                out[i] = Self.accumulateRow(
+                                    i, d, c, y.baseAddress!, b, posMargin, negMargin, squared: squared)
+                            }
                         }
                     }
                 }
             }
         }
-        let result = reduce(sums, labels: labels)
-        distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient)
-        return result
+        var total = _PairSums()
+        for i in 0..<b { total.add(rowSums[i]) }
+        return total
     }
 
-    /// Scales the unit-weight coefficients by the reducer's weights and returns the result.
-    private mutating func reduce(_ s: _PairSums, labels: [Int32]) -> LossResult {
-        let b = labels.count
+    /// Row i of the `all` pass, eight pairs at a time: writes `c[i, ·]` and
+    /// returns the row's sums (terms accumulated in `Double` lanes).
+    @inline(__always)
+    private static func accumulateRow(
+        _ i: Int, _ d: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Int32>, _ b: Int,
+        _ posMargin: Float, _ negMargin: Float, squared: Bool
+    ) -> _PairSums {
+        typealias F = SIMD8<Float>
+        typealias I = SIMD8<Int32>
+        typealias D = SIMD4<Double>
+        let drow = d + i * b, crow = c + i * b, yi = y[i]
+        let lanes = I(0, 1, 2, 3, 4, 5, 6, 7), one = I(repeating: 1)
+        let rowIndex = I(repeating: Int32(truncatingIfNeeded: i))
+        var positiveTerms = (D.zero, D.zero), negativeTerms = (D.zero, D.zero)
+        var positivePairs = I.zero, activePositive = I.zero, activeNegative = I.zero
+        var j = 0
+        while j + 8 <= b {
+            let dv = _load(drow + j)
+            let positive = UnsafeRawPointer(y + j).loadUnaligned(as: I.self) .== I(repeating: yi)
+            let other = (lanes &+ I(repeating: Int32(truncatingIfNeeded: j))) .!= rowIndex
+            let h = (negMargin - dv).replacing(with: dv - posMargin, where: positive)
+            let active = (h .> F.zero) .& other
+            let hp = F.zero.replacing(with: h, where: active .& positive)
+            let hn = F.zero.replacing(with: h, where: active .& .!positive)
+            let slope = squared
+                ? 2 * (hp - hn)
+                : F.zero.replacing(with: 1, where: active .& positive).replacing(with: -1, where: active .& .!positive)
+            _store(slope, crow + j)
+            let (pl, ph) = (D(hp.lowHalf), D(hp.highHalf)), (nl, nh) = (D(hn.lowHalf), D(hn.highHalf))
+            positiveTerms.0 += squared ? pl * pl : pl
+            positiveTerms.1 += squared ? ph * ph : ph
+            negativeTerms.0 += squared ? nl * nl : nl
+            negativeTerms.1 += squared ? nh * nh : nh
+            positivePairs &+= I.zero.replacing(with: one, where: positive .& other)
+            activePositive &+= I.zero.replacing(with: one, where: active .& positive)
+            activeNegative &+= I.zero.replacing(with: one, where: active .& .!positive)
+            j += 8
+        }
+        var s = _PairSums()
+        s.positive = (positiveTerms.0 + positiveTerms.1).sum()
+        s.negative = (negativeTerms.0 + negativeTerms.1).sum()
+        s.positivePairs = Int(positivePairs.wrappedSum())
+        s.activePositive = Int(activePositive.wrappedSum())
+        s.activeNegative = Int(activeNegative.wrappedSum())
+        s.negativePairs = j - s.positivePairs - (i < j ? 1 : 0)
+        while j < b {
+            if j != i {
+                let positive = y[j] == yi
+                let (h, term, slope) = term(drow[j], positive: positive, posMargin, negMargin, squared: squared)
+                crow[j] = slope
+                if positive {
+                    s.positivePairs += 1
+                    s.positive += term
+                    s.activePositive += h > 0 ? 1 : 0
+                } else {
+                    s.negativePairs += 1
+                    s.negative += term
+                    s.activeNegative += h > 0 ? 1 : 0
+                }
+            } else {
+                crow[j] = 0
+            }
+            j += 1
+        }
+        return s
+    }
+
+    /// The mined pairs: unit-weight dL/dD into the zeroed `coefficients`.
+    private mutating func accumulateSelected(_ b: Int) -> _PairSums {
+        let posMargin = Float(configuration.resolvedPosMargin), negMargin = Float(configuration.resolvedNegMargin)
+        let squared = configuration.resolvedPower == 2
+        var s = _PairSums()
+        distance.values.storage.withUnsafeBufferPointer { d in
+            coefficients.storage.withUnsafeMutableBufferPointer { c in
+                for t in 0..<pairs.positiveAnchors.count {
+                    let k = Int(pairs.positiveAnchors[t]) * b + Int(pairs.positives[t])
+                    let (h, term, slope) = Self.term(d[k], positive: true, posMargin, negMargin, squared: squared)
+                    s.positivePairs += 1
+                    guard h > 0 else { continue }
+                    s.positive += term
+                    s.activePositive += 1
+                    c[k] = slope
+                }
+                for t in 0..<pairs.negativeAnchors.count {
+                    let k = Int(pairs.negativeAnchors[t]) * b + Int(pairs.negatives[t])
+                    let (h, term, slope) = Self.term(d[k], positive: false, posMargin, negMargin, squared: squared)
+                    s.negativePairs += 1
+                    guard h > 0 else { continue }
+                    s.negative += term
+                    s.activeNegative += 1
+                    c[k] = slope
+                }
+            }
+        }
+        return s
+    }
+
+    /// The loss and the reducer's weights of positive and negative pairs.
+    private func reduce(_ s: _PairSums) -> (loss: Double, positive: Float, negative: Float) {
         let pairs = s.positivePairs + s.negativePairs
-        let active = s.activePositive + s.activeNegative
-        guard pairs > 0 else { return LossResult(loss: 0, tuples: 0, activeFraction: 0) }
-        let loss: Double
-        let positiveWeight: Float, negativeWeight: Float
         switch configuration.resolvedReducer {
         case .mean:
-            loss = (s.positive + s.negative) / Double(pairs)
-            positiveWeight = Float(1 / Double(pairs))
-            negativeWeight = positiveWeight
+            let weight = Float(1 / Double(pairs))
+            return ((s.positive + s.negative) / Double(pairs), weight, weight)
         case .nonzeroMean:
             let p = s.activePositive > 0 ? s.positive / Double(s.activePositive) : 0
             let n = s.activeNegative > 0 ? s.negative / Double(s.activeNegative) : 0
-            loss = p + n
-            positiveWeight = s.activePositive > 0 ? Float(1 / Double(s.activePositive)) : 0
-            negativeWeight = s.activeNegative > 0 ? Float(1 / Double(s.activeNegative)) : 0
+            return (p + n,
+                    s.activePositive > 0 ? Float(1 / Double(s.activePositive)) : 0,
+                    s.activeNegative > 0 ? Float(1 / Double(s.activeNegative)) : 0)
         }
-        coefficients.storage.withUnsafeMutableBufferPointer { c in
-            labels.withUnsafeBufferPointer { y in
-                for i in 0..<b {
-                    for j in 0..<b { c[i * b + j] *= y[i] == y[j] ? positiveWeight : negativeWeight }
-                }
-            }
-        }
-        return LossResult(loss: loss, tuples: pairs, activeFraction: Double(active) / Double(pairs))
     }
 }
 
@@ -121,4 +220,13 @@ struct _PairSums {
     var positive = 0.0, negative = 0.0
     var positivePairs = 0, negativePairs = 0
     var activePositive = 0, activeNegative = 0
+
+    mutating func add(_ other: _PairSums) {
+        positive += other.positive
+        negative += other.negative
+        positivePairs += other.positivePairs
+        negativePairs += other.negativePairs
+        activePositive += other.activePositive
+        activeNegative += other.activeNegative
+    }
 }

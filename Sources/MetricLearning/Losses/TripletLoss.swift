@@ -19,9 +19,10 @@ import Darwin
 /// `TripletMarginLoss` with euclidean distance uses the latter).
 ///
 /// Shapes: embeddings B × d, distances and coefficients B × B.
-/// - Complexity: O(B² · d) (two GEMMs) plus O(B²) for hinge `all` (radix-sorted
-///   distances and prefix sums per anchor) and every miner (plus one step
-///   per selected triplet); soft `all` stays
+/// - Complexity: O(B² · d) (two GEMMs) plus O(B²) for hinge `all`
+///   (positives radix-sorted per anchor, negatives ranked among them through
+///   a bucket table; O(B² log K) at worst) and every miner (plus one step per selected
+///   triplet); soft `all` stays
 ///   O(B² · K), K the largest class size, since no softplus term vanishes.
 public struct TripletLoss: BatchLoss {
     public let configuration: LossConfiguration
@@ -29,13 +30,21 @@ public struct TripletLoss: BatchLoss {
     private var miner: TripletMiner?
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var triplets = TripletIndices()
-    /// Per-anchor workspaces of the fused hinge (`all`): (value, index) sort
-    /// keys of the negatives' `D_an` and the positives' `D_ap + margin` plus
-    /// the radix sort's second buffer (2B), its digit histogram, and prefix
-    /// sums of the sorted `D_an`.
+    /// Per-worker workspaces of the fused hinge (`all`): (value, index) sort
+    /// keys of the positives' `D_ap + margin` plus the radix sort's second
+    /// buffer (2B), its digit histogram, the sorted values (B + 4) and their
+    /// `_RankTable` (B + 1), and the count
+    /// and sum of `D_an` per rank (B + 1). Per anchor: its term sum, and its
+    /// triplet and active counts (interleaved; for mined triplets, its first
+    /// triplet and active count).
     private var keyScratch: [UInt64] = []
     private var histogramScratch: [Int] = []
-    private var prefixScratch: [Double] = []
+    private var valueScratch: [Float] = []
+    private var startScratch: [Int32] = []
+    private var rankCounts: [Int] = []
+    private var rankSums: [Double] = []
+    private var anchorTotals: [Double] = []
+    private var anchorCounts: [Int] = []
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration) {
@@ -59,10 +68,7 @@ public struct TripletLoss: BatchLoss {
         let denominator = configuration.resolvedReducer == .mean ? sums.count : sums.active
         let loss = denominator > 0 ? sums.total / Double(denominator) : 0
         let scale = denominator > 0 ? Float(1 / Double(denominator)) : 0
-        coefficients.storage.withUnsafeMutableBufferPointer { c in
-            for k in c.indices { c[k] *= scale }
-        }
-        distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient)
+        distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, scale: scale)
         return LossResult(
             loss: loss, tuples: sums.count,
             activeFraction: sums.count > 0 ? Double(sums.active) / Double(sums.count) : 0)
@@ -81,90 +87,120 @@ public struct TripletLoss: BatchLoss {
     ///
     /// For anchor a, positive p and `s_p = D_ap + margin` (in `Float`, as a
     /// per-triplet loop computes it), the term `relu(s_p − D_an)` is strictly
-    /// positive iff `D_an < s_p`. Per anchor, the negatives are sorted by
-    /// `D_an` (with prefix sums) and the positives by `s_p` (radix sorts of
-    /// (value, index) keys); two merge walks then give, for every positive,
-    /// the number `c_p` of negatives with `D_an < s_p` and their sum `S_p` —
-    /// the pair contributes `c_p · s_p − S_p` to the loss, `c_p` active terms
-    /// and `+c_p` to dL/dD_ap — and, for every negative n, `#{p : s_p > D_an}`
-    /// to subtract from dL/dD_an. Counts and coefficients are exactly those
-    /// of the per-triplet loop; the loss sum differs only by rounding (it is
-    /// accumulated in `Double`). NaN distances never make a term active.
+    /// positive iff `D_an < s_p`. Per anchor, the positives are sorted by
+    /// `s_p` (radix sort of (value, index) keys); each negative's rank
+    /// `r_n = #{p : s_p ≤ D_an}` (`_RankTable`) gives `k − r_n` to subtract
+    /// from dL/dD_an, and per-rank counts and sums of `D_an`, accumulated in
+    /// rank order, give every positive the number `c_p` of negatives with
+    /// `D_an < s_p` and their sum `S_p`: the pair contributes `c_p · s_p − S_p`
+    /// to the loss, `c_p` active terms and `+c_p` to dL/dD_ap. Counts and
+    /// coefficients are exactly those of the per-triplet loop; the loss sum
+    /// differs only by rounding (it is accumulated in `Double`). NaN
+    /// distances never make a term active.
     ///
-    /// - Complexity: O(B²) per batch instead of O(B² · K).
+    /// Anchors are split over the workers (each writes only its own row of
+    /// `coefficients`); per-anchor sums are added in anchor order, so the
+    /// result does not depend on the thread count.
+    ///
+    /// - Complexity: O(B²) per batch for spread distances, O(B² log K) at
+    ///   worst, instead of O(B² · K).
     private mutating func accumulateAllHinge(_ sums: inout _TripletSums, _ labels: [Int32]) {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
-        if prefixScratch.count < b + 1 { prefixScratch = [Double](repeating: 0, count: b + 1) }
-        if keyScratch.count < 2 * b { keyScratch = [UInt64](repeating: 0, count: 2 * b) }
-        if histogramScratch.count < _radixHistogramSize { histogramScratch = [Int](repeating: 0, count: _radixHistogramSize) }
-        var total = 0.0, count = 0, active = 0
-        distance.values.storage.withUnsafeBufferPointer { d in
-            coefficients.storage.withUnsafeMutableBufferPointer { c in
-                labels.withUnsafeBufferPointer { y in
-                    prefixScratch.withUnsafeMutableBufferPointer { prefixBuffer in
-                        keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
-                            histogramScratch.withUnsafeMutableBufferPointer { histogram in
-                                let prefix = prefixBuffer.baseAddress!, h = histogram.baseAddress!
-                                let neg = keyBuffer.baseAddress!, temp = neg + b
-                                for a in 0..<b {
-                                    let row = d.baseAddress! + a * b
-                                    let crow = c.baseAddress! + a * b
-                                    let ya = y[a]
-                                    // Negatives' keys in neg[0..<m], positives' (of s_p) in pos[0..<k].
-                                    var negatives = 0, positives = 0, m = 0
-                                    for j in 0..<b where y[j] != ya {
-                                        negatives += 1
-                                        let v = row[j]
-                                        if v.isNaN { continue }
-                                        neg[m] = _sortKey(v, j)
-                                        m += 1
-                                    }
-                                    let pos = neg + m
-                                    var k = 0
-                                    for j in 0..<b where j != a && y[j] == ya {
-                                        positives += 1
-                                        let shifted = row[j] + margin
-                                        if shifted.isNaN { continue }
-                                        pos[k] = _sortKey(shifted, j)
-                                        k += 1
-                                    }
-                                    count += positives * negatives
-                                    if m == 0 || k == 0 { continue }
-                                    _radixSort(neg, temp, m, h)
-                                    _radixSort(pos, temp, k, h)
-                                    var running = 0.0
-                                    prefix[0] = 0
-                                    for i in 0..<m {
-                                        running += Double(_keyValue(neg[i]))
-                                        prefix[i + 1] = running
-                                    }
-                                    // c_p = #{D_an < s_p}: negatives whose key is below (s_p, 0).
-                                    var i = 0
-                                    for t in 0..<k {
-                                        let key = pos[t]
-                                        let bound = key & 0xFFFF_FFFF_0000_0000
-                                        while i < m && neg[i] < bound { i += 1 }
-                                        if i == 0 { continue }
-                                        total += Double(i) * Double(_keyValue(key)) - prefix[i]
-                                        active += i
-                                        crow[Int(truncatingIfNeeded: key & 0xFFFF_FFFF)] += Float(i)
-                                    }
-                                    // #{s_p > D_an} = k − #{s_p ≤ D_an}.
-                                    var j = 0
-                                    for t in 0..<m {
-                                        let key = neg[t]
-                                        let bound = key | 0xFFFF_FFFF
-                                        while j < k && pos[j] <= bound { j += 1 }
-                                        if j == k { break }
-                                        crow[Int(truncatingIfNeeded: key & 0xFFFF_FFFF)] -= Float(k - j)
-                                    }
-                                }
-                            }
-                        }
+        let parts = Parallel.parts(forWork: b * b)
+        _reserve(&keyScratch, parts * 2 * b)
+        _reserve(&histogramScratch, parts * _radixHistogramSize)
+        _reserve(&valueScratch, parts * (b + 4))
+        _reserve(&startScratch, parts * (b + 1))
+        _reserve(&rankCounts, parts * (b + 1))
+        _reserve(&rankSums, parts * (b + 1))
+        _reserve(&anchorTotals, b)
+        _reserve(&anchorCounts, 2 * b)
+        distance.values.storage.withUnsafeBufferPointer { dBuffer in
+        coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
+        labels.withUnsafeBufferPointer { y in
+        keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
+        histogramScratch.withUnsafeMutableBufferPointer { histogramBuffer in
+        valueScratch.withUnsafeMutableBufferPointer { valueBuffer in
+        startScratch.withUnsafeMutableBufferPointer { startBuffer in
+        rankCounts.withUnsafeMutableBufferPointer { countBuffer in
+        rankSums.withUnsafeMutableBufferPointer { sumBuffer in
+        anchorTotals.withUnsafeMutableBufferPointer { totals in
+        anchorCounts.withUnsafeMutableBufferPointer { counts in
+            let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
+            Parallel.forEachPart(b, parts: parts) { part, anchors in
+                let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
+                let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
+                let sorted = valueBuffer.baseAddress! + part * (b + 4)
+                let starts = startBuffer.baseAddress! + part * (b + 1)
+                let rankCount = countBuffer.baseAddress! + part * (b + 1)
+                let rankSum = sumBuffer.baseAddress! + part * (b + 1)
+                for a in anchors {
+                    let row = d + a * b, crow = c + a * b
+                    let ya = y[a]
+                    var positives = 0, k = 0
+                    for p in 0..<b where p != a && y[p] == ya {
+                        positives += 1
+                        let shifted = row[p] + margin
+                        if shifted.isNaN { continue }
+                        keys[k] = _sortKey(shifted, p)
+                        k += 1
                     }
+                    var negatives = 0
+                    totals[a] = 0
+                    counts[2 * a + 1] = 0
+                    if k == 0 {
+                        for n in 0..<b where y[n] != ya { negatives += 1 }
+                        counts[2 * a] = positives * negatives
+                        continue
+                    }
+                    _radixSort(keys, temp, k, h)
+                    for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
+                    let ranks = _RankTable(sorted, k, starts: starts)
+                    for r in 0...k {
+                        rankCount[r] = 0
+                        rankSum[r] = 0
+                    }
+                    for n in 0..<b where y[n] != ya {
+                        negatives += 1
+                        let v = row[n]
+                        if v.isNaN { continue }
+                        let r = ranks.count(v, strict: false)
+                        rankCount[r] += 1
+                        rankSum[r] += Double(v)
+                        if r < k { crow[n] -= Float(k - r) }
+                    }
+                    counts[2 * a] = positives * negatives
+                    // D_an < s_t iff r_n ≤ t: running sums over the ranks.
+                    var below = 0, belowSum = 0.0, total = 0.0, active = 0
+                    for t in 0..<k {
+                        below += rankCount[t]
+                        belowSum += rankSum[t]
+                        if below == 0 { continue }
+                        total += Double(below) * Double(sorted[t]) - belowSum
+                        active += below
+                        crow[Int(truncatingIfNeeded: keys[t] & 0xFFFF_FFFF)] += Float(below)
+                    }
+                    totals[a] = total
+                    counts[2 * a + 1] = active
                 }
             }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        var total = 0.0, count = 0, active = 0
+        for a in 0..<b {
+            total += anchorTotals[a]
+            count += anchorCounts[2 * a]
+            active += anchorCounts[2 * a + 1]
         }
         sums.total = total
         sums.count = count
@@ -211,35 +247,75 @@ public struct TripletLoss: BatchLoss {
     }
 
     /// The mined triplets: unit-weight dL/dD into `coefficients`.
+    ///
+    /// Miners emit triplets grouped by ascending anchor, and a triplet writes
+    /// only its anchor's row, so anchors are split over the workers; per-anchor
+    /// sums are added in anchor order (the result does not depend on the
+    /// thread count). O(B + number of triplets).
     private mutating func accumulateSelected(_ sums: inout _TripletSums, _ b: Int) {
         let margin = Float(configuration.resolvedMargin), soft = configuration.resolvedSoft
-        var total = 0.0, active = 0
-        distance.values.storage.withUnsafeBufferPointer { d in
-            coefficients.storage.withUnsafeMutableBufferPointer { c in
-                for t in 0..<triplets.count {
-                    let a = Int(triplets.anchors[t]), p = Int(triplets.positives[t]), n = Int(triplets.negatives[t])
-                    let x = d[a * b + p] - d[a * b + n]
-                    if soft {
-                        let term = _softplus(Double(x))
-                        total += term
-                        if term > 0 { active += 1 }
-                        let s = _sigmoid(x)
-                        c[a * b + p] += s
-                        c[a * b + n] -= s
-                    } else {
-                        let h = x + margin
-                        if h > 0 {
-                            total += Double(h)
-                            active += 1
-                            c[a * b + p] += 1
-                            c[a * b + n] -= 1
+        let count = triplets.count
+        _reserve(&anchorTotals, b)
+        _reserve(&anchorCounts, 2 * b + 1)
+        distance.values.storage.withUnsafeBufferPointer { dBuffer in
+        coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
+        triplets.anchors.withUnsafeBufferPointer { anchors in
+        triplets.positives.withUnsafeBufferPointer { positives in
+        triplets.negatives.withUnsafeBufferPointer { negatives in
+        anchorTotals.withUnsafeMutableBufferPointer { totals in
+        anchorCounts.withUnsafeMutableBufferPointer { counts in
+            let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
+            // counts[2a] = the first triplet of anchor a (counts[2b] = count); counts[2a + 1] = its active terms.
+            var t = 0
+            for a in 0..<b {
+                counts[2 * a] = t
+                while t < count && Int(anchors[t]) == a { t += 1 }
+            }
+            precondition(t == count, "miners emit triplets grouped by ascending anchor")
+            counts[2 * b] = count
+            let parts = Parallel.parts(forWork: count)
+            Parallel.forEachRange(b, parts: parts, cost: { Double(counts[2 * $0 + 2] - counts[2 * $0] + 1) }) { rows in
+                for a in rows {
+                    let row = d + a * b, crow = c + a * b
+                    var total = 0.0, active = 0
+                    for t in counts[2 * a]..<counts[2 * a + 2] {
+                        let p = Int(positives[t]), n = Int(negatives[t])
+                        let x = row[p] - row[n]
+                        if soft {
+                            let term = _softplus(Double(x))
+                            total += term
+                            if term > 0 { active += 1 }
+                            let s = _sigmoid(x)
+                            crow[p] += s
+                            crow[n] -= s
+                        } else {
+                            let h = x + margin
+                            if h > 0 {
+                                total += Double(h)
+                                active += 1
+                                crow[p] += 1
+                                crow[n] -= 1
+                            }
                         }
                     }
+                    totals[a] = total
+                    counts[2 * a + 1] = active
                 }
             }
         }
+        }
+        }
+        }
+        }
+        }
+        }
+        var total = 0.0, active = 0
+        for a in 0..<b {
+            total += anchorTotals[a]
+            active += anchorCounts[2 * a + 1]
+        }
         sums.total = total
-        sums.count = triplets.count
+        sums.count = count
         sums.active = active
     }
 }

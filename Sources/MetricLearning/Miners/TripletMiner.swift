@@ -21,7 +21,8 @@ import NumericCore
 /// and a miner built with the same seed repeats the same sequence.
 ///
 /// - Complexity: O(B²) plus one step per selected triplet (`semihard`:
-///   negatives and positives radix-sorted once per anchor, then merged) (`distance-weighted`: a binary
+///   positives radix-sorted once per anchor, negatives ranked among them
+///   through a bucket table, O(B² log K) at worst) (`distance-weighted`: a binary
 ///   search on per-anchor cumulative weights); never O(B³) time or memory.
 public struct TripletMiner: Sendable {
     public let kind: MiningKind
@@ -32,11 +33,22 @@ public struct TripletMiner: Sendable {
     public private(set) var calls: UInt64 = 0
     var negativeScratch: [Int32] = []
     var weightScratch: [Double] = []
-    /// `semihard`: per-anchor (distance, index) sort keys of the negatives and
-    /// positives plus the radix sort's second buffer, 2B keys; the digit
-    /// histogram. `negativeScratch` then holds the negative chosen per positive.
+    /// `semihard`, per worker: the positives' (distance, index) sort keys
+    /// and the radix sort's second buffer (2B), its digit histogram, the
+    /// sorted distances (B + 4) and their `_RankTable` (B + 1), the best key
+    /// per rank (B + 1), the positives in index order and the negative chosen
+    /// per positive (2B). Per anchor: the number of selected pairs and
+    /// (`pairScratch`, 2B per anchor) the selected (positive, negative).
+    /// `hard` keeps the nearest negative per anchor in `orderScratch` and the
+    /// triplet offsets in `selectedScratch`.
     var keyScratch: [UInt64] = []
     var histogramScratch: [Int] = []
+    var valueScratch: [Float] = []
+    var rankScratch: [UInt64] = []
+    var startScratch: [Int32] = []
+    var orderScratch: [Int32] = []
+    var selectedScratch: [Int] = []
+    var pairScratch: [Int32] = []
 
     public init(kind: MiningKind, margin: Float, seed: UInt64 = 0) {
         precondition(kind != .all, "'all' is evaluated by the losses directly, not mined")
@@ -76,104 +88,165 @@ public struct TripletMiner: Sendable {
         }
     }
 
-    /// Per anchor, its non-NaN negatives are sorted once by (distance, index)
-    /// (packed into one `UInt64` key, stable radix sort), and so are its
-    /// positives by (D_ap, index); one merge walk then finds, for every
-    /// positive, the first negative with `D_an > D_ap`, kept if
+    /// Per anchor, its non-NaN positives are sorted once by (D_ap, index)
+    /// (packed into one `UInt64` key, stable radix sort). Each non-NaN
+    /// negative's rank `r` = #{positives with D_ap < D_an} (`_RankTable`)
+    /// makes it a candidate for the `r` nearest positives; the smallest
+    /// (D_an, index) key per rank, then a suffix minimum over the ranks,
+    /// gives every positive the first negative with `D_an > D_ap`, kept if
     /// `D_an < D_ap + margin`. That is the smallest `D_an` in the window, the
     /// lowest index on ties, exactly as a linear scan in index order with a
-    /// strict `<` picks it. Triplets are appended in (anchor, positive) order
-    /// as before. O(B²) per batch (radix sorts) instead of O(B² · K).
+    /// strict `<` picks it. Anchors are split over the workers (each writes
+    /// its own rows of the workspaces); triplets are appended in
+    /// (anchor, positive) order whatever the thread count.
+    /// O(B²) per batch for spread distances, O(B² log K) at worst (K the
+    /// largest class), instead of O(B² · K).
     private mutating func mineSemihard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count, m = margin
-        if keyScratch.count < 2 * b { keyScratch = [UInt64](repeating: 0, count: 2 * b) }
-        if histogramScratch.count < _radixHistogramSize { histogramScratch = [Int](repeating: 0, count: _radixHistogramSize) }
-        if negativeScratch.count < b { negativeScratch = [Int32](repeating: 0, count: b) }
-        let pairs = Self.anchorPositivePairs(labels)
-        triplets.appendUnsafe(maximum: pairs) { outA, outP, outN in
-        var written = 0
-        distances.storage.withUnsafeBufferPointer { d in
-            labels.withUnsafeBufferPointer { y in
-                keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
-                  histogramScratch.withUnsafeMutableBufferPointer { histogram in
-                    negativeScratch.withUnsafeMutableBufferPointer { chosen in
-                    let keys = keyBuffer.baseAddress!, temp = keys + b, h = histogram.baseAddress!
-                    for a in 0..<b {
-                        let row = d.baseAddress! + a * b
-                        let ya = y[a]
-                        // Negatives' keys in keys[0..<count], positives' in keys[count..<count + k]
-                        // (each written in index order: the stable sort breaks ties by index).
-                        var count = 0, positives = 0
-                        for j in 0..<b where y[j] != ya {
-                            let v = row[j]
-                            if v.isNaN { continue }  // never inside a window
-                            keys[count] = _sortKey(v, j)
-                            count += 1
-                        }
-                        let positiveKeys = keys + count
-                        var k = 0
-                        for p in 0..<b where p != a && y[p] == ya {
-                            positives += 1
-                            chosen[p] = -1
-                            let v = row[p]
+        let parts = Parallel.parts(forWork: b * b)
+        _reserve(&keyScratch, parts * 2 * b)
+        _reserve(&histogramScratch, parts * _radixHistogramSize)
+        _reserve(&valueScratch, parts * (b + 4))
+        _reserve(&rankScratch, parts * (b + 1))
+        _reserve(&startScratch, parts * (b + 1))
+        _reserve(&orderScratch, parts * 2 * b)
+        _reserve(&selectedScratch, b)
+        _reserve(&pairScratch, 2 * b * b)
+        distances.storage.withUnsafeBufferPointer { dBuffer in
+        labels.withUnsafeBufferPointer { y in
+        keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
+        histogramScratch.withUnsafeMutableBufferPointer { histogramBuffer in
+        valueScratch.withUnsafeMutableBufferPointer { valueBuffer in
+        rankScratch.withUnsafeMutableBufferPointer { rankBuffer in
+        startScratch.withUnsafeMutableBufferPointer { startBuffer in
+        orderScratch.withUnsafeMutableBufferPointer { indexBuffer in
+        selectedScratch.withUnsafeMutableBufferPointer { selected in
+        pairScratch.withUnsafeMutableBufferPointer { pairBuffer in
+            let d = dBuffer.baseAddress!, pairsOut = pairBuffer.baseAddress!
+            Parallel.forEachPart(b, parts: parts) { part, anchors in
+                let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
+                let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
+                let sorted = valueBuffer.baseAddress! + part * (b + 4)
+                let best = rankBuffer.baseAddress! + part * (b + 1)
+                let starts = startBuffer.baseAddress! + part * (b + 1)
+                let positivesInOrder = indexBuffer.baseAddress! + part * 2 * b, chosen = positivesInOrder + b
+                for a in anchors {
+                    let row = d + a * b
+                    let ya = y[a]
+                    // Positives in index order, and the keys of the non-NaN ones
+                    // (the stable sort breaks ties by index).
+                    var positives = 0, k = 0
+                    for p in 0..<b where p != a && y[p] == ya {
+                        positivesInOrder[positives] = Int32(truncatingIfNeeded: p)
+                        positives += 1
+                        chosen[p] = -1
+                        let v = row[p]
+                        if v.isNaN { continue }  // never inside a window
+                        keys[k] = _sortKey(v, p)
+                        k += 1
+                    }
+                    if k > 0 {
+                        _radixSort(keys, temp, k, h)
+                        for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
+                        let ranks = _RankTable(sorted, k, starts: starts)
+                        for r in 0...k { best[r] = .max }
+                        for n in 0..<b where y[n] != ya {
+                            let v = row[n]
                             if v.isNaN { continue }
-                            positiveKeys[k] = _sortKey(v, p)
-                            k += 1
+                            let r = ranks.count(v, strict: true)
+                            best[r] = min(best[r], _sortKey(v, n))  // unconditional: the branch mispredicts
                         }
-                        guard positives > 0 else { continue }
-                        if count > 0 && k > 0 {
-                            _radixSort(keys, temp, count, h)
-                            _radixSort(positiveKeys, temp, k, h)
-                            var j = 0
-                            for i in 0..<k {
-                                let pk = positiveKeys[i]
-                                // Past every negative with distance ≤ D_ap.
-                                let bound = pk | 0xFFFF_FFFF
-                                while j < count && keys[j] <= bound { j += 1 }
-                                if j == count { break }
-                                let p = Int(truncatingIfNeeded: pk & 0xFFFF_FFFF)
-                                let n = Int(truncatingIfNeeded: keys[j] & 0xFFFF_FFFF)
-                                if row[n] < row[p] + m { chosen[p] = Int32(truncatingIfNeeded: n) }
-                            }
-                        }
-                        for p in 0..<b where p != a && y[p] == ya && chosen[p] >= 0 {
-                            outA[written] = Int32(truncatingIfNeeded: a)
-                            outP[written] = Int32(truncatingIfNeeded: p)
-                            outN[written] = chosen[p]
-                            written += 1
+                        var nearest = UInt64.max
+                        for t in stride(from: k - 1, through: 0, by: -1) {
+                            nearest = min(nearest, best[t + 1])
+                            if nearest == .max { continue }
+                            let p = Int(truncatingIfNeeded: keys[t] & 0xFFFF_FFFF)
+                            let n = Int(truncatingIfNeeded: nearest & 0xFFFF_FFFF)
+                            if row[n] < row[p] + m { chosen[p] = Int32(truncatingIfNeeded: n) }
                         }
                     }
+                    // Row a of the pair workspace: the selected (p, n) in positive index order.
+                    let out = pairsOut + 2 * a * b
+                    var written = 0
+                    for t in 0..<positives {
+                        let p = Int(positivesInOrder[t])
+                        guard chosen[p] >= 0 else { continue }
+                        out[2 * written] = Int32(truncatingIfNeeded: p)
+                        out[2 * written + 1] = chosen[p]
+                        written += 1
                     }
-                  }
+                    selected[a] = written
                 }
             }
+            var total = 0
+            for a in 0..<b { total += selected[a] }
+            triplets.appendUnsafe(maximum: total) { outA, outP, outN in
+                var written = 0
+                for a in 0..<b {
+                    let row = pairsOut + 2 * a * b
+                    for t in 0..<selected[a] {
+                        outA[written] = Int32(truncatingIfNeeded: a)
+                        outP[written] = row[2 * t]
+                        outN[written] = row[2 * t + 1]
+                        written += 1
+                    }
+                }
+                return written
+            }
         }
-        return written
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
         }
     }
 
-    private func mineHard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
+    /// Per anchor, the nearest negative (first index on ties) and its
+    /// positives, anchors split over the workers; each anchor's triplets are
+    /// written at its offset, so the order is (anchor, positive) whatever the
+    /// thread count. O(B²) per batch.
+    private mutating func mineHard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count
-        distances.storage.withUnsafeBufferPointer { d in
-            labels.withUnsafeBufferPointer { y in
-                for a in 0..<b {
-                    let row = d.baseAddress! + a * b
-                    guard let n = Self.nearestNegative(row, y, a) else { continue }
-                    var k = 0
-                    for p in 0..<b where p != a && y[p] == y[a] { k += 1 }
-                    guard k > 0 else { continue }
-                    triplets.appendUnsafe(maximum: k) { outA, outP, outN in
-                        var written = 0
-                        for p in 0..<b where p != a && y[p] == y[a] {
-                            outA[written] = Int32(truncatingIfNeeded: a)
-                            outP[written] = Int32(truncatingIfNeeded: p)
-                            outN[written] = Int32(truncatingIfNeeded: n)
-                            written += 1
-                        }
-                        return written
-                    }
+        let parts = Parallel.parts(forWork: b * b)
+        _reserve(&orderScratch, b)
+        _reserve(&selectedScratch, b + 1)
+        distances.storage.withUnsafeBufferPointer { dBuffer in
+        labels.withUnsafeBufferPointer { y in
+        orderScratch.withUnsafeMutableBufferPointer { nearestBuffer in
+        selectedScratch.withUnsafeMutableBufferPointer { offsets in
+            let d = dBuffer.baseAddress!, nearest = nearestBuffer.baseAddress!
+            Parallel.forEachRange(b, parts: parts) { anchors in
+                for a in anchors {
+                    let n = Self.nearestNegative(d + a * b, y, a) ?? -1
+                    nearest[a] = Int32(truncatingIfNeeded: n)
+                    var positives = 0
+                    if n >= 0 { for p in 0..<b where p != a && y[p] == y[a] { positives += 1 } }
+                    offsets[a + 1] = positives
                 }
             }
+            offsets[0] = 0
+            for a in 0..<b { offsets[a + 1] += offsets[a] }
+            triplets.appendUnsafe(maximum: offsets[b]) { outA, outP, outN in
+                Parallel.forEachRange(b, parts: parts) { anchors in
+                    for a in anchors where nearest[a] >= 0 {
+                        var t = offsets[a]
+                        for p in 0..<b where p != a && y[p] == y[a] {
+                            outA[t] = Int32(truncatingIfNeeded: a)
+                            outP[t] = Int32(truncatingIfNeeded: p)
+                            outN[t] = nearest[a]
+                            t += 1
+                        }
+                    }
+                }
+                return offsets[b]
+            }
+        }
+        }
+        }
         }
     }
 
@@ -207,19 +280,6 @@ public struct TripletMiner: Sendable {
             for p in 0..<b where p != a && labels[p] == labels[a] {
                 triplets.append(a, p, Int(negativeScratch[rng.nextInt(below: negativeScratch.count)]))
             }
-        }
-    }
-
-    /// The number of ordered anchor–positive pairs (same label, different rows).
-    static func anchorPositivePairs(_ labels: [Int32]) -> Int {
-        labels.withUnsafeBufferPointer { y in
-            var pairs = 0
-            for a in 0..<y.count {
-                let ya = y[a]
-                for p in 0..<y.count where y[p] == ya { pairs += 1 }
-                pairs -= 1
-            }
-            return pairs
         }
     }
 
@@ -333,6 +393,75 @@ func _radixSort(
         swap(&source, &target)
     }
     if source != keys { keys.update(from: source, count: n) }
+}
+
+/// Ranks of values among `k ≥ 1` ascending, non-NaN floats `sorted[0..<k]`
+/// through a table over `k` equal-width buckets of `[sorted[0], sorted[k − 1]]`:
+/// `starts[q]` = #{values in buckets < q}, so a query is one bucket
+/// computation, two table reads and one four-lane comparison with the
+/// (typically zero to two) values of its own bucket — a binary search
+/// mispredicts half its steps. `sorted` must have room for 4 values after
+/// the k, which the table sets to NaN (never counted). The bucket of a value is a monotone function of it, computed the
+/// same way for the table and for queries, so counts are exact.
+///
+/// - Complexity: O(k) to build (`starts` holds `k + 1` counters); a query is
+///   O(1) for spread values and O(log k) when many share a bucket.
+struct _RankTable {
+    let sorted: UnsafePointer<Float>
+    let starts: UnsafeMutablePointer<Int32>
+    let k: Int
+    let origin: Float
+    let scale: Float
+    let last: Float
+
+    @inline(__always)
+    init(_ sorted: UnsafeMutablePointer<Float>, _ k: Int, starts: UnsafeMutablePointer<Int32>) {
+        self.sorted = UnsafePointer(sorted)
+        self.starts = starts
+        self.k = k
+        origin = sorted[0]
+        last = Float(k - 1)
+        let s = Float(k) / (sorted[k - 1] - sorted[0])
+        scale = s.isFinite ? s : 0
+        for t in k..<(k + 4) { sorted[t] = .nan }
+        var t = 0
+        for q in 0...k {
+            while t < k && bucket(sorted[t]) < q { t += 1 }
+            starts[q] = Int32(truncatingIfNeeded: t)
+        }
+    }
+
+    /// The bucket of `v` (not NaN), clamped to `0..<k`; 0 when `v − origin`
+    /// times the scale is NaN.
+    @inline(__always)
+    func bucket(_ v: Float) -> Int {
+        let x = (v - origin) * scale  // NaN for an infinite v when all values are equal (scale 0)
+        return Int(min(x > 0 ? x : 0, last))
+    }
+
+    /// `#{t : sorted[t] < v}` (`strict`) or `#{t : sorted[t] ≤ v}`, for `v` not NaN.
+    @inline(__always)
+    func count(_ v: Float, strict: Bool) -> Int {
+        let q = bucket(v)
+        var low = Int(starts[q]), high = Int(starts[q + 1])
+        if high - low <= 4 {
+            // The four values from `low` on: the rest of v's bucket, then larger values or the NaN padding.
+            let x = UnsafeRawPointer(sorted + low).loadUnaligned(as: SIMD4<Float>.self), y = SIMD4(repeating: v)
+            let hits = SIMD4<Int32>.zero.replacing(with: 1, where: strict ? x .< y : x .<= y)
+            return low + Int(hits.wrappedSum())
+        }
+        while low < high {
+            let mid = (low + high) >> 1
+            if strict ? sorted[mid] < v : sorted[mid] <= v { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
+
+/// Grows `buffer` to at least `count` elements (never shrinks: a workspace).
+@inline(__always)
+func _reserve<T: Numeric>(_ buffer: inout [T], _ count: Int) {
+    if buffer.count < count { buffer = [T](repeating: 0, count: count) }
 }
 
 /// Counters `_radixSort` needs.

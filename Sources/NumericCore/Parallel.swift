@@ -1,0 +1,60 @@
+import Dispatch
+
+/// Splitting O(B²) loops of a step over the cores OpenBLAS uses.
+///
+/// Work is divided into contiguous ranges of rows; each row is processed by
+/// exactly one worker with the same arithmetic whatever the number of
+/// workers, so results that are combined per row in row order do not depend
+/// on the thread count.
+public enum Parallel {
+    /// The number of workers: OpenBLAS's thread count.
+    public static var workers: Int { max(1, min(BLAS.threads, 64)) }
+
+    /// Calls `body(range)` for `parts` contiguous ranges covering `0..<count`
+    /// whose costs are balanced for per-index cost `cost(i)` (for example
+    /// `count − i` for an upper triangle), in parallel when `parts > 1`.
+    ///
+    /// - Complexity: O(count) to balance, then the work of `body`.
+    public static func forEachRange(
+        _ count: Int, parts: Int, cost: (Int) -> Double = { _ in 1 }, _ body: (Range<Int>) -> Void
+    ) {
+        forEachPart(count, parts: parts, cost: cost) { _, range in body(range) }
+    }
+
+    /// `forEachRange` that also passes the part's number (`0..<parts`), for
+    /// per-worker workspaces.
+    public static func forEachPart(
+        _ count: Int, parts: Int, cost: (Int) -> Double = { _ in 1 }, _ body: (Int, Range<Int>) -> Void
+    ) {
+        let parts = max(1, min(parts, count))
+        if parts == 1 {
+            if count > 0 { body(0, 0..<count) }
+            return
+        }
+        var total = 0.0
+        for i in 0..<count { total += cost(i) }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: parts + 1) { bounds in
+            bounds.initialize(repeating: count)
+            bounds[0] = 0
+            var running = 0.0, part = 1
+            for i in 0..<count where part < parts {
+                running += cost(i)
+                while part < parts && running >= total * Double(part) / Double(parts) {
+                    bounds[part] = i + 1
+                    part += 1
+                }
+            }
+            DispatchQueue.concurrentPerform(iterations: parts) { p in
+                let range = bounds[p]..<bounds[p + 1]
+                if !range.isEmpty { body(p, range) }
+            }
+        }
+    }
+
+    /// The number of parts for O(`work`) elementwise work: one below about
+    /// 64k elements, where dispatching would cost more than it saves, else
+    /// `workers`.
+    public static func parts(forWork work: Int) -> Int {
+        work < 65_536 ? 1 : workers
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import MetricLearning
+import NumericCore
+
+// Batches large enough (B² ≥ 65,536) that the O(B²) passes split their rows
+// over the workers, against brute force and across thread counts; and the
+// rank table of the triplet fast paths against linear counts.
+
+@Test func rankCountsMatchLinearCounts() {
+    var rng = SplitMix64(seed: 7)
+    for k in [1, 2, 7, 9, 16, 17, 31, 128, 300] {
+        // Ties (few distinct values), spread values, and one far outlier that
+        // puts every other value into the first bucket.
+        let tied = (0..<k).map { _ in Float(rng.nextInt(below: 12)) * 0.25 }
+        let spread = (0..<k).map { _ in Float(rng.nextUniform() * 3) }
+        let outlier = (0..<k).map { $0 == 0 ? Float(1e6) : Float(rng.nextUniform()) }
+        for var values in [tied, spread, outlier] {
+            values.sort()
+            var starts = [Int32](repeating: 0, count: k + 1)
+            var padded = values + [0, 0, 0, 0]
+            padded.withUnsafeMutableBufferPointer { v in
+                starts.withUnsafeMutableBufferPointer { s in
+                    let table = _RankTable(v.baseAddress!, k, starts: s.baseAddress!)
+                    var queries = values + [-1, -.infinity, .infinity, 2e6, 0.3, 1.7]
+                    queries += values.map { $0.nextUp } + values.map { $0.nextDown }
+                    for q in queries {
+                        let below = values.filter { $0 < q }.count, atMost = values.filter { $0 <= q }.count
+                        #expect(table.count(q, strict: true) == below, "k \(k) q \(q)")
+                        #expect(table.count(q, strict: false) == atMost, "k \(k) q \(q)")
+                    }
+                }
+            }
+        }
+    }
+}
+
+@Test func largeBatchSemihardMatchesBruteForce() {
+    let (x, y) = fastPathBatch(seed: 11, classes: 3, perClass: 100, duplicates: true)
+    #expect(y.count * y.count >= 65_536, "the batch must take the parallel path")
+    for distanceKind in DistanceKind.allCases {
+        var distance = PairwiseDistance(kind: distanceKind)
+        distance.compute(x)
+        for margin: Float in [0.05, 0.5] {
+            var miner = TripletMiner(kind: .semihard, margin: margin)
+            let want = referenceTriplets(.semihard, distance.values, y, margin: margin)
+            #expect(mined(&miner, x, y, distanceKind) == want, "\(distanceKind) margin \(margin)")
+            #expect(want.count > 0)
+        }
+    }
+}
+
+@Test func largeBatchHingeTripletAllMatchesBruteForce() throws {
+    let (x, y) = fastPathBatch(seed: 12, classes: 3, perClass: 100, duplicates: true)
+    let b = y.count
+    var loss = try makeBatchLoss(LossConfiguration(loss: .triplet, mining: .all, margin: 0.2, distance: .euclidean))
+    var gradient = Matrix(rows: 0, cols: 0)
+    let result = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
+
+    var distance = PairwiseDistance(kind: .euclidean)
+    distance.compute(x)
+    var coefficients = Matrix(rows: b, cols: b)
+    var total = 0.0, count = 0
+    distance.values.storage.withUnsafeBufferPointer { d in
+        coefficients.storage.withUnsafeMutableBufferPointer { c in
+            for a in 0..<b {
+                for p in 0..<b where p != a && y[p] == y[a] {
+                    for n in 0..<b where y[n] != y[a] {
+                        count += 1
+                        let h = (d[a * b + p] + 0.2) - d[a * b + n]
+                        if h > 0 {
+                            total += Double(h)
+                            c[a * b + p] += 1
+                            c[a * b + n] -= 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+    var wantGradient = Matrix(rows: 0, cols: 0)
+    distance.backward(embeddings: x, coefficients: &coefficients, gradient: &wantGradient, scale: Float(1 / Double(count)))
+    #expect(result.tuples == count)
+    #expect(abs(result.loss - total / Double(count)) <= 1e-5 * max(1, total / Double(count)))
+    #expect(gradient == wantGradient)
+}
+
+@Test func lossesAreBitwiseIdenticalWithOneAndTwoThreads() throws {
+    let (x, y) = fastPathBatch(seed: 13, classes: 5, perClass: 64, duplicates: true)
+    let configurations = [
+        LossConfiguration(loss: .contrastive, mining: .all),
+        LossConfiguration(loss: .contrastive, mining: .semihard),
+        LossConfiguration(loss: .triplet, mining: .all),
+        LossConfiguration(loss: .triplet, mining: .semihard),
+        LossConfiguration(loss: .triplet, mining: .hard),
+        LossConfiguration(loss: .triplet, mining: .all, distance: .euclidean, reducer: .nonzeroMean),
+        LossConfiguration(loss: .lifted, mining: .all),
+        LossConfiguration(loss: .lifted, mining: .hard),
+    ]
+    let threads = BLAS.threads
+    defer { BLAS.threads = threads }
+    for configuration in configurations {
+        var results: [(LossResult, Matrix)] = []
+        for n in [1, 2] {
+            BLAS.threads = n
+            var loss = try makeBatchLoss(configuration)
+            var gradient = Matrix(rows: 0, cols: 0)
+            let result = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
+            results.append((result, gradient))
+        }
+        let label = "\(configuration.loss) \(configuration.mining)"
+        #expect(results[0].0.loss.bitPattern == results[1].0.loss.bitPattern, "\(label)")
+        #expect(results[0].0.tuples == results[1].0.tuples, "\(label)")
+        #expect(results[0].1.storage.map(\.bitPattern) == results[1].1.storage.map(\.bitPattern), "\(label)")
+    }
+}
