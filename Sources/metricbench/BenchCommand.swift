@@ -48,7 +48,7 @@ struct BenchCommand: ParsableCommand {
         var iterations: Int? = nil, seconds_per_iteration: Double? = nil
     }
     struct Output: Codable {
-        var sgemm_gflops: Double, threads: Int, openblas_coretype: String
+        var sgemm_gflops: Double, threads: Int, openblas_coretype: String, openblas_thread_timeout: String
         var train: [TrainRow], loss: [LossRow], eval: [EvalRow]
     }
 
@@ -125,7 +125,8 @@ struct BenchCommand: ParsableCommand {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                let out = Output(sgemm_gflops: gflops, threads: threads, openblas_coretype: coretype, train: train, loss: lossRows, eval: evalRows)
+                let out = Output(sgemm_gflops: gflops, threads: threads, openblas_coretype: coretype,
+                                 openblas_thread_timeout: ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "(default)", train: train, loss: lossRows, eval: evalRows)
                 print(String(data: try encoder.encode(out), encoding: .utf8)!)
             }
         }
