@@ -85,6 +85,49 @@ import NumericCore
     #expect(gradient == wantGradient)
 }
 
+@Test func largeBatchHingeTripletSemihardMatchesBruteForce() throws {
+    // The hinge with semi-hard mining is fused with the miner: no triplet list.
+    let (x, y) = fastPathBatch(seed: 14, classes: 3, perClass: 100, duplicates: true)
+    let b = y.count
+    for distanceKind in DistanceKind.allCases {
+        for margin in [0.05, 0.5] {
+            for reducer in [ReducerKind.mean, .nonzeroMean] {
+                var loss = try makeBatchLoss(LossConfiguration(
+                    loss: .triplet, mining: .semihard, margin: margin, distance: distanceKind, reducer: reducer))
+                var gradient = Matrix(rows: 0, cols: 0)
+                let result = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
+
+                var distance = PairwiseDistance(kind: distanceKind)
+                distance.compute(x)
+                let triplets = referenceTriplets(.semihard, distance.values, y, margin: Float(margin))
+                var coefficients = Matrix(rows: b, cols: b)
+                var total = 0.0, active = 0
+                for t in 0..<triplets.count {
+                    let a = Int(triplets.anchors[t]), p = Int(triplets.positives[t]), n = Int(triplets.negatives[t])
+                    let h = (distance.values[a, p] - distance.values[a, n]) + Float(margin)
+                    if h > 0 {
+                        total += Double(h)
+                        active += 1
+                        coefficients[a, p] += 1
+                        coefficients[a, n] -= 1
+                    }
+                }
+                let denominator = reducer == .mean ? triplets.count : active
+                var wantGradient = Matrix(rows: 0, cols: 0)
+                distance.backward(embeddings: x, coefficients: &coefficients, gradient: &wantGradient,
+                                  scale: Float(1 / Double(denominator)))
+                let label = "\(distanceKind) margin \(margin) \(reducer)"
+                #expect(triplets.count > 0 && active > 0, "\(label)")
+                #expect(result.tuples == triplets.count, "\(label)")
+                #expect(result.activeFraction == Double(active) / Double(triplets.count), "\(label)")
+                let want = total / Double(denominator)
+                #expect(abs(result.loss - want) <= 1e-5 * max(1, want), "\(label)")
+                #expect(gradient == wantGradient, "\(label)")
+            }
+        }
+    }
+}
+
 @Test func lossesAreBitwiseIdenticalWithOneAndTwoThreads() throws {
     let (x, y) = fastPathBatch(seed: 13, classes: 5, perClass: 64, duplicates: true)
     let configurations = [
@@ -92,6 +135,7 @@ import NumericCore
         LossConfiguration(loss: .contrastive, mining: .semihard),
         LossConfiguration(loss: .triplet, mining: .all),
         LossConfiguration(loss: .triplet, mining: .semihard),
+        LossConfiguration(loss: .triplet, mining: .semihard, soft: true),
         LossConfiguration(loss: .triplet, mining: .hard),
         LossConfiguration(loss: .triplet, mining: .all, distance: .euclidean, reducer: .nonzeroMean),
         LossConfiguration(loss: .lifted, mining: .all),

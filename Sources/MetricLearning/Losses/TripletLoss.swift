@@ -12,7 +12,9 @@ import Darwin
 /// `softplus(D_ap − D_an)` (Hermans et al. 2017). With mining `all` every
 /// valid triplet (ordered anchor–positive pair × negative of the anchor) is
 /// evaluated in a fused loop that accumulates dL/dD into a B × B matrix, so
-/// no triplet list is stored; other miners select triplets first.
+/// no triplet list is stored; the hinge with `semihard` is evaluated while
+/// mining, anchor by anchor, without a triplet list either; other miners
+/// select triplets first.
 ///
 /// Reducers: `mean` over the selected triplets, `nonzero-mean` over those
 /// with a strictly positive term (pytorch-metric-learning's
@@ -57,7 +59,9 @@ public struct TripletLoss: BatchLoss {
         try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients)
         let b = embeddings.rows
         var sums = _TripletSums()
-        if miner != nil {
+        if miner?.kind == .semihard && !configuration.resolvedSoft {
+            accumulateSemihardHinge(&sums, labels)
+        } else if miner != nil {
             // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
             miner!.mine(distances: distance.values, distanceKind: distance.kind, labels: labels,
                         dimension: embeddings.cols, into: &triplets)
@@ -240,6 +244,59 @@ public struct TripletLoss: BatchLoss {
                     }
                 }
             }
+        }
+        sums.total = total
+        sums.count = count
+        sums.active = active
+    }
+
+    /// The hinge over the semi-hard triplets, fused with the mining: each
+    /// anchor's selected (positive, negative) pairs are evaluated on the worker
+    /// that selects them, in positive index order, with the arithmetic of
+    /// `accumulateSelected` (same terms, counts, coefficients and per-anchor
+    /// sums, added in anchor order), so no triplet list is written or read.
+    ///
+    /// - Complexity: the miner's (O(B²) for spread distances, O(B² log K) at
+    ///   worst) plus O(K) per anchor.
+    private mutating func accumulateSemihardHinge(_ sums: inout _TripletSums, _ labels: [Int32]) {
+        let b = labels.count
+        let margin = Float(configuration.resolvedMargin)
+        _reserve(&anchorTotals, b)
+        _reserve(&anchorCounts, 2 * b)
+        distance.values.storage.withUnsafeBufferPointer { dBuffer in
+        coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
+        anchorTotals.withUnsafeMutableBufferPointer { totals in
+        anchorCounts.withUnsafeMutableBufferPointer { counts in
+            let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
+            // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
+            miner!._forEachSemihardAnchor(distance.values, labels) { a, positives, count, chosen in
+                let row = d + a * b, crow = c + a * b
+                var total = 0.0, selected = 0, active = 0
+                for t in 0..<count {
+                    let p = Int(positives[t]), n = Int(chosen[p])
+                    if n < 0 { continue }
+                    selected += 1
+                    let h = (row[p] - row[n]) + margin
+                    if h > 0 {
+                        total += Double(h)
+                        active += 1
+                        crow[p] += 1
+                        crow[n] -= 1
+                    }
+                }
+                totals[a] = total
+                counts[2 * a] = selected
+                counts[2 * a + 1] = active
+            }
+        }
+        }
+        }
+        }
+        var total = 0.0, count = 0, active = 0
+        for a in 0..<b {
+            total += anchorTotals[a]
+            count += anchorCounts[2 * a]
+            active += anchorCounts[2 * a + 1]
         }
         sums.total = total
         sums.count = count

@@ -88,6 +88,64 @@ public struct TripletMiner: Sendable {
         }
     }
 
+    /// The semi-hard selection, anchors split over the workers: for every
+    /// anchor the selected (positive, negative) pairs in positive index order
+    /// go to its row of `pairScratch`, then triplets are appended in
+    /// (anchor, positive) order whatever the thread count. See
+    /// `_forEachSemihardAnchor`. O(B²) per batch for spread distances,
+    /// O(B² log K) at worst, plus one step per selected triplet.
+    private mutating func mineSemihard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
+        let b = labels.count
+        _reserve(&selectedScratch, b)
+        _reserve(&pairScratch, 2 * b * b)
+        // Moved out while the workspaces of `self` are in use; no copy is made.
+        var selectedBuffer = selectedScratch, pairBuffer = pairScratch
+        selectedScratch = []
+        pairScratch = []
+        selectedBuffer.withUnsafeMutableBufferPointer { selected in
+        pairBuffer.withUnsafeMutableBufferPointer { pairs in
+            let pairsOut = pairs.baseAddress!
+            _forEachSemihardAnchor(distances, labels) { a, positivesInOrder, positives, chosen in
+                // Row a of the pair workspace: the selected (p, n) in positive index order.
+                let out = pairsOut + 2 * a * b
+                var written = 0
+                for t in 0..<positives {
+                    let p = Int(positivesInOrder[t])
+                    guard chosen[p] >= 0 else { continue }
+                    out[2 * written] = Int32(truncatingIfNeeded: p)
+                    out[2 * written + 1] = chosen[p]
+                    written += 1
+                }
+                selected[a] = written
+            }
+            var total = 0
+            for a in 0..<b { total += selected[a] }
+            triplets.appendUnsafe(maximum: total) { outA, outP, outN in
+                var written = 0
+                for a in 0..<b {
+                    let row = pairsOut + 2 * a * b
+                    for t in 0..<selected[a] {
+                        outA[written] = Int32(truncatingIfNeeded: a)
+                        outP[written] = row[2 * t]
+                        outN[written] = row[2 * t + 1]
+                        written += 1
+                    }
+                }
+                return written
+            }
+        }
+        }
+        selectedScratch = selectedBuffer
+        pairScratch = pairBuffer
+    }
+
+    /// Runs the semi-hard selection and calls `body(a, positives, count,
+    /// chosen)` once per anchor `a`, on the worker that owns it: `positives[0..<count]`
+    /// are a's positives in index order and `chosen[p]` is the negative
+    /// selected for positive `p` (−1 if none). Both pointers are valid only
+    /// during the call. Anchors are split over the workers; `body` must write
+    /// only what belongs to its anchor.
+    ///
     /// Per anchor, its non-NaN positives are sorted once by (D_ap, index)
     /// (packed into one `UInt64` key, stable radix sort). Each non-NaN
     /// negative's rank `r` = #{positives with D_ap < D_an} (`_RankTable`)
@@ -96,13 +154,16 @@ public struct TripletMiner: Sendable {
     /// gives every positive the first negative with `D_an > D_ap`, kept if
     /// `D_an < D_ap + margin`. That is the smallest `D_an` in the window, the
     /// lowest index on ties, exactly as a linear scan in index order with a
-    /// strict `<` picks it. Anchors are split over the workers (each writes
-    /// its own rows of the workspaces); triplets are appended in
-    /// (anchor, positive) order whatever the thread count.
-    /// O(B²) per batch for spread distances, O(B² log K) at worst (K the
-    /// largest class), instead of O(B² · K).
-    private mutating func mineSemihard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
+    /// strict `<` picks it.
+    ///
+    /// - Complexity: O(B²) per batch for spread distances, O(B² log K) at
+    ///   worst (K the largest class), instead of O(B² · K); plus `body`.
+    mutating func _forEachSemihardAnchor(
+        _ distances: Matrix, _ labels: [Int32],
+        _ body: (_ anchor: Int, _ positives: UnsafePointer<Int32>, _ count: Int, _ chosen: UnsafePointer<Int32>) -> Void
+    ) {
         let b = labels.count, m = margin
+        precondition(distances.rows == b && distances.cols == b, "distances must be \(b)×\(b)")
         let parts = Parallel.parts(forWork: b * b)
         _reserve(&keyScratch, parts * 2 * b)
         _reserve(&histogramScratch, parts * _radixHistogramSize)
@@ -110,8 +171,6 @@ public struct TripletMiner: Sendable {
         _reserve(&rankScratch, parts * (b + 1))
         _reserve(&startScratch, parts * (b + 1))
         _reserve(&orderScratch, parts * 2 * b)
-        _reserve(&selectedScratch, b)
-        _reserve(&pairScratch, 2 * b * b)
         distances.storage.withUnsafeBufferPointer { dBuffer in
         labels.withUnsafeBufferPointer { y in
         keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
@@ -120,9 +179,7 @@ public struct TripletMiner: Sendable {
         rankScratch.withUnsafeMutableBufferPointer { rankBuffer in
         startScratch.withUnsafeMutableBufferPointer { startBuffer in
         orderScratch.withUnsafeMutableBufferPointer { indexBuffer in
-        selectedScratch.withUnsafeMutableBufferPointer { selected in
-        pairScratch.withUnsafeMutableBufferPointer { pairBuffer in
-            let d = dBuffer.baseAddress!, pairsOut = pairBuffer.baseAddress!
+            let d = dBuffer.baseAddress!
             Parallel.forEachPart(b, parts: parts) { part, anchors in
                 let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
                 let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
@@ -165,36 +222,9 @@ public struct TripletMiner: Sendable {
                             if row[n] < row[p] + m { chosen[p] = Int32(truncatingIfNeeded: n) }
                         }
                     }
-                    // Row a of the pair workspace: the selected (p, n) in positive index order.
-                    let out = pairsOut + 2 * a * b
-                    var written = 0
-                    for t in 0..<positives {
-                        let p = Int(positivesInOrder[t])
-                        guard chosen[p] >= 0 else { continue }
-                        out[2 * written] = Int32(truncatingIfNeeded: p)
-                        out[2 * written + 1] = chosen[p]
-                        written += 1
-                    }
-                    selected[a] = written
+                    body(a, positivesInOrder, positives, chosen)
                 }
             }
-            var total = 0
-            for a in 0..<b { total += selected[a] }
-            triplets.appendUnsafe(maximum: total) { outA, outP, outN in
-                var written = 0
-                for a in 0..<b {
-                    let row = pairsOut + 2 * a * b
-                    for t in 0..<selected[a] {
-                        outA[written] = Int32(truncatingIfNeeded: a)
-                        outP[written] = row[2 * t]
-                        outN[written] = row[2 * t + 1]
-                        written += 1
-                    }
-                }
-                return written
-            }
-        }
-        }
         }
         }
         }
