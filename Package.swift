@@ -42,7 +42,9 @@ let package = Package(
         .testTarget(name: "NumericCoreTests", dependencies: ["NumericCore"]),
         .testTarget(name: "MetricLearningTests", dependencies: ["MetricLearning", "NumericCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore"]),
-        .testTarget(name: "ExperimentHarnessTests", dependencies: ["ExperimentHarness", "Training", "MetricLearning", "NumericCore"]),
+        .testTarget(
+            name: "ExperimentHarnessTests", dependencies: ["ExperimentHarness", "Training", "MetricLearning", "NumericCore"],
+            exclude: ["Golden"]),  // read by path (#filePath), not bundled
     ],
     swiftLanguageModes: [.v5]
 )
