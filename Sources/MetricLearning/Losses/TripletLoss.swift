@@ -200,15 +200,19 @@ public struct TripletLoss: BatchLoss {
         }
         }
         }
-        var total = 0.0, count = 0, active = 0
+        sums = anchorSums(b)
+    }
+
+    /// The per-anchor partial sums of the last fused pass, added in anchor
+    /// order (so the total does not depend on how anchors were split over threads).
+    private func anchorSums(_ b: Int) -> _TripletSums {
+        var sums = _TripletSums()
         for a in 0..<b {
-            total += anchorTotals[a]
-            count += anchorCounts[2 * a]
-            active += anchorCounts[2 * a + 1]
+            sums.total += anchorTotals[a]
+            sums.count += anchorCounts[2 * a]
+            sums.active += anchorCounts[2 * a + 1]
         }
-        sums.total = total
-        sums.count = count
-        sums.active = active
+        return sums
     }
 
     /// Softplus over every valid triplet: no term is zero, so every one is
@@ -292,15 +296,7 @@ public struct TripletLoss: BatchLoss {
         }
         }
         }
-        var total = 0.0, count = 0, active = 0
-        for a in 0..<b {
-            total += anchorTotals[a]
-            count += anchorCounts[2 * a]
-            active += anchorCounts[2 * a + 1]
-        }
-        sums.total = total
-        sums.count = count
-        sums.active = active
+        sums = anchorSums(b)
     }
 
     /// The mined triplets: unit-weight dL/dD into `coefficients`.
