@@ -77,7 +77,7 @@ public enum EvaluationBenchmark {
             seconds: knnSeconds + metricsSeconds,
             effectiveGFLOPs: Double(n) * Double(n) * Double(dim) / knnSeconds / 1e9,
             peakBytes: MonotonicClock.peakResidentBytes(),
-            workingBytes: n * (k + max(k / 8, 32)) * 8 + n * 8 + _workerCount * b * b * 4,
+            workingBytes: n * (k + max(k / 8, 32)) * 8 + n * 8 + Parallel.workers * b * b * 4,
             recallAtK: metrics.recallAtK, mapAtR: metrics.mapAtR)
     }
 

@@ -15,7 +15,7 @@ extension KMeans {
         var nearest = [Int32](repeating: 0, count: n)
         var minD = [Float](repeating: 0, count: n)
         var centreDistance = [Float](repeating: 0, count: k)
-        let workers = _workerCount
+        let workers = Parallel.workers
         x.storage.withUnsafeBufferPointer { xs in
             centroids.storage.withUnsafeMutableBufferPointer { cs in
                 minD.withUnsafeMutableBufferPointer { md in
@@ -24,10 +24,8 @@ extension KMeans {
                             let xp = xs.baseAddress!, cp = cs.baseAddress!
                             let first = rng.nextInt(below: n)
                             cp.update(from: xp + first * d, count: d)
-                            _parallelFor(workers) { t in
-                                for i in _split(n, parts: workers, part: t) {
-                                    md[i] = _squaredDifference(xp + i * d, UnsafePointer(cp), d)
-                                }
+                            Parallel.forEachRange(n, parts: workers) { items in
+                                for i in items { md[i] = _squaredDifference(xp + i * d, UnsafePointer(cp), d) }
                             }
                             for c in 1..<max(k, 1) {
                                 var total = 0.0
@@ -44,13 +42,11 @@ extension KMeans {
                                 }
                                 let centre = UnsafePointer(cp + c * d)
                                 (cp + c * d).update(from: xp + chosen * d, count: d)
-                                _parallelFor(workers) { t in
-                                    for a in _split(c, parts: workers, part: t) {
-                                        cd[a] = _squaredDifference(UnsafePointer(cp + a * d), centre, d)
-                                    }
+                                Parallel.forEachRange(c, parts: workers) { centres in
+                                    for a in centres { cd[a] = _squaredDifference(UnsafePointer(cp + a * d), centre, d) }
                                 }
-                                _parallelFor(workers) { t in
-                                    for i in _split(n, parts: workers, part: t) {
+                                Parallel.forEachRange(n, parts: workers) { items in
+                                    for i in items {
                                         // The 1e-4 slack keeps the skip safe under float rounding of both sides.
                                         guard cd[Int(nr[i])] < 4.0004 * md[i] else { continue }
                                         let dn = _squaredDifference(xp + i * d, centre, d)
@@ -88,7 +84,7 @@ extension KMeans {
         var prefix = [Double](repeating: 0, count: n + 1)
         var done = 0
         let rows = min(n, blockSize)
-        let workers = _workerCount
+        let workers = Parallel.workers
         while true {
             // Update D² with the centres chosen since the last round: chosen[done...].
             let fresh = Array(chosen[done...])

@@ -95,7 +95,7 @@ public struct KMeans: Sendable {
         let n = x.rows, d = x.cols, k = clusters
         let rows = min(blockSize, n), centroidBlock = min(2048, k)
         var centroidNorm = [Float](repeating: 0, count: k)
-        let workers = _workerCount
+        let workers = Parallel.workers
         var changedPerWorker = [Int](repeating: 0, count: workers)
         // One score tile per worker, reused for every block it takes.
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * rows * centroidBlock)

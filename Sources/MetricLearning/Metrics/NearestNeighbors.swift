@@ -97,7 +97,7 @@ public struct NearestNeighbors: Sendable {
         var keys = [UInt64](unsafeUninitializedCapacity: n * capacity) { _, count in count = n * capacity }
         var filled = [Int32](repeating: 0, count: n)
         var threshold = _sampledThresholds(sweep, k: k, sampleSize: sampleSize) ?? [Float](repeating: .infinity, count: n)
-        let workers = _workerCount
+        let workers = Parallel.workers
         var redone = 0
         keys.withUnsafeMutableBufferPointer { buf in
             filled.withUnsafeMutableBufferPointer { fill in
@@ -113,12 +113,12 @@ public struct NearestNeighbors: Sendable {
                     let missed = (0..<n).filter { fill[$0] < Int32(k) }
                     _fullSearch(sweep, queries: missed, lists: lists, workers: workers)
                     redone = missed.count
-                    _parallelFor(workers) { t in
+                    Parallel.forEachRange(n, parts: workers) { queries in
                         var temp = [UInt64](repeating: 0, count: k)
                         var histogram = [Int](repeating: 0, count: 8 * 256)
                         temp.withUnsafeMutableBufferPointer { tp in
                             histogram.withUnsafeMutableBufferPointer { hp in
-                                for q in _split(n, parts: workers, part: t) { lists.finish(q, temp: tp.baseAddress!, histogram: hp.baseAddress!) }
+                                for q in queries { lists.finish(q, temp: tp.baseAddress!, histogram: hp.baseAddress!) }
                             }
                         }
                     }
@@ -156,7 +156,7 @@ func _sampledThresholds(_ sweep: PairDistanceSweep, k: Int, sampleSize m: Int) -
     var thresholds = [Float](repeating: .infinity, count: n)
     let sampleRows = sweep.embeddings.gatherRows(sample)
     let sampleNorms = sample.map { sweep.norms[$0] }
-    let workers = min(_workerCount, chunks)
+    let workers = min(Parallel.workers, chunks)
     sweep.embeddings.storage.withUnsafeBufferPointer { x in
         sampleRows.storage.withUnsafeBufferPointer { s in
             sweep.norms.withUnsafeBufferPointer { norms in
@@ -256,12 +256,6 @@ func _fullSearch(_ sweep: PairDistanceSweep, queries: [Int], lists: _CandidateLi
             }
         }
     }
-}
-
-/// `part`-th of `parts` contiguous near-equal chunks of `0..<count`.
-@inline(__always)
-func _split(_ count: Int, parts: Int, part: Int) -> Range<Int> {
-    (count * part / parts)..<(count * (part + 1) / parts)
 }
 
 /// Bit `l` set when lane `l` of `d` is `≤ bound` (false for NaN).

@@ -1,4 +1,3 @@
-import Dispatch
 import NumericCore
 import Synchronization
 
@@ -228,16 +227,3 @@ func _forEachRowBlock(_ n: Int, blockRows: Int, workers: Int, _ body: (Range<Int
         }
     }
 }
-
-/// Runs `body(t)` for `t` in `0..<count`, concurrently when `count > 1`.
-@inline(__always)
-func _parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    if count <= 1 {
-        body(0)
-    } else {
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
-    }
-}
-
-/// The number of worker threads for selection work: OpenBLAS's thread count.
-var _workerCount: Int { max(1, min(BLAS.threads, 64)) }
