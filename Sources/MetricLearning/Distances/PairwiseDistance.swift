@@ -54,7 +54,7 @@ public struct PairwiseDistance: Sendable {
                         let t = _Tile8(upper, stride: b).map { k, g in
                             let raw = n[i0 + k] + nj - 2 * g
                             let v = raw.replacing(with: 0, where: .!(raw .> SIMD8<Float>.zero))  // as max(raw, 0), −0 → 0
-                            return euclidean ? _squareRoot(v) : v
+                            return euclidean ? SIMDMath.squareRoot(v) : v
                         }
                         t.store(upper, stride: b)
                         t.transposed().store(d + j0 * b + i0, stride: b)

@@ -112,19 +112,3 @@ func _sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     }
     return total
 }
-
-/// Lane-wise square root (`sqrtps` on x86-64, where `SIMD.squareRoot()`
-/// calls `sqrtf` per lane).
-@inline(__always)
-func _squareRoot(_ v: SIMD8<Float>) -> SIMD8<Float> {
-    #if arch(x86_64)
-    let low: SIMD4<Float> = _mm_sqrt_ps(v.lowHalf), high: SIMD4<Float> = _mm_sqrt_ps(v.highHalf)
-    return SIMD8(lowHalf: low, highHalf: high)
-    #else
-    return v.squareRoot()
-    #endif
-}
-
-#if arch(x86_64)
-import _Builtin_intrinsics.intel
-#endif

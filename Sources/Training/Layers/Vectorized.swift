@@ -1,7 +1,3 @@
-#if arch(x86_64)
-import _Builtin_intrinsics.intel
-#endif
-
 /// Explicitly vectorised elementwise kernels for the hot loops of a step.
 ///
 /// The compiler cannot prove that the raw buffers of a step do not alias, so
@@ -18,17 +14,8 @@ enum _Vectorized {
         UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: V.self)
     }
 
-    /// Lane-wise square root. On x86-64 through `sqrtps`: Swift's
-    /// `squareRoot()` lowers to `sqrtf` with an errno branch per lane, which
-    /// made the Adam update a scalar loop a third as costly as the GEMMs.
-    @inline(__always) static func squareRoot(_ v: V) -> V {
-        #if arch(x86_64)
-        let low: SIMD4<Float> = _mm_sqrt_ps(v.lowHalf), high: SIMD4<Float> = _mm_sqrt_ps(v.highHalf)
-        return V(lowHalf: low, highHalf: high)
-        #else
-        return v.squareRoot()
-        #endif
-    }
+    /// Lane-wise square root (``SIMDMath/squareRoot(_:)``).
+    @inline(__always) static func squareRoot(_ v: V) -> V { SIMDMath.squareRoot(v) }
 
     /// `y[i] += x[i]` for `i < n`.
     @inline(__always) static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
