@@ -25,6 +25,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Rows per GEMM tile of the kNN sweeps.") var knnBlockSize: Int = 1024
     @Option(help: "Training rows to run, as LOSS/MINING/BATCH/EMBEDDING, e.g. triplet/semihard/1024/128 (default: the table's twelve rows).")
     var train: [String] = []
+    @Option(name: .customLong("loss-batch-size"), help: "Batch sizes of the loss rows (default: 128, 512, 2048).")
+    var lossBatchSizes: [Int] = [128, 512, 2048]
+    @Option(help: "Samples per class K of the loss rows' P×K batches (the training rows at batch 1024 have K ≈ 205).")
+    var samplesPerClass: Int = 8
+    @Option(name: .customLong("loss"), help: "Loss rows to run, as LOSS or LOSS/MINING (default: every supported pair).")
+    var lossFilter: [String] = []
+    @Option(help: "Timed evaluations per loss row (the median is reported).") var lossRepeats: Int = 7
 
     enum Section: String, ExpressibleByArgument, CaseIterable {
         case train, loss, knn, sopKNN = "sop-knn", kmeans
@@ -41,7 +48,9 @@ struct BenchCommand: ParsableCommand {
         var samples_per_s: Double, samples_per_s_without_loss: Double
         var gemm_limit_samples_per_s: Double, fraction_of_gemm_limit: Double
     }
-    struct LossRow: Codable { var loss: String, mining: String, batch_size: Int, embedding_dim: Int, milliseconds: Double }
+    struct LossRow: Codable {
+        var loss: String, mining: String, batch_size: Int, embedding_dim: Int, samples_per_class: Int, milliseconds: Double
+    }
     struct EvalRow: Codable {
         var task: String, n: Int, dim: Int, classes: Int, seconds: Double
         var peak_memory_mb: Double, fraction_of_sgemm_peak: Double?
@@ -50,6 +59,12 @@ struct BenchCommand: ParsableCommand {
     struct Output: Codable {
         var sgemm_gflops: Double, threads: Int, openblas_coretype: String, openblas_thread_timeout: String
         var train: [TrainRow], loss: [LossRow], eval: [EvalRow]
+    }
+
+    func validate() throws {
+        guard lossBatchSizes.allSatisfy({ $0 >= 2 }) else { throw ValidationError("--loss-batch-size must be at least 2") }
+        guard lossRepeats >= 1 else { throw ValidationError("--loss-repeats must be at least 1") }
+        guard samplesPerClass >= 2 else { throw ValidationError("--samples-per-class must be at least 2") }
     }
 
     func run() throws {
@@ -68,9 +83,10 @@ struct BenchCommand: ParsableCommand {
             ]
             if !self.train.isEmpty { configs = try self.train.map(Self.parseTrainRow) }
             if !wants(.train) { configs = [] }
-            let data = try loadDataset(DatasetSpec(kind: .fashionMNIST))
+            let data = configs.isEmpty ? nil : try loadDataset(DatasetSpec(kind: .fashionMNIST))
             var train: [TrainRow] = []
             for (l, m, b, e) in configs {
+                let data = data!
                 var loss = try makeBatchLoss(LossConfiguration(loss: l, mining: m))
                 let k = PKSampler.suggestedSamplesPerClass(batchSize: b, classCount: 5)
                 let epoch = (data.train.count + b - 1) / b
@@ -89,9 +105,18 @@ struct BenchCommand: ParsableCommand {
             }
 
             var lossRows: [LossRow] = []
-            for t in try wants(.loss) ? LossBenchmark.run(batchSizes: [128, 512, 2048], dim: 128, repeats: 7) : [] {
+            var lossTimings: [LossTiming] = []
+            if wants(.loss) {
+                let filters = try lossFilter.map(Self.parseLossFilter)
+                for (loss, mining) in filters.isEmpty ? [(nil, nil)] : filters.map({ (Optional($0.0), $0.1) }) {
+                    lossTimings += try LossBenchmark.run(
+                        batchSizes: lossBatchSizes, dim: 128, samplesPerClass: samplesPerClass, repeats: lossRepeats,
+                        losses: loss.map { [$0] } ?? LossKind.allCases, minings: mining.map { [$0] } ?? MiningKind.allCases)
+                }
+            }
+            for t in lossTimings {
                 lossRows.append(LossRow(loss: t.loss.rawValue, mining: t.mining.rawValue, batch_size: t.batchSize,
-                                        embedding_dim: t.dimension, milliseconds: t.medianSeconds * 1000))
+                                        embedding_dim: t.dimension, samples_per_class: samplesPerClass, milliseconds: t.medianSeconds * 1000))
                 say(String(format: "loss  %-11@ %-17@ b%-5d %9.3f ms", t.loss.rawValue, t.mining.rawValue, t.batchSize, t.medianSeconds * 1000))
             }
 
@@ -140,6 +165,19 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--train \(text): expected LOSS/MINING/BATCH/EMBEDDING, e.g. triplet/semihard/1024/128")
         }
         return (loss, mining, b, e)
+    }
+
+    /// `LOSS` or `LOSS/MINING` → a loss-row filter (mining nil: every supported mining).
+    static func parseLossFilter(_ text: String) throws -> (LossKind, MiningKind?) {
+        let parts = text.split(separator: "/").map(String.init)
+        guard (1...2).contains(parts.count), let loss = LossKind(rawValue: parts[0]) else {
+            throw ValidationError("--loss \(text): expected LOSS or LOSS/MINING, e.g. triplet/semihard")
+        }
+        if parts.count == 1 { return (loss, nil) }
+        guard let mining = MiningKind(rawValue: parts[1]) else {
+            throw ValidationError("--loss \(text): unknown mining '\(parts[1])'")
+        }
+        return (loss, mining)
     }
 
     /// Human output goes to stdout, or to stderr as progress when --json owns stdout.
