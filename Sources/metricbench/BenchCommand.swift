@@ -63,6 +63,8 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         guard lossBatchSizes.allSatisfy({ $0 >= 2 }) else { throw ValidationError("--loss-batch-size must be at least 2") }
+        for text in lossFilter { _ = try Self.parseLossFilter(text) }
+        for text in train { _ = try Self.parseTrainRow(text) }
         guard lossRepeats >= 1 else { throw ValidationError("--loss-repeats must be at least 1") }
         guard samplesPerClass >= 2 else { throw ValidationError("--samples-per-class must be at least 2") }
     }
