@@ -29,8 +29,44 @@ import NumericCore
                         #expect(table.count(q, strict: true) == below, "k \(k) q \(q)")
                         #expect(table.count(q, strict: false) == atMost, "k \(k) q \(q)")
                     }
+                    // The batched form, eight bucket computations at a time (a count that is no multiple of 8).
+                    for strict in [true, false] {
+                        var batch = queries + [Float](repeating: 0, count: 8)
+                        var ranks = [Int32](repeating: -1, count: batch.count)
+                        batch.withUnsafeMutableBufferPointer { q in
+                            ranks.withUnsafeMutableBufferPointer { table.ranks(q.baseAddress!, queries.count, into: $0.baseAddress!, strict: strict) }
+                        }
+                        let want = queries.map { q in Int32(values.filter { strict ? $0 < q : $0 <= q }.count) }
+                        #expect(Array(ranks[0..<queries.count]) == want, "k \(k) strict \(strict)")
+                    }
                 }
             }
+        }
+    }
+}
+
+@Test func labelGroupsAndNegativeCompactionMatchLinearScans() {
+    var rng = SplitMix64(seed: 9)
+    for b in [1, 7, 8, 9, 64, 203] {
+        // Negative, large and repeated labels in no order; distances with ties, NaN and infinities.
+        let y = (0..<b).map { _ in [Int32.min, -3, 0, 5, 5, Int32.max][rng.nextInt(below: 6)] }
+        let row = (0..<b).map { _ in [Float.nan, -.infinity, .infinity, 0, -0.0, 0.5, 1][rng.nextInt(below: 7)] + Float(rng.nextInt(below: 3)) }
+        var members = [Int32](repeating: -1, count: b), runs = [Int32](repeating: -1, count: 2 * b)
+        var keys = [UInt64](repeating: 0, count: 2 * b), histogram = [Int](repeating: 0, count: _radixHistogramSize)
+        _groupByLabel(y, b, members: &members, runs: &runs, keys: &keys, histogram: &histogram)
+        let byLabel = (0..<b).sorted { (y[$0], $0) < (y[$1], $1) }.map(Int32.init)
+        #expect(members == byLabel, "b \(b)")
+        for i in 0..<b {
+            let run = members[Int(runs[2 * i])..<Int(runs[2 * i + 1])].map { Int($0) }
+            #expect(run == (0..<b).filter { y[$0] == y[i] }, "b \(b) i \(i)")
+        }
+        for (lowest, limit) in [(-Float.infinity, Float.infinity), (0, 1), (Float(0).nextUp, 1.5), (-.infinity, 0)] {
+            let label = y[b / 2]
+            var indices = [Int32](repeating: -1, count: b), values = [Float](repeating: 0, count: b)
+            let c = _compactNegatives(row, y, b, label: label, lowest: lowest, limit: limit, indices: &indices, values: &values)
+            let want = (0..<b).filter { y[$0] != label && row[$0] >= lowest && row[$0] < limit }
+            #expect(indices[0..<c].map { Int($0) } == want, "b \(b) [\(lowest), \(limit))")
+            #expect(values[0..<c].map(\.bitPattern) == want.map { row[$0].bitPattern })
         }
     }
 }

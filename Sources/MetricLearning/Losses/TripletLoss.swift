@@ -47,6 +47,11 @@ public struct TripletLoss: BatchLoss {
     private var rankSums: [Double] = []
     private var anchorTotals: [Double] = []
     private var anchorCounts: [Int] = []
+    /// The batch's indices grouped by label and each index's run (3B), then
+    /// per worker the negatives that can be active and their ranks
+    /// (2(B + 8)) and distances (B + 8).
+    private var candidateScratch: [Int32] = []
+    private var candidateValueScratch: [Float] = []
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration) {
@@ -120,9 +125,11 @@ public struct TripletLoss: BatchLoss {
         _reserve(&rankSums, parts * (b + 1))
         _reserve(&anchorTotals, b)
         _reserve(&anchorCounts, 2 * b)
+        _reserve(&candidateScratch, 3 * b + parts * 2 * (b + 8))
+        _reserve(&candidateValueScratch, parts * (b + 8))
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
-        labels.withUnsafeBufferPointer { y in
+        labels.withUnsafeBufferPointer { yBuffer in
         keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
         histogramScratch.withUnsafeMutableBufferPointer { histogramBuffer in
         valueScratch.withUnsafeMutableBufferPointer { valueBuffer in
@@ -131,8 +138,14 @@ public struct TripletLoss: BatchLoss {
         rankSums.withUnsafeMutableBufferPointer { sumBuffer in
         anchorTotals.withUnsafeMutableBufferPointer { totals in
         anchorCounts.withUnsafeMutableBufferPointer { counts in
-            let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
+        candidateScratch.withUnsafeMutableBufferPointer { candidateBuffer in
+        candidateValueScratch.withUnsafeMutableBufferPointer { candidateValueBuffer in
+            let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!, y = yBuffer.baseAddress!
+            let members = candidateBuffer.baseAddress!, runs = members + b
+            _groupByLabel(y, b, members: members, runs: runs, keys: keyBuffer.baseAddress!, histogram: histogramBuffer.baseAddress!)
             Parallel.forEachPart(b, parts: parts) { part, anchors in
+                let candidates = members + 3 * b + part * 2 * (b + 8), candidateRanks = candidates + (b + 8)
+                let candidateValues = candidateValueBuffer.baseAddress! + part * (b + 8)
                 let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
                 let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
                 let sorted = valueBuffer.baseAddress! + part * (b + 4)
@@ -141,40 +154,39 @@ public struct TripletLoss: BatchLoss {
                 let rankSum = sumBuffer.baseAddress! + part * (b + 1)
                 for a in anchors {
                     let row = d + a * b, crow = c + a * b
-                    let ya = y[a]
-                    var positives = 0, k = 0
-                    for p in 0..<b where p != a && y[p] == ya {
-                        positives += 1
+                    let run = Int(runs[2 * a])..<Int(runs[2 * a + 1])
+                    let positives = run.count - 1, negatives = b - run.count
+                    var k = 0
+                    for t in run {
+                        let p = Int(members[t])
+                        if p == a { continue }
                         let shifted = row[p] + margin
                         if shifted.isNaN { continue }
                         keys[k] = _sortKey(shifted, p)
                         k += 1
                     }
-                    var negatives = 0
                     totals[a] = 0
+                    counts[2 * a] = positives * negatives
                     counts[2 * a + 1] = 0
-                    if k == 0 {
-                        for n in 0..<b where y[n] != ya { negatives += 1 }
-                        counts[2 * a] = positives * negatives
-                        continue
-                    }
+                    if k == 0 { continue }
                     _radixSort(keys, temp, k, h)
                     for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
-                    let ranks = _RankTable(sorted, k, starts: starts)
+                    let table = _RankTable(sorted, k, starts: starts)
                     for r in 0...k {
                         rankCount[r] = 0
                         rankSum[r] = 0
                     }
-                    for n in 0..<b where y[n] != ya {
-                        negatives += 1
-                        let v = row[n]
-                        if v.isNaN { continue }
-                        let r = ranks.count(v, strict: false)
+                    // Only negatives below the largest s_p have a rank r_n < k (an active term).
+                    let candidateCount = _compactNegatives(
+                        row, y, b, label: y[a], lowest: -.infinity, limit: sorted[k - 1],
+                        indices: candidates, values: candidateValues)
+                    table.ranks(candidateValues, candidateCount, into: candidateRanks, strict: false)
+                    for j in 0..<candidateCount {
+                        let r = Int(candidateRanks[j]), v = candidateValues[j]
                         rankCount[r] += 1
                         rankSum[r] += Double(v)
-                        if r < k { crow[n] -= Float(k - r) }
+                        crow[Int(candidates[j])] -= Float(k - r)
                     }
-                    counts[2 * a] = positives * negatives
                     // D_an < s_t iff r_n ≤ t: running sums over the ranks.
                     var below = 0, belowSum = 0.0, total = 0.0, active = 0
                     for t in 0..<k {
@@ -189,6 +201,8 @@ public struct TripletLoss: BatchLoss {
                     counts[2 * a + 1] = active
                 }
             }
+        }
+        }
         }
         }
         }

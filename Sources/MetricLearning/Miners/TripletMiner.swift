@@ -49,6 +49,11 @@ public struct TripletMiner: Sendable {
     var orderScratch: [Int32] = []
     var selectedScratch: [Int] = []
     var pairScratch: [Int32] = []
+    /// `semihard`: the batch's indices grouped by label and each index's
+    /// run (3B), then per worker the negatives that can matter and their
+    /// ranks (2(B + 8)) and distances (B + 8).
+    var candidateScratch: [Int32] = []
+    var candidateValueScratch: [Float] = []
 
     public init(kind: MiningKind, margin: Float, seed: UInt64 = 0) {
         precondition(kind != .all, "'all' is evaluated by the losses directly, not mined")
@@ -171,16 +176,24 @@ public struct TripletMiner: Sendable {
         _reserve(&rankScratch, parts * (b + 1))
         _reserve(&startScratch, parts * (b + 1))
         _reserve(&orderScratch, parts * 2 * b)
+        _reserve(&candidateScratch, 3 * b + parts * 2 * (b + 8))
+        _reserve(&candidateValueScratch, parts * (b + 8))
         distances.storage.withUnsafeBufferPointer { dBuffer in
-        labels.withUnsafeBufferPointer { y in
+        labels.withUnsafeBufferPointer { yBuffer in
         keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
         histogramScratch.withUnsafeMutableBufferPointer { histogramBuffer in
         valueScratch.withUnsafeMutableBufferPointer { valueBuffer in
         rankScratch.withUnsafeMutableBufferPointer { rankBuffer in
         startScratch.withUnsafeMutableBufferPointer { startBuffer in
         orderScratch.withUnsafeMutableBufferPointer { indexBuffer in
-            let d = dBuffer.baseAddress!
+        candidateScratch.withUnsafeMutableBufferPointer { candidateBuffer in
+        candidateValueScratch.withUnsafeMutableBufferPointer { candidateValueBuffer in
+            let d = dBuffer.baseAddress!, y = yBuffer.baseAddress!
+            let members = candidateBuffer.baseAddress!, runs = members + b
+            _groupByLabel(y, b, members: members, runs: runs, keys: keyBuffer.baseAddress!, histogram: histogramBuffer.baseAddress!)
             Parallel.forEachPart(b, parts: parts) { part, anchors in
+                let candidates = members + 3 * b + part * 2 * (b + 8), candidateRanks = candidates + (b + 8)
+                let candidateValues = candidateValueBuffer.baseAddress! + part * (b + 8)
                 let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
                 let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
                 let sorted = valueBuffer.baseAddress! + part * (b + 4)
@@ -189,11 +202,12 @@ public struct TripletMiner: Sendable {
                 let positivesInOrder = indexBuffer.baseAddress! + part * 2 * b, chosen = positivesInOrder + b
                 for a in anchors {
                     let row = d + a * b
-                    let ya = y[a]
                     // Positives in index order, and the keys of the non-NaN ones
                     // (the stable sort breaks ties by index).
                     var positives = 0, k = 0
-                    for p in 0..<b where p != a && y[p] == ya {
+                    for t in Int(runs[2 * a])..<Int(runs[2 * a + 1]) {
+                        let p = Int(members[t])
+                        if p == a { continue }
                         positivesInOrder[positives] = Int32(truncatingIfNeeded: p)
                         positives += 1
                         chosen[p] = -1
@@ -205,13 +219,20 @@ public struct TripletMiner: Sendable {
                     if k > 0 {
                         _radixSort(keys, temp, k, h)
                         for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
-                        let ranks = _RankTable(sorted, k, starts: starts)
+                        let table = _RankTable(sorted, k, starts: starts)
                         for r in 0...k { best[r] = .max }
-                        for n in 0..<b where y[n] != ya {
-                            let v = row[n]
-                            if v.isNaN { continue }
-                            let r = ranks.count(v, strict: true)
-                            best[r] = min(best[r], _sortKey(v, n))  // unconditional: the branch mispredicts
+                        // Only negatives with sorted[0] < D_an < sorted[k − 1] + margin matter: one at or
+                        // below every positive is a candidate for none, and one at or beyond the largest
+                        // window is chosen by none and, as a nearest negative, hides only negatives
+                        // outside the window too.
+                        let c = _compactNegatives(
+                            row, y, b, label: y[a], lowest: sorted[0].nextUp, limit: sorted[k - 1] + m,
+                            indices: candidates, values: candidateValues)
+                        table.ranks(candidateValues, c, into: candidateRanks, strict: true)
+                        for j in 0..<c {
+                            let r = Int(candidateRanks[j])
+                            // Unconditional: the branch mispredicts.
+                            best[r] = min(best[r], _sortKey(candidateValues[j], Int(candidates[j])))
                         }
                         var nearest = UInt64.max
                         for t in stride(from: k - 1, through: 0, by: -1) {
@@ -225,6 +246,8 @@ public struct TripletMiner: Sendable {
                     body(a, positivesInOrder, positives, chosen)
                 }
             }
+        }
+        }
         }
         }
         }
@@ -423,69 +446,6 @@ func _radixSort(
         swap(&source, &target)
     }
     if source != keys { keys.update(from: source, count: n) }
-}
-
-/// Ranks of values among `k ≥ 1` ascending, non-NaN floats `sorted[0..<k]`
-/// through a table over `k` equal-width buckets of `[sorted[0], sorted[k − 1]]`:
-/// `starts[q]` = #{values in buckets < q}, so a query is one bucket
-/// computation, two table reads and one four-lane comparison with the
-/// (typically zero to two) values of its own bucket — a binary search
-/// mispredicts half its steps. `sorted` must have room for 4 values after
-/// the k, which the table sets to NaN (never counted). The bucket of a value is a monotone function of it, computed the
-/// same way for the table and for queries, so counts are exact.
-///
-/// - Complexity: O(k) to build (`starts` holds `k + 1` counters); a query is
-///   O(1) for spread values and O(log k) when many share a bucket.
-struct _RankTable {
-    let sorted: UnsafePointer<Float>
-    let starts: UnsafeMutablePointer<Int32>
-    let k: Int
-    let origin: Float
-    let scale: Float
-    let last: Float
-
-    @inline(__always)
-    init(_ sorted: UnsafeMutablePointer<Float>, _ k: Int, starts: UnsafeMutablePointer<Int32>) {
-        self.sorted = UnsafePointer(sorted)
-        self.starts = starts
-        self.k = k
-        origin = sorted[0]
-        last = Float(k - 1)
-        let s = Float(k) / (sorted[k - 1] - sorted[0])
-        scale = s.isFinite ? s : 0
-        for t in k..<(k + 4) { sorted[t] = .nan }
-        var t = 0
-        for q in 0...k {
-            while t < k && bucket(sorted[t]) < q { t += 1 }
-            starts[q] = Int32(truncatingIfNeeded: t)
-        }
-    }
-
-    /// The bucket of `v` (not NaN), clamped to `0..<k`; 0 when `v − origin`
-    /// times the scale is NaN.
-    @inline(__always)
-    func bucket(_ v: Float) -> Int {
-        let x = (v - origin) * scale  // NaN for an infinite v when all values are equal (scale 0)
-        return Int(min(x > 0 ? x : 0, last))
-    }
-
-    /// `#{t : sorted[t] < v}` (`strict`) or `#{t : sorted[t] ≤ v}`, for `v` not NaN.
-    @inline(__always)
-    func count(_ v: Float, strict: Bool) -> Int {
-        let q = bucket(v)
-        var low = Int(starts[q]), high = Int(starts[q + 1])
-        if high - low <= 4 {
-            // The four values from `low` on: the rest of v's bucket, then larger values or the NaN padding.
-            let x = UnsafeRawPointer(sorted + low).loadUnaligned(as: SIMD4<Float>.self), y = SIMD4(repeating: v)
-            let hits = SIMD4<Int32>.zero.replacing(with: 1, where: strict ? x .< y : x .<= y)
-            return low + Int(hits.wrappedSum())
-        }
-        while low < high {
-            let mid = (low + high) >> 1
-            if strict ? sorted[mid] < v : sorted[mid] <= v { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
 }
 
 /// Grows `buffer` to at least `count` elements (never shrinks: a workspace).

@@ -1,0 +1,169 @@
+import NumericCore
+
+/// Per-anchor ranking of negatives among an anchor's sorted positives: the
+/// shared core of the semi-hard miner and the fused hinge over all triplets.
+///
+/// Per batch, `_groupByLabel` lists every label's members once, so an anchor
+/// visits its K − 1 positives instead of scanning all B labels. Per anchor,
+/// `_compactNegatives` keeps, eight columns at a time and without branches,
+/// the negatives whose distance lies in a range that can matter; then
+/// `_RankTable.ranks` ranks them, eight bucket computations at a time, into
+/// a separate array. The callers fold the ranks into per-rank sums or minima
+/// in a last pass, so no rank computation waits on a read-modify-write of
+/// a per-rank slot that an earlier negative may still be updating.
+
+/// Groups `0..<b` by label: `members` lists the indices label by label
+/// (labels ascending, indices ascending within a label), and
+/// `runs[2i] ..< runs[2i + 1]` is the slice of `members` holding i's label.
+/// `keys` holds 2B keys and `histogram` `_radixHistogramSize` counters.
+/// - Complexity: O(B).
+func _groupByLabel(
+    _ y: UnsafePointer<Int32>, _ b: Int, members: UnsafeMutablePointer<Int32>, runs: UnsafeMutablePointer<Int32>,
+    keys: UnsafeMutablePointer<UInt64>, histogram: UnsafeMutablePointer<Int>
+) {
+    for i in 0..<b {
+        // The label's bits with the sign flipped order like the signed label.
+        let label = UInt64(UInt32(bitPattern: y[i]) ^ 0x8000_0000)
+        keys[i] = label << 32 | UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: i))
+    }
+    _radixSort(keys, keys + b, b, histogram)  // stable: indices stay ascending within a label
+    var start = 0
+    while start < b {
+        let label = keys[start] &>> 32
+        var end = start
+        while end < b && keys[end] &>> 32 == label {
+            members[end] = Int32(truncatingIfNeeded: keys[end] & 0xFFFF_FFFF)
+            end += 1
+        }
+        for t in start..<end {
+            let i = Int(members[t])
+            runs[2 * i] = Int32(truncatingIfNeeded: start)
+            runs[2 * i + 1] = Int32(truncatingIfNeeded: end)
+        }
+        start = end
+    }
+}
+
+/// Writes, in index order, every column `n` of `row` with `y[n] ≠ label` and
+/// `lowest ≤ row[n] < limit` (never a NaN) to `indices` and its value to
+/// `values`; returns how many. Both outputs need room for `b` entries.
+/// - Complexity: O(B), eight columns per step, no data-dependent branch.
+@inline(__always)
+func _compactNegatives(
+    _ row: UnsafePointer<Float>, _ y: UnsafePointer<Int32>, _ b: Int, label: Int32, lowest: Float, limit: Float,
+    indices: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>
+) -> Int {
+    let low = SIMD8<Float>(repeating: lowest), high = SIMD8<Float>(repeating: limit)
+    let own = SIMD8<Int32>(repeating: label)
+    var c = 0, n = 0
+    while n + 8 <= b {
+        let v = UnsafeRawPointer(row + n).loadUnaligned(as: SIMD8<Float>.self)
+        let labels = UnsafeRawPointer(y + n).loadUnaligned(as: SIMD8<Int32>.self)
+        let bits = SIMDMath.laneBits((labels .!= own) .& (v .>= low) .& (v .< high))
+        for t in 0..<8 {
+            indices[c] = Int32(truncatingIfNeeded: n + t)
+            values[c] = v[t]
+            c &+= Int((bits &>> UInt32(t)) & 1)
+        }
+        n += 8
+    }
+    while n < b {
+        let v = row[n]
+        indices[c] = Int32(truncatingIfNeeded: n)
+        values[c] = v
+        c &+= (y[n] != label) && v >= lowest && v < limit ? 1 : 0
+        n += 1
+    }
+    return c
+}
+
+/// Ranks of values among `k ≥ 1` ascending, non-NaN floats `sorted[0..<k]`
+/// through a table over `k` equal-width buckets of `[sorted[0], sorted[k − 1]]`:
+/// `starts[q]` = #{values in buckets < q}, so a query is one bucket
+/// computation, two table reads and one four-lane comparison with the
+/// (typically zero to two) values of its own bucket — a binary search
+/// mispredicts half its steps. `sorted` must have room for 4 values after
+/// the k, which the table sets to NaN (never counted). The bucket of a value is a monotone function of it, computed the
+/// same way for the table and for queries, so counts are exact.
+///
+/// - Complexity: O(k) to build (`starts` holds `k + 1` counters); a query is
+///   O(1) for spread values and O(log k) when many share a bucket.
+struct _RankTable {
+    let sorted: UnsafePointer<Float>
+    let starts: UnsafeMutablePointer<Int32>
+    let k: Int
+    let origin: Float
+    let scale: Float
+    let last: Float
+
+    @inline(__always)
+    init(_ sorted: UnsafeMutablePointer<Float>, _ k: Int, starts: UnsafeMutablePointer<Int32>) {
+        self.sorted = UnsafePointer(sorted)
+        self.starts = starts
+        self.k = k
+        origin = sorted[0]
+        last = Float(k - 1)
+        let s = Float(k) / (sorted[k - 1] - sorted[0])
+        scale = s.isFinite ? s : 0
+        for t in k..<(k + 4) { sorted[t] = .nan }
+        // starts[q] = #{t : bucket(sorted[t]) < q}: a histogram shifted by one, then its running sum.
+        for q in 0...k { starts[q] = 0 }
+        for t in 0..<k { starts[bucket(sorted[t]) + 1] &+= 1 }
+        for q in 0..<k { starts[q + 1] &+= starts[q] }
+    }
+
+    /// The bucket of `v` (not NaN), clamped to `0..<k`; 0 when `v − origin`
+    /// times the scale is NaN.
+    @inline(__always)
+    func bucket(_ v: Float) -> Int {
+        let x = (v - origin) * scale  // NaN for an infinite v when all values are equal (scale 0)
+        return Int(min(x > 0 ? x : 0, last))
+    }
+
+    /// `bucket` of eight values at once (the same arithmetic, lane by lane).
+    @inline(__always)
+    func buckets(_ v: SIMD8<Float>) -> SIMD8<Int32> {
+        let x = (v - SIMD8(repeating: origin)) * SIMD8(repeating: scale)
+        let clamped = SIMD8<Float>.zero.replacing(with: x, where: x .> 0)
+        return SIMDMath.truncatedInt32(clamped.replacing(with: last, where: clamped .> last))
+    }
+
+    /// `#{t : sorted[t] < v}` (`strict`) or `#{t : sorted[t] ≤ v}`, for `v` not NaN.
+    @inline(__always)
+    func count(_ v: Float, strict: Bool) -> Int {
+        count(v, bucket: bucket(v), strict: strict)
+    }
+
+    /// `count` for a value whose bucket `q` is known.
+    @inline(__always)
+    func count(_ v: Float, bucket q: Int, strict: Bool) -> Int {
+        var low = Int(starts[q]), high = Int(starts[q + 1])
+        if high - low <= 4 {
+            // The four values from `low` on: the rest of v's bucket, then larger values or the NaN padding.
+            let x = UnsafeRawPointer(sorted + low).loadUnaligned(as: SIMD4<Float>.self), y = SIMD4(repeating: v)
+            return low + (strict ? SIMDMath.laneBits(x .< y) : SIMDMath.laneBits(x .<= y)).nonzeroBitCount
+        }
+        while low < high {
+            let mid = (low + high) >> 1
+            if strict ? sorted[mid] < v : sorted[mid] <= v { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// `count` of `values[0..<c]` (none NaN) into `ranks[0..<c]`, eight
+    /// bucket computations at a time. Both arrays need room for `c + 7`
+    /// entries (the last step reads and writes whole groups of eight).
+    @inline(__always)
+    func ranks(_ values: UnsafeMutablePointer<Float>, _ c: Int, into ranks: UnsafeMutablePointer<Int32>, strict: Bool) {
+        for t in c..<((c + 7) & ~7) { values[t] = origin }  // padding with a harmless value
+        var j = 0
+        while j < c {
+            let v = UnsafeRawPointer(values + j).loadUnaligned(as: SIMD8<Float>.self)
+            let q = buckets(v)
+            for t in 0..<8 {
+                ranks[j + t] = Int32(truncatingIfNeeded: count(v[t], bucket: Int(q[t]), strict: strict))
+            }
+            j += 8
+        }
+    }
+}
