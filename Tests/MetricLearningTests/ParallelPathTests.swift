@@ -29,6 +29,17 @@ import NumericCore
                         #expect(table.count(q, strict: true) == below, "k \(k) q \(q)")
                         #expect(table.count(q, strict: false) == atMost, "k \(k) q \(q)")
                     }
+                    // Built while sorting keys written in index order (here shuffled values): the same
+                    // table, and the keys in (value, index) order.
+                    var shuffled = values
+                    shuffled.shuffle(using: &rng)
+                    var keys = shuffled.enumerated().map { _sortKey($0.element, $0.offset) }
+                    var temp = [UInt64](repeating: 0, count: k), histogram = [Int](repeating: 0, count: _radixHistogramSize)
+                    var sortedValues = [Float](repeating: 0, count: k + 4), sortedStarts = [Int32](repeating: 0, count: k + 1)
+                    let built = _RankTable(sorting: &keys, k, temp: &temp, histogram: &histogram, sorted: &sortedValues, starts: &sortedStarts)
+                    #expect(keys == shuffled.enumerated().map { _sortKey($0.element, $0.offset) }.sorted(), "k \(k)")
+                    #expect(Array(sortedValues[0..<k]) == values && Array(sortedStarts) == Array(s), "k \(k)")
+                    #expect(built.origin == table.origin && built.scale == table.scale)
                     // The batched form, eight bucket computations at a time (a count that is no multiple of 8).
                     for strict in [true, false] {
                         var batch = queries + [Float](repeating: 0, count: 8)

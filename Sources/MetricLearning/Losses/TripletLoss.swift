@@ -169,9 +169,7 @@ public struct TripletLoss: BatchLoss {
                     counts[2 * a] = positives * negatives
                     counts[2 * a + 1] = 0
                     if k == 0 { continue }
-                    _radixSort(keys, temp, k, h)
-                    for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
-                    let table = _RankTable(sorted, k, starts: starts)
+                    let table = _RankTable(sorting: keys, k, temp: temp, histogram: h, sorted: sorted, starts: starts)
                     for r in 0...k {
                         rankCount[r] = 0
                         rankSum[r] = 0

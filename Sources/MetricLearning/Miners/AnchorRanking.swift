@@ -112,6 +112,64 @@ struct _RankTable {
         for q in 0..<k { starts[q + 1] &+= starts[q] }
     }
 
+    /// Sorts `keys[0..<k]` (`_sortKey`s of non-NaN values, written in index
+    /// order) and builds the table of their values in the same pass: the
+    /// table's buckets are a counting sort's, so each key is scattered to
+    /// its bucket (stably) and an insertion sort puts the few keys that
+    /// share a bucket in order. When values crowd into a few buckets (the
+    /// insertion sort would cost more than O(k)) or the histogram is too
+    /// small, `_radixSort` sorts instead; the table is the same either way.
+    /// `temp` holds k keys, `histogram` `_radixHistogramSize` counters,
+    /// `sorted` k + 4 values and `starts` k + 1 counters.
+    @inline(__always)
+    init(
+        sorting keys: UnsafeMutablePointer<UInt64>, _ k: Int, temp: UnsafeMutablePointer<UInt64>,
+        histogram: UnsafeMutablePointer<Int>, sorted: UnsafeMutablePointer<Float>, starts: UnsafeMutablePointer<Int32>
+    ) {
+        var lowest = Float.infinity, highest = -Float.infinity
+        for t in 0..<k {
+            let v = _keyValue(keys[t])
+            lowest = min(lowest, v)
+            highest = max(highest, v)
+        }
+        self.sorted = UnsafePointer(sorted)
+        self.starts = starts
+        self.k = k
+        origin = lowest
+        last = Float(k - 1)
+        let s = Float(k) / (highest - lowest)
+        scale = s.isFinite ? s : 0
+        for q in 0...k { starts[q] = 0 }
+        for t in 0..<k { starts[bucket(_keyValue(keys[t])) + 1] &+= 1 }
+        var crowding = 0
+        for q in 0..<k {
+            crowding &+= Int(starts[q + 1]) &* Int(starts[q + 1])
+            starts[q + 1] &+= starts[q]
+        }
+        if crowding <= 8 * k && k < _radixHistogramSize {
+            for q in 0..<k { histogram[q] = Int(starts[q]) }
+            for t in 0..<k {
+                let q = bucket(_keyValue(keys[t]))
+                temp[histogram[q]] = keys[t]
+                histogram[q] &+= 1
+            }
+            keys[0] = temp[0]
+            for i in 1..<max(k, 1) {
+                let key = temp[i]
+                var j = i
+                while j > 0 && keys[j - 1] > key {
+                    keys[j] = keys[j - 1]
+                    j -= 1
+                }
+                keys[j] = key
+            }
+        } else {
+            _radixSort(keys, temp, k, histogram)
+        }
+        for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
+        for t in k..<(k + 4) { sorted[t] = .nan }
+    }
+
     /// The bucket of `v` (not NaN), clamped to `0..<k`; 0 when `v − origin`
     /// times the scale is NaN.
     @inline(__always)

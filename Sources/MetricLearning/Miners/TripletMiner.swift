@@ -217,9 +217,7 @@ public struct TripletMiner: Sendable {
                         k += 1
                     }
                     if k > 0 {
-                        _radixSort(keys, temp, k, h)
-                        for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
-                        let table = _RankTable(sorted, k, starts: starts)
+                        let table = _RankTable(sorting: keys, k, temp: temp, histogram: h, sorted: sorted, starts: starts)
                         for r in 0...k { best[r] = .max }
                         // Only negatives with sorted[0] < D_an < sorted[k − 1] + margin matter: one at or
                         // below every positive is a candidate for none, and one at or beyond the largest
