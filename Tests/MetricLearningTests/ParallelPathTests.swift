@@ -132,21 +132,22 @@ import NumericCore
     #expect(gradient == wantGradient)
 }
 
-@Test func largeBatchHingeTripletSemihardMatchesBruteForce() throws {
-    // The hinge with semi-hard mining is fused with the miner: no triplet list.
+@Test(arguments: [MiningKind.semihard, .hard])
+func largeBatchHingeTripletMinedMatchesBruteForce(_ mining: MiningKind) throws {
+    // The hinge with semi-hard or hard mining is fused with the miner: no triplet list.
     let (x, y) = fastPathBatch(seed: 14, classes: 3, perClass: 100, duplicates: true)
     let b = y.count
     for distanceKind in DistanceKind.allCases {
         for margin in [0.05, 0.5] {
             for reducer in [ReducerKind.mean, .nonzeroMean] {
                 var loss = try makeBatchLoss(LossConfiguration(
-                    loss: .triplet, mining: .semihard, margin: margin, distance: distanceKind, reducer: reducer))
+                    loss: .triplet, mining: mining, margin: margin, distance: distanceKind, reducer: reducer))
                 var gradient = Matrix(rows: 0, cols: 0)
                 let result = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
 
                 var distance = PairwiseDistance(kind: distanceKind)
                 distance.compute(x)
-                let triplets = referenceTriplets(.semihard, distance.values, y, margin: Float(margin))
+                let triplets = referenceTriplets(mining, distance.values, y, margin: Float(margin))
                 var coefficients = Matrix(rows: b, cols: b)
                 var total = 0.0, active = 0
                 for t in 0..<triplets.count {
@@ -163,7 +164,7 @@ import NumericCore
                 var wantGradient = Matrix(rows: 0, cols: 0)
                 distance.backward(embeddings: x, coefficients: &coefficients, gradient: &wantGradient,
                                   scale: Float(1 / Double(denominator)))
-                let label = "\(distanceKind) margin \(margin) \(reducer)"
+                let label = "\(mining) \(distanceKind) margin \(margin) \(reducer)"
                 #expect(triplets.count > 0 && active > 0, "\(label)")
                 #expect(result.tuples == triplets.count, "\(label)")
                 #expect(result.activeFraction == Double(active) / Double(triplets.count), "\(label)")

@@ -12,9 +12,9 @@ import Darwin
 /// `softplus(D_ap − D_an)` (Hermans et al. 2017). With mining `all` every
 /// valid triplet (ordered anchor–positive pair × negative of the anchor) is
 /// evaluated in a fused loop that accumulates dL/dD into a B × B matrix, so
-/// no triplet list is stored; the hinge with `semihard` is evaluated while
-/// mining, anchor by anchor, without a triplet list either; other miners
-/// select triplets first.
+/// no triplet list is stored; the hinge with `semihard` or `hard` is
+/// evaluated while mining, anchor by anchor, without a triplet list either;
+/// other miners select triplets first.
 ///
 /// Reducers: `mean` over the selected triplets, `nonzero-mean` over those
 /// with a strictly positive term (pytorch-metric-learning's
@@ -66,6 +66,8 @@ public struct TripletLoss: BatchLoss {
         var sums = _TripletSums()
         if miner?.kind == .semihard && !configuration.resolvedSoft {
             accumulateSemihardHinge(&sums, labels)
+        } else if miner?.kind == .hard && !configuration.resolvedSoft {
+            accumulateHardHinge(&sums, labels)
         } else if miner != nil {
             // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
             miner!.mine(distances: distance.values, distanceKind: distance.kind, labels: labels,
@@ -304,6 +306,69 @@ public struct TripletLoss: BatchLoss {
                 counts[2 * a] = selected
                 counts[2 * a + 1] = active
             }
+        }
+        }
+        }
+        }
+        sums = anchorSums(b)
+    }
+
+    /// The hinge over the `hard` triplets (every positive with the anchor's
+    /// nearest negative, first index on ties), fused with the mining: per
+    /// anchor, its positives in index order, with the arithmetic of
+    /// `accumulateSelected` (same terms, counts and coefficients: the
+    /// nearest negative's −1 per active term is added once as an exact
+    /// integer), anchors split over the workers and per-anchor sums added in
+    /// anchor order. O(B²) per batch, no triplet list.
+    private mutating func accumulateHardHinge(_ sums: inout _TripletSums, _ labels: [Int32]) {
+        let b = labels.count
+        let margin = Float(configuration.resolvedMargin)
+        let parts = Parallel.parts(forWork: b * b)
+        _reserve(&anchorTotals, b)
+        _reserve(&anchorCounts, 2 * b)
+        _reserve(&candidateScratch, 3 * b)
+        _reserve(&keyScratch, 2 * b)
+        _reserve(&histogramScratch, _radixHistogramSize)
+        distance.values.storage.withUnsafeBufferPointer { dBuffer in
+        coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
+        labels.withUnsafeBufferPointer { y in
+        anchorTotals.withUnsafeMutableBufferPointer { totals in
+        anchorCounts.withUnsafeMutableBufferPointer { counts in
+        candidateScratch.withUnsafeMutableBufferPointer { groupBuffer in
+        keyScratch.withUnsafeMutableBufferPointer { keys in
+        histogramScratch.withUnsafeMutableBufferPointer { histogram in
+            let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
+            let members = groupBuffer.baseAddress!, runs = members + b
+            _groupByLabel(y.baseAddress!, b, members: members, runs: runs, keys: keys.baseAddress!, histogram: histogram.baseAddress!)
+            Parallel.forEachRange(b, parts: parts) { anchors in
+                for a in anchors {
+                    let row = d + a * b, crow = c + a * b
+                    totals[a] = 0
+                    counts[2 * a] = 0
+                    counts[2 * a + 1] = 0
+                    guard let n = TripletMiner.nearestNegative(row, y, a) else { continue }
+                    var total = 0.0, selected = 0, active = 0
+                    for t in Int(runs[2 * a])..<Int(runs[2 * a + 1]) {
+                        let p = Int(members[t])
+                        if p == a { continue }
+                        selected += 1
+                        let h = (row[p] - row[n]) + margin
+                        if h > 0 {
+                            total += Double(h)
+                            active += 1
+                            crow[p] += 1
+                        }
+                    }
+                    crow[n] -= Float(active)
+                    totals[a] = total
+                    counts[2 * a] = selected
+                    counts[2 * a + 1] = active
+                }
+            }
+        }
+        }
+        }
+        }
         }
         }
         }
