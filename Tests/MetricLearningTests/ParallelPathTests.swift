@@ -56,9 +56,9 @@ import NumericCore
     }
 }
 
-@Test func labelGroupsAndNegativeCompactionMatchLinearScans() {
+@Test func labelGroupsNegativeCompactionAndNearestNegativeMatchLinearScans() {
     var rng = SplitMix64(seed: 9)
-    for b in [1, 7, 8, 9, 64, 203] {
+    for b in [1, 7, 8, 9, 64, 203, 517] {
         // Negative, large and repeated labels in no order; distances with ties, NaN and infinities.
         let y = (0..<b).map { _ in [Int32.min, -3, 0, 5, 5, Int32.max][rng.nextInt(below: 6)] }
         let row = (0..<b).map { _ in [Float.nan, -.infinity, .infinity, 0, -0.0, 0.5, 1][rng.nextInt(below: 7)] + Float(rng.nextInt(below: 3)) }
@@ -70,6 +70,15 @@ import NumericCore
         for i in 0..<b {
             let run = members[Int(runs[2 * i])..<Int(runs[2 * i + 1])].map { Int($0) }
             #expect(run == (0..<b).filter { y[$0] == y[i] }, "b \(b) i \(i)")
+        }
+        // The nearest negative (vectorised) against a scan from the first negative.
+        for anchor in 0..<b {
+            var want = -1
+            for n in 0..<b where y[n] != y[anchor] && (want < 0 || row[n] < row[want]) { want = n }
+            let got = row.withUnsafeBufferPointer { r in
+                y.withUnsafeBufferPointer { TripletMiner.nearestNegative(r.baseAddress!, $0, anchor) }
+            }
+            #expect((got ?? -1) == want, "b \(b) anchor \(anchor)")
         }
         for (lowest, limit) in [(-Float.infinity, Float.infinity), (0, 1), (Float(0).nextUp, 1.5), (-.infinity, 0)] {
             let label = y[b / 2]

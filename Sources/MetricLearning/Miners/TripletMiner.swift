@@ -334,19 +334,47 @@ public struct TripletMiner: Sendable {
         }
     }
 
-    /// The index of the negative of `anchor` with the smallest distance, if any.
+    /// The index of the negative of `anchor` with the smallest distance, if
+    /// any: the first on ties; NaN distances are passed over, unless the
+    /// first negative's is NaN (then it is kept, as a scan that starts from
+    /// the first negative and replaces it only by a smaller distance does).
+    ///
+    /// Eight columns at a time: each lane keeps its smallest distance and
+    /// its first index, and the lanes are merged at the end.
     @inline(__always)
     static func nearestNegative(_ row: UnsafePointer<Float>, _ y: UnsafeBufferPointer<Int32>, _ anchor: Int) -> Int? {
-        var best = -1
-        var bestDistance = Float.infinity
-        let ya = y[anchor]
-        for n in 0..<y.count where y[n] != ya {
-            if best < 0 || row[n] < bestDistance {
-                best = n
-                bestDistance = row[n]
+        let b = y.count, ya = y[anchor]
+        var first = 0
+        while first < b && y[first] == ya { first += 1 }
+        if first == b { return nil }
+        if row[first].isNaN { return first }
+        let own = SIMD8<Int32>(repeating: ya), infinity = SIMD8<Float>(repeating: .infinity)
+        var best = infinity, bestIndex = SIMD8<Int32>(repeating: Int32.max)
+        var lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        var n = 0
+        while n + 8 <= b {
+            let v = UnsafeRawPointer(row + n).loadUnaligned(as: SIMD8<Float>.self)
+            let labels = UnsafeRawPointer(y.baseAddress! + n).loadUnaligned(as: SIMD8<Int32>.self)
+            let smaller = (labels .!= own) .& (v .< best)  // false for NaN
+            best.replace(with: v, where: smaller)
+            bestIndex.replace(with: lane, where: smaller)
+            lane &+= 8
+            n += 8
+        }
+        var nearest = -1, nearestDistance = Float.infinity
+        for t in 0..<8 where bestIndex[t] != Int32.max {
+            let i = Int(bestIndex[t])
+            if best[t] < nearestDistance || (best[t] == nearestDistance && i < nearest) {
+                nearest = i
+                nearestDistance = best[t]
             }
         }
-        return best >= 0 ? best : nil
+        for m in n..<b where y[m] != ya && row[m] < nearestDistance {
+            nearest = m
+            nearestDistance = row[m]
+        }
+        // Every negative at +∞: the first one.
+        return nearest >= 0 ? nearest : first
     }
 }
 
