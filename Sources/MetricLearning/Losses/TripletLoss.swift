@@ -61,7 +61,11 @@ public struct TripletLoss: BatchLoss {
     }
 
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
-        try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients)
+        // The hinge paths fused with `all`, `semihard` or `hard` write each anchor's row of the
+        // coefficients on one worker and zero it there first (while it is in that core's cache).
+        let hinge = !configuration.resolvedSoft
+        let rowsZeroedPerAnchor = hinge && (miner == nil || miner!.kind == .semihard || miner!.kind == .hard)
+        try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients, zeroed: !rowsZeroedPerAnchor)
         let b = embeddings.rows
         var sums = _TripletSums()
         if miner?.kind == .semihard && !configuration.resolvedSoft {
@@ -156,6 +160,7 @@ public struct TripletLoss: BatchLoss {
                 let rankSum = sumBuffer.baseAddress! + part * (b + 1)
                 for a in anchors {
                     let row = d + a * b, crow = c + a * b
+                    crow.update(repeating: 0, count: b)
                     let run = Int(runs[2 * a])..<Int(runs[2 * a + 1])
                     let positives = run.count - 1, negatives = b - run.count
                     var k = 0
@@ -289,6 +294,7 @@ public struct TripletLoss: BatchLoss {
             // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
             miner!._forEachSemihardAnchor(distance.values, labels) { a, positives, count, chosen in
                 let row = d + a * b, crow = c + a * b
+                crow.update(repeating: 0, count: b)
                 var total = 0.0, selected = 0, active = 0
                 for t in 0..<count {
                     let p = Int(positives[t]), n = Int(chosen[p])
@@ -343,6 +349,7 @@ public struct TripletLoss: BatchLoss {
             Parallel.forEachRange(b, parts: parts) { anchors in
                 for a in anchors {
                     let row = d + a * b, crow = c + a * b
+                    crow.update(repeating: 0, count: b)
                     totals[a] = 0
                     counts[2 * a] = 0
                     counts[2 * a + 1] = 0
