@@ -70,26 +70,29 @@ extension SIMDMath {
 
     /// Lane-wise natural logarithm, within 2 ulp of the correctly rounded
     /// result for every positive `Float`, subnormals included (Cephes `logf`:
-    /// `x = 2ᵉ m`, √½ ≤ m < √2, `log m = f − f²/2 + f³ P(f)` with `f = m − 1`
+    /// `x = 2ᵉ m`, √½ ≤ m < √2, `log m = f + f² (f P(f) − ½)` with `f = m − 1`
     /// exact and P of degree 8). `log 0 = −∞`, `log +∞ = +∞`; negative
     /// numbers and NaN give NaN.
+    ///
+    /// Written with integer masks and without a separate `− f²/2` term: a
+    /// float `select` for m, or `f³P − f²/2`, made LLVM compute some lanes of
+    /// the polynomial with scalar instructions.
     @inlinable @inline(always)
     public static func log(_ x: SIMD8<Float>) -> SIMD8<Float> {
         typealias V = SIMD8<Float>
         typealias I = SIMD8<Int32>
         // Subnormals scaled by 2²⁵ into the normal range first.
         let tiny = x .< V(repeating: .leastNormalMagnitude)
-        let scaled = x.replacing(with: x * 33_554_432, where: tiny)
-        let bits = unsafeBitCast(scaled, to: I.self)
-        // m in [½, 1) from the mantissa; then m and e adjusted so that m is in [√½, √2).
-        var e = (bits &>> 23) &- 126
-        e = e.replacing(with: e &- 25, where: tiny)
-        let m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: V.self)
-        let small = m .< V(repeating: 0.707_106_781_186_547_524)
-        let f = m.replacing(with: m + m, where: small) - 1
-        let exponent = V(e.replacing(with: e &- 1, where: small))
-        let z = f * f
-        var p = f * 7.037_683_629_2e-2 + V(repeating: -1.151_461_031_0e-1)
+        let bits = unsafeBitCast(x.replacing(with: x * V(repeating: 33_554_432), where: tiny), to: I.self)
+        // The mantissa as a number in [½, 1), doubled below √½ (one more in its exponent field).
+        let half = (bits & I(repeating: 0x007F_FFFF)) | I(repeating: 0x3F00_0000)
+        let small = half .< I(repeating: 0x3F35_04F3)  // the bits of Float(√½)
+        let m = unsafeBitCast(half &+ I.zero.replacing(with: 0x0080_0000, where: small), to: V.self)
+        // x = 2^(E − 127 + [m < 1] − 25 [subnormal]) · m, E the exponent field.
+        let adjustment = I.one.replacing(with: 0, where: small) &- I.zero.replacing(with: 25, where: tiny)
+        let exponent = V((bits &>> 23) &- I(repeating: 127) &+ adjustment)
+        let f = m - V(repeating: 1)
+        var p = f * V(repeating: 7.037_683_629_2e-2) + V(repeating: -1.151_461_031_0e-1)
         p = p * f + V(repeating: 1.167_699_874_0e-1)
         p = p * f + V(repeating: -1.242_014_084_6e-1)
         p = p * f + V(repeating: 1.424_932_278_7e-1)
@@ -97,12 +100,12 @@ extension SIMDMath {
         p = p * f + V(repeating: 2.000_071_476_5e-1)
         p = p * f + V(repeating: -2.499_999_399_3e-1)
         p = p * f + V(repeating: 3.333_333_117_4e-1)
-        // log x = e ln 2 + f − f²/2 + f³ P(f), with ln 2 split as 0.693359375 − 2.12194440e−4.
-        let y = (p * f * z + exponent * -2.121_944_40e-4) - z * 0.5
-        let result = (f + y) + exponent * 0.693_359_375
-        return result
-            .replacing(with: .infinity, where: x .== V(repeating: .infinity))
-            .replacing(with: -.infinity, where: x .== V.zero)
-            .replacing(with: .nan, where: .!(x .>= V.zero))
+        p = p * f + V(repeating: -0.5)
+        // log x = e ln 2 + f + f² p, with ln 2 split as 0.693359375 − 2.12194440e−4.
+        let y = (f * f) * p + exponent * V(repeating: -2.121_944_40e-4)
+        let result = (f + y) + exponent * V(repeating: 0.693_359_375)
+        let infinite = result.replacing(with: .infinity, where: x .== V(repeating: .infinity))
+        let zero = infinite.replacing(with: -.infinity, where: x .== V.zero)
+        return zero.replacing(with: .nan, where: .!(x .>= V.zero))
     }
 }

@@ -108,9 +108,9 @@ public struct LiftedStructureLoss: BatchLoss {
                                             for i in range { rows.negatives(i, alpha: alpha, exact: exact) }
                                         }
                                     }
-                                    let positivePairs = rows.linkClasses(smooth: !exact)
+                                    let positivePairs = rows.groupClasses(smooth: !exact)
                                     let perPair = 1 / Double(positivePairs)
-                                    Parallel.forEachRange(b, parts: parts, cost: { Double(rows.after[$0] + 1) }) { range in
+                                    Parallel.forEachRange(b, parts: parts, cost: { Double(rows.end[$0] - rows.position[$0]) }) { range in
                                         for i in range {
                                             if exact {
                                                 rows.exactPairs(i, perPair: perPair)
@@ -168,16 +168,17 @@ private struct _LiftedRows {
     /// S_i = exp(L_i − M_c), or 0 where pairs must not use it; the scale −w_i / Σ_k e_ik of
     /// row i's negatives.
     let scaled, scale: UnsafeMutablePointer<Float>
-    /// The arg-max negative (exact); the first and the next row of the same label (−1 after the
-    /// last); scratch for linking; the numbers of positive pairs j > i and of active ones.
-    let argmax, first, next, last, after, active: UnsafeMutablePointer<Int>
+    /// The arg-max negative (exact); the first row of the same label; the row's position in
+    /// `members` and the end of its class there; the number of active pairs j > i.
+    /// And the rows grouped by class: classes in the order of their first rows, rows in index order.
+    let argmax, first, position, end, active, members: UnsafeMutablePointer<Int>
 
     init(b: Int, d: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, y: UnsafePointer<Int32>,
          reals: UnsafeMutablePointer<Double>, floats: UnsafeMutablePointer<Float>, integers: UnsafeMutablePointer<Int>) {
         (self.b, self.d, self.c, self.y) = (b, d, c, y)
         (score, sum, weight, total, classMax) = (reals, reals + b, reals + 2 * b, reals + 3 * b, reals + 4 * b)
         (scaled, scale) = (floats, floats + Self.scaleOffset * b)
-        (argmax, first, next, last, after, active) =
+        (argmax, first, position, end, active, members) =
             (integers, integers + b, integers + 2 * b, integers + 3 * b, integers + 4 * b, integers + 5 * b)
     }
 
@@ -287,24 +288,34 @@ private struct _LiftedRows {
         score[i] = best + log(total)
     }
 
-    /// Links every row to the next row of its label, counts the positive pairs j > i
-    /// of each row, and (smooth) sets M_c and S_i. Returns |P|. O(B), on one thread.
-    func linkClasses(smooth: Bool) -> Int {
+    /// Groups the rows by class into `members` (a counting sort keyed by first row), counts
+    /// the positive pairs, and (smooth) sets M_c and S_i. Returns |P|. O(B), on one thread.
+    func groupClasses(smooth: Bool) -> Int {
+        // Sizes and M_c at each class's first row (`active` counts the rows placed so far).
+        for i in 0..<b where first[i] == i {
+            end[i] = 0
+            active[i] = 0
+            classMax[i] = -.infinity
+        }
         for i in 0..<b {
-            next[i] = -1
             let head = first[i]
-            if head == i {
-                classMax[i] = score[i]
-            } else {
-                next[last[head]] = i
-                classMax[head] = max(classMax[head], score[i])
-            }
-            last[head] = i
+            end[head] += 1
+            classMax[head] = max(classMax[head], score[i])
+        }
+        var start = 0
+        for i in 0..<b where first[i] == i {
+            position[i] = start
+            start += end[i]
+            end[i] = start
         }
         var pairs = 0
-        for i in stride(from: b - 1, through: 0, by: -1) {
-            after[i] = next[i] < 0 ? 0 : after[next[i]] + 1
-            pairs += after[i]
+        for i in 0..<b {
+            let head = first[i]
+            position[i] = position[head] + active[head]
+            active[head] += 1
+            end[i] = end[head]
+            members[position[i]] = i
+            pairs += end[i] - position[i] - 1
         }
         if smooth {
             for i in 0..<b {
@@ -319,48 +330,84 @@ private struct _LiftedRows {
     /// Smooth step 2: row i's pairs j > i, eight at a time. Writes dL/dD_ij into (i, j),
     /// row j's weight share into (j, i), and keeps its own share in w_i.
     func smoothPairs(_ i: Int, perPair: Double) {
+        typealias F = SIMD8<Float>
+        typealias D = SIMD4<Double>
         let crow = c + i * b, row = d + i * b
-        let li = score[i], si = scaled[i], shift = classMax[first[i]]
-        var sumSquares = 0.0, count = 0, w = 0.0
-        var j = next[i]
-        while j >= 0 {
-            var partners = SIMD8<Int32>.zero, sums = SIMD8<Float>(repeating: 1)
-            var n = 0
-            while n < 8 && j >= 0 {
-                partners[n] = Int32(truncatingIfNeeded: j)
-                sums[n] = si + scaled[j]
-                n += 1
-                j = next[j]
-            }
-            let logs = SIMDMath.log(sums)
-            for lane in 0..<n {
-                let j = Int(partners[lane]), sj = scaled[j], dij = Double(row[j])
-                let jt: Double, shareI: Double, shareJ: Double
-                if si > 0 && sj > 0 {
-                    jt = shift + Double(logs[lane]) + dij
-                    guard jt > 0 else { continue }
-                    let q = jt * perPair / Double(sums[lane])
-                    (shareI, shareJ) = (q * Double(si), q * Double(sj))
-                } else {
-                    let lj = score[j], larger = max(li, lj)
-                    if larger == -.infinity { continue }
-                    // logaddexp(L_i, L_j) = max + log(1 + e), e = exp(−|L_i − L_j|); log costs less than log1p.
-                    let e = exp(-abs(li - lj))
-                    jt = larger + log(1 + e) + dij
-                    guard jt > 0 else { continue }
-                    let g = jt * perPair
-                    (shareI, shareJ) = (g * (li >= lj ? 1 : e) / (1 + e), g * (lj >= li ? 1 : e) / (1 + e))
+        let si = scaled[i], shift = D(repeating: classMax[first[i]]), scalePair = D(repeating: perPair)
+        var squares = (D.zero, D.zero), shares = (D.zero, D.zero), count = SIMD4<Int64>.zero
+        // Partners' values pass through memory, so that the vector code never sees single lanes
+        // (LLVM then computed some lanes of the log with scalar instructions).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { lanes in
+            let buffer = lanes.baseAddress!
+            var p = position[i] + 1
+            while p < end[i] {
+                let n = min(8, end[i] - p), partners = members + p, j0 = partners[0]
+                // Classes are usually runs of rows (the P×K sampler): then the values are contiguous.
+                let run = n == 8 && partners[7] - j0 == 7
+                if !run {
+                    for lane in 0..<8 {
+                        let j = partners[min(lane, n - 1)]
+                        buffer[lane] = scaled[j]
+                        buffer[8 + lane] = lane < n ? row[j] : -.infinity  // J̃ = −∞: inactive
+                    }
                 }
-                count += 1
-                sumSquares += jt * jt
-                crow[j] = Float(jt * perPair)
-                w += shareI
-                c[j * b + i] = Float(shareJ)
+                let sj = _load(run ? UnsafePointer(scaled + j0) : UnsafePointer(buffer))
+                let dij = _load(run ? row + j0 : UnsafePointer(buffer + 8))
+                guard si > 0 && all(sj .> F.zero) else {
+                    for lane in 0..<n {
+                        guard let (jt, share) = fallbackPair(i, partners[lane], perPair: perPair) else { continue }
+                        squares.0[0] += jt * jt
+                        count[0] += 1
+                        shares.0[0] += share
+                    }
+                    p += n
+                    continue
+                }
+                let s = F(repeating: si) + sj
+                let logs = SIMDMath.log(s)
+                let jtLow = shift + D(logs.lowHalf) + D(dij.lowHalf), jtHigh = shift + D(logs.highHalf) + D(dij.highHalf)
+                let activeLow = jtLow .> D.zero, activeHigh = jtHigh .> D.zero
+                let liveLow = jtLow.replacing(with: 0, where: .!activeLow)
+                let liveHigh = jtHigh.replacing(with: 0, where: .!activeHigh)
+                squares.0 += liveLow * liveLow
+                squares.1 += liveHigh * liveHigh
+                count &+= SIMD4<Int64>.zero.replacing(with: 1, where: activeLow)
+                count &+= SIMD4<Int64>.zero.replacing(with: 1, where: activeHigh)
+                let g = F(lowHalf: SIMD4<Float>(liveLow * scalePair), highHalf: SIMD4<Float>(liveHigh * scalePair))
+                let inverse = F(repeating: 1) / s
+                let shareI = g * (F(repeating: si) * inverse), shareJ = g * (sj * inverse)
+                shares.0 += D(shareI.lowHalf)
+                shares.1 += D(shareI.highHalf)
+                _store(shareJ, buffer + 16)
+                if run {
+                    _store(g, crow + j0)
+                } else {
+                    _store(g, buffer + 24)
+                    for lane in 0..<n { crow[partners[lane]] = buffer[24 + lane] }
+                }
+                for lane in 0..<n { c[partners[lane] * b + i] = buffer[16 + lane] }
+                p += n
             }
         }
-        total[i] = sumSquares
-        active[i] = count
-        weight[i] = w
+        total[i] = (squares.0 + squares.1).sum()
+        active[i] = Int((count[0] &+ count[1]) &+ (count[2] &+ count[3]))
+        weight[i] = (shares.0 + shares.1).sum()
+    }
+
+    /// One smooth pair (i, j), i < j, with `logaddexp(L_i, L_j) = max + log(1 + exp(−|L_i − L_j|))`
+    /// in `Double`, for rows whose S_i or S_j is unusable. Writes the coefficients like
+    /// `smoothPairs`; returns J̃_ij and row i's share when the pair is active.
+    private func fallbackPair(_ i: Int, _ j: Int, perPair: Double) -> (Double, Double)? {
+        let li = score[i], lj = score[j], larger = max(li, lj)
+        if larger == -.infinity { return nil }
+        // log costs less than log1p.
+        let e = exp(-abs(li - lj))
+        let jt = larger + log(1 + e) + Double(d[i * b + j])
+        guard jt > 0 else { return nil }
+        let g = jt * perPair
+        c[i * b + j] = Float(g)
+        c[j * b + i] = Float(g * (lj >= li ? 1 : e) / (1 + e))
+        return (jt, g * (li >= lj ? 1 : e) / (1 + e))
     }
 
     /// Exact form: every positive pair of row i, from both of its rows. Row i writes
@@ -368,9 +415,8 @@ private struct _LiftedRows {
     func exactPairs(_ i: Int, perPair: Double) {
         let crow = c + i * b, li = score[i]
         var sumSquares = 0.0, count = 0
-        var j = first[i]
-        while j >= 0 {
-            defer { j = next[j] }
+        for p in position[first[i]]..<end[i] {
+            let j = members[p]
             if j == i { continue }
             let lj = score[j], larger = max(li, lj)
             if larger == -.infinity { continue }
@@ -394,11 +440,7 @@ private struct _LiftedRows {
     /// sets the scale −w_j / Σ_k e_jk that turns e_jk into dL/dD_jk.
     func negativeScale(_ j: Int) {
         var w = weight[j]
-        var i = first[j]
-        while i != j {
-            w += Double(c[j * b + i])
-            i = next[i]
-        }
+        for p in position[first[j]]..<position[j] { w += Double(c[j * b + members[p]]) }
         scale[j] = w == 0 || score[j] == -.infinity ? 0 : Float(-(w / sum[j]))
     }
 }
