@@ -24,10 +24,11 @@ import Darwin
 ///
 /// Smooth form, in three O(B²) steps:
 /// 1. `e_ik = exp(−D_ik)` for every negative pair, once per unordered pair
-///    (it is symmetric) in 8 × 8 tiles, eight lanes at a time
-///    (`SIMDMath.exp`); `L_i = α + log Σ_k e_ik`. No shift by the nearest
-///    negative is needed while every `D_ik ≤ 2 max ‖x‖ ≤ 64` (`e_ik` stays a
-///    normal float); beyond that, each row evaluates `exp(D_min − D_ik)`.
+///    (it is symmetric, and only the upper triangle is stored) in 8 × 8
+///    tiles, eight lanes at a time (`SIMDMath.exp`); `L_i = α + log Σ_k e_ik`.
+///    No shift by the nearest negative is needed while every
+///    `D_ik ≤ 2 max ‖x‖ ≤ 64` (`e_ik` stays a normal float); beyond that, each
+///    row evaluates `exp(D_min − D_ik)` over all its columns.
 /// 2. Each pair once, from its first row: with `M_c = max L_i` over the
 ///    class and `S_i = exp(L_i − M_c)` (one `exp` per row),
 ///    `logaddexp(L_i, L_j) = M_c + log(S_i + S_j)` (eight pairs per vector
@@ -143,7 +144,7 @@ public struct LiftedStructureLoss: BatchLoss {
             rowFloats.withUnsafeBufferPointer { floats in
                 distance.backward(
                     embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, labels: labels,
-                    rowScales: floats.baseAddress! + _LiftedRows.scaleOffset * b)
+                    rowScales: floats.baseAddress! + _LiftedRows.scaleOffset * b, symmetric: unshifted)
             }
         }
         return LossResult(
@@ -183,23 +184,21 @@ private struct _LiftedRows {
     }
 
     /// Smooth step 1 for the upper-triangle tiles of `tileRows`: e_ik = exp(−D_ik) for the
-    /// negatives and 0 for the positives, written to (i, k) and (k, i); the sum of each row over
-    /// each block of eight columns into `blockSums[block * b + row]` (zeroed by the caller).
+    /// negatives and 0 for the positives, written to (i, k), i < k, only (e is symmetric, and the
+    /// backward pass reads the upper triangle); the sum of each row over each block of eight
+    /// columns into `blockSums[block * b + row]` (zeroed by the caller).
     func exponentials(_ tileRows: Range<Int>, blockSums: UnsafeMutablePointer<Float>) {
         _visitUpperTiles(b, tileRows, tile: { i0, j0 in
             let yj = _chunk(y + j0, 8, padding: 0)
             let t = _Tile8(d + i0 * b + j0, stride: b).map { k, dik in
                 SIMDMath.exp(-dik).replacing(with: 0, where: yj .== SIMD8(repeating: y[i0 + k]))
             }
-            let u = t.transposed()
             t.store(c + i0 * b + j0, stride: b)
-            u.store(c + j0 * b + i0, stride: b)
-            _store(u.columnSums(), blockSums + j0 / _tile * b + i0)
+            _store(t.transposed().columnSums(), blockSums + j0 / _tile * b + i0)
             _store(t.columnSums(), blockSums + i0 / _tile * b + j0)
         }, pair: { i, k in
             let e = y[i] == y[k] ? 0 : SIMDMath.exp(SIMD8(repeating: -d[i * b + k]))[0]
             c[i * b + k] = e
-            c[k * b + i] = e
             blockSums[k / _tile * b + i] += e
             blockSums[i / _tile * b + k] += e
         })
@@ -396,8 +395,10 @@ private struct _LiftedRows {
 
     /// One smooth pair (i, j), i < j, with `logaddexp(L_i, L_j) = max + log(1 + exp(−|L_i − L_j|))`
     /// in `Double`, for rows whose S_i or S_j is unusable. Writes the coefficients like
-    /// `smoothPairs`; returns J̃_ij and row i's share when the pair is active.
+    /// `smoothPairs` (0 when inactive); returns J̃_ij and row i's share when the pair is active.
     private func fallbackPair(_ i: Int, _ j: Int, perPair: Double) -> (Double, Double)? {
+        c[i * b + j] = 0
+        c[j * b + i] = 0
         let li = score[i], lj = score[j], larger = max(li, lj)
         if larger == -.infinity { return nil }
         // log costs less than log1p.
