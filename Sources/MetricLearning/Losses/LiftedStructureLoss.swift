@@ -40,11 +40,11 @@ import Darwin
 /// 3. Each row adds up the shares left to it, in index order, to `w_i`; the
 ///    negatives' coefficients are then `−(w_i / Σ_k e_ik) e_ik`, applied by
 ///    the distance's backward pass as per-row scales
-///    (`PairwiseDistance.backward(…, rowScales:)`) instead of by a pass of
-///    their own.
+///    (`PairwiseDistance.backward(…, rowScales:, symmetric:)`) instead of by
+///    a pass of their own.
 ///
-/// The exact form finds each row's nearest negative, then visits every
-/// positive pair from both of its rows (no transcendental functions).
+/// The exact form finds each row's nearest negative (eight columns at a
+/// time), then visits every positive pair from both of its rows.
 ///
 /// Every row's values are computed by the same arithmetic on whichever
 /// worker runs it, and per-row sums are added in row order, so the result
@@ -170,8 +170,9 @@ private struct _LiftedRows {
     /// row i's negatives.
     let scaled, scale: UnsafeMutablePointer<Float>
     /// The arg-max negative (exact); the first row of the same label; the row's position in
-    /// `members` and the end of its class there; the number of active pairs j > i.
-    /// And the rows grouped by class: classes in the order of their first rows, rows in index order.
+    /// `members` and the end of its class there; the number of active pairs j > i; and
+    /// `members`, the rows grouped by class (classes in the order of their first rows, rows in
+    /// index order).
     let argmax, first, position, end, active, members: UnsafeMutablePointer<Int>
 
     init(b: Int, d: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, y: UnsafePointer<Int32>,
@@ -189,7 +190,7 @@ private struct _LiftedRows {
     /// columns into `blockSums[block * b + row]` (zeroed by the caller).
     func exponentials(_ tileRows: Range<Int>, blockSums: UnsafeMutablePointer<Float>) {
         _visitUpperTiles(b, tileRows, tile: { i0, j0 in
-            let yj = _chunk(y + j0, 8, padding: 0)
+            let yj = UnsafeRawPointer(y + j0).loadUnaligned(as: SIMD8<Int32>.self)
             let t = _Tile8(d + i0 * b + j0, stride: b).map { k, dik in
                 SIMDMath.exp(-dik).replacing(with: 0, where: yj .== SIMD8(repeating: y[i0 + k]))
             }
