@@ -112,3 +112,28 @@ func allRowsIdenticalGivesFiniteZeroGradient(_ c: LossConfiguration) throws {
         #expect(g.rows == x.rows && g.cols == x.cols)
     }
 }
+
+/// Lifted leaves scratch values in its B × B workspace (below the diagonal):
+/// a batch's result must not depend on the batch evaluated before it, from
+/// either of its paths (far-apart rows are shifted by their nearest negative).
+@Test func liftedResultDoesNotDependOnThePreviousBatch() throws {
+    let (near, y) = randomBatch(seed: 3, classes: 4, perClass: 9, dim: 5)
+    var far = near
+    for k in 0..<far.count { far.storage[k] *= 40 }
+    let (other, z) = randomBatch(seed: 4, classes: 3, perClass: 12, dim: 5)
+    for mining in [MiningKind.all, .hard] {
+        for (previous, labels) in [(far, y), (near, y), (other, z)] {
+            for x in [near, far] {
+                var fresh = try makeBatchLoss(LossConfiguration(loss: .lifted, mining: mining))
+                var reused = try makeBatchLoss(LossConfiguration(loss: .lifted, mining: mining))
+                var g = Matrix(rows: 0, cols: 0), h = Matrix(rows: 0, cols: 0)
+                _ = try reused.evaluate(embeddings: previous, labels: labels, gradient: &h)
+                let want = try fresh.evaluate(embeddings: x, labels: y, gradient: &g)
+                let got = try reused.evaluate(embeddings: x, labels: y, gradient: &h)
+                #expect(got.loss.bitPattern == want.loss.bitPattern, "\(mining)")
+                let sameGradient = h.storage.map(\.bitPattern) == g.storage.map(\.bitPattern)
+                #expect(sameGradient, "\(mining): the gradient changed with the previous batch")
+            }
+        }
+    }
+}

@@ -81,7 +81,9 @@ enum ReferenceLoss {
                     count += 1
                     let terms = y.indices.filter { y[$0] != y[i] }.map { alpha - d[i][$0] }
                         + y.indices.filter { y[$0] != y[j] }.map { alpha - d[j][$0] }
-                    let m = c.mining == .hard ? terms.max()! : log(terms.map(exp).reduce(0, +))
+                    // Shifted by the largest term so that far-apart batches do not underflow to log 0.
+                    let top = terms.max()!
+                    let m = c.mining == .hard ? top : top + log(terms.map { exp($0 - top) }.reduce(0, +))
                     let jt = max(m + d[i][j], 0)
                     total += jt * jt
                 }
@@ -176,4 +178,36 @@ func analyticGradientMatchesFiniteDifferences(_ c: LossConfiguration) throws {
     }
     #expect(worst <= 1e-4, "\(c): largest gradient difference \(worst)")
     #expect(result.tuples > 0 && result.loss > 0, "\(c): the test batch should select something with a loss")
+}
+
+/// Lifted against the reference on batches that take its other paths: rows
+/// spread over classes (partners gathered, not contiguous) and B = 37, not a
+/// multiple of 8; and integer points up to 97 apart (exact distances), where
+/// exp(−D) would underflow (each row is shifted by its nearest negative) and
+/// two rows of one class have scores 90 apart (their pairs use the log1p form);
+/// the exact form only on the first, as the integer points tie its maxima.
+@Test func liftedMatchesTheReferenceOnSpreadAndFarApartBatches() throws {
+    let interleaved = randomBatch(seed: 21, classes: 3, perClass: 13, dim: 4)
+    let spread = (Matrix(rows: 37, cols: 4, storage: Array(interleaved.0.storage[0..<(37 * 4)])), Array(interleaved.1[0..<37]))
+    let points: [[Float]] = [[0, 0], [1, 1], [95, 0], [97, 4], [2, 0], [0, 2], [-1, -1], [-2, 1]]
+    let far = (Matrix(points), [Int32](arrayLiteral: 0, 0, 0, 0, 1, 1, 2, 2))
+    for ((x, y), minings) in [(spread, [MiningKind.all, .hard]), (far, [.all])] {
+        let xd = (0..<x.rows).map { i in x.row(i).map(Double.init) }
+        for mining in minings {
+            let c = LossConfiguration(loss: .lifted, mining: mining)
+            var loss = try makeBatchLoss(c)
+            var gradient = Matrix(rows: 0, cols: 0)
+            let result = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
+            let expectedLoss = ReferenceLoss.loss(c, xd, y)
+            #expect(abs(result.loss - expectedLoss) <= 1e-5 * abs(expectedLoss), "B \(x.rows) \(mining): loss \(result.loss) vs \(expectedLoss)")
+            let reference = ReferenceLoss.gradient(c, xd, y)
+            var worst = 0.0
+            for i in 0..<x.rows {
+                for k in 0..<x.cols {
+                    worst = max(worst, abs(Double(gradient[i, k]) - reference[i][k]) / max(1, abs(reference[i][k])))
+                }
+            }
+            #expect(worst <= 1e-4, "B \(x.rows) \(mining): largest gradient difference \(worst)")
+        }
+    }
 }

@@ -26,7 +26,8 @@ public struct PairwiseDistance: Sendable {
     public let kind: DistanceKind
     /// The distances of the last `compute` call (B × B).
     public private(set) var values = Matrix(rows: 0, cols: 0)
-    private var squaredNorms: [Float] = []
+    /// ‖x_i‖² of the last `compute` call's rows (the first B entries).
+    private(set) var squaredNorms: [Float] = []
 
     public init(kind: DistanceKind) {
         self.kind = kind
@@ -91,9 +92,25 @@ public struct PairwiseDistance: Sendable {
         }
     }
 
+    /// `backward` for coefficients that are scaled per row: a same-label
+    /// pair's derivative is the upper-triangle entry `C_ij`, i < j, alone
+    /// (the entry below the diagonal is scratch and ignored); a pair with
+    /// different labels combines as `s_i C_ij + s_j C_ji`, `s = rowScales`
+    /// (B values), so a loss need not rewrite those entries before the pass.
+    /// With `symmetric`, `C_ji` is taken to equal `C_ij` there too: only the
+    /// upper triangle is read.
+    func backward(embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix,
+                  labels: [Int32], rowScales: UnsafePointer<Float>, symmetric: Bool) {
+        labels.withUnsafeBufferPointer { y in
+            _backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, scale: 1,
+                      labelWeights: nil, rowScales: (y.baseAddress!, rowScales, symmetric))
+        }
+    }
+
     private func _backward(
         embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix, scale: Float,
-        labelWeights: (labels: UnsafePointer<Int32>, same: Float, different: Float)?
+        labelWeights: (labels: UnsafePointer<Int32>, same: Float, different: Float)?,
+        rowScales: (labels: UnsafePointer<Int32>, scales: UnsafePointer<Float>, symmetric: Bool)? = nil
     ) {
         let b = embeddings.rows
         precondition(coefficients.rows == b && coefficients.cols == b, "coefficients must be \(b)×\(b)")
@@ -108,11 +125,22 @@ public struct PairwiseDistance: Sendable {
                     _visitUpperTiles(b, rows, tile: { i0, j0 in
                         let upper = c + i0 * b + j0, lower = c + j0 * b + i0
                         let yj = y.map { UnsafeRawPointer($0 + j0).loadUnaligned(as: SIMD8<Int32>.self) }
-                        let sums = _Tile8(upper, stride: b).map(_Tile8(lower, stride: b).transposed()) { k, u, l in
-                            guard let y, let yj else { return u + l }
-                            let sameLabel = yj .== SIMD8<Int32>(repeating: y[i0 + k])
-                            let w = SIMD8<Float>(repeating: different).replacing(with: same, where: sameLabel)
-                            return (u + l) * w
+                        let above = _Tile8(upper, stride: b)
+                        let sums: _Tile8
+                        if let (ys, s, symmetric) = rowScales {
+                            let yj = UnsafeRawPointer(ys + j0).loadUnaligned(as: SIMD8<Int32>.self), sj = _load(s + j0)
+                            let below = symmetric ? above : _Tile8(lower, stride: b).transposed()
+                            sums = above.map(below) { k, u, l in
+                                let sameLabel = yj .== SIMD8<Int32>(repeating: ys[i0 + k])
+                                return (u * SIMD8(repeating: s[i0 + k]) + l * sj).replacing(with: u, where: sameLabel)
+                            }
+                        } else {
+                            sums = above.map(_Tile8(lower, stride: b).transposed()) { k, u, l in
+                                guard let y, let yj else { return u + l }
+                                let sameLabel = yj .== SIMD8<Int32>(repeating: y[i0 + k])
+                                let w = SIMD8<Float>(repeating: different).replacing(with: same, where: sameLabel)
+                                return (u + l) * w
+                            }
                         }
                         let t = euclidean
                             ? sums.map(_Tile8(d + i0 * b + j0, stride: b)) { _, s, dij in
@@ -123,6 +151,10 @@ public struct PairwiseDistance: Sendable {
                         t.transposed().store(lower, stride: b)
                     }, pair: { i, j in
                         var s = c[i * b + j] + c[j * b + i]
+                        if let (ys, scales, symmetric) = rowScales {
+                            let cij = c[i * b + j], cji = symmetric ? cij : c[j * b + i]
+                            s = ys[i] == ys[j] ? cij : scales[i] * cij + scales[j] * cji
+                        }
                         if let y { s *= y[i] == y[j] ? same : different }
                         if euclidean {
                             let dij = d[i * b + j]

@@ -22,12 +22,33 @@ import Darwin
 /// summed per row as `w_i · softmax_ik` with `w_i = Σ_j (J̃_ij/|P|) e^{L_i − M_ij}`.
 /// The reducer does not apply (the normalisation is part of the loss).
 ///
-/// Rows are split over the workers: every row computes its own `L_i`, then
-/// visits all its positive pairs (each pair is evaluated from both rows, so
-/// that no two threads write the same coefficient), then its negatives'
-/// gradient; per-row sums are added in row order, so the result does not
-/// depend on the thread count. `exp(α − D_ik − max)` is evaluated once per
-/// negative, in `Float`, and reused by the gradient.
+/// Smooth form, in three O(B²) steps:
+/// 1. `e_ik = exp(−D_ik)` for every negative pair, once per unordered pair
+///    (it is symmetric, and only the upper triangle is stored) in 8 × 8
+///    tiles, eight lanes at a time (`SIMDMath.exp`); `L_i = α + log Σ_k e_ik`.
+///    No shift by the nearest negative is needed while every
+///    `D_ik ≤ 2 max ‖x‖ ≤ 64` (`e_ik` stays a normal float); beyond that, each
+///    row evaluates `exp(D_min − D_ik)` over all its columns.
+/// 2. Each pair once, from its first row: with `M_c = max L_i` over the
+///    class and `S_i = exp(L_i − M_c)` (one `exp` per row),
+///    `logaddexp(L_i, L_j) = M_c + log(S_i + S_j)` (eight pairs per vector
+///    `log`), and the pair's weight shares are `g S_i / (S_i + S_j)` and
+///    `g S_j / (S_i + S_j)`, `g = J̃_ij / |P|`. Row j's share goes into the
+///    entry `(j, i)` below the diagonal, which no other row writes. Pairs
+///    with a row whose `L_i < M_c − 80` (`S_i` could underflow) take
+///    `max + log(1 + exp(−|L_i − L_j|))` in `Double` instead.
+/// 3. Each row adds up the shares left to it, in index order, to `w_i`; the
+///    negatives' coefficients are then `−(w_i / Σ_k e_ik) e_ik`, applied by
+///    the distance's backward pass as per-row scales
+///    (`PairwiseDistance.backward(…, rowScales:, symmetric:)`) instead of by
+///    a pass of their own.
+///
+/// The exact form finds each row's nearest negative (eight columns at a
+/// time), then visits every positive pair from both of its rows.
+///
+/// Every row's values are computed by the same arithmetic on whichever
+/// worker runs it, and per-row sums are added in row order, so the result
+/// does not depend on the thread count.
 ///
 /// Shapes: embeddings B × d, distances and coefficients B × B.
 /// - Complexity: O(B² · d) (two GEMMs) plus O(B²).
@@ -35,13 +56,16 @@ public struct LiftedStructureLoss: BatchLoss {
     public let configuration: LossConfiguration
     private var distance: PairwiseDistance
     private var coefficients = Matrix(rows: 0, cols: 0)
-    private var rowScores: [Double] = []
-    private var rowWeights: [Double] = []
-    private var rowArgmax: [Int] = []
-    /// Per row: the sum of `relu(J̃_ij)²` over j > i, and the numbers of
-    /// positive pairs j > i and of active ones (interleaved).
-    private var rowTotals: [Double] = []
-    private var rowCounts: [Int] = []
+    /// Per-row workspaces (`_LiftedRows` slices them) and, for the tiles of
+    /// step 1, the sums of each row over each block of eight columns.
+    private var rowReals: [Double] = []
+    private var rowFloats: [Float] = []
+    private var rowIntegers: [Int] = []
+    private var blockSums: [Float] = []
+
+    /// The largest distance for which `exp(−D)` is computed without a shift:
+    /// e^−64 ≈ 1.6e−28 is far above the smallest normal float.
+    static let unshiftedDistanceLimit: Float = 64
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration) {
@@ -51,127 +75,401 @@ public struct LiftedStructureLoss: BatchLoss {
 
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
         try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients, zeroed: false)
-        let b = embeddings.rows
-        _reserve(&rowScores, b)
-        _reserve(&rowWeights, b)
-        _reserve(&rowTotals, b)
-        _reserve(&rowCounts, 2 * b)
-        if rowArgmax.count < b { rowArgmax = [Int](repeating: 0, count: b) }
+        let b = embeddings.rows, blocks = (b + _tile - 1) / _tile
+        _reserve(&rowReals, _LiftedRows.realsPerRow * b)
+        _reserve(&rowFloats, _LiftedRows.floatsPerRow * b)
+        _reserve(&rowIntegers, _LiftedRows.integersPerRow * b)
         let alpha = configuration.resolvedMargin
         let exact = configuration.mining == .hard
+        var largestSquaredNorm: Float = 0
+        for n in distance.squaredNorms[0..<b] { largestSquaredNorm = max(largestSquaredNorm, n) }
+        let unshifted = !exact && 2 * largestSquaredNorm.squareRoot() <= Self.unshiftedDistanceLimit
+        if unshifted { _reserve(&blockSums, blocks * b) }
         let parts = Parallel.parts(forWork: b * b)
-        distance.values.storage.withUnsafeBufferPointer { dBuffer in
-        coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
-        labels.withUnsafeBufferPointer { y in
-        rowScores.withUnsafeMutableBufferPointer { score in
-        rowWeights.withUnsafeMutableBufferPointer { weight in
-        rowArgmax.withUnsafeMutableBufferPointer { argmax in
-        rowTotals.withUnsafeMutableBufferPointer { totals in
-        rowCounts.withUnsafeMutableBufferPointer { counts in
-            let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
-            // L_i: the log-sum-exp (or max) of α − D_ik over the negatives k of i. The smooth form
-            // leaves e_ik = exp(α − D_ik − max_k(α − D_ik)) in the negatives' coefficients for the
-            // gradient pass; every other coefficient starts at 0.
-            Parallel.forEachRange(b, parts: parts) { rows in
-                for i in rows {
-                    let row = d + i * b, crow = c + i * b, yi = y[i]
-                    var nearest = Float.infinity
-                    var nearestIndex = -1, positives = 0
-                    for k in 0..<b {
-                        crow[k] = 0
-                        if y[k] == yi {
-                            if k > i { positives += 1 }
-                        } else if nearestIndex < 0 || row[k] < nearest {
-                            nearest = row[k]
-                            nearestIndex = k
+        let (total, positivePairs, active) = distance.values.storage.withUnsafeBufferPointer { dBuffer in
+            coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
+                labels.withUnsafeBufferPointer { y in
+                    rowReals.withUnsafeMutableBufferPointer { reals in
+                        rowFloats.withUnsafeMutableBufferPointer { floats in
+                            rowIntegers.withUnsafeMutableBufferPointer { integers in
+                                blockSums.withUnsafeMutableBufferPointer { blockSums in
+                                    let rows = _LiftedRows(
+                                        b: b, d: dBuffer.baseAddress!, c: cBuffer.baseAddress!, y: y.baseAddress!,
+                                        reals: reals.baseAddress!, floats: floats.baseAddress!,
+                                        integers: integers.baseAddress!)
+                                    if unshifted {
+                                        let sums = blockSums.baseAddress!
+                                        sums.update(repeating: 0, count: blocks * b)
+                                        _forEachUpperTileRows(b) { rows.exponentials($0, blockSums: sums) }
+                                        Parallel.forEachRange(blocks, parts: parts) { range in
+                                            for block in range { rows.rowScores(block, blockSums: sums, alpha: alpha) }
+                                        }
+                                    } else {
+                                        Parallel.forEachRange(b, parts: parts) { range in
+                                            for i in range { rows.negatives(i, alpha: alpha, exact: exact) }
+                                        }
+                                    }
+                                    let positivePairs = rows.groupClasses(smooth: !exact)
+                                    let perPair = 1 / Double(positivePairs)
+                                    Parallel.forEachRange(b, parts: parts, cost: { Double(rows.end[$0] - rows.position[$0]) }) { range in
+                                        for i in range {
+                                            if exact {
+                                                rows.exactPairs(i, perPair: perPair)
+                                            } else {
+                                                rows.smoothPairs(i, perPair: perPair)
+                                            }
+                                        }
+                                    }
+                                    if !exact {
+                                        Parallel.forEachRange(b, parts: parts) { range in
+                                            for i in range { rows.negativeScale(i) }
+                                        }
+                                    }
+                                    var total = 0.0, active = 0
+                                    for i in 0..<b {
+                                        total += rows.total[i]
+                                        active += rows.active[i]
+                                    }
+                                    return (total, positivePairs, active)
+                                }
+                            }
                         }
-                    }
-                    counts[2 * i] = positives
-                    argmax[i] = nearestIndex
-                    weight[i] = 0
-                    let best = alpha - Double(nearest)
-                    if nearestIndex < 0 {
-                        score[i] = -.infinity
-                    } else if exact {
-                        score[i] = best
-                    } else {
-                        var sum = 0.0
-                        for k in 0..<b where y[k] != yi {
-                            let e = expf(nearest - row[k])
-                            crow[k] = e
-                            sum += Double(e)
-                        }
-                        score[i] = best + log(sum)
-                    }
-                }
-            }
-            var positivePairs = 0
-            for i in 0..<b { positivePairs += counts[2 * i] }
-            let perPair = 1 / Double(positivePairs)
-            // Every positive pair from both rows: row i writes dL/dD_ij for j > i, its share of
-            // the arg-max subgradient (exact) or its weight w_i (smooth), and the terms of j > i.
-            Parallel.forEachRange(b, parts: parts) { rows in
-                for i in rows {
-                    let crow = c + i * b, yi = y[i], li = score[i]
-                    var total = 0.0, active = 0, w = 0.0
-                    for j in 0..<b where j != i && y[j] == yi {
-                        let lj = score[j], larger = max(li, lj)
-                        if larger == -.infinity { continue }
-                        // logaddexp(L_i, L_j) = max + log(1 + e), e = exp(−|L_i − L_j|); log costs less than log1p.
-                        let e = exact ? 0 : exp(-abs(li - lj))
-                        let m = exact ? larger : larger + log(1 + e)
-                        let jt = m + Double(d[i * b + j])
-                        guard jt > 0 else { continue }
-                        let g = jt * perPair
-                        if j > i {
-                            active += 1
-                            total += jt * jt
-                            crow[j] += Float(g)
-                        }
-                        if exact {
-                            // The pair (min, max) belongs to its first row on ties, as eq. (3)'s arg-max.
-                            let owns = i < j ? li >= lj : li > lj
-                            if owns { crow[argmax[i]] -= Float(g) }
-                        } else {
-                            w += g * (li >= lj ? 1 : e) / (1 + e)  // g · exp(L_i − m)
-                        }
-                    }
-                    totals[i] = total
-                    counts[2 * i + 1] = active
-                    weight[i] = w
-                }
-            }
-            if !exact {
-                // dL/dD_ik = −w_i · exp(α − D_ik − L_i) = −w_i e^{best_i − L_i} · e_ik over the negatives.
-                Parallel.forEachRange(b, parts: parts) { rows in
-                    for i in rows {
-                        let crow = c + i * b, yi = y[i]
-                        guard weight[i] != 0 else {
-                            for k in 0..<b where y[k] != yi { crow[k] = 0 }
-                            continue
-                        }
-                        let factor = weight[i] * exp(alpha - Double(d[i * b + argmax[i]]) - score[i])
-                        for k in 0..<b where y[k] != yi { crow[k] = -Float(factor * Double(crow[k])) }
                     }
                 }
             }
         }
+        if exact {
+            distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient)
+        } else {
+            rowFloats.withUnsafeBufferPointer { floats in
+                distance.backward(
+                    embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, labels: labels,
+                    rowScales: floats.baseAddress! + _LiftedRows.scaleOffset * b, symmetric: unshifted)
+            }
         }
-        }
-        }
-        }
-        }
-        }
-        }
-        var total = 0.0, positivePairs = 0, active = 0
-        for i in 0..<b {
-            total += rowTotals[i]
-            positivePairs += rowCounts[2 * i]
-            active += rowCounts[2 * i + 1]
-        }
-        distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient)
         return LossResult(
             loss: total / Double(2 * positivePairs), tuples: positivePairs,
             activeFraction: Double(active) / Double(positivePairs))
+    }
+}
+
+/// The O(B²) passes of `LiftedStructureLoss` over distances `d` and
+/// coefficients `c` (B × B) and per-row workspaces; each method writes only
+/// what its rows (or tile rows) own, as the loss's documentation describes,
+/// so they can run on any worker.
+private struct _LiftedRows {
+    static let realsPerRow = 5, floatsPerRow = 2, integersPerRow = 6
+    /// Where the per-row scales of the negatives' coefficients start in the `Float` workspace.
+    static let scaleOffset = 1
+    let b: Int
+    let d: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, y: UnsafePointer<Int32>
+    /// L_i (−∞ without negatives); Σ_k e_ik (smooth); w_i; the sum of relu(J̃_ij)² over j > i;
+    /// and, at the first row of each class, M_c.
+    let score, sum, weight, total, classMax: UnsafeMutablePointer<Double>
+    /// S_i = exp(L_i − M_c), or 0 where pairs must not use it; the scale −w_i / Σ_k e_ik of
+    /// row i's negatives.
+    let scaled, scale: UnsafeMutablePointer<Float>
+    /// The arg-max negative (exact); the first row of the same label; the row's position in
+    /// `members` and the end of its class there; the number of active pairs j > i; and
+    /// `members`, the rows grouped by class (classes in the order of their first rows, rows in
+    /// index order).
+    let argmax, first, position, end, active, members: UnsafeMutablePointer<Int>
+
+    init(b: Int, d: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, y: UnsafePointer<Int32>,
+         reals: UnsafeMutablePointer<Double>, floats: UnsafeMutablePointer<Float>, integers: UnsafeMutablePointer<Int>) {
+        (self.b, self.d, self.c, self.y) = (b, d, c, y)
+        (score, sum, weight, total, classMax) = (reals, reals + b, reals + 2 * b, reals + 3 * b, reals + 4 * b)
+        (scaled, scale) = (floats, floats + Self.scaleOffset * b)
+        (argmax, first, position, end, active, members) =
+            (integers, integers + b, integers + 2 * b, integers + 3 * b, integers + 4 * b, integers + 5 * b)
+    }
+
+    /// Smooth step 1 for the upper-triangle tiles of `tileRows`: e_ik = exp(−D_ik) for the
+    /// negatives and 0 for the positives, written to (i, k), i < k, only (e is symmetric, and the
+    /// backward pass reads the upper triangle); the sum of each row over each block of eight
+    /// columns into `blockSums[block * b + row]` (zeroed by the caller).
+    func exponentials(_ tileRows: Range<Int>, blockSums: UnsafeMutablePointer<Float>) {
+        _visitUpperTiles(b, tileRows, tile: { i0, j0 in
+            let yj = UnsafeRawPointer(y + j0).loadUnaligned(as: SIMD8<Int32>.self)
+            let t = _Tile8(d + i0 * b + j0, stride: b).map { k, dik in
+                SIMDMath.exp(-dik).replacing(with: 0, where: yj .== SIMD8(repeating: y[i0 + k]))
+            }
+            t.store(c + i0 * b + j0, stride: b)
+            _store(t.transposed().columnSums(), blockSums + j0 / _tile * b + i0)
+            _store(t.columnSums(), blockSums + i0 / _tile * b + j0)
+        }, pair: { i, k in
+            let e = y[i] == y[k] ? 0 : SIMDMath.exp(SIMD8(repeating: -d[i * b + k]))[0]
+            c[i * b + k] = e
+            blockSums[k / _tile * b + i] += e
+            blockSums[i / _tile * b + k] += e
+        })
+    }
+
+    /// Smooth step 1 for the eight rows of `block`: L_i = α + log Σ_k e_ik from the block
+    /// sums (added in block order, in `Double`), the row's first same-label row, and a zero
+    /// diagonal coefficient.
+    func rowScores(_ block: Int, blockSums: UnsafePointer<Float>, alpha: Double) {
+        let i0 = block * _tile, n = min(_tile, b - i0)
+        var low = SIMD4<Double>.zero, high = SIMD4<Double>.zero
+        for column in 0..<(b + _tile - 1) / _tile {
+            let s = _chunk(blockSums + column * b + i0, n, padding: 0)
+            low += SIMD4<Double>(s.lowHalf)
+            high += SIMD4<Double>(s.highHalf)
+        }
+        for k in 0..<n {
+            let i = i0 + k, total = k < 4 ? low[k] : high[k - 4]
+            sum[i] = total
+            score[i] = total > 0 ? alpha + log(total) : -.infinity
+            weight[i] = 0
+            c[i * b + i] = 0
+            // Rows of a class usually follow each other (the P×K sampler): reuse the row above.
+            var head = k > 0 && y[i - 1] == y[i] ? first[i - 1] : 0
+            while y[head] != y[i] { head += 1 }
+            first[i] = head
+        }
+    }
+
+    /// Row i's `L_i` (or max) with the nearest negative as the shift, and its first same-label
+    /// row (the exact form, and the smooth form beyond `unshiftedDistanceLimit`). The smooth form
+    /// leaves e_ik = exp(α − D_ik − max_k(α − D_ik)) in the negatives' coefficients; every
+    /// other coefficient of the row is set to 0.
+    func negatives(_ i: Int, alpha: Double, exact: Bool) {
+        let row = d + i * b, crow = c + i * b
+        let label = SIMD8<Int32>(repeating: y[i])
+        var low = SIMD8<Float>(repeating: .infinity)
+        var seen = SIMDMask<SIMD8<Int32>>(repeating: false)
+        var head = -1
+        var k = 0
+        while k < b {
+            let n = b - k
+            let negative = _chunk(y + k, n, padding: label[0]) .!= label
+            let masked = _chunk(row + k, n, padding: .infinity).replacing(with: .infinity, where: .!negative)
+            low = low.replacing(with: masked, where: masked .< low)
+            seen .|= negative
+            if head < 0 && !all(negative) {
+                var lane = 0
+                while negative[lane] { lane += 1 }
+                head = k + lane
+            }
+            k += _tile
+        }
+        first[i] = head
+        weight[i] = 0
+        sum[i] = 1
+        guard any(seen) else {
+            score[i] = -.infinity
+            crow.update(repeating: 0, count: b)
+            return
+        }
+        let nearest = low.min()
+        let best = alpha - Double(nearest)
+        if exact {
+            score[i] = best
+            var k = 0
+            while y[k] == y[i] || row[k] != nearest { k += 1 }
+            argmax[i] = k
+            crow.update(repeating: 0, count: b)
+            return
+        }
+        let top = SIMD8<Float>(repeating: nearest)
+        var low4 = SIMD4<Double>.zero, high4 = SIMD4<Double>.zero
+        k = 0
+        while k < b {
+            let n = b - k
+            let negative = _chunk(y + k, n, padding: label[0]) .!= label
+            let e = SIMDMath.exp(top - _chunk(row + k, n, padding: .infinity)).replacing(with: 0, where: .!negative)
+            _storeChunk(e, crow + k, n)
+            low4 += SIMD4<Double>(e.lowHalf)
+            high4 += SIMD4<Double>(e.highHalf)
+            k += _tile
+        }
+        let total = (low4 + high4).sum()
+        sum[i] = total
+        score[i] = best + log(total)
+    }
+
+    /// Groups the rows by class into `members` (a counting sort keyed by first row), counts
+    /// the positive pairs, and (smooth) sets M_c and S_i. Returns |P|. O(B), on one thread.
+    func groupClasses(smooth: Bool) -> Int {
+        // Sizes and M_c at each class's first row (`active` counts the rows placed so far).
+        for i in 0..<b where first[i] == i {
+            end[i] = 0
+            active[i] = 0
+            classMax[i] = -.infinity
+        }
+        for i in 0..<b {
+            let head = first[i]
+            end[head] += 1
+            classMax[head] = max(classMax[head], score[i])
+        }
+        var start = 0
+        for i in 0..<b where first[i] == i {
+            position[i] = start
+            start += end[i]
+            end[i] = start
+        }
+        var pairs = 0
+        for i in 0..<b {
+            let head = first[i]
+            position[i] = position[head] + active[head]
+            active[head] += 1
+            end[i] = end[head]
+            members[position[i]] = i
+            pairs += end[i] - position[i] - 1
+        }
+        if smooth {
+            for i in 0..<b {
+                // −∞ − −∞ is NaN and fails the test too: such rows take the general formula.
+                let shifted = score[i] - classMax[first[i]]
+                scaled[i] = shifted >= -80 ? Float(exp(shifted)) : 0
+            }
+        }
+        return pairs
+    }
+
+    /// Smooth step 2: row i's pairs j > i, eight at a time. Writes dL/dD_ij into (i, j),
+    /// row j's weight share into (j, i), and keeps its own share in w_i.
+    func smoothPairs(_ i: Int, perPair: Double) {
+        typealias F = SIMD8<Float>
+        typealias D = SIMD4<Double>
+        let crow = c + i * b, row = d + i * b
+        let si = scaled[i], shift = D(repeating: classMax[first[i]]), scalePair = D(repeating: perPair)
+        var squares = (D.zero, D.zero), shares = (D.zero, D.zero), count = SIMD4<Int64>.zero
+        // Partners' values pass through memory, so that the vector code never sees single lanes
+        // (LLVM then computed some lanes of the log with scalar instructions).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { lanes in
+            let buffer = lanes.baseAddress!
+            var p = position[i] + 1
+            while p < end[i] {
+                let n = min(8, end[i] - p), partners = members + p, j0 = partners[0]
+                // Classes are usually runs of rows (the P×K sampler): then the values are contiguous.
+                let run = n == 8 && partners[7] - j0 == 7
+                if !run {
+                    for lane in 0..<8 {
+                        let j = partners[min(lane, n - 1)]
+                        buffer[lane] = scaled[j]
+                        buffer[8 + lane] = lane < n ? row[j] : -.infinity  // J̃ = −∞: inactive
+                    }
+                }
+                let sj = _load(run ? UnsafePointer(scaled + j0) : UnsafePointer(buffer))
+                let dij = _load(run ? row + j0 : UnsafePointer(buffer + 8))
+                guard si > 0 && all(sj .> F.zero) else {
+                    for lane in 0..<n {
+                        guard let (jt, share) = fallbackPair(i, partners[lane], perPair: perPair) else { continue }
+                        squares.0[0] += jt * jt
+                        count[0] += 1
+                        shares.0[0] += share
+                    }
+                    p += n
+                    continue
+                }
+                let s = F(repeating: si) + sj
+                let logs = SIMDMath.log(s)
+                let jtLow = shift + D(logs.lowHalf) + D(dij.lowHalf), jtHigh = shift + D(logs.highHalf) + D(dij.highHalf)
+                let activeLow = jtLow .> D.zero, activeHigh = jtHigh .> D.zero
+                let liveLow = jtLow.replacing(with: 0, where: .!activeLow)
+                let liveHigh = jtHigh.replacing(with: 0, where: .!activeHigh)
+                squares.0 += liveLow * liveLow
+                squares.1 += liveHigh * liveHigh
+                count &+= SIMD4<Int64>.zero.replacing(with: 1, where: activeLow)
+                count &+= SIMD4<Int64>.zero.replacing(with: 1, where: activeHigh)
+                let g = F(lowHalf: SIMD4<Float>(liveLow * scalePair), highHalf: SIMD4<Float>(liveHigh * scalePair))
+                let inverse = F(repeating: 1) / s
+                let shareI = g * (F(repeating: si) * inverse), shareJ = g * (sj * inverse)
+                shares.0 += D(shareI.lowHalf)
+                shares.1 += D(shareI.highHalf)
+                _store(shareJ, buffer + 16)
+                if run {
+                    _store(g, crow + j0)
+                } else {
+                    _store(g, buffer + 24)
+                    for lane in 0..<n { crow[partners[lane]] = buffer[24 + lane] }
+                }
+                for lane in 0..<n { c[partners[lane] * b + i] = buffer[16 + lane] }
+                p += n
+            }
+        }
+        total[i] = (squares.0 + squares.1).sum()
+        active[i] = Int((count[0] &+ count[1]) &+ (count[2] &+ count[3]))
+        weight[i] = (shares.0 + shares.1).sum()
+    }
+
+    /// One smooth pair (i, j), i < j, with `logaddexp(L_i, L_j) = max + log(1 + exp(−|L_i − L_j|))`
+    /// in `Double`, for rows whose S_i or S_j is unusable. Writes the coefficients like
+    /// `smoothPairs` (0 when inactive); returns J̃_ij and row i's share when the pair is active.
+    private func fallbackPair(_ i: Int, _ j: Int, perPair: Double) -> (Double, Double)? {
+        c[i * b + j] = 0
+        c[j * b + i] = 0
+        let li = score[i], lj = score[j], larger = max(li, lj)
+        if larger == -.infinity { return nil }
+        // log costs less than log1p.
+        let e = exp(-abs(li - lj))
+        let jt = larger + log(1 + e) + Double(d[i * b + j])
+        guard jt > 0 else { return nil }
+        let g = jt * perPair
+        c[i * b + j] = Float(g)
+        c[j * b + i] = Float(g * (lj >= li ? 1 : e) / (1 + e))
+        return (jt, g * (li >= lj ? 1 : e) / (1 + e))
+    }
+
+    /// Exact form: every positive pair of row i, from both of its rows. Row i writes
+    /// dL/dD_ij for j > i and its share of the arg-max subgradient.
+    func exactPairs(_ i: Int, perPair: Double) {
+        let crow = c + i * b, li = score[i]
+        var sumSquares = 0.0, count = 0
+        for p in position[first[i]]..<end[i] {
+            let j = members[p]
+            if j == i { continue }
+            let lj = score[j], larger = max(li, lj)
+            if larger == -.infinity { continue }
+            let jt = larger + Double(d[i * b + j])
+            guard jt > 0 else { continue }
+            let g = jt * perPair
+            if j > i {
+                count += 1
+                sumSquares += jt * jt
+                crow[j] += Float(g)
+            }
+            // The pair (min, max) belongs to its first row on ties, as eq. (3)'s arg-max.
+            let owns = i < j ? li >= lj : li > lj
+            if owns { crow[argmax[i]] -= Float(g) }
+        }
+        total[i] = sumSquares
+        active[i] = count
+    }
+
+    /// Smooth step 3: adds the shares rows i < j left in (j, i) to w_j, in index order, and
+    /// sets the scale −w_j / Σ_k e_jk that turns e_jk into dL/dD_jk.
+    func negativeScale(_ j: Int) {
+        var w = weight[j]
+        for p in position[first[j]]..<position[j] { w += Double(c[j * b + members[p]]) }
+        scale[j] = w == 0 || score[j] == -.infinity ? 0 : Float(-(w / sum[j]))
+    }
+}
+
+extension _Tile8 {
+    /// `r0 + r1 + … + r7`: lane l is the sum of column l.
+    @inline(__always)
+    fileprivate func columnSums() -> Row {
+        ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    }
+}
+
+/// Eight values from `p`, or the `n < 8` there and `padding` in the other lanes.
+@inline(__always)
+private func _chunk<T: SIMDScalar>(_ p: UnsafePointer<T>, _ n: Int, padding: T) -> SIMD8<T> {
+    if n >= 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
+    var v = SIMD8<T>(repeating: padding)
+    for lane in 0..<n { v[lane] = p[lane] }
+    return v
+}
+
+/// Stores the first `min(n, 8)` lanes of `v` at `p`.
+@inline(__always)
+private func _storeChunk<T: SIMDScalar>(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>, _ n: Int) {
+    if n >= 8 {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<T>.self)
+    } else {
+        for lane in 0..<n { p[lane] = v[lane] }
     }
 }
