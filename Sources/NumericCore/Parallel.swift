@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Splitting O(B²) loops of a step over the cores OpenBLAS uses.
 ///
@@ -47,6 +48,34 @@ public enum Parallel {
             DispatchQueue.concurrentPerform(iterations: parts) { p in
                 let range = bounds[p]..<bounds[p + 1]
                 if !range.isEmpty { body(p, range) }
+            }
+        }
+    }
+
+    /// Calls `body(worker, range)` over `0..<count` in chunks of `chunk`
+    /// indices that `workers` workers take in turn as they finish (so costly
+    /// stretches of indices do not leave a worker idle); `worker` in
+    /// `0..<workers` names a per-worker workspace. Which worker runs which
+    /// chunk varies between calls: `body` must compute each index the same
+    /// way whoever runs it.
+    ///
+    /// - Complexity: the work of `body`, plus one atomic increment per chunk.
+    public static func forEachChunk(
+        _ count: Int, chunk: Int, workers: Int, _ body: (_ worker: Int, Range<Int>) -> Void
+    ) {
+        precondition(chunk > 0, "chunks must be non-empty")
+        let chunks = (count + chunk - 1) / chunk
+        let workers = max(1, min(workers, chunks))
+        if workers == 1 {
+            if count > 0 { body(0, 0..<count) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            while true {
+                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if c >= chunks { return }
+                body(worker, (c * chunk)..<min(count, c * chunk + chunk))
             }
         }
     }

@@ -18,7 +18,7 @@ import NumericCore
         for var values in [tied, spread, outlier] {
             values.sort()
             var starts = [Int32](repeating: 0, count: k + 1)
-            var padded = values + [0, 0, 0, 0]
+            var padded = values + [Float](repeating: 0, count: 8)
             padded.withUnsafeMutableBufferPointer { v in
                 starts.withUnsafeMutableBufferPointer { s in
                     let table = _RankTable(v.baseAddress!, k, starts: s.baseAddress!)
@@ -35,7 +35,7 @@ import NumericCore
                     shuffled.shuffle(using: &rng)
                     var keys = shuffled.enumerated().map { _sortKey($0.element, $0.offset) }
                     var temp = [UInt64](repeating: 0, count: k), histogram = [Int](repeating: 0, count: _radixHistogramSize)
-                    var sortedValues = [Float](repeating: 0, count: k + 4), sortedStarts = [Int32](repeating: 0, count: k + 1)
+                    var sortedValues = [Float](repeating: 0, count: k + 8), sortedStarts = [Int32](repeating: 0, count: k + 1)
                     let built = _RankTable(sorting: &keys, k, temp: &temp, histogram: &histogram, sorted: &sortedValues, starts: &sortedStarts)
                     #expect(keys == shuffled.enumerated().map { _sortKey($0.element, $0.offset) }.sorted(), "k \(k)")
                     #expect(Array(sortedValues[0..<k]) == values && Array(sortedStarts) == Array(s), "k \(k)")

@@ -125,7 +125,7 @@ public struct TripletLoss: BatchLoss {
         let parts = Parallel.parts(forWork: b * b)
         _reserve(&keyScratch, parts * 2 * b)
         _reserve(&histogramScratch, parts * _radixHistogramSize)
-        _reserve(&valueScratch, parts * (b + 4))
+        _reserve(&valueScratch, parts * (b + 8))
         _reserve(&startScratch, parts * (b + 1))
         _reserve(&rankCounts, parts * (b + 1))
         _reserve(&rankSums, parts * (b + 1))
@@ -149,12 +149,13 @@ public struct TripletLoss: BatchLoss {
             let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!, y = yBuffer.baseAddress!
             let members = candidateBuffer.baseAddress!, runs = members + b
             _groupByLabel(y, b, members: members, runs: runs, keys: keyBuffer.baseAddress!, histogram: histogramBuffer.baseAddress!)
-            Parallel.forEachPart(b, parts: parts) { part, anchors in
+            // Anchors in chunks taken dynamically: the cost of an anchor depends on its class.
+            Parallel.forEachChunk(b, chunk: 32, workers: parts) { part, anchors in
                 let candidates = members + 3 * b + part * 2 * (b + 8), candidateRanks = candidates + (b + 8)
                 let candidateValues = candidateValueBuffer.baseAddress! + part * (b + 8)
                 let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
                 let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
-                let sorted = valueBuffer.baseAddress! + part * (b + 4)
+                let sorted = valueBuffer.baseAddress! + part * (b + 8)
                 let starts = startBuffer.baseAddress! + part * (b + 1)
                 let rankCount = countBuffer.baseAddress! + part * (b + 1)
                 let rankSum = sumBuffer.baseAddress! + part * (b + 1)

@@ -80,10 +80,12 @@ func _compactNegatives(
 /// Ranks of values among `k ≥ 1` ascending, non-NaN floats `sorted[0..<k]`
 /// through a table over `k` equal-width buckets of `[sorted[0], sorted[k − 1]]`:
 /// `starts[q]` = #{values in buckets < q}, so a query is one bucket
-/// computation, two table reads and one four-lane comparison with the
-/// (typically zero to two) values of its own bucket — a binary search
-/// mispredicts half its steps. `sorted` must have room for 4 values after
-/// the k, which the table sets to NaN (never counted). The bucket of a value is a monotone function of it, computed the
+/// computation, two table reads and one eight-lane comparison with the
+/// (typically zero to four) values of its own bucket — a binary search
+/// mispredicts half its steps, and so does a branch between a four-lane
+/// comparison and a search when distances crowd, as they do for an
+/// untrained model. `sorted` must have room for 8 values after the k,
+/// which the table sets to NaN (never counted). The bucket of a value is a monotone function of it, computed the
 /// same way for the table and for queries, so counts are exact.
 ///
 /// - Complexity: O(k) to build (`starts` holds `k + 1` counters); a query is
@@ -105,7 +107,7 @@ struct _RankTable {
         last = Float(k - 1)
         let s = Float(k) / (sorted[k - 1] - sorted[0])
         scale = s.isFinite ? s : 0
-        for t in k..<(k + 4) { sorted[t] = .nan }
+        for t in k..<(k + 8) { sorted[t] = .nan }
         // starts[q] = #{t : bucket(sorted[t]) < q}: a histogram shifted by one, then its running sum.
         for q in 0...k { starts[q] = 0 }
         for t in 0..<k { starts[bucket(sorted[t]) + 1] &+= 1 }
@@ -120,7 +122,7 @@ struct _RankTable {
     /// insertion sort would cost more than O(k)) or the histogram is too
     /// small, `_radixSort` sorts instead; the table is the same either way.
     /// `temp` holds k keys, `histogram` `_radixHistogramSize` counters,
-    /// `sorted` k + 4 values and `starts` k + 1 counters.
+    /// `sorted` k + 8 values and `starts` k + 1 counters.
     @inline(__always)
     init(
         sorting keys: UnsafeMutablePointer<UInt64>, _ k: Int, temp: UnsafeMutablePointer<UInt64>,
@@ -167,7 +169,7 @@ struct _RankTable {
             _radixSort(keys, temp, k, histogram)
         }
         for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
-        for t in k..<(k + 4) { sorted[t] = .nan }
+        for t in k..<(k + 8) { sorted[t] = .nan }
     }
 
     /// The bucket of `v` (not NaN), clamped to `0..<k`; 0 when `v − origin`
@@ -196,9 +198,9 @@ struct _RankTable {
     @inline(__always)
     func count(_ v: Float, bucket q: Int, strict: Bool) -> Int {
         var low = Int(starts[q]), high = Int(starts[q + 1])
-        if high - low <= 4 {
-            // The four values from `low` on: the rest of v's bucket, then larger values or the NaN padding.
-            let x = UnsafeRawPointer(sorted + low).loadUnaligned(as: SIMD4<Float>.self), y = SIMD4(repeating: v)
+        if high - low <= 8 {
+            // The eight values from `low` on: the rest of v's bucket, then larger values or the NaN padding.
+            let x = UnsafeRawPointer(sorted + low).loadUnaligned(as: SIMD8<Float>.self), y = SIMD8(repeating: v)
             return low + (strict ? SIMDMath.laneBits(x .< y) : SIMDMath.laneBits(x .<= y)).nonzeroBitCount
         }
         while low < high {
