@@ -27,7 +27,7 @@ struct BenchCommand: ParsableCommand {
     var train: [String] = []
     @Option(name: .customLong("loss-batch-size"), help: "Batch sizes of the loss rows (default: 128, 512, 2048).")
     var lossBatchSizes: [Int] = [128, 512, 2048]
-    @Option(help: "Samples per class K of the loss rows' P×K batches (the training rows at batch 1024 have K ≈ 205).")
+    @Option(help: "Samples per class K of the loss rows' P×K batches (the training rows draw 4 classes per batch: K = 32 at batch 128, 256 at batch 1024).")
     var samplesPerClass: Int = 8
     @Option(name: .customLong("loss"), help: "Loss rows to run, as LOSS or LOSS/MINING (default: every supported pair).")
     var lossFilter: [String] = []
