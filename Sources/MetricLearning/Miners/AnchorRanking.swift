@@ -155,16 +155,8 @@ struct _RankTable {
                 temp[histogram[q]] = keys[t]
                 histogram[q] &+= 1
             }
-            keys[0] = temp[0]
-            for i in 1..<max(k, 1) {
-                let key = temp[i]
-                var j = i
-                while j > 0 && keys[j - 1] > key {
-                    keys[j] = keys[j - 1]
-                    j -= 1
-                }
-                keys[j] = key
-            }
+            keys.update(from: temp, count: k)
+            _insertionSort(keys, k)  // only keys that share a bucket move
         } else {
             _radixSort(keys, temp, k, histogram)
         }

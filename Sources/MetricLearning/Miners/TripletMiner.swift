@@ -418,15 +418,7 @@ func _radixSort(
 ) {
     if n < 2 { return }
     if n <= 24 {
-        for i in 1..<n {
-            let k = keys[i]
-            var j = i
-            while j > 0 && keys[j - 1] > k {
-                keys[j] = keys[j - 1]
-                j -= 1
-            }
-            keys[j] = k
-        }
+        _insertionSort(keys, n)
         return
     }
     var low = UInt32.max, high = UInt32.min
@@ -479,6 +471,21 @@ func _radixSort(
 @inline(__always)
 func _reserve<T: Numeric>(_ buffer: inout [T], _ count: Int) {
     if buffer.count < count { buffer = [T](repeating: 0, count: count) }
+}
+
+/// Sorts `keys[0..<n]` ascending by insertion: O(n + inversions), so for
+/// short or nearly sorted keys.
+@inline(__always)
+func _insertionSort(_ keys: UnsafeMutablePointer<UInt64>, _ n: Int) {
+    for i in 1..<max(n, 1) {
+        let key = keys[i]
+        var j = i
+        while j > 0 && keys[j - 1] > key {
+            keys[j] = keys[j - 1]
+            j -= 1
+        }
+        keys[j] = key
+    }
 }
 
 /// Counters `_radixSort` needs.
