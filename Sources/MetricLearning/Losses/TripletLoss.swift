@@ -22,8 +22,8 @@ import Darwin
 ///
 /// Shapes: embeddings B × d, distances and coefficients B × B.
 /// - Complexity: O(B² · d) (two GEMMs) plus O(B²) for hinge `all`
-///   (positives radix-sorted per anchor, negatives ranked among them through
-///   a bucket table; O(B² log K) at worst) and every miner (plus one step per selected
+///   (positives sorted per anchor into a bucket table that ranks the
+///   negatives among them; O(B² log K) at worst) and every miner (plus one step per selected
 ///   triplet); soft `all` stays
 ///   O(B² · K), K the largest class size, since no softplus term vanishes.
 public struct TripletLoss: BatchLoss {
@@ -33,8 +33,8 @@ public struct TripletLoss: BatchLoss {
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var triplets = TripletIndices()
     /// Per-worker workspaces of the fused hinge (`all`): (value, index) sort
-    /// keys of the positives' `D_ap + margin` plus the radix sort's second
-    /// buffer (2B), its digit histogram, the sorted values (B + 4) and their
+    /// keys of the positives' `D_ap + margin` plus the sort's second
+    /// buffer (2B), its histogram, the sorted values (B + 8) and their
     /// `_RankTable` (B + 1), and the count
     /// and sum of `D_an` per rank (B + 1). Per anchor: its term sum, and its
     /// triplet and active counts (interleaved; for mined triplets, its first
@@ -103,7 +103,9 @@ public struct TripletLoss: BatchLoss {
     /// For anchor a, positive p and `s_p = D_ap + margin` (in `Float`, as a
     /// per-triplet loop computes it), the term `relu(s_p − D_an)` is strictly
     /// positive iff `D_an < s_p`. Per anchor, the positives are sorted by
-    /// `s_p` (radix sort of (value, index) keys); each negative's rank
+    /// `s_p` (`_RankTable(sorting:)` on (value, index) keys); the negatives
+    /// below the largest `s_p` are compacted and ranked in passes of their
+    /// own, and each one's rank
     /// `r_n = #{p : s_p ≤ D_an}` (`_RankTable`) gives `k − r_n` to subtract
     /// from dL/dD_an, and per-rank counts and sums of `D_an`, accumulated in
     /// rank order, give every positive the number `c_p` of negatives with
@@ -113,9 +115,10 @@ public struct TripletLoss: BatchLoss {
     /// differs only by rounding (it is accumulated in `Double`). NaN
     /// distances never make a term active.
     ///
-    /// Anchors are split over the workers (each writes only its own row of
-    /// `coefficients`); per-anchor sums are added in anchor order, so the
-    /// result does not depend on the thread count.
+    /// Anchors are taken in chunks by whichever worker is free (each writes
+    /// only its own row of `coefficients`, zeroed first); per-anchor sums are
+    /// added in anchor order, so the result does not depend on the thread
+    /// count.
     ///
     /// - Complexity: O(B²) per batch for spread distances, O(B² log K) at
     ///   worst, instead of O(B² · K).

@@ -21,8 +21,8 @@ import NumericCore
 /// and a miner built with the same seed repeats the same sequence.
 ///
 /// - Complexity: O(B²) plus one step per selected triplet (`semihard`:
-///   positives radix-sorted once per anchor, negatives ranked among them
-///   through a bucket table, O(B² log K) at worst) (`distance-weighted`: a binary
+///   positives sorted once per anchor into a bucket table that ranks the
+///   negatives among them, O(B² log K) at worst) (`distance-weighted`: a binary
 ///   search on per-anchor cumulative weights); never O(B³) time or memory.
 public struct TripletMiner: Sendable {
     public let kind: MiningKind
@@ -34,8 +34,8 @@ public struct TripletMiner: Sendable {
     var negativeScratch: [Int32] = []
     var weightScratch: [Double] = []
     /// `semihard`, per worker: the positives' (distance, index) sort keys
-    /// and the radix sort's second buffer (2B), its digit histogram, the
-    /// sorted distances (B + 4) and their `_RankTable` (B + 1), the best key
+    /// and the sort's second buffer (2B), its histogram, the sorted
+    /// distances (B + 8) and their `_RankTable` (B + 1), the best key
     /// per rank (B + 1), the positives in index order and the negative chosen
     /// per positive (2B). Per anchor: the number of selected pairs and
     /// (`pairScratch`, 2B per anchor) the selected (positive, negative).
@@ -151,8 +151,14 @@ public struct TripletMiner: Sendable {
     /// during the call. Anchors are split over the workers; `body` must write
     /// only what belongs to its anchor.
     ///
-    /// Per anchor, its non-NaN positives are sorted once by (D_ap, index)
-    /// (packed into one `UInt64` key, stable radix sort). Each non-NaN
+    /// The batch's labels are grouped once (`_groupByLabel`), so an anchor
+    /// visits only its own label's columns for its positives. Per anchor,
+    /// its non-NaN positives are sorted once by (D_ap, index) (packed into
+    /// one `UInt64` key) while their `_RankTable` is built
+    /// (`_RankTable(sorting:)`). The negatives that can matter are compacted
+    /// and ranked in passes of their own (`_compactNegatives`,
+    /// `_RankTable.ranks`), and anchors are taken in chunks by whichever
+    /// worker is free (their cost depends on their class). Each non-NaN
     /// negative's rank `r` = #{positives with D_ap < D_an} (`_RankTable`)
     /// makes it a candidate for the `r` nearest positives; the smallest
     /// (D_an, index) key per rank, then a suffix minimum over the ranks,
