@@ -304,10 +304,7 @@ public struct TripletLoss: BatchLoss {
                     let p = Int(positives[t]), n = Int(chosen[p])
                     if n < 0 { continue }
                     selected += 1
-                    let h = (row[p] - row[n]) + margin
-                    if h > 0 {
-                        total += Double(h)
-                        active += 1
+                    if _hinge(row[p], row[n], margin, total: &total, active: &active) {
                         crow[p] += 1
                         crow[n] -= 1
                     }
@@ -363,12 +360,7 @@ public struct TripletLoss: BatchLoss {
                         let p = Int(members[t])
                         if p == a { continue }
                         selected += 1
-                        let h = (row[p] - row[n]) + margin
-                        if h > 0 {
-                            total += Double(h)
-                            active += 1
-                            crow[p] += 1
-                        }
+                        if _hinge(row[p], row[n], margin, total: &total, active: &active) { crow[p] += 1 }
                     }
                     crow[n] -= Float(active)
                     totals[a] = total
@@ -429,14 +421,9 @@ public struct TripletLoss: BatchLoss {
                             let s = _sigmoid(x)
                             crow[p] += s
                             crow[n] -= s
-                        } else {
-                            let h = x + margin
-                            if h > 0 {
-                                total += Double(h)
-                                active += 1
-                                crow[p] += 1
-                                crow[n] -= 1
-                            }
+                        } else if _hinge(row[p], row[n], margin, total: &total, active: &active) {
+                            crow[p] += 1
+                            crow[n] -= 1
                         }
                     }
                     totals[a] = total
@@ -466,6 +453,19 @@ struct _TripletSums {
     var total = 0.0
     var count = 0
     var active = 0
+}
+
+/// One hinge triplet `relu((D_ap − D_an) + margin)`, in `Float` as a
+/// per-triplet loop computes it: a positive term is added to `total` and
+/// counted in `active`; returns whether it was positive. Shared by the
+/// fused and the mined paths so that they agree bit for bit.
+@inline(__always)
+func _hinge(_ dap: Float, _ dan: Float, _ margin: Float, total: inout Double, active: inout Int) -> Bool {
+    let h = (dap - dan) + margin
+    guard h > 0 else { return false }
+    total += Double(h)
+    active += 1
+    return true
 }
 
 /// `log(1 + eˣ)` without overflow.
