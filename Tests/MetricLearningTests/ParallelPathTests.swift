@@ -9,48 +9,50 @@ import NumericCore
 
 @Test func rankCountsMatchLinearCounts() {
     var rng = SplitMix64(seed: 7)
-    for k in [1, 2, 7, 9, 16, 17, 31, 128, 300, 1600] {  // 1600: beyond the fine-bucket histogram
+    for k in [1, 2, 7, 9, 16, 17, 31, 128, 300, 1600] {
         // Ties (few distinct values), spread values, and one far outlier that
-        // puts every other value into the first bucket.
+        // puts every other value into the first bucket (the radix-sort fallback).
         let tied = (0..<k).map { _ in Float(rng.nextInt(below: 12)) * 0.25 }
         let spread = (0..<k).map { _ in Float(rng.nextUniform() * 3) }
         let outlier = (0..<k).map { $0 == 0 ? Float(1e6) : Float(rng.nextUniform()) }
-        for var values in [tied, spread, outlier] {
-            values.sort()
-            var starts = [Int32](repeating: 0, count: k + 1)
-            var padded = values + [Float](repeating: 0, count: 8)
-            padded.withUnsafeMutableBufferPointer { v in
-                starts.withUnsafeMutableBufferPointer { s in
-                    let table = _RankTable(v.baseAddress!, k, starts: s.baseAddress!)
-                    var queries = values + [-1, -.infinity, .infinity, 2e6, 0.3, 1.7]
-                    queries += values.map { $0.nextUp } + values.map { $0.nextDown }
-                    for q in queries {
-                        let below = values.filter { $0 < q }.count, atMost = values.filter { $0 <= q }.count
-                        #expect(table.count(q, strict: true) == below, "k \(k) q \(q)")
-                        #expect(table.count(q, strict: false) == atMost, "k \(k) q \(q)")
-                    }
-                    // Built while sorting keys written in index order (here shuffled values): the same
-                    // table, and the keys in (value, index) order.
-                    var shuffled = values
-                    shuffled.shuffle(using: &rng)
-                    var keys = shuffled.enumerated().map { _sortKey($0.element, $0.offset) }
-                    var temp = [UInt64](repeating: 0, count: k), histogram = [Int](repeating: 0, count: _radixHistogramSize)
-                    var sortedValues = [Float](repeating: 0, count: k + 8), sortedStarts = [Int32](repeating: 0, count: k + 1)
-                    let built = _RankTable(sorting: &keys, k, temp: &temp, histogram: &histogram, sorted: &sortedValues, starts: &sortedStarts)
-                    #expect(keys == shuffled.enumerated().map { _sortKey($0.element, $0.offset) }.sorted(), "k \(k)")
-                    #expect(Array(sortedValues[0..<k]) == values && Array(sortedStarts) == Array(s), "k \(k)")
-                    #expect(built.origin == table.origin && built.scale == table.scale)
-                    // The batched form, eight bucket computations at a time (a count that is no multiple of 8).
-                    for strict in [true, false] {
-                        var batch = queries + [Float](repeating: 0, count: 8)
-                        var ranks = [Int32](repeating: -1, count: batch.count)
-                        batch.withUnsafeMutableBufferPointer { q in
-                            ranks.withUnsafeMutableBufferPointer { table.ranks(q.baseAddress!, queries.count, into: $0.baseAddress!, strict: strict) }
-                        }
-                        let want = queries.map { q in Int32(values.filter { strict ? $0 < q : $0 <= q }.count) }
-                        #expect(Array(ranks[0..<queries.count]) == want, "k \(k) strict \(strict)")
-                    }
+        for values in [tied, spread, outlier] {
+            // Keys written in index order of the unsorted values, as the losses write them.
+            var keys = values.enumerated().map { _sortKey($0.element, $0.offset) }
+            let wantKeys = keys.sorted(), sortedValues = values.sorted()
+            var temp = [UInt64](repeating: 0, count: k), histogram = [Int](repeating: 0, count: _radixHistogramSize)
+            var sorted = [Float](repeating: 0, count: k + 8), starts = [Int32](repeating: 0, count: k + 1)
+            var queries = sortedValues + [-1, -.infinity, .infinity, 2e6, 0.3, 1.7]
+            queries += sortedValues.map { $0.nextUp } + sortedValues.map { $0.nextDown }
+            var batch = queries + [Float](repeating: 0, count: 8)
+            var ranks = [Int32](repeating: -1, count: batch.count)
+            keys.withUnsafeMutableBufferPointer { keyBuffer in
+            temp.withUnsafeMutableBufferPointer { tempBuffer in
+            histogram.withUnsafeMutableBufferPointer { h in
+            sorted.withUnsafeMutableBufferPointer { v in
+            starts.withUnsafeMutableBufferPointer { s in
+            batch.withUnsafeMutableBufferPointer { q in
+            ranks.withUnsafeMutableBufferPointer { r in
+                let table = _RankTable(sorting: keyBuffer.baseAddress!, k, temp: tempBuffer.baseAddress!,
+                                       histogram: h.baseAddress!, sorted: v.baseAddress!, starts: s.baseAddress!)
+                #expect(Array(keyBuffer) == wantKeys, "k \(k): keys in (value, index) order")
+                #expect(Array(v[0..<k]) == sortedValues, "k \(k)")
+                for query in queries {
+                    let below = sortedValues.filter { $0 < query }.count, atMost = sortedValues.filter { $0 <= query }.count
+                    #expect(table.count(query, bucket: table.bucket(query), strict: true) == below, "k \(k) q \(query)")
+                    #expect(table.count(query, bucket: table.bucket(query), strict: false) == atMost, "k \(k) q \(query)")
                 }
+                // The batched form, eight bucket computations at a time (a count that is no multiple of 8).
+                for strict in [true, false] {
+                    table.ranks(q.baseAddress!, queries.count, into: r.baseAddress!, strict: strict)
+                    let want = queries.map { query in Int32(sortedValues.filter { strict ? $0 < query : $0 <= query }.count) }
+                    #expect(Array(r[0..<queries.count]) == want, "k \(k) strict \(strict)")
+                }
+            }
+            }
+            }
+            }
+            }
+            }
             }
         }
     }

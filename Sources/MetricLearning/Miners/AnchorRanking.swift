@@ -81,12 +81,13 @@ func _compactNegatives(
 /// through a table over `k` equal-width buckets of `[sorted[0], sorted[k − 1]]`:
 /// `starts[q]` = #{values in buckets < q}, so a query is one bucket
 /// computation, two table reads and one eight-lane comparison with the
-/// (typically zero to four) values of its own bucket — a binary search
-/// mispredicts half its steps, and so does a branch between a four-lane
-/// comparison and a search when distances crowd, as they do for an
-/// untrained model. `sorted` must have room for 8 values after the k,
-/// which the table sets to NaN (never counted). The bucket of a value is a monotone function of it, computed the
-/// same way for the table and for queries, so counts are exact.
+/// (typically zero to four) values of its own bucket; a binary search, which
+/// mispredicts half its steps, runs only when more than eight values share
+/// a bucket. The table is built while its values are sorted
+/// (`init(sorting:)`). `sorted` must have room for 8 values after the k,
+/// which the table sets to NaN (never counted). The bucket of a value is a
+/// monotone function of it, computed the same way for the table and for
+/// queries, so counts are exact.
 ///
 /// - Complexity: O(k) to build (`starts` holds `k + 1` counters); a query is
 ///   O(1) for spread values and O(log k) when many share a bucket.
@@ -97,22 +98,6 @@ struct _RankTable {
     let origin: Float
     let scale: Float
     let last: Float
-
-    @inline(__always)
-    init(_ sorted: UnsafeMutablePointer<Float>, _ k: Int, starts: UnsafeMutablePointer<Int32>) {
-        self.sorted = UnsafePointer(sorted)
-        self.starts = starts
-        self.k = k
-        origin = sorted[0]
-        last = Float(k - 1)
-        let s = Float(k) / (sorted[k - 1] - sorted[0])
-        scale = s.isFinite ? s : 0
-        for t in k..<(k + 8) { sorted[t] = .nan }
-        // starts[q] = #{t : bucket(sorted[t]) < q}: a histogram shifted by one, then its running sum.
-        for q in 0...k { starts[q] = 0 }
-        for t in 0..<k { starts[bucket(sorted[t]) + 1] &+= 1 }
-        for q in 0..<k { starts[q + 1] &+= starts[q] }
-    }
 
     /// Sorts `keys[0..<k]` (`_sortKey`s of non-NaN values, written in index
     /// order) and builds the table of their values in the same pass: the
@@ -180,13 +165,8 @@ struct _RankTable {
         return SIMDMath.truncatedInt32(clamped.replacing(with: last, where: clamped .> last))
     }
 
-    /// `#{t : sorted[t] < v}` (`strict`) or `#{t : sorted[t] ≤ v}`, for `v` not NaN.
-    @inline(__always)
-    func count(_ v: Float, strict: Bool) -> Int {
-        count(v, bucket: bucket(v), strict: strict)
-    }
-
-    /// `count` for a value whose bucket `q` is known.
+    /// `#{t : sorted[t] < v}` (`strict`) or `#{t : sorted[t] ≤ v}`, for `v`
+    /// not NaN whose bucket `q = bucket(v)` is known.
     @inline(__always)
     func count(_ v: Float, bucket q: Int, strict: Bool) -> Int {
         var low = Int(starts[q]), high = Int(starts[q + 1])
