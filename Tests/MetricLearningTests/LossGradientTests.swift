@@ -170,12 +170,7 @@ func analyticGradientMatchesFiniteDifferences(_ c: LossConfiguration) throws {
     let expectedLoss = ReferenceLoss.loss(c, xd, y)
     #expect(abs(result.loss - expectedLoss) <= 1e-4 * max(1, abs(expectedLoss)), "\(c): loss \(result.loss) vs \(expectedLoss)")
     let reference = ReferenceLoss.gradient(c, xd, y)
-    var worst = 0.0
-    for i in 0..<x.rows {
-        for k in 0..<x.cols {
-            worst = max(worst, abs(Double(gradient[i, k]) - reference[i][k]) / max(1, abs(reference[i][k])))
-        }
-    }
+    let worst = largestGradientDifference(gradient, reference)
     #expect(worst <= 1e-4, "\(c): largest gradient difference \(worst)")
     #expect(result.tuples > 0 && result.loss > 0, "\(c): the test batch should select something with a loss")
 }
@@ -201,13 +196,20 @@ func analyticGradientMatchesFiniteDifferences(_ c: LossConfiguration) throws {
             let expectedLoss = ReferenceLoss.loss(c, xd, y)
             #expect(abs(result.loss - expectedLoss) <= 1e-5 * abs(expectedLoss), "B \(x.rows) \(mining): loss \(result.loss) vs \(expectedLoss)")
             let reference = ReferenceLoss.gradient(c, xd, y)
-            var worst = 0.0
-            for i in 0..<x.rows {
-                for k in 0..<x.cols {
-                    worst = max(worst, abs(Double(gradient[i, k]) - reference[i][k]) / max(1, abs(reference[i][k])))
-                }
-            }
+            let worst = largestGradientDifference(gradient, reference)
             #expect(worst <= 1e-4, "B \(x.rows) \(mining): largest gradient difference \(worst)")
         }
     }
+}
+
+/// The largest difference between a gradient and its float64 reference,
+/// relative to the reference entry where that exceeds 1.
+func largestGradientDifference(_ gradient: Matrix, _ reference: [[Double]]) -> Double {
+    var worst = 0.0
+    for i in 0..<gradient.rows {
+        for k in 0..<gradient.cols {
+            worst = max(worst, abs(Double(gradient[i, k]) - reference[i][k]) / max(1, abs(reference[i][k])))
+        }
+    }
+    return worst
 }
