@@ -122,8 +122,13 @@ public enum BLAS {
     /// into `c`, reshaped to `A.rows × A.rows`; the strict lower triangle is
     /// left unspecified. Half the flops of the full product (`ssyrk`).
     ///
+    /// From 512 rows on, the rows are cut in two halves fixed by the shape —
+    /// the two diagonal blocks by `ssyrk`, the block between them by `sgemm` —
+    /// one worker taking both diagonal blocks and another the off-diagonal
+    /// one (the same bits for every worker count).
+    ///
     /// - Complexity: O(n² · k) for `A` n × k, in OpenBLAS.
-    public static func gramUpper(_ a: Matrix, into c: inout Matrix) {
+    public static func gramUpper(_ a: Matrix, into c: inout Matrix, context: ComputeContext = .serial) {
         let n = a.rows, k = a.cols
         c.reshape(rows: n, cols: n)
         guard n > 0 else { return }
@@ -134,8 +139,23 @@ public enum BLAS {
         _ = _singleThreaded
         a.storage.withUnsafeBufferPointer { pa in
             c.storage.withUnsafeMutableBufferPointer { pc in
-                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k),
-                            1, pa.baseAddress!, Int32(k), 0, pc.baseAddress!, Int32(n))
+                let x = pa.baseAddress!, g = pc.baseAddress!
+                func syrk(_ first: Int, _ rows: Int) {
+                    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(rows), Int32(k),
+                                1, x + first * k, Int32(k), 0, g + first * n + first, Int32(n))
+                }
+                guard n >= 512 else { syrk(0, n); return }
+                let h = (n / 2 + 15) / 16 * 16
+                Parallel.forEachWorker(min(2, context.workers)) { worker in
+                    if worker == 0 || context.workers == 1 {
+                        syrk(0, h)
+                        syrk(h, n - h)
+                    }
+                    if worker == 1 || context.workers == 1 {
+                        gemm(.none, .transposed, m: h, n: n - h, k: k, a: x, lda: k, b: x + h * k, ldb: k,
+                             c: g + h, ldc: n)
+                    }
+                }
             }
         }
     }

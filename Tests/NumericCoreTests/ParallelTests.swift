@@ -54,3 +54,28 @@ import NumericCore
         #expect(tiles.count == (2 * m * n * k >= 8_000_000 ? 2 : 1), "\(m)×\(n)×\(k): \(tiles)")
     }
 }
+
+/// The Gram matrix's upper triangle, cut in halves from 512 rows, is the same
+/// bits for every worker count and matches the dot products.
+@Test func gramUpperIsBitwiseTheSameForEveryWorkerCount() {
+    var rng = SplitMix64(seed: 4)
+    for (n, k) in [(600, 33), (100, 20)] {
+        let a = Matrix(rows: n, cols: k, storage: (0..<(n * k)).map { _ in Float(rng.nextUniform() * 2 - 1) })
+        var results: [[UInt32]] = []
+        for workers in [1, 2, 3] {
+            var c = Matrix(rows: 0, cols: 0)
+            BLAS.gramUpper(a, into: &c, context: ComputeContext(workers: workers))
+            var upper: [UInt32] = []
+            for i in 0..<n {
+                for j in i..<n { upper.append(c.storage[i * n + j].bitPattern) }
+            }
+            results.append(upper)
+            for (i, j) in [(0, 0), (0, n - 1), (n / 2, n / 2 + 1), (n - 1, n - 1), (5, n / 2 + 3)] {
+                var s = 0.0
+                for t in 0..<k { s += Double(a.storage[i * k + t]) * Double(a.storage[j * k + t]) }
+                #expect(abs(Double(c.storage[i * n + j]) - s) < 1e-4, "n \(n): (\(i), \(j))")
+            }
+        }
+        #expect(results.allSatisfy { $0 == results[0] }, "n \(n)")
+    }
+}

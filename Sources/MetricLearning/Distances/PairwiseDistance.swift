@@ -41,7 +41,7 @@ public struct PairwiseDistance: Sendable {
     /// - Complexity: O(B² · d), in one `ssyrk`, plus O(B²) split over the workers.
     public mutating func compute(_ embeddings: Matrix) {
         let b = embeddings.rows
-        BLAS.gramUpper(embeddings, into: &values)
+        BLAS.gramUpper(embeddings, into: &values, context: context)
         if squaredNorms.count < b { squaredNorms = [Float](repeating: 0, count: b) }
         let euclidean = kind == .euclidean
         values.storage.withUnsafeMutableBufferPointer { dBuffer in
