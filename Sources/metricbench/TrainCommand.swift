@@ -82,7 +82,7 @@ struct TrainCommand: ParsableCommand {
             guard let miningKind = MiningKind(rawValue: mining) else {
                 throw UsageFailure("--mining must be one of \(MiningKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(mining)'")
             }
-            var batchLoss = try makeBatchLoss(LossConfiguration(loss: lossKind, mining: miningKind, seed: seed), context: context)
+            var batchLoss = try LossRegistry.loss(lossKind)!.make(mining: miningKind, seed: seed, context: context)
             let trainSpec = TrainSpec(optimizer: optimizerKind, learningRate: lr, epochs: epochs, batchSize: batchSize,
                                       samplesPerClass: k, maxStepsPerEpoch: maxSteps)
             let outcome = try Trainer.train(

@@ -123,7 +123,7 @@ struct Reader {
     func axisValue(_ node: Node, axis: Axis) throws -> AxisValue {
         let key = axis.rawValue
         switch axis.kind {
-        case .int: return .int(try int(node, key, min: axis == .power ? 1 : 1))
+        case .int: return .int(try int(node, key, min: 1))
         case .double: return .double(try double(node, key))
         case .bool: return .bool(try bool(node, key))
         case .word(let names):

@@ -36,7 +36,7 @@ public enum LossBenchmark {
             var gradient = Matrix(rows: b, cols: dim)
             for loss in losses {
                 for mining in minings where supports(loss, mining) {
-                    var evaluator = try makeBatchLoss(LossConfiguration(loss: loss, mining: mining, seed: seed), context: context)
+                    var evaluator = try LossRegistry.loss(loss)!.make(mining: mining, seed: seed, context: context)
                     _ = try evaluator.evaluate(embeddings: x, labels: labels, gradient: &gradient)
                     var seconds: [Double] = []
                     for _ in 0..<repeats {
