@@ -1,5 +1,6 @@
 import Foundation
 import NumericCore
+import Benchmarks
 import Testing
 @testable import Training
 

@@ -1,4 +1,6 @@
+import MetricLearning
 import NumericCore
+import Training
 
 /// A deliberately trivial O(B·d) loss for measuring the trainer's own cost.
 ///

@@ -1,4 +1,6 @@
+import MetricLearning
 import NumericCore
+import Training
 
 /// The measured cost of one loss configuration at one batch shape.
 public struct LossTiming: Equatable, Sendable {
