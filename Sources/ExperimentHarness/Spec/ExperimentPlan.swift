@@ -139,7 +139,7 @@ public struct ExperimentPlan: Sendable {
         guard p >= 2 else {
             throw SpecError(file: spec.file, line: line, key: "batch_size", message: "batch_size \(b) with \(k) samples per class has one class only: no negatives")
         }
-        if let classes = spec.dataset.knownTrainClassCount, p > classes {
+        if let classes = spec.dataset.facts.trainClasses, p > classes {
             throw SpecError(file: spec.file, line: line, key: "batch_size",
                             message: "batch_size \(b) with \(k) samples per class needs \(p) classes per batch, but the training split has \(classes); raise samples_per_class or set classes_per_batch")
         }

@@ -1,17 +1,6 @@
 import MetricLearning
 import Training
 
-extension DatasetSpec {
-    /// The number of training classes, when it is known without reading data.
-    public var knownTrainClassCount: Int? {
-        switch kind {
-        case .fashionMNIST: return split == .classDisjoint ? 5 : 10
-        case .synthetic: return split == .classDisjoint ? (trainClasses ?? classes / 2) : classes
-        case .npy: return nil
-        }
-    }
-}
-
 /// The loss of one run with every default resolved, so that spelling a
 /// default out in the spec does not change a variant's id.
 ///

@@ -177,7 +177,7 @@ public enum PlotReport {
     /// A scatter of the 2-D PCA map of the unseen-class test embeddings, one plot per loss.
     static func maps(_ set: ResultSet) -> [Plot] {
         var out: [Plot] = []
-        let names = classNames(set.plan.spec.dataset)
+        let names = set.plan.spec.dataset.facts.classNames
         for (label, variant) in baseLike(set.plan) {
             guard let r = representative(set, variant), !r.map2D.isEmpty else { continue }
             let labels = Set(r.map2D.compactMap(\.label)).sorted()
@@ -271,8 +271,4 @@ public enum PlotReport {
     }
 
     /// Fashion-MNIST's class names, when the data is the default Fashion-MNIST.
-    static func classNames(_ d: DatasetSpec) -> [String]? {
-        guard d.kind == .fashionMNIST, d.path == DatasetSpec.defaultFashionMNISTPath else { return nil }
-        return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-    }
 }
