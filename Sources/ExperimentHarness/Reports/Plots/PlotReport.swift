@@ -269,6 +269,4 @@ public enum PlotReport {
         default: return a.rawValue.replacingOccurrences(of: "_", with: " ")
         }
     }
-
-    /// Fashion-MNIST's class names, when the data is the default Fashion-MNIST.
 }
