@@ -192,5 +192,3 @@ public final class Conv2D: Layer {
         }
     }
 }
-
-
