@@ -17,6 +17,7 @@ public enum SpecParser {
     static let trainKeys = [
         "optimizer", "learning_rate", "momentum", "weight_decay", "epochs", "samples_per_class",
         "classes_per_batch", "schedule", "step_size", "gamma", "max_steps_per_epoch", "batch_size",
+        "loss_learning_rate",
     ]
 
     /// Reads the spec at `path`.
@@ -306,6 +307,7 @@ struct Reader {
             case "step_size": t.stepSize = try int(v, k, min: 1)
             case "gamma": t.gamma = try double(v, k, positive: true)
             case "max_steps_per_epoch": t.maxStepsPerEpoch = try int(v, k, min: 1)
+            case "loss_learning_rate": t.lossLearningRate = try double(v, k, positive: true)
             case "samples_per_class", "classes_per_batch", "batch_size":
                 // Batch composition is an axis: it lives with the base variant.
                 let a = Axis(rawValue: k)!

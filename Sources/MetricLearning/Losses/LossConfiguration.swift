@@ -159,8 +159,24 @@ public enum LossError: Error, CustomStringConvertible, Equatable {
 /// Implementations keep their workspaces between calls, so a trainer that
 /// evaluates batches of the same shape allocates nothing after the first.
 public protocol BatchLoss {
+    /// Sizes and initialises the loss's own trainable parameters (proxies,
+    /// class weights, a learned β) before training: one row per class of
+    /// `classes` (the sorted distinct training labels), `dimension` wide,
+    /// drawn from `seed`. Losses without parameters ignore it.
+    mutating func prepare(classes: [Int32], dimension: Int, seed: UInt64) throws
+
+    /// Calls `body(values, gradients)` for each of the loss's own parameter
+    /// tensors in a fixed order; the gradients are those of the last
+    /// `evaluate`. None for most losses.
+    mutating func visitParameters(_ body: (inout [Float], inout [Float]) -> Void)
+
     /// Evaluates the loss of `embeddings` (B × d, used exactly as given) with
     /// `labels` (B values) and writes dLoss/dEmbeddings into `gradient`
     /// (reshaped to B × d, overwritten).
     mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult
+}
+
+extension BatchLoss {
+    public mutating func prepare(classes: [Int32], dimension: Int, seed: UInt64) throws {}
+    public mutating func visitParameters(_ body: (inout [Float], inout [Float]) -> Void) {}
 }

@@ -14,6 +14,8 @@ import NumericCore
     var batch: Matrix
     var labels: [Int32]
     var gradient: Matrix
+    /// The optimizer of the loss's own parameters (proxies, class weights), if any.
+    var lossOptimizer: Optimizer
 
     public init(model: EmbeddingModel, data: LabeledData, train: TrainSpec, seed: UInt64) throws {
         self.model = model
@@ -24,6 +26,13 @@ import NumericCore
         batch = Matrix(rows: train.batchSize, cols: data.features.cols)
         labels = [Int32](repeating: 0, count: train.batchSize)
         gradient = Matrix(rows: train.batchSize, cols: model.embeddingDim)
+        lossOptimizer = Optimizer(kind: train.optimizer, momentum: Float(train.momentum))
+    }
+
+    /// Sizes the loss's own parameters for this run's training classes.
+    public func prepare(_ loss: inout any BatchLoss, seed: UInt64) throws {
+        let classes = Array(Set(data.labels)).sorted()
+        try loss.prepare(classes: classes, dimension: model.embeddingDim, seed: seed)
     }
 
     /// Draws the next P×K batch into `batch` and `labels`.
@@ -51,5 +60,10 @@ import NumericCore
     public mutating func backwardAndUpdate(learningRate: Double) {
         model.backward(input: batch, outputGradient: gradient)
         optimizer.update(model, learningRate: Float(learningRate))
+    }
+
+    /// One optimizer step of the loss's own parameters (none for most losses).
+    public mutating func updateLoss(_ loss: inout any BatchLoss, learningRate: Double) {
+        lossOptimizer.update(learningRate: Float(learningRate)) { loss.visitParameters($0) }
     }
 }
