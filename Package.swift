@@ -25,9 +25,17 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CFreeType", path: "Sources/CFreeType", pkgConfig: "freetype2",
+            providers: [.apt(["libfreetype-dev"])]),
+        .systemLibrary(
+            name: "CFontconfig", path: "Sources/CFontconfig", pkgConfig: "fontconfig",
+            providers: [.apt(["libfontconfig-dev"])]),
         .target(name: "NumericCore", dependencies: ["COpenBLAS", "CZlib"], swiftSettings: settings),
         .target(name: "MetricLearning", dependencies: ["NumericCore"], swiftSettings: settings),
-        .target(name: "Training", dependencies: ["NumericCore", "MetricLearning"], swiftSettings: settings),
+        .target(
+            name: "Training", dependencies: ["NumericCore", "MetricLearning", "CFreeType", "CFontconfig"],
+            swiftSettings: settings),
         .target(
             name: "ExperimentHarness",
             dependencies: ["NumericCore", "MetricLearning", "Training", .product(name: "Yams", package: "Yams")],

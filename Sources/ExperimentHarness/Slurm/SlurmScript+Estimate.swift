@@ -11,6 +11,9 @@ extension SlurmScript {
             case .fashionMNIST: samples = (d.knownTrainClassCount ?? 10) * 6000
             case .synthetic: samples = (d.knownTrainClassCount ?? d.classes) * d.samplesPerClass
             case .npy: samples = nil
+            // Images per class are the faces that draw it: at least min_fonts,
+            // about twice that with the Debian fonts.
+            case .glyphs: samples = (d.knownTrainClassCount ?? 1) * 2 * d.glyphOptions.minFonts
             }
             guard let n = samples else { return 600 }
             return 30 + 0.002 * Double(n * max(1, v.configuration.train.epochs))

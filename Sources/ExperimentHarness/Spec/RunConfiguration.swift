@@ -8,6 +8,7 @@ extension DatasetSpec {
         case .fashionMNIST: return split == .classDisjoint ? 5 : 10
         case .synthetic: return split == .classDisjoint ? (trainClasses ?? classes / 2) : classes
         case .npy: return nil
+        case .glyphs: return glyphOptions.resolvedTrainClasses
         }
     }
 }
