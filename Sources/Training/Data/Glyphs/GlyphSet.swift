@@ -46,6 +46,11 @@ public struct DroppedFace: Codable, Hashable, Sendable {
         self.rule = rule
         self.sharedProbes = sharedProbes
     }
+
+    enum CodingKeys: String, CodingKey {
+        case face, rule
+        case keptAs = "kept_as", sharedProbes = "shared_probes"
+    }
 }
 
 /// The rendered glyph dataset with what it was made from.
