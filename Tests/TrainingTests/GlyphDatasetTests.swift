@@ -21,6 +21,12 @@ enum GlyphTestFonts {
     }
 }
 
+@Test func noHanFontIsAnErrorNamingThePackages() {
+    #expect { try GlyphDataset.candidateFaces(GlyphOptions(), all: []) } throws: { e in
+        "\(e)".contains("no font with Han characters") && "\(e)".contains("make deps") && "\(e)".contains("fonts-noto-cjk")
+    }
+}
+
 @Suite(.enabled(if: GlyphTestFonts.available, "needs the CI font packages: apt-get install \(GlyphTestFonts.packages)"))
 struct GlyphDatasetTests {
     @Test func renderingTwiceGivesTheSameBytes() throws {

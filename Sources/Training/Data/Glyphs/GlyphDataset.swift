@@ -41,9 +41,9 @@ public enum GlyphDataset {
         return set
     }
 
-    /// The faces fontconfig lists with Han glyphs, narrowed by `include` and `exclude`.
-    public static func candidateFaces(_ options: GlyphOptions) throws -> [GlyphFace] {
-        let all = FontCatalog.hanFaces()
+    /// The faces of `all` (by default what fontconfig lists with Han glyphs),
+    /// narrowed by `include` and `exclude`.
+    public static func candidateFaces(_ options: GlyphOptions, all: [GlyphFace] = FontCatalog.hanFaces()) throws -> [GlyphFace] {
         guard !all.isEmpty else {
             throw DatasetError("the glyphs dataset found no font with Han characters through fontconfig; \(FontCatalog.packageHint)")
         }
@@ -61,7 +61,7 @@ public enum GlyphDataset {
     /// images and the options: equal fingerprints mean bitwise-equal images.
     public static func fingerprint(faces: [GlyphFace], options: GlyphOptions) throws -> String {
         var h = ContentHash()
-        h.add("metricbench-glyphs-v1")
+        h.add("metricbench-glyphs-v2")
         h.add(GlyphRasterizer.freeTypeVersion)
         var resolved = options
         resolved.trainClasses = options.resolvedTrainClasses
@@ -150,26 +150,29 @@ public enum GlyphDataset {
             for (j, cp) in trainCodePoints.enumerated() { jittered[cp] = images.map { $0[j] } }
         }
 
+        // Faces that draw none of the classes (e.g. HanaMinB, Seto-ex: CJK
+        // extension B only) are left out of the list of faces used.
+        let used = faces.indices.filter { f in accepted.contains { plain[$0]![f] != nil } }
         var train = GlyphSplit(labels: [], faces: [], pixels: []), test = train
         for (k, cp) in accepted.enumerated() {
             let drawnPlain = plain[cp]!
             let source = isTrain[k] ? (jittered[cp] ?? drawnPlain) : drawnPlain
-            for f in faces.indices {
+            for (column, f) in used.enumerated() {
                 // A face counts for a class when its plain image has ink; the
                 // jittered image of a drawn glyph is used even in the rare case
                 // that thinning erased it, so both splits hold the same (class, face) pairs.
                 guard drawnPlain[f] != nil else { continue }
                 let image = source[f] ?? [UInt8](repeating: 0, count: area)
                 if isTrain[k] {
-                    train.labels.append(Int32(k)); train.faces.append(Int32(f)); train.pixels += image
+                    train.labels.append(Int32(k)); train.faces.append(Int32(column)); train.pixels += image
                 } else {
-                    test.labels.append(Int32(k)); test.faces.append(Int32(f)); test.pixels += image
+                    test.labels.append(Int32(k)); test.faces.append(Int32(column)); test.pixels += image
                 }
             }
         }
         return GlyphSet(
             fingerprint: fingerprint, options: options, freeTypeVersion: GlyphRasterizer.freeTypeVersion,
-            codePoints: accepted, isTrainClass: isTrain, faces: faces, dropped: dropped, train: train, test: test)
+            codePoints: accepted, isTrainClass: isTrain, faces: used.map { faces[$0] }, dropped: dropped, train: train, test: test)
     }
 
     /// `result[f][j]`: face f's image of `chunk[j]`, `nil` when it does not draw
