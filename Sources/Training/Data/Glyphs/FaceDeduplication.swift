@@ -1,7 +1,7 @@
 import Dispatch
 
 /// Counts a design once, so that a nearest neighbour in another "typeface" is
-/// not the same drawing (DESIGN §7, glyphs).
+/// not the same drawing.
 ///
 /// Two rules, applied in order:
 /// 1. **Weights**: of the faces of one family (fontconfig's first family name:
@@ -14,10 +14,11 @@ import Dispatch
 ///    `minimumCommonProbes`), at least a third are the same image: mean
 ///    absolute pixel difference below `sameImage` (pixels in [0, 1]). Sharing
 ///    whole glyphs is what marks one design: regional variants (Noto CJK
-///    SC/TC/JP/KR/HK share 45–86 % of the probes), monospaced or proportional
-///    twins (WenQuanYi Zen Hei Mono, IPAPGothic: 100 %) and derived fonts
-///    (Takao from IPA, WenQuanYi Micro Hei from Droid Sans Fallback, UMing and
-///    BabelStone Han from Arphic's Mingti: 45–100 %). Distinct designs share at
+///    SC/TC/KR/HK share 47–95 % of the probes with JP), monospaced or
+///    proportional twins (WenQuanYi Zen Hei Mono, IPAPGothic: 100 %) and
+///    derived fonts (Takao from IPA, WenQuanYi Micro Hei from Droid Sans
+///    Fallback 86 %, UMing and BabelStone Han from Arphic's Mingti 68–100 %,
+///    UKai from KaitiM 60–100 %). Distinct designs share at
 ///    most one probe (一, a single stroke) — except cwTeXKai, a reworked Arphic
 ///    Kai, at 21 %, which is kept. Measured on Debian 12's CJK font packages.
 enum FaceDeduplication {

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 
 /// Han characters rendered from the system's CJK fonts: one class per code
-/// point, one image per typeface that draws it (DESIGN §7, glyphs).
+/// point, one image per typeface that draws it.
 ///
 /// - Faces: every outline face fontconfig lists with U+4E00, narrowed by
 ///   `include`/`exclude`, deduplicated (`FaceDeduplication`) unless `dedup` is off.
