@@ -138,6 +138,10 @@ struct GlyphDatasetTests {
         #expect(read.codePoints == rendered.codePoints && read.faces == rendered.faces && read.dropped == rendered.dropped)
         #expect(read.options == rendered.options && read.isTrainClass == rendered.isTrainClass)
         #expect(cache.read("0000000000000000") == nil)
+        // A second rendering written elsewhere is the same file, byte for byte.
+        let other = GlyphCache(folder: folder + "/again")
+        _ = try GlyphDataset.load(spec, cache: other)
+        #expect(FileManager.default.contents(atPath: other.path(rendered.fingerprint)) == FileManager.default.contents(atPath: cache.path(rendered.fingerprint)))
     }
 
     @Test func glyphsAreCentredAndFillTheirBox() throws {

@@ -76,7 +76,9 @@ public struct GlyphCache: Sendable {
             fingerprint: set.fingerprint, options: set.options, freeTypeVersion: set.freeTypeVersion,
             codePoints: set.codePoints, isTrainClass: set.isTrainClass, faces: set.faces, dropped: set.dropped,
             trainCount: set.train.count, testCount: set.test.count)
-        guard let json = try? JSONEncoder().encode(header) else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]  // the same set gives the same file, byte for byte
+        guard let json = try? encoder.encode(header) else { return }
         var data = Data(Self.magic)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
