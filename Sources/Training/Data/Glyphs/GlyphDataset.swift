@@ -150,8 +150,8 @@ public enum GlyphDataset {
             for (j, cp) in trainCodePoints.enumerated() { jittered[cp] = images.map { $0[j] } }
         }
 
-        // Faces that draw none of the classes (e.g. HanaMinB, Seto-ex: CJK
-        // extension B only) are left out of the list of faces used.
+        // Faces that draw none of the classes (SetoFont-ex holds mostly CJK
+        // extension B) are left out of the list of faces used.
         let used = faces.indices.filter { f in accepted.contains { plain[$0]![f] != nil } }
         var train = GlyphSplit(labels: [], faces: [], pixels: []), test = train
         for (k, cp) in accepted.enumerated() {
