@@ -24,7 +24,7 @@ export OPENBLAS_CORETYPE ?= Haswell
 # Runs trained at once by `make ablation` (the BLAS threads are divided among them).
 JOBS ?= 2
 
-.PHONY: deps build-deps test-fonts build test ablation paper bench slurm-test clean
+.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs bench slurm-test clean
 
 # Everything: the build's libraries, Fashion-MNIST and the CJK fonts of the glyphs dataset.
 deps: build-deps
@@ -94,6 +94,16 @@ PAPER := facenet-embedding-dim facenet-embedding-dim-synthetic \
 
 paper: build
 	@set -e; for x in $(PAPER); do \
+	  echo "== $$x"; \
+	  $(BIN) run experiments/$$x.yaml --out results/$$x --jobs $(JOBS); \
+	done
+
+# The same reproductions on the glyphs dataset (needs the CJK fonts of `make deps`).
+PAPER_GLYPHS := facenet-embedding-dim-glyphs facenet-heuristics-glyphs \
+                lse-embedding-size-glyphs lse-exact-vs-smooth-glyphs
+
+paper-glyphs: deps build
+	@set -e; for x in $(PAPER_GLYPHS); do \
 	  echo "== $$x"; \
 	  $(BIN) run experiments/$$x.yaml --out results/$$x --jobs $(JOBS); \
 	done
