@@ -36,6 +36,8 @@ let package = Package(
         .target(
             name: "Training", dependencies: ["NumericCore", "MetricLearning", "CFreeType", "CFontconfig"],
             swiftSettings: settings),
+        // Throughput measurements of `metricbench bench`, kept out of the library targets.
+        .target(name: "Benchmarks", dependencies: ["NumericCore", "MetricLearning", "Training"], swiftSettings: settings),
         .target(
             name: "ExperimentHarness",
             dependencies: ["NumericCore", "MetricLearning", "Training", .product(name: "Yams", package: "Yams")],
@@ -43,13 +45,13 @@ let package = Package(
         .executableTarget(
             name: "metricbench",
             dependencies: [
-                "NumericCore", "MetricLearning", "Training", "ExperimentHarness",
+                "NumericCore", "MetricLearning", "Training", "ExperimentHarness", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings),
         .testTarget(name: "NumericCoreTests", dependencies: ["NumericCore", "CZlib"]),
         .testTarget(name: "MetricLearningTests", dependencies: ["MetricLearning", "NumericCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore", "Benchmarks"]),
         .testTarget(
             name: "ExperimentHarnessTests", dependencies: ["ExperimentHarness", "Training", "MetricLearning", "NumericCore"],
             exclude: ["Golden"]),  // read by path (#filePath), not bundled

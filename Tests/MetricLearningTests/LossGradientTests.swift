@@ -89,6 +89,8 @@ enum ReferenceLoss {
                 }
             }
             return total / Double(2 * count)
+        default:
+            preconditionFailure("no float64 reference for loss '\(c.loss)'")
         }
     }
 

@@ -1,7 +1,7 @@
 import NumericCore
 
 /// The dense products of one training step of a model's `Linear` layers, on scratch buffers.
-struct _DenseProducts {
+@_spi(Benchmarks) public struct _DenseProducts {
     private var shapes: [(input: Int, output: Int, needInputGradient: Bool)] = []
     private var weights: [Matrix] = []
     private var activations: [Matrix] = []
@@ -10,10 +10,12 @@ struct _DenseProducts {
     private var weightGradients: [Matrix] = []
     private var inputGradients: [Matrix] = []
     private let batchSize: Int
-    var count: Int { shapes.count }
+    private let context: ComputeContext
+    public var count: Int { shapes.count }
 
-    init(model: EmbeddingModel, batchSize: Int) {
+    public init(model: EmbeddingModel, batchSize: Int, context: ComputeContext) {
         self.batchSize = batchSize
+        self.context = context
         for (i, layer) in model.layers.enumerated() {
             guard let linear = layer as? Linear else { continue }
             shapes.append((linear.inputWidth, linear.outputWidth, i > 0))
@@ -26,11 +28,11 @@ struct _DenseProducts {
     }
 
     /// Forward `y = x Wᵀ`, weight gradient `dyᵀ x`, input gradient `dy W` (not for the first layer).
-    mutating func run() {
+    public mutating func run() {
         for i in shapes.indices {
-            BLAS.gemm(.none, activations[i], .transposed, weights[i], into: &outputs[i])
-            BLAS.gemm(.transposed, outputs[i], .none, activations[i], into: &weightGradients[i])
-            if shapes[i].needInputGradient { BLAS.gemm(.none, outputs[i], .none, weights[i], into: &inputGradients[i]) }
+            BLAS.gemm(.none, activations[i], .transposed, weights[i], into: &outputs[i], context: context)
+            BLAS.gemm(.transposed, outputs[i], .none, activations[i], into: &weightGradients[i], context: context)
+            if shapes[i].needInputGradient { BLAS.gemm(.none, outputs[i], .none, weights[i], into: &inputGradients[i], context: context) }
         }
     }
 }

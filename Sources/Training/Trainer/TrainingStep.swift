@@ -5,17 +5,17 @@ import NumericCore
 ///
 /// Every workspace is allocated here, once; a step allocates nothing (given a
 /// loss that keeps its own workspaces).
-struct TrainingStep {
-    let model: EmbeddingModel
+@_spi(Benchmarks) public struct TrainingStep {
+    public let model: EmbeddingModel
     let data: LabeledData
-    var sampler: PKSampler
+    public var sampler: PKSampler
     var optimizer: Optimizer
     var indices: [Int]
     var batch: Matrix
     var labels: [Int32]
     var gradient: Matrix
 
-    init(model: EmbeddingModel, data: LabeledData, train: TrainSpec, seed: UInt64) throws {
+    public init(model: EmbeddingModel, data: LabeledData, train: TrainSpec, seed: UInt64) throws {
         self.model = model
         self.data = data
         sampler = try PKSampler(labels: data.labels, batchSize: train.batchSize, samplesPerClass: train.samplesPerClass, seed: seed)
@@ -27,7 +27,7 @@ struct TrainingStep {
     }
 
     /// Draws the next P×K batch into `batch` and `labels`.
-    mutating func sampleBatch() {
+    public mutating func sampleBatch() {
         sampler.nextBatch(into: &indices)
         data.features.gatherRows(indices, into: &batch)
         indices.withUnsafeBufferPointer { idx in
@@ -40,15 +40,15 @@ struct TrainingStep {
     }
 
     /// Embeds the batch; the loss then reads `model.output`.
-    func forward() { model.forward(batch) }
+    public func forward() { model.forward(batch) }
 
     /// Evaluates `loss` on the embeddings, writing dLoss/dEmbeddings into `gradient`.
-    mutating func evaluate(_ loss: inout any BatchLoss) throws -> LossResult {
+    public mutating func evaluate(_ loss: inout any BatchLoss) throws -> LossResult {
         try loss.evaluate(embeddings: model.output, labels: labels, gradient: &gradient)
     }
 
     /// Backpropagates `gradient` and takes one optimizer step.
-    mutating func backwardAndUpdate(learningRate: Double) {
+    public mutating func backwardAndUpdate(learningRate: Double) {
         model.backward(input: batch, outputGradient: gradient)
         optimizer.update(model, learningRate: Float(learningRate))
     }
