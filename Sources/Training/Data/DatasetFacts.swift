@@ -23,6 +23,11 @@ extension DatasetSpec {
         case .fashionMNIST: return FashionMNIST.facts(self)
         case .synthetic: return SyntheticData.facts(self)
         case .npy: return DatasetFacts()
+        case .glyphs:
+            // Images per class are the faces that draw it: at least min_fonts,
+            // about twice that with the Debian fonts.
+            let classes = glyphOptions.resolvedTrainClasses
+            return DatasetFacts(trainClasses: classes, trainSamples: classes * 2 * glyphOptions.minFonts)
         }
     }
 }
