@@ -1,0 +1,131 @@
+import NumericCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Multi-similarity loss (Wang et al., CVPR 2019), as pytorch-metric-learning
+/// 2.9's `MultiSimilarityLoss()`.
+///
+/// On cosine similarities `S_ij = x̂_i · x̂_j` of the L2-normalised
+/// embeddings (PML's `CosineSimilarity`; the gradient flows through the
+/// normalisation), with `P_i` / `N_i` the positive / negative pairs of anchor i
+/// among the selected pairs (all ordered pairs i ≠ j when `pairs` is nil):
+///
+///     L_i = 1/α · log(1 + Σ_{j∈P_i} exp(−α (S_ij − λ)))
+///         + 1/β · log(1 + Σ_{k∈N_i} exp( β (S_ik − λ)))
+///     L   = 1/B · Σ_i L_i                      (MeanReducer over all B rows)
+///
+/// with λ = `base`; a row without positives (negatives) contributes 0 for
+/// that term. Log-sum-exps are evaluated stably, so large α, β cannot overflow.
+///
+/// Differences from the paper: the paper mines pairs with its own rule
+/// (`MultiSimilarityMiner`, ε = 0.1) before this loss and averages over the
+/// anchors; PML, and this type, average over all B rows, including rows the
+/// miner left empty. As in PML's `GenericPairLoss`, a selection with at most
+/// one positive and one negative pair gives a loss of 0.
+///
+/// Shapes: embeddings B × d, similarities and coefficients B × B.
+/// - Complexity: O(B² · d) in three GEMMs plus O(B²) exponentials.
+public struct MultiSimilarityLoss {
+    /// Parameters with PML 2.9 defaults; spec keys `alpha`, `beta`, `base`.
+    public struct Parameters: Hashable, Codable, Sendable {
+        /// Weight α of the positive pairs' exponent.
+        public var alpha: Double = 2
+        /// Weight β of the negative pairs' exponent.
+        public var beta: Double = 50
+        /// The similarity margin λ both exponents are shifted by.
+        public var base: Double = 0.5
+
+        public init(alpha: Double = 2, beta: Double = 50, base: Double = 0.5) {
+            self.alpha = alpha
+            self.beta = beta
+            self.base = base
+        }
+
+        /// Throws unless α, β > 0 and λ is finite.
+        public func validate() throws {
+            guard alpha > 0, alpha.isFinite else {
+                throw LossError.invalidParameter("multi-similarity: alpha must be a positive number (PML default 2), got \(alpha)")
+            }
+            guard beta > 0, beta.isFinite else {
+                throw LossError.invalidParameter("multi-similarity: beta must be a positive number (PML default 50), got \(beta)")
+            }
+            guard base.isFinite else {
+                throw LossError.invalidParameter("multi-similarity: base must be a finite number (PML default 0.5), got \(base)")
+            }
+        }
+    }
+
+    public let parameters: Parameters
+    private var unit = _UnitRows()
+    private var similarities = Matrix(rows: 0, cols: 0)
+    private var coefficients = Matrix(rows: 0, cols: 0)
+    private var mask = _PairMask()
+
+    public init(_ parameters: Parameters) { self.parameters = parameters }
+
+    /// The loss and dLoss/dEmbeddings (B × d, overwritten); `pairs` nil means
+    /// every ordered pair (PML's default when no miner ran).
+    ///
+    /// `LossResult.tuples` counts the selected pairs and `activeFraction`
+    /// the share of rows with a non-zero term.
+    public mutating func evaluate(embeddings: Matrix, labels: [Int32], pairs: PairIndices?, gradient: inout Matrix) throws -> LossResult {
+        try _validateModernBatch(embeddings: embeddings, labels: labels)
+        let b = embeddings.rows
+        mask.assign(labels: labels, pairs: pairs)
+        gradient.reshape(rows: b, cols: embeddings.cols)
+        guard !mask.isTrivial, b > 0 else {
+            gradient.fill(0)
+            return LossResult(loss: 0, tuples: mask.positivePairs + mask.negativePairs, activeFraction: 0)
+        }
+        unit.forward(embeddings)
+        _Cosine.similarities(unit.unit, unit.unit, into: &similarities)
+        coefficients.reshape(rows: b, cols: b)
+        let alpha = parameters.alpha, beta = parameters.beta, base = parameters.base
+        var total = 0.0
+        var activeRows = 0
+        similarities.storage.withUnsafeBufferPointer { s in
+            coefficients.storage.withUnsafeMutableBufferPointer { c in
+                mask.values.withUnsafeBufferPointer { m in
+                    for i in 0..<b {
+                        let row = i * b
+                        // Both log-sum-exps include the "1" (exponent 0), so their maxima start at 0.
+                        var maxP = 0.0, maxN = 0.0
+                        var anyP = false, anyN = false
+                        for j in 0..<b {
+                            let v = Double(s[row + j])
+                            if m[row + j] == _PairMask.positive { maxP = max(maxP, alpha * (base - v)); anyP = true }
+                            else if m[row + j] == _PairMask.negative { maxN = max(maxN, beta * (v - base)); anyN = true }
+                        }
+                        var sumP = exp(-maxP), sumN = exp(-maxN)
+                        for j in 0..<b {
+                            let v = Double(s[row + j])
+                            if m[row + j] == _PairMask.positive { sumP += exp(alpha * (base - v) - maxP) }
+                            else if m[row + j] == _PairMask.negative { sumN += exp(beta * (v - base) - maxN) }
+                        }
+                        let lseP = maxP + log(sumP), lseN = maxN + log(sumN)
+                        let term = (anyP ? lseP / alpha : 0) + (anyN ? lseN / beta : 0)
+                        total += term
+                        if term > 0 { activeRows += 1 }
+                        let scale = 1 / Double(b)
+                        for j in 0..<b {
+                            let v = Double(s[row + j])
+                            switch m[row + j] {
+                            case _PairMask.positive: c[row + j] = Float(-exp(alpha * (base - v) - lseP) * scale)
+                            case _PairMask.negative: c[row + j] = Float(exp(beta * (v - base) - lseN) * scale)
+                            default: c[row + j] = 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        _Cosine.backwardSymmetric(coefficients: coefficients, unit.unit, gradient: &gradient)
+        unit.backward(&gradient)
+        return LossResult(loss: total / Double(b), tuples: mask.positivePairs + mask.negativePairs,
+                          activeFraction: Double(activeRows) / Double(b))
+    }
+}

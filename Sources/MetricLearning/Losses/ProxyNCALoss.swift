@@ -1,0 +1,117 @@
+import NumericCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// ProxyNCA loss (Movshovitz-Attias et al., ICCV 2017), as
+/// pytorch-metric-learning 2.9's `ProxyNCALoss(num_classes, embedding_size)`.
+///
+/// With x̂_i and p̂_c the L2-normalised embeddings and proxies (PML's NCA
+/// distance `LpDistance(power=2)` normalises both; gradients flow through
+/// both normalisations), squared distances `D²_ic = ‖x̂_i − p̂_c‖² = 2 − 2 x̂_i·p̂_c`
+/// and softmax scale s:
+///
+///     P_i = softmax_c( −s · D²_ic )[y_i]
+///     L   = mean over the samples with P_i ≠ 0 of −log P_i      (MeanReducer)
+///
+/// "P_i ≠ 0" is PML's rule: a sample whose probability underflows float32
+/// (−log P_i above ≈ 103) is dropped rather than giving an infinite loss;
+/// this type applies the same rule to the exact value. When every sample is
+/// dropped the loss is 0 (PML returns the mean of an empty tensor, NaN).
+/// Differences from the paper: the paper's softmax excludes the own proxy
+/// from the denominator (NCA's neighbourhood); PML, and this type, include
+/// it (a plain softmax cross-entropy over proxies).
+///
+/// - Complexity: O(B · C · d) in three GEMMs plus O(B · C).
+public struct ProxyNCALoss {
+    /// Parameters with PML 2.9 defaults; spec key `softmax_scale`.
+    public struct Parameters: Hashable, Codable, Sendable {
+        /// The scale s of the negative squared distances.
+        public var softmaxScale: Double = 1
+
+        enum CodingKeys: String, CodingKey { case softmaxScale = "softmax_scale" }
+
+        public init(softmaxScale: Double = 1) { self.softmaxScale = softmaxScale }
+
+        /// Throws unless s > 0.
+        public func validate() throws {
+            guard softmaxScale > 0, softmaxScale.isFinite else {
+                throw LossError.invalidParameter("proxy-nca: softmax_scale must be a positive number (PML default 1), got \(softmaxScale)")
+            }
+        }
+    }
+
+    public let parameters: Parameters
+    private var cosine = _ProxyCosine()
+    private var kept: [Bool] = []
+
+    public init(_ parameters: Parameters) { self.parameters = parameters }
+
+    /// PML's initialisation: every entry N(0, 1) (`torch.nn.init.normal_`,
+    /// the default of its `WeightMixin`), drawn from `generator`.
+    public static func initialWeights(classes: Int, dimension: Int, generator: inout SplitMix64) -> Matrix {
+        _normalMatrix(rows: classes, cols: dimension, standardDeviation: 1, generator: &generator)
+    }
+
+    /// The loss, dLoss/dEmbeddings (B × d) and dLoss/dProxies (C × d), both
+    /// overwritten. `weights` (the proxies) is C × d, `classIndex[i]` the row
+    /// of sample i's class. `activeFraction` is the share of samples kept.
+    public mutating func evaluate(
+        embeddings: Matrix, labels: [Int32], classIndex: [Int32], weights: Matrix,
+        gradient: inout Matrix, weightGradient: inout Matrix
+    ) throws -> LossResult {
+        try _validateProxyBatch(embeddings: embeddings, labels: labels, classIndex: classIndex, weights: weights)
+        let b = embeddings.rows, c = weights.rows
+        cosine.forward(embeddings: embeddings, weights: weights)
+        if kept.count != b { kept = [Bool](repeating: false, count: b) }
+        let s = parameters.softmaxScale
+        // Logits −s·D² = 2s·S − 2s; the constant cancels in the softmax.
+        var total = 0.0
+        var count = 0
+        let similarities = cosine.similarities
+        similarities.storage.withUnsafeBufferPointer { sim in
+            for i in 0..<b {
+                let row = i * c, y = Int(classIndex[i])
+                var top = -Double.infinity
+                for k in 0..<c { top = max(top, 2 * s * Double(sim[row + k])) }
+                var sum = 0.0
+                for k in 0..<c { sum += exp(2 * s * Double(sim[row + k]) - top) }
+                let logP = 2 * s * Double(sim[row + y]) - top - log(sum)
+                kept[i] = Float(exp(logP)) != 0
+                if kept[i] {
+                    total -= logP
+                    count += 1
+                }
+            }
+        }
+        let scale = count > 0 ? 1 / Double(count) : 0
+        let keptRows = kept
+        cosine.coefficients.storage.withUnsafeMutableBufferPointer { g in
+            similarities.storage.withUnsafeBufferPointer { sim in
+                for i in 0..<b {
+                    let row = i * c, y = Int(classIndex[i])
+                    guard keptRows[i] else {
+                        for k in 0..<c { g[row + k] = 0 }
+                        continue
+                    }
+                    var top = -Double.infinity
+                    for k in 0..<c { top = max(top, 2 * s * Double(sim[row + k])) }
+                    var sum = 0.0
+                    for k in 0..<c { sum += exp(2 * s * Double(sim[row + k]) - top) }
+                    let lse = top + log(sum)
+                    // dL/dS = dL/dlogit · 2s; the ‖x̂‖², ‖p̂‖² terms of D² are 1 after
+                    // normalisation, so their gradient vanishes in its backward.
+                    for k in 0..<c {
+                        let p = exp(2 * s * Double(sim[row + k]) - lse)
+                        g[row + k] = Float((p - (k == y ? 1 : 0)) * 2 * s * scale)
+                    }
+                }
+            }
+        }
+        cosine.backward(gradient: &gradient, weightGradient: &weightGradient)
+        return LossResult(loss: total * scale, tuples: b, activeFraction: b > 0 ? Double(count) / Double(b) : 0)
+    }
+}
