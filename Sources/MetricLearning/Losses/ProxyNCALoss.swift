@@ -15,12 +15,12 @@ import Darwin
 /// and softmax scale s:
 ///
 ///     P_i = softmax_c( −s · D²_ic )[y_i]
-///     L   = mean over the samples with P_i ≠ 0 of −log P_i      (MeanReducer)
+///     L   = 1/B · Σ_i −log P_i                                  (MeanReducer)
 ///
-/// "P_i ≠ 0" is PML's rule: a sample whose probability underflows float32
-/// (−log P_i above ≈ 103) is dropped rather than giving an infinite loss;
-/// this type applies the same rule to the exact value. When every sample is
-/// dropped the loss is 0 (PML returns the mean of an empty tensor, NaN).
+/// computed as a log-softmax, so −log P_i stays finite at any scale. PML
+/// drops a sample whose float32 probability underflows to 0 (−log P_i above
+/// ≈ 103), and its float32 gradient is then NaN; this type keeps every
+/// sample, which is PML's formula evaluated exactly (its float64 result).
 /// Differences from the paper: the paper's softmax excludes the own proxy
 /// from the denominator (NCA's neighbourhood); PML, and this type, include
 /// it (a plain softmax cross-entropy over proxies).
@@ -46,7 +46,6 @@ public struct ProxyNCALoss {
 
     public let parameters: Parameters
     private var cosine = _ProxyCosine()
-    private var kept: [Bool] = []
 
     public init(_ parameters: Parameters) { self.parameters = parameters }
 
@@ -58,7 +57,7 @@ public struct ProxyNCALoss {
 
     /// The loss, dLoss/dEmbeddings (B × d) and dLoss/dProxies (C × d), both
     /// overwritten. `weights` (the proxies) is C × d, `classIndex[i]` the row
-    /// of sample i's class. `activeFraction` is the share of samples kept.
+    /// of sample i's class.
     public mutating func evaluate(
         embeddings: Matrix, labels: [Int32], classIndex: [Int32], weights: Matrix,
         gradient: inout Matrix, weightGradient: inout Matrix
@@ -66,11 +65,9 @@ public struct ProxyNCALoss {
         try _validateProxyBatch(embeddings: embeddings, labels: labels, classIndex: classIndex, weights: weights)
         let b = embeddings.rows, c = weights.rows
         cosine.forward(embeddings: embeddings, weights: weights)
-        if kept.count != b { kept = [Bool](repeating: false, count: b) }
         let s = parameters.softmaxScale
         // Logits −s·D² = 2s·S − 2s; the constant cancels in the softmax.
         var total = 0.0
-        var count = 0
         let similarities = cosine.similarities
         similarities.storage.withUnsafeBufferPointer { sim in
             for i in 0..<b {
@@ -80,23 +77,14 @@ public struct ProxyNCALoss {
                 var sum = 0.0
                 for k in 0..<c { sum += exp(2 * s * Double(sim[row + k]) - top) }
                 let logP = 2 * s * Double(sim[row + y]) - top - log(sum)
-                kept[i] = Float(exp(logP)) != 0
-                if kept[i] {
-                    total -= logP
-                    count += 1
-                }
+                total -= logP
             }
         }
-        let scale = count > 0 ? 1 / Double(count) : 0
-        let keptRows = kept
+        let scale = b > 0 ? 1 / Double(b) : 0
         cosine.coefficients.storage.withUnsafeMutableBufferPointer { g in
             similarities.storage.withUnsafeBufferPointer { sim in
                 for i in 0..<b {
                     let row = i * c, y = Int(classIndex[i])
-                    guard keptRows[i] else {
-                        for k in 0..<c { g[row + k] = 0 }
-                        continue
-                    }
                     var top = -Double.infinity
                     for k in 0..<c { top = max(top, 2 * s * Double(sim[row + k])) }
                     var sum = 0.0
@@ -112,6 +100,6 @@ public struct ProxyNCALoss {
             }
         }
         cosine.backward(gradient: &gradient, weightGradient: &weightGradient)
-        return LossResult(loss: total * scale, tuples: b, activeFraction: b > 0 ? Double(count) / Double(b) : 0)
+        return LossResult(loss: total * scale, tuples: b, activeFraction: b > 0 ? 1 : 0)
     }
 }
