@@ -114,8 +114,11 @@ def case(name, loss, x, y, params=None, **extra):
     if not finite(f32):
         print(f"float32 PML gives non-finite values for {name}; kept as null")
         f32 = {k: (None if not np.isfinite(np.array(v, dtype=float)).all() else v) for k, v in f32.items()}
+    reference = "f32" if disagree(f64, f32) else "f64"
+    if reference == "f64":
+        f32 = {"value": f32["value"]}  # the float32 gradients are kept only where they are the reference
     entry = {"name": name, "loss": loss, "params": params, "embeddings": x.tolist(), "labels": y.tolist(),
-             "f64": f64, "f32": f32, "reference": "f32" if disagree(f64, f32) else "f64"}
+             "f64": f64, "f32": f32, "reference": reference}
     for key in ("class_index", "weights", "pairs", "triplets"):
         if extra.get(key) is not None:
             v = extra[key]
@@ -169,6 +172,13 @@ def main():
     cases[-1]["miner_params"] = {"epsilon": 0.5}
     for loss in ("ntxent", "supcon", "circle"):
         cases.append(case(f"{loss} on multi-similarity pairs", loss, x, y, {}, pairs=pairs))
+    # Random larger batches (8 classes of 1-6 samples, d = 16), one per loss.
+    sizes = [6, 5, 4, 4, 3, 2, 2, 1]
+    xr, yr = batch(rng, sizes, 16, spread=1.5)
+    for loss in PAIR:
+        cases.append(case(f"{loss} random batch", loss, xr, yr, defaults[loss]))
+    cases.append(case("multi-similarity random batch with its miner", "multi-similarity", xr, yr, {},
+                      pairs=ms_pairs(xr, yr)))
     cases.append(case("margin learn_beta", "margin", x, y, {"learn_beta": True, "nu": 0.1, "beta": 1.1}))
     cases.append(case("margin semihard triplets", "margin", x, y, {}, triplets=semihard_triplets(x, y)))
 
@@ -199,6 +209,10 @@ def main():
     xo[0] = -weights[ci[0]] + 0.05 * rng.normal(size=6).astype(np.float32)
     cases.append(case("arcface beyond pi - m", "arcface", xo, raw, {"margin": 40.0, "scale": 8.0},
                       class_index=ci, weights=weights))
+
+    wr = rng.normal(size=(8, 16)).astype(np.float32)
+    for loss in PROXY:
+        cases.append(case(f"{loss} random batch", loss, xr, yr, pdefaults[loss], class_index=yr, weights=wr))
 
     for c in cases:
         if c["reference"] == "f32":

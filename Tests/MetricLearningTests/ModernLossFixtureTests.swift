@@ -210,6 +210,7 @@ func relativeValueError(_ got: Double, _ expected: Double) -> Double {
         let cases = fixtures.cases.filter { $0.loss == name }
         #expect(cases.count >= 4, "\(name): \(cases.count) fixture cases")
         #expect(cases.contains { $0.name.contains("extreme scale") }, "\(name): no large-scale / small-temperature case")
+        #expect(cases.contains { $0.name.contains("random batch") }, "\(name): no random batch")
     }
     #expect(fixtures.cases.contains { $0.loss == "multi-similarity" && $0.pairs != nil })
     #expect(fixtures.cases.contains { $0.name.contains("no positive pair") && $0.f64.value == 0 })
@@ -247,7 +248,7 @@ func modernLossMatchesPytorchMetricLearning(_ name: String) throws {
 @Test func multiSimilarityMinerSelectsThePairsPytorchMetricLearningSelects() throws {
     let fixtures = try ModernLossFixtures.load()
     let mined = fixtures.cases.filter { $0.loss == "multi-similarity" && $0.pairs != nil }
-    #expect(mined.count == 2)
+    #expect(mined.count == 3)
     for c in mined {
         var epsilon = 0.1
         if case .number(let e)? = c.miner_params?["epsilon"] { epsilon = e }
