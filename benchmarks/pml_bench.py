@@ -78,6 +78,7 @@ def main():
         return x_all[idx], torch.tensor(y_all[idx])
 
     rows = []
+    load_start = os.getloadavg()[0]
     for name, loss_fn, miner in variants(5, dim):
         torch.manual_seed(args.seed)
         model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, dim))
@@ -114,6 +115,7 @@ def main():
         "torch": torch.__version__, "pytorch_metric_learning": pytorch_metric_learning.__version__,
         "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_average_1min_at_start_and_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         "rows": rows,
     }, indent=1))
 

@@ -148,7 +148,7 @@ public struct CircleLoss {
                 }
             }
         }
-        _Cosine.backwardSymmetric(coefficients: coefficients, unit.unit, gradient: &gradient)
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient)
         unit.backward(&gradient)
         return LossResult(loss: total * scale, tuples: tuples, activeFraction: Double(activeRows) / Double(b))
     }

@@ -192,7 +192,7 @@ public struct MarginLoss {
                 }
             }
         }
-        _Cosine.backwardSymmetric(coefficients: coefficients, unit.unit, gradient: &gradient)
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient)
         unit.unit.storage.withUnsafeBufferPointer { u in
             gradient.storage.withUnsafeMutableBufferPointer { gp in
                 for i in 0..<b {

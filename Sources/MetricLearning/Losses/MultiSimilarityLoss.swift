@@ -123,7 +123,7 @@ public struct MultiSimilarityLoss {
                 }
             }
         }
-        _Cosine.backwardSymmetric(coefficients: coefficients, unit.unit, gradient: &gradient)
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient)
         unit.backward(&gradient)
         return LossResult(loss: total / Double(b), tuples: mask.positivePairs + mask.negativePairs,
                           activeFraction: Double(activeRows) / Double(b))

@@ -108,7 +108,7 @@ public struct NTXentLoss {
                 }
             }
         }
-        _Cosine.backwardSymmetric(coefficients: coefficients, unit.unit, gradient: &gradient)
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient)
         unit.backward(&gradient)
         return LossResult(loss: total * weight, tuples: positivePairs, activeFraction: Double(active) / Double(positivePairs))
     }

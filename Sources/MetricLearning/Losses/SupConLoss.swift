@@ -134,7 +134,7 @@ public struct SupConLoss {
                 }
             }
         }
-        _Cosine.backwardSymmetric(coefficients: coefficients, unit.unit, gradient: &gradient)
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient)
         unit.backward(&gradient)
         return LossResult(loss: total * scale, tuples: mask.positivePairs, activeFraction: Double(activeRows) / Double(b))
     }

@@ -79,10 +79,22 @@ enum _Cosine {
     }
 
     /// For a batch's own `S = X̂ X̂ᵀ` and `C = dL/dS` (not necessarily
-    /// symmetric): `g ← (C + Cᵀ) X̂`, two GEMMs.
-    static func backwardSymmetric(coefficients c: Matrix, _ x: Matrix, gradient: inout Matrix) {
+    /// symmetric): `g ← (C + Cᵀ) X̂`. `C` is symmetrised in place (O(B²)),
+    /// so the product is one GEMM.
+    static func backwardSymmetric(coefficients c: inout Matrix, _ x: Matrix, gradient: inout Matrix) {
+        let n = c.rows
+        precondition(c.cols == n, "coefficients must be square")
+        c.storage.withUnsafeMutableBufferPointer { p in
+            for i in 0..<n {
+                p[i * n + i] *= 2
+                for j in (i + 1)..<n {
+                    let t = p[i * n + j] + p[j * n + i]
+                    p[i * n + j] = t
+                    p[j * n + i] = t
+                }
+            }
+        }
         BLAS.gemm(.none, c, .none, x, into: &gradient)
-        BLAS.gemm(.transposed, c, .none, x, into: &gradient, beta: 1)
     }
 }
 
