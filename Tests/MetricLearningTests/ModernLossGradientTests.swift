@@ -204,3 +204,17 @@ func circleSurrogate(_ x: Matrix, frozen: Matrix, labels y: [Int32], m: Double, 
         try loss.evaluate(embeddings: x, labels: [0, 1], classIndex: [0, 1], weights: Matrix([[1, 0, 0]]), gradient: &g, weightGradient: &wg)
     }
 }
+
+@Test func modernLossParametersDecodeSpecKeysAndKeepDefaultsForMissingOnes() throws {
+    func decode<P: Decodable>(_ type: P.Type, _ json: String) throws -> P {
+        try JSONDecoder().decode(P.self, from: Data(json.utf8))
+    }
+    #expect(try decode(NTXentLoss.Parameters.self, "{}") == NTXentLoss.Parameters())
+    #expect(try decode(NTXentLoss.Parameters.self, #"{"temperature": 0.2}"#).temperature == 0.2)
+    let margin = try decode(MarginLoss.Parameters.self, #"{"learn_beta": true, "beta": 1.0}"#)
+    #expect(margin == MarginLoss.Parameters(margin: 0.2, beta: 1.0, learnBeta: true, nu: 0))
+    #expect(try decode(ProxyNCALoss.Parameters.self, #"{"softmax_scale": 3}"#).softmaxScale == 3)
+    #expect(try decode(MultiSimilarityLoss.Parameters.self, #"{"base": 0.3}"#) == MultiSimilarityLoss.Parameters(base: 0.3))
+    #expect(try decode(ArcFaceLoss.Parameters.self, "{}").margin == 28.6)
+    #expect(try decode(MultiSimilarityMiner.Parameters.self, "{}").epsilon == 0.1)
+}

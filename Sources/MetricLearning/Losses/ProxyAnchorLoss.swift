@@ -18,7 +18,8 @@ import Darwin
 ///
 /// with C⁺ the classes present in the batch (PML's `DivisorReducer` of its
 /// two sub-losses, summed). Log-sum-exps are stable for large α. Same
-/// formula as the paper.
+/// formula as the paper. The proxies are parameters of the model; the
+/// paper's code trains them with 100× the network's learning rate.
 ///
 /// - Complexity: O(B · C · d) in three GEMMs plus O(B · C).
 public struct ProxyAnchorLoss {
@@ -32,6 +33,16 @@ public struct ProxyAnchorLoss {
         public init(margin: Double = 0.1, alpha: Double = 32) {
             self.margin = margin
             self.alpha = alpha
+        }
+
+        enum CodingKeys: String, CodingKey { case margin, alpha }
+
+        /// Decodes the spec keys that are present; a missing key keeps its PML default.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let v = try c.decodeIfPresent(Double.self, forKey: .margin) { margin = v }
+            if let v = try c.decodeIfPresent(Double.self, forKey: .alpha) { alpha = v }
         }
 
         /// Throws unless δ is finite and α > 0.

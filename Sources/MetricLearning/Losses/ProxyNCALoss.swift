@@ -23,7 +23,9 @@ import Darwin
 /// sample, which is PML's formula evaluated exactly (its float64 result).
 /// Differences from the paper: the paper's softmax excludes the own proxy
 /// from the denominator (NCA's neighbourhood); PML, and this type, include
-/// it (a plain softmax cross-entropy over proxies).
+/// it (a plain softmax cross-entropy over proxies). The proxies are
+/// parameters of the model, trained in the paper (and in Proxy-Anchor's and
+/// ProxyNCA++'s code) with a much larger learning rate than the network.
 ///
 /// - Complexity: O(B · C · d) in three GEMMs plus O(B · C).
 public struct ProxyNCALoss {
@@ -35,6 +37,13 @@ public struct ProxyNCALoss {
         enum CodingKeys: String, CodingKey { case softmaxScale = "softmax_scale" }
 
         public init(softmaxScale: Double = 1) { self.softmaxScale = softmaxScale }
+
+        /// Decodes the spec keys that are present; a missing key keeps its PML default.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let v = try c.decodeIfPresent(Double.self, forKey: .softmaxScale) { softmaxScale = v }
+        }
 
         /// Throws unless s > 0.
         public func validate() throws {
