@@ -229,12 +229,15 @@ func modernLossMatchesPytorchMetricLearning(_ name: String) throws {
         let gradientError = relativeMatrixError(out.gradient, try #require(expected.grad))
         #expect(valueError <= valueTolerance, "\(c.name): loss \(out.result.loss), PML \(expected.value)")
         #expect(gradientError <= gradientTolerance, "\(c.name): gradient relative error \(gradientError)")
-        worstValue = max(worstValue, valueError)
-        worstGradient = max(worstGradient, gradientError)
+        // The summary is over the float64 references (the float32 ones carry float32's own error).
+        if c.reference == "f64" {
+            worstValue = max(worstValue, valueError)
+            worstGradient = max(worstGradient, gradientError)
+        }
         if let w = expected.weight_grad {
             let weightError = relativeMatrixError(try #require(out.weightGradient), w)
             #expect(weightError <= gradientTolerance, "\(c.name): weight gradient relative error \(weightError)")
-            worstWeightGradient = max(worstWeightGradient, weightError)
+            if c.reference == "f64" { worstWeightGradient = max(worstWeightGradient, weightError) }
         }
         if let beta = expected.beta_grad {
             let betaError = relativeValueError(try #require(out.betaGradient), beta)
@@ -242,7 +245,7 @@ func modernLossMatchesPytorchMetricLearning(_ name: String) throws {
             worstGradient = max(worstGradient, betaError)
         }
     }
-    print("PML agreement \(name): value \(worstValue), gradient \(worstGradient), weight gradient \(worstWeightGradient)")
+    print("PML agreement (float64 references) \(name): value \(worstValue), gradient \(worstGradient), weight gradient \(worstWeightGradient)")
 }
 
 @Test func multiSimilarityMinerSelectsThePairsPytorchMetricLearningSelects() throws {
