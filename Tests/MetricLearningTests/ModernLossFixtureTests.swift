@@ -89,18 +89,18 @@ enum AnyModernLoss {
     static let names = ["multi-similarity", "ntxent", "supcon", "circle", "margin",
                         "proxy-nca", "proxy-anchor", "normalized-softmax", "arcface", "cosface"]
 
-    init(_ name: String, _ p: [String: ModernLossFixtures.JSONValue]) throws {
+    init(_ name: String, _ p: [String: ModernLossFixtures.JSONValue], context: ComputeContext = .serial) throws {
         switch name {
-        case "multi-similarity": self = .multiSimilarity(MultiSimilarityLoss(try parameters(.init(), p)))
-        case "ntxent": self = .ntxent(NTXentLoss(try parameters(.init(), p)))
-        case "supcon": self = .supcon(SupConLoss(try parameters(.init(), p)))
-        case "circle": self = .circle(CircleLoss(try parameters(.init(), p)))
-        case "margin": self = .margin(MarginLoss(try parameters(.init(), p)))
-        case "proxy-nca": self = .proxyNCA(ProxyNCALoss(try parameters(.init(), p)))
-        case "proxy-anchor": self = .proxyAnchor(ProxyAnchorLoss(try parameters(.init(), p)))
-        case "normalized-softmax": self = .normalizedSoftmax(NormalizedSoftmaxLoss(try parameters(.init(), p)))
-        case "arcface": self = .arcface(ArcFaceLoss(try parameters(.init(), p)))
-        case "cosface": self = .cosface(CosFaceLoss(try parameters(.init(), p)))
+        case "multi-similarity": self = .multiSimilarity(MultiSimilarityLoss(try parameters(.init(), p), context: context))
+        case "ntxent": self = .ntxent(NTXentLoss(try parameters(.init(), p), context: context))
+        case "supcon": self = .supcon(SupConLoss(try parameters(.init(), p), context: context))
+        case "circle": self = .circle(CircleLoss(try parameters(.init(), p), context: context))
+        case "margin": self = .margin(MarginLoss(try parameters(.init(), p), context: context))
+        case "proxy-nca": self = .proxyNCA(ProxyNCALoss(try parameters(.init(), p), context: context))
+        case "proxy-anchor": self = .proxyAnchor(ProxyAnchorLoss(try parameters(.init(), p), context: context))
+        case "normalized-softmax": self = .normalizedSoftmax(NormalizedSoftmaxLoss(try parameters(.init(), p), context: context))
+        case "arcface": self = .arcface(ArcFaceLoss(try parameters(.init(), p), context: context))
+        case "cosface": self = .cosface(CosFaceLoss(try parameters(.init(), p), context: context))
         default: throw LossError.invalidParameter("unknown loss \(name) in the fixture")
         }
     }

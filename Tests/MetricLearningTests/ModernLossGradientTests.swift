@@ -218,3 +218,25 @@ func circleSurrogate(_ x: Matrix, frozen: Matrix, labels y: [Int32], m: Double, 
     #expect(try decode(ArcFaceLoss.Parameters.self, "{}").margin == 28.6)
     #expect(try decode(MultiSimilarityMiner.Parameters.self, "{}").epsilon == 0.1)
 }
+
+@Test func modernLossesGiveTheSameBitsForOneAndThreeWorkers() throws {
+    // 600 rows: the B × B × d products are large enough to be tiled.
+    var g = SplitMix64(seed: 5)
+    let b = 600, d = 32
+    let x = ModernFiniteDifferences.normal(rows: b, cols: d, &g)
+    let labels = (0..<b).map { Int32($0 % 20) }
+    let w = ModernFiniteDifferences.normal(rows: 20, cols: d, &g)
+    for name in AnyModernLoss.names {
+        let p = try #require(ModernFiniteDifferences.parameters[name])
+        var serial = try AnyModernLoss(name, p, context: .serial)
+        var parallel = try AnyModernLoss(name, p, context: ComputeContext(workers: 3))
+        let a = try serial.evaluate(x, labels, classIndex: labels, weights: w)
+        let c = try parallel.evaluate(x, labels, classIndex: labels, weights: w)
+        #expect(a.result == c.result && a.gradient == c.gradient && a.weightGradient == c.weightGradient, "\(name)")
+    }
+    var m1 = MultiSimilarityMiner(.init(), context: .serial), m3 = MultiSimilarityMiner(.init(), context: ComputeContext(workers: 3))
+    var p1 = PairIndices(), p3 = PairIndices()
+    m1.mine(embeddings: x, labels: labels, into: &p1)
+    m3.mine(embeddings: x, labels: labels, into: &p3)
+    #expect(p1 == p3 && p1.count > 0)
+}

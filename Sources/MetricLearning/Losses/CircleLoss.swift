@@ -61,6 +61,9 @@ public struct CircleLoss {
     }
 
     public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
@@ -68,7 +71,10 @@ public struct CircleLoss {
     /// Per row: the positive and negative log-sum-exps and the sigmoid of the softplus argument (0 when inactive).
     private var rowP: [Double] = [], rowN: [Double] = [], rowSlope: [Double] = []
 
-    public init(_ parameters: Parameters) { self.parameters = parameters }
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+    }
 
     /// The exponent of a selected pair: `−γ a (S − Δ_p)` or `γ a (S − Δ_n)`, and its slope in S (a frozen).
     @inline(__always)
@@ -95,7 +101,7 @@ public struct CircleLoss {
             return LossResult(loss: 0, tuples: tuples, activeFraction: 0)
         }
         unit.forward(embeddings)
-        _Cosine.similarities(unit.unit, unit.unit, into: &similarities)
+        _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
         if rowP.count != b {
             rowP = [Double](repeating: 0, count: b)
@@ -158,7 +164,7 @@ public struct CircleLoss {
                 }
             }
         }
-        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient)
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.backward(&gradient)
         return LossResult(loss: total * scale, tuples: tuples, activeFraction: Double(activeRows) / Double(b))
     }

@@ -79,6 +79,9 @@ public struct MarginLoss {
     }
 
     public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
     /// The current boundary β (trained when `learnBeta`).
     public var beta: Double
     /// dL/dβ of the last `evaluate`.
@@ -89,8 +92,9 @@ public struct MarginLoss {
     private var squaredNorms: [Double] = [], rowSums: [Double] = []
     private var positiveCounts: [Int] = [], negativeCounts: [Int] = []
 
-    public init(_ parameters: Parameters) {
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
+        self.context = context
         beta = parameters.beta
     }
 
@@ -124,7 +128,7 @@ public struct MarginLoss {
             return LossResult(loss: 0, tuples: 0, activeFraction: 0)
         }
         unit.forward(embeddings)
-        _Cosine.similarities(unit.unit, unit.unit, into: &gram)
+        _Cosine.similarities(unit.unit, unit.unit, into: &gram, context: context)
         coefficients.reshape(rows: b, cols: b)
         coefficients.fill(0)
         if squaredNorms.count != b {
@@ -202,7 +206,7 @@ public struct MarginLoss {
                 }
             }
         }
-        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient)
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.unit.storage.withUnsafeBufferPointer { u in
             gradient.storage.withUnsafeMutableBufferPointer { gp in
                 for i in 0..<b {

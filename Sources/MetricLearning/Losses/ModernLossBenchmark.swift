@@ -22,7 +22,8 @@ public enum ModernLossBenchmark {
     /// loss's `initialWeights`. Each loss is evaluated once to size its
     /// workspaces, then `repeats` times.
     public static func run(
-        batchSizes: [Int] = [128, 512], dim: Int = 128, samplesPerClass: Int = 32, repeats: Int = 9, seed: UInt64 = 0
+        batchSizes: [Int] = [128, 512], dim: Int = 128, samplesPerClass: Int = 32, repeats: Int = 9, seed: UInt64 = 0,
+        context: ComputeContext
     ) throws -> [ModernLossTiming] {
         precondition(repeats > 0 && dim > 0 && samplesPerClass >= 2, "bad benchmark parameters")
         var timings: [ModernLossTiming] = []
@@ -44,38 +45,38 @@ public enum ModernLossBenchmark {
                 timings.append(ModernLossTiming(name: name, batchSize: b, dimension: dim, classes: classes,
                                                 medianSeconds: seconds[seconds.count / 2]))
             }
-            var ms = MultiSimilarityLoss(.init()), miner = MultiSimilarityMiner(.init())
+            var ms = MultiSimilarityLoss(.init(), context: context), miner = MultiSimilarityMiner(.init(), context: context)
             var pairs = PairIndices()
             try time("multi-similarity") { _ = try ms.evaluate(embeddings: x, labels: labels, pairs: nil, gradient: &g) }
             try time("multi-similarity+multi-similarity") {
                 miner.mine(embeddings: x, labels: labels, into: &pairs)
                 _ = try ms.evaluate(embeddings: x, labels: labels, pairs: pairs, gradient: &g)
             }
-            var margin = MarginLoss(.init())
+            var margin = MarginLoss(.init(), context: context)
             try time("margin") { _ = try margin.evaluate(embeddings: x, labels: labels, triplets: nil, gradient: &g) }
-            var ntxent = NTXentLoss(.init())
+            var ntxent = NTXentLoss(.init(), context: context)
             try time("ntxent") { _ = try ntxent.evaluate(embeddings: x, labels: labels, pairs: nil, gradient: &g) }
-            var supcon = SupConLoss(.init())
+            var supcon = SupConLoss(.init(), context: context)
             try time("supcon") { _ = try supcon.evaluate(embeddings: x, labels: labels, pairs: nil, gradient: &g) }
-            var circle = CircleLoss(.init())
+            var circle = CircleLoss(.init(), context: context)
             try time("circle") { _ = try circle.evaluate(embeddings: x, labels: labels, pairs: nil, gradient: &g) }
-            var nca = ProxyNCALoss(.init())
+            var nca = ProxyNCALoss(.init(), context: context)
             try time("proxy-nca") {
                 _ = try nca.evaluate(embeddings: x, labels: labels, classIndex: labels, weights: weights, gradient: &g, weightGradient: &wg)
             }
-            var anchor = ProxyAnchorLoss(.init())
+            var anchor = ProxyAnchorLoss(.init(), context: context)
             try time("proxy-anchor") {
                 _ = try anchor.evaluate(embeddings: x, labels: labels, classIndex: labels, weights: weights, gradient: &g, weightGradient: &wg)
             }
-            var softmax = NormalizedSoftmaxLoss(.init())
+            var softmax = NormalizedSoftmaxLoss(.init(), context: context)
             try time("normalized-softmax") {
                 _ = try softmax.evaluate(embeddings: x, labels: labels, classIndex: labels, weights: weights, gradient: &g, weightGradient: &wg)
             }
-            var arcface = ArcFaceLoss(.init())
+            var arcface = ArcFaceLoss(.init(), context: context)
             try time("arcface") {
                 _ = try arcface.evaluate(embeddings: x, labels: labels, classIndex: labels, weights: weights, gradient: &g, weightGradient: &wg)
             }
-            var cosface = CosFaceLoss(.init())
+            var cosface = CosFaceLoss(.init(), context: context)
             try time("cosface") {
                 _ = try cosface.evaluate(embeddings: x, labels: labels, classIndex: labels, weights: weights, gradient: &g, weightGradient: &wg)
             }

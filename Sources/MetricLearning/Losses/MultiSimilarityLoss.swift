@@ -71,12 +71,18 @@ public struct MultiSimilarityLoss {
     }
 
     public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var mask = _PairMask()
 
-    public init(_ parameters: Parameters) { self.parameters = parameters }
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+    }
 
     /// The loss and dLoss/dEmbeddings (B × d, overwritten); `pairs` nil means
     /// every ordered pair (PML's default when no miner ran).
@@ -93,7 +99,7 @@ public struct MultiSimilarityLoss {
             return LossResult(loss: 0, tuples: mask.positivePairs + mask.negativePairs, activeFraction: 0)
         }
         unit.forward(embeddings)
-        _Cosine.similarities(unit.unit, unit.unit, into: &similarities)
+        _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
         let alpha = parameters.alpha, beta = parameters.beta, base = parameters.base
         var total = 0.0
@@ -134,7 +140,7 @@ public struct MultiSimilarityLoss {
                 }
             }
         }
-        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient)
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.backward(&gradient)
         return LossResult(loss: total / Double(b), tuples: mask.positivePairs + mask.negativePairs,
                           activeFraction: Double(activeRows) / Double(b))

@@ -53,12 +53,18 @@ public struct NTXentLoss {
     }
 
     public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var mask = _PairMask()
 
-    public init(_ parameters: Parameters) { self.parameters = parameters }
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+    }
 
     /// The loss and dLoss/dEmbeddings (B × d, overwritten); `pairs` nil means
     /// every ordered pair. `tuples` counts the positive pairs.
@@ -73,7 +79,7 @@ public struct NTXentLoss {
             return LossResult(loss: 0, tuples: positivePairs, activeFraction: 0)
         }
         unit.forward(embeddings)
-        _Cosine.similarities(unit.unit, unit.unit, into: &similarities)
+        _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
         let invT = 1 / parameters.temperature, weight = 1 / Double(positivePairs)
         var total = 0.0
@@ -117,7 +123,7 @@ public struct NTXentLoss {
                 }
             }
         }
-        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient)
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.backward(&gradient)
         return LossResult(loss: total * weight, tuples: positivePairs, activeFraction: Double(active) / Double(positivePairs))
     }

@@ -42,9 +42,16 @@ public struct NormalizedSoftmaxLoss {
     }
 
     public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
     private var cosine = _ProxyCosine()
 
-    public init(_ parameters: Parameters) { self.parameters = parameters }
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+        cosine.context = context
+    }
 
     /// PML's initialisation: every entry N(0, 1) (`torch.nn.init.normal_`,
     /// the default of its `WeightMixin`), drawn from `generator`.

@@ -57,12 +57,19 @@ public struct ProxyAnchorLoss {
     }
 
     public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
     private var cosine = _ProxyCosine()
     /// Per class: running max and sum of the positive and negative exponents.
     private var topP: [Double] = [], topN: [Double] = [], sumP: [Double] = [], sumN: [Double] = []
     private var present: [Bool] = []
 
-    public init(_ parameters: Parameters) { self.parameters = parameters }
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+        cosine.context = context
+    }
 
     /// PML's initialisation, `torch.nn.init.kaiming_normal_(mode="fan_out")`
     /// on the C × d proxy tensor: N(0, 2 / C) (gain √2, fan_out = C),

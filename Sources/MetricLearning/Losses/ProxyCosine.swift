@@ -8,6 +8,8 @@ import NumericCore
 ///
 /// - Complexity: O(B · C · d) in three GEMMs.
 struct _ProxyCosine {
+    /// The workers of the GEMMs (the results do not depend on them).
+    var context = ComputeContext.serial
     private(set) var embeddings = _UnitRows()
     private(set) var weights = _UnitRows()
     /// S, B × C.
@@ -19,13 +21,13 @@ struct _ProxyCosine {
     mutating func forward(embeddings x: Matrix, weights w: Matrix) {
         embeddings.forward(x)
         weights.forward(w)
-        _Cosine.similarities(embeddings.unit, weights.unit, into: &similarities)
+        _Cosine.similarities(embeddings.unit, weights.unit, into: &similarities, context: context)
         coefficients.reshape(rows: x.rows, cols: w.rows)
     }
 
     /// dL/dX (B × d) and dL/dW (C × d) from `coefficients`, both overwritten.
     func backward(gradient: inout Matrix, weightGradient: inout Matrix) {
-        _Cosine.backward(coefficients: coefficients, embeddings.unit, weights.unit, gradientA: &gradient, gradientB: &weightGradient)
+        _Cosine.backward(coefficients: coefficients, embeddings.unit, weights.unit, gradientA: &gradient, gradientB: &weightGradient, context: context)
         embeddings.backward(&gradient)
         weights.backward(&weightGradient)
     }

@@ -53,6 +53,9 @@ public struct SupConLoss {
     }
 
     public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
@@ -60,7 +63,10 @@ public struct SupConLoss {
     /// Per row: the log-sum-exp and the loss ℓ_i.
     private var rowLSE: [Double] = [], rowLoss: [Double] = []
 
-    public init(_ parameters: Parameters) { self.parameters = parameters }
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+    }
 
     /// The loss and dLoss/dEmbeddings (B × d, overwritten); `pairs` nil means
     /// every ordered pair. `tuples` counts the positive pairs, `activeFraction`
@@ -75,7 +81,7 @@ public struct SupConLoss {
             return LossResult(loss: 0, tuples: mask.positivePairs, activeFraction: 0)
         }
         unit.forward(embeddings)
-        _Cosine.similarities(unit.unit, unit.unit, into: &similarities)
+        _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
         if rowLSE.count != b {
             rowLSE = [Double](repeating: 0, count: b)
@@ -143,7 +149,7 @@ public struct SupConLoss {
                 }
             }
         }
-        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient)
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.backward(&gradient)
         return LossResult(loss: total * scale, tuples: mask.positivePairs, activeFraction: Double(activeRows) / Double(b))
     }

@@ -68,20 +68,22 @@ struct _UnitRows {
 /// `DotProductSimilarity`): `S = X̂ Ŷᵀ` and its backward.
 enum _Cosine {
     /// `s ← a bᵀ` (a n × d, b m × d, s n × m), through GEMM.
-    static func similarities(_ a: Matrix, _ b: Matrix, into s: inout Matrix) {
-        BLAS.gemm(.none, a, .transposed, b, into: &s)
+    static func similarities(_ a: Matrix, _ b: Matrix, into s: inout Matrix, context: ComputeContext) {
+        BLAS.gemm(.none, a, .transposed, b, into: &s, context: context)
     }
 
     /// For `S = A Bᵀ` and `C = dL/dS`: `gA ← C B` and `gB ← Cᵀ A`.
-    static func backward(coefficients c: Matrix, _ a: Matrix, _ b: Matrix, gradientA: inout Matrix, gradientB: inout Matrix) {
-        BLAS.gemm(.none, c, .none, b, into: &gradientA)
-        BLAS.gemm(.transposed, c, .none, a, into: &gradientB)
+    static func backward(
+        coefficients c: Matrix, _ a: Matrix, _ b: Matrix, gradientA: inout Matrix, gradientB: inout Matrix, context: ComputeContext
+    ) {
+        BLAS.gemm(.none, c, .none, b, into: &gradientA, context: context)
+        BLAS.gemm(.transposed, c, .none, a, into: &gradientB, context: context)
     }
 
     /// For a batch's own `S = X̂ X̂ᵀ` and `C = dL/dS` (not necessarily
     /// symmetric): `g ← (C + Cᵀ) X̂`. `C` is symmetrised in place (O(B²)),
     /// so the product is one GEMM.
-    static func backwardSymmetric(coefficients c: inout Matrix, _ x: Matrix, gradient: inout Matrix) {
+    static func backwardSymmetric(coefficients c: inout Matrix, _ x: Matrix, gradient: inout Matrix, context: ComputeContext) {
         let n = c.rows
         precondition(c.cols == n, "coefficients must be square")
         c.storage.withUnsafeMutableBufferPointer { p in
@@ -94,7 +96,7 @@ enum _Cosine {
                 }
             }
         }
-        BLAS.gemm(.none, c, .none, x, into: &gradient)
+        BLAS.gemm(.none, c, .none, x, into: &gradient, context: context)
     }
 }
 

@@ -44,10 +44,16 @@ public struct MultiSimilarityMiner {
     }
 
     public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
 
-    public init(_ parameters: Parameters) { self.parameters = parameters }
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+    }
 
     /// Replaces `pairs` with the pairs selected in the batch.
     public mutating func mine(embeddings: Matrix, labels: [Int32], into pairs: inout PairIndices) {
@@ -62,7 +68,7 @@ public struct MultiSimilarityMiner {
         }
         guard anyPositive && anyNegative else { return }
         unit.forward(embeddings)
-        _Cosine.similarities(unit.unit, unit.unit, into: &similarities)
+        _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         let epsilon = Float(parameters.epsilon)
         similarities.storage.withUnsafeBufferPointer { s in
             for i in 0..<b {
