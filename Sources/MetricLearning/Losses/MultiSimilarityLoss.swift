@@ -117,24 +117,31 @@ public struct MultiSimilarityLoss {
                             if m[row + j] == _PairMask.positive { maxP = max(maxP, alpha * (base - v)); anyP = true }
                             else if m[row + j] == _PairMask.negative { maxN = max(maxN, beta * (v - base)); anyN = true }
                         }
+                        // Each exponential once: kept in c, rescaled to dL/dS below.
                         var sumP = exp(-maxP), sumN = exp(-maxN)
                         for j in 0..<b {
                             let v = Double(s[row + j])
-                            if m[row + j] == _PairMask.positive { sumP += exp(alpha * (base - v) - maxP) }
-                            else if m[row + j] == _PairMask.negative { sumN += exp(beta * (v - base) - maxN) }
+                            switch m[row + j] {
+                            case _PairMask.positive:
+                                let e = exp(alpha * (base - v) - maxP)
+                                sumP += e
+                                c[row + j] = Float(e)
+                            case _PairMask.negative:
+                                let e = exp(beta * (v - base) - maxN)
+                                sumN += e
+                                c[row + j] = Float(e)
+                            default:
+                                c[row + j] = 0
+                            }
                         }
                         let lseP = maxP + log(sumP), lseN = maxN + log(sumN)
                         let term = (anyP ? lseP / alpha : 0) + (anyN ? lseN / beta : 0)
                         total += term
                         if term > 0 { activeRows += 1 }
-                        let scale = 1 / Double(b)
-                        for j in 0..<b {
-                            let v = Double(s[row + j])
-                            switch m[row + j] {
-                            case _PairMask.positive: c[row + j] = Float(-exp(alpha * (base - v) - lseP) * scale)
-                            case _PairMask.negative: c[row + j] = Float(exp(beta * (v - base) - lseN) * scale)
-                            default: c[row + j] = 0
-                            }
+                        // dL/dS_ij = −softmax⁺_ij / B for a positive, +softmax⁻_ij / B for a negative.
+                        let scaleP = -exp(maxP - lseP) / Double(b), scaleN = exp(maxN - lseN) / Double(b)
+                        for j in 0..<b where m[row + j] != _PairMask.none {
+                            c[row + j] = Float(Double(c[row + j]) * (m[row + j] == _PairMask.positive ? scaleP : scaleN))
                         }
                     }
                 }

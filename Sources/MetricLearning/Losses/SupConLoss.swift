@@ -60,8 +60,8 @@ public struct SupConLoss {
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var mask = _PairMask()
-    /// Per row: the log-sum-exp and the loss ℓ_i.
-    private var rowLSE: [Double] = [], rowLoss: [Double] = []
+    /// Per row: the log-sum-exp, the loss ℓ_i and the largest scaled similarity.
+    private var rowLSE: [Double] = [], rowLoss: [Double] = [], rowTop: [Double] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -86,65 +86,74 @@ public struct SupConLoss {
         if rowLSE.count != b {
             rowLSE = [Double](repeating: 0, count: b)
             rowLoss = [Double](repeating: 0, count: b)
+            rowTop = [Double](repeating: 0, count: b)
         }
         let invT = 1 / parameters.temperature
         var total = 0.0
         var activeRows = 0
         similarities.storage.withUnsafeBufferPointer { s in
-            mask.values.withUnsafeBufferPointer { m in
-                for i in 0..<b {
-                    let row = i * b
-                    var top = -Double.infinity, positives = 0, positiveSum = 0.0
-                    for j in 0..<b where m[row + j] != _PairMask.none {
-                        let z = Double(s[row + j]) * invT
-                        top = max(top, z)
-                        if m[row + j] == _PairMask.positive {
-                            positives += 1
-                            positiveSum += z
+            coefficients.storage.withUnsafeMutableBufferPointer { c in
+                mask.values.withUnsafeBufferPointer { m in
+                    for i in 0..<b {
+                        let row = i * b
+                        var top = -Double.infinity, positives = 0, positiveSum = 0.0
+                        for j in 0..<b where m[row + j] != _PairMask.none {
+                            let z = Double(s[row + j]) * invT
+                            top = max(top, z)
+                            if m[row + j] == _PairMask.positive {
+                                positives += 1
+                                positiveSum += z
+                            }
                         }
-                    }
-                    guard positives > 0 else {
-                        rowLoss[i] = 0
-                        continue
-                    }
-                    var sum = 0.0
-                    for j in 0..<b where m[row + j] != _PairMask.none { sum += exp(Double(s[row + j]) * invT - top) }
-                    let lse = top + log(sum)
-                    rowLSE[i] = lse
-                    // −mean_p(z_p − lse) = lse − mean_p z_p, written as a gap to the largest term
-                    // so that a loss near 0 keeps its digits.
-                    let loss = (lse - top) - (positiveSum / Double(positives) - top)
-                    rowLoss[i] = _Stable.roundsPositive(loss) ? loss : 0
-                    if rowLoss[i] > 0 {
-                        total += loss
-                        activeRows += 1
+                        guard positives > 0 else {
+                            rowLoss[i] = 0
+                            for j in 0..<b { c[row + j] = 0 }
+                            continue
+                        }
+                        var sum = 0.0
+                        for j in 0..<b {
+                            guard m[row + j] != _PairMask.none else { c[row + j] = 0; continue }
+                            // Each exponential once: kept in c, rescaled to dL/dS below.
+                            let e = exp(Double(s[row + j]) * invT - top)
+                            sum += e
+                            c[row + j] = Float(e)
+                        }
+                        rowTop[i] = top
+                        let lse = top + log(sum)
+                        rowLSE[i] = lse
+                        // −mean_p(z_p − lse) = lse − mean_p z_p, written as a gap to the largest term
+                        // so that a loss near 0 keeps its digits.
+                        let loss = (lse - top) - (positiveSum / Double(positives) - top)
+                        rowLoss[i] = _Stable.roundsPositive(loss) ? loss : 0
+                        if rowLoss[i] > 0 {
+                            total += loss
+                            activeRows += 1
+                        }
                     }
                 }
             }
         }
         let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
-        let lse = rowLSE, losses = rowLoss
-        similarities.storage.withUnsafeBufferPointer { s in
-            coefficients.storage.withUnsafeMutableBufferPointer { c in
-                mask.values.withUnsafeBufferPointer { m in
-                    for i in 0..<b {
-                        let row = i * b
-                        guard losses[i] > 0 else {
-                            for j in 0..<b { c[row + j] = 0 }
+        let lse = rowLSE, losses = rowLoss, tops = rowTop
+        coefficients.storage.withUnsafeMutableBufferPointer { c in
+            mask.values.withUnsafeBufferPointer { m in
+                for i in 0..<b {
+                    let row = i * b
+                    guard losses[i] > 0 else {
+                        for j in 0..<b { c[row + j] = 0 }
+                        continue
+                    }
+                    var positives = 0
+                    for j in 0..<b where m[row + j] == _PairMask.positive { positives += 1 }
+                    let share = 1 / Double(positives), softmaxScale = exp(tops[i] - lse[i])
+                    for j in 0..<b {
+                        let k = m[row + j]
+                        guard k != _PairMask.none else {
+                            c[row + j] = 0
                             continue
                         }
-                        var positives = 0
-                        for j in 0..<b where m[row + j] == _PairMask.positive { positives += 1 }
-                        let share = 1 / Double(positives)
-                        for j in 0..<b {
-                            let k = m[row + j]
-                            guard k != _PairMask.none else {
-                                c[row + j] = 0
-                                continue
-                            }
-                            let softmax = exp(Double(s[row + j]) * invT - lse[i])
-                            c[row + j] = Float((softmax - (k == _PairMask.positive ? share : 0)) * invT * scale)
-                        }
+                        let softmax = Double(c[row + j]) * softmaxScale
+                        c[row + j] = Float((softmax - (k == _PairMask.positive ? share : 0)) * invT * scale)
                     }
                 }
             }

@@ -86,15 +86,22 @@ enum _Cosine {
     static func backwardSymmetric(coefficients c: inout Matrix, _ x: Matrix, gradient: inout Matrix, context: ComputeContext) {
         let n = c.rows
         precondition(c.cols == n, "coefficients must be square")
+        // In 32 × 32 blocks, so the transposed reads stay in cache.
+        let block = 32
         c.storage.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n {
-                p[i * n + i] *= 2
-                for j in (i + 1)..<n {
-                    let t = p[i * n + j] + p[j * n + i]
-                    p[i * n + j] = t
-                    p[j * n + i] = t
+            for bi in stride(from: 0, to: n, by: block) {
+                for bj in stride(from: bi, to: n, by: block) {
+                    for i in bi..<min(bi + block, n) {
+                        let start = bi == bj ? i + 1 : bj
+                        for j in start..<max(start, min(bj + block, n)) {
+                            let t = p[i * n + j] + p[j * n + i]
+                            p[i * n + j] = t
+                            p[j * n + i] = t
+                        }
+                    }
                 }
             }
+            for i in 0..<n { p[i * n + i] *= 2 }
         }
         BLAS.gemm(.none, c, .none, x, into: &gradient, context: context)
     }
