@@ -39,6 +39,7 @@ public enum LossBenchmark {
             for loss in losses {
                 for mining in minings where supports(loss, mining) {
                     var evaluator = try LossRegistry.loss(loss)!.make(mining: mining, seed: seed, context: context)
+                    try evaluator.prepare(classes: Array(Set(labels)).sorted(), dimension: dim, seed: seed)
                     _ = try evaluator.evaluate(embeddings: x, labels: labels, gradient: &gradient)
                     var seconds: [Double] = []
                     for _ in 0..<repeats {

@@ -38,6 +38,8 @@ enum ReferenceLoss {
                 }
             case .random, .distanceWeighted:
                 preconditionFailure("random miners have no fixed reference")
+            case .multiSimilarity:
+                preconditionFailure("multi-similarity mines pairs, not triplets")
             }
         }
         return out

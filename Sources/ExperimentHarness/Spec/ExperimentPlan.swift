@@ -101,7 +101,7 @@ public struct ExperimentPlan: Sendable {
         do {
             parameters = try registered.resolvedParameters(d.lossParameters)
         } catch let error as LossError {
-            let key = registered.parameterKeys.map(\.name).first { "\(error)".hasPrefix($0) } ?? "loss"
+            let key = registered.parameterKeys.map(\.name).first { "\(error)".contains($0 + " must") } ?? "loss"
             throw SpecError(file: spec.file, line: line, key: key, message: "\(lossKind): \(error)")
         }
         let loss = ResolvedLoss(loss: lossKind, mining: d.miningKind, parameters: parameters)

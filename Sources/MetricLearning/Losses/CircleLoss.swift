@@ -169,3 +169,23 @@ public struct CircleLoss {
         return LossResult(loss: total * scale, tuples: tuples, activeFraction: Double(activeRows) / Double(b))
     }
 }
+
+extension CircleLoss: LossDefinition, _PairLossKernel {
+    public static let name = "circle"
+
+    /// Every positive pair from the labels, no miner.
+    public static func mining(_ kind: MiningKind) -> Void? {
+        switch kind {
+        case .all: return ()
+        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
+        }
+    }
+
+    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
+        _PairLoss(CircleLoss(p, context: context), miner: nil)
+    }
+}
+
+extension CircleLoss.Parameters: LossParameterSet {
+    public init() {}
+}

@@ -35,6 +35,7 @@ extension ContrastiveLoss: LossDefinition {
     public static func mining(_ kind: MiningKind) -> MiningKind? {
         switch kind {
         case .all, .semihard, .hard, .batchHard, .random, .distanceWeighted: return kind
+        case .multiSimilarity: return nil
         }
     }
 

@@ -90,3 +90,23 @@ public struct CosFaceLoss {
         return LossResult(loss: loss, tuples: b, activeFraction: Double(active) / Double(b))
     }
 }
+
+extension CosFaceLoss: LossDefinition, _ClassWeightLossKernel {
+    public static let name = "cosface"
+
+    /// No miner: every sample against every class row.
+    public static func mining(_ kind: MiningKind) -> Void? {
+        switch kind {
+        case .all: return ()
+        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
+        }
+    }
+
+    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
+        _ClassWeightLoss(CosFaceLoss(p, context: context))
+    }
+}
+
+extension CosFaceLoss.Parameters: LossParameterSet {
+    public init() {}
+}

@@ -28,7 +28,7 @@ extension LiftedStructureLoss: LossDefinition {
         switch kind {
         case .all: return .smooth
         case .hard: return .exact
-        case .semihard, .batchHard, .random, .distanceWeighted: return nil
+        case .semihard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
         }
     }
 

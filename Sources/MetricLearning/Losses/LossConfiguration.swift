@@ -41,6 +41,8 @@ public enum MiningKind: String, Codable, CaseIterable, Sendable {
     case batchHard = "batch-hard"
     case random
     case distanceWeighted = "distance-weighted"
+    /// Multi-similarity pair mining (Wang et al. 2019), `epsilon` 0.1.
+    case multiSimilarity = "multi-similarity"
 
     /// Whether the miner draws random samples (and so needs a seed and cannot
     /// be checked by finite differences against a fixed selection).

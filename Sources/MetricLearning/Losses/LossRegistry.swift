@@ -6,6 +6,16 @@ public enum LossRegistry {
         RegisteredLoss(ContrastiveLoss.self),
         RegisteredLoss(TripletLoss.self),
         RegisteredLoss(LiftedStructureLoss.self),
+        RegisteredLoss(MultiSimilarityLoss.self),
+        RegisteredLoss(MarginLoss.self),
+        RegisteredLoss(NTXentLoss.self),
+        RegisteredLoss(SupConLoss.self),
+        RegisteredLoss(ProxyNCALoss.self),
+        RegisteredLoss(ProxyAnchorLoss.self),
+        RegisteredLoss(NormalizedSoftmaxLoss.self),
+        RegisteredLoss(ArcFaceLoss.self),
+        RegisteredLoss(CosFaceLoss.self),
+        RegisteredLoss(CircleLoss.self),
     ]
 
     /// The registered loss of `kind`.

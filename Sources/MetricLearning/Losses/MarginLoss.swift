@@ -220,3 +220,58 @@ public struct MarginLoss {
                           activeFraction: Double(divisor) / Double(2 * tripletCount))
     }
 }
+
+extension MarginLoss: LossDefinition {
+    public static let name = "margin"
+
+    /// All triplets, or those of a triplet miner on the euclidean distance
+    /// (distance-weighted is the paper's; the semi-hard window is `margin`).
+    public static func mining(_ kind: MiningKind) -> MiningKind? {
+        switch kind {
+        case .all, .distanceWeighted, .semihard: return kind
+        case .hard, .batchHard, .random, .multiSimilarity: return nil
+        }
+    }
+
+    public static func make(_ p: Parameters, mining: MiningKind, seed: UInt64, context: ComputeContext) -> any BatchLoss {
+        _MarginTripletLoss(MarginLoss(p, context: context), mining: mining, seed: seed, context: context)
+    }
+}
+
+extension MarginLoss.Parameters: LossParameterSet {
+    public init() {}
+}
+
+/// The margin loss behind the ``BatchLoss`` contract: its triplets from a
+/// ``TripletMiner`` on the euclidean distance (all triplets when `mining`
+/// is `all`), and β as a trainable parameter when `learn_beta`.
+struct _MarginTripletLoss: BatchLoss {
+    var kernel: MarginLoss
+    private var miner: TripletMiner?
+    private var distance: PairwiseDistance
+    private var triplets = TripletIndices()
+    private var beta: [Float] = [0]
+    private var betaGradient: [Float] = [0]
+
+    init(_ kernel: MarginLoss, mining: MiningKind, seed: UInt64, context: ComputeContext) {
+        self.kernel = kernel
+        distance = PairwiseDistance(kind: .euclidean, context: context)
+        miner = mining == .all ? nil : TripletMiner(kind: mining, margin: Float(kernel.parameters.margin), seed: seed, context: context)
+    }
+
+    mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
+        guard miner != nil else { return try kernel.evaluate(embeddings: embeddings, labels: labels, triplets: nil, gradient: &gradient) }
+        try _validateModernBatch(embeddings: embeddings, labels: labels)
+        distance.compute(embeddings)
+        miner!.mine(distances: distance.values, distanceKind: .euclidean, labels: labels, dimension: embeddings.cols, into: &triplets)
+        return try kernel.evaluate(embeddings: embeddings, labels: labels, triplets: triplets, gradient: &gradient)
+    }
+
+    mutating func visitParameters(_ body: (inout [Float], inout [Float]) -> Void) {
+        guard kernel.parameters.learnBeta else { return }
+        beta[0] = Float(kernel.beta)
+        betaGradient[0] = Float(kernel.betaGradient)
+        body(&beta, &betaGradient)
+        kernel.beta = Double(beta[0])
+    }
+}

@@ -38,14 +38,17 @@ public struct MultiSimilarityLoss {
         public var beta: Double = 50
         /// The similarity margin λ both exponents are shifted by.
         public var base: Double = 0.5
+        /// ε of the multi-similarity miner (`mining: multi-similarity`); the loss itself does not read it.
+        public var epsilon: Double = 0.1
 
-        public init(alpha: Double = 2, beta: Double = 50, base: Double = 0.5) {
+        public init(alpha: Double = 2, beta: Double = 50, base: Double = 0.5, epsilon: Double = 0.1) {
             self.alpha = alpha
             self.beta = beta
             self.base = base
+            self.epsilon = epsilon
         }
 
-        enum CodingKeys: String, CodingKey { case alpha, beta, base }
+        enum CodingKeys: String, CodingKey { case alpha, beta, base, epsilon }
 
         /// Decodes the spec keys that are present; a missing key keeps its PML default.
         public init(from decoder: any Decoder) throws {
@@ -54,6 +57,7 @@ public struct MultiSimilarityLoss {
             if let v = try c.decodeIfPresent(Double.self, forKey: .alpha) { alpha = v }
             if let v = try c.decodeIfPresent(Double.self, forKey: .beta) { beta = v }
             if let v = try c.decodeIfPresent(Double.self, forKey: .base) { base = v }
+            if let v = try c.decodeIfPresent(Double.self, forKey: .epsilon) { epsilon = v }
         }
 
         /// Throws unless α, β > 0 and λ is finite.
@@ -67,6 +71,7 @@ public struct MultiSimilarityLoss {
             guard base.isFinite else {
                 throw LossError.invalidParameter("multi-similarity: base must be a finite number (PML default 0.5), got \(base)")
             }
+            try MultiSimilarityMiner.Parameters(epsilon: epsilon).validate()
         }
     }
 
@@ -152,4 +157,32 @@ public struct MultiSimilarityLoss {
         return LossResult(loss: total / Double(b), tuples: mask.positivePairs + mask.negativePairs,
                           activeFraction: Double(activeRows) / Double(b))
     }
+}
+
+extension MultiSimilarityLoss: LossDefinition, _PairLossKernel {
+    public static let name = "multi-similarity"
+
+    /// The pairs of the multi-similarity miner, or all pairs.
+    public enum Mining: Sendable { case all, multiSimilarity }
+
+    public static func mining(_ kind: MiningKind) -> Mining? {
+        switch kind {
+        case .all: return .all
+        case .multiSimilarity: return .multiSimilarity
+        case .semihard, .hard, .batchHard, .random, .distanceWeighted: return nil
+        }
+    }
+
+    public static func make(_ p: Parameters, mining: Mining, seed: UInt64, context: ComputeContext) -> any BatchLoss {
+        let miner: MultiSimilarityMiner?
+        switch mining {
+        case .all: miner = nil
+        case .multiSimilarity: miner = MultiSimilarityMiner(.init(epsilon: p.epsilon), context: context)
+        }
+        return _PairLoss(MultiSimilarityLoss(p, context: context), miner: miner)
+    }
+}
+
+extension MultiSimilarityLoss.Parameters: LossParameterSet {
+    public init() {}
 }

@@ -128,3 +128,23 @@ public struct NTXentLoss {
         return LossResult(loss: total * weight, tuples: positivePairs, activeFraction: Double(active) / Double(positivePairs))
     }
 }
+
+extension NTXentLoss: LossDefinition, _PairLossKernel {
+    public static let name = "ntxent"
+
+    /// Every positive pair from the labels, no miner.
+    public static func mining(_ kind: MiningKind) -> Void? {
+        switch kind {
+        case .all: return ()
+        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
+        }
+    }
+
+    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
+        _PairLoss(NTXentLoss(p, context: context), miner: nil)
+    }
+}
+
+extension NTXentLoss.Parameters: LossParameterSet {
+    public init() {}
+}

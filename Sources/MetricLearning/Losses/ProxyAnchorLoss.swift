@@ -158,3 +158,23 @@ public struct ProxyAnchorLoss {
                           activeFraction: 1)
     }
 }
+
+extension ProxyAnchorLoss: LossDefinition, _ClassWeightLossKernel {
+    public static let name = "proxy-anchor"
+
+    /// No miner: every sample against every class row.
+    public static func mining(_ kind: MiningKind) -> Void? {
+        switch kind {
+        case .all: return ()
+        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
+        }
+    }
+
+    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
+        _ClassWeightLoss(ProxyAnchorLoss(p, context: context))
+    }
+}
+
+extension ProxyAnchorLoss.Parameters: LossParameterSet {
+    public init() {}
+}

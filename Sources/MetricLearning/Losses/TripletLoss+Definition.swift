@@ -22,6 +22,7 @@ extension TripletLoss: LossDefinition {
     public static func mining(_ kind: MiningKind) -> MiningKind? {
         switch kind {
         case .all, .semihard, .hard, .batchHard, .random, .distanceWeighted: return kind
+        case .multiSimilarity: return nil
         }
     }
 

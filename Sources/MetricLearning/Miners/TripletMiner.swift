@@ -81,8 +81,8 @@ public struct TripletMiner: Sendable {
         var rng = SplitMix64.derived(seed: seed, stream: calls)
         calls &+= 1
         switch kind {
-        case .all:
-            preconditionFailure("'all' is not mined")
+        case .all, .multiSimilarity:
+            preconditionFailure("'\(kind.rawValue)' is not a triplet miner")
         case .semihard:
             mineSemihard(distances, labels, &triplets)
         case .hard:
