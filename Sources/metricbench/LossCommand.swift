@@ -19,6 +19,9 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Embeddings, a float .npy of shape B × d.") var embeddings: String
     @Option(help: "Labels, an integer .npy of B values.") var labels: String
     @Option(name: .customLong("grad-out"), help: "Write dLoss/dEmbeddings here as a float32 .npy of shape B × d.") var gradOut: String?
+    @Option(help: "Proxies or class weights of a class-weight loss, a float .npy of shape C × d, rows in the order of the sorted distinct labels (default: the loss's own seeded initialisation).")
+    var proxies: String?
+    @Option(name: .customLong("proxy-grad-out"), help: "Write dLoss/dProxies here as a float32 .npy of shape C × d.") var proxyGradOut: String?
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Argument(parsing: .allUnrecognized, help: "The loss's parameters: --KEY VALUE (a flag alone means true).")
     var parameters: [String] = []
@@ -34,6 +37,21 @@ struct LossCommand: ParsableCommand {
                 throw UsageFailure("\(labels) has \(y.count) labels but \(embeddings) has \(x.rows) rows; give one label per embedding")
             }
             guard x.isFinite else { throw UsageFailure("\(embeddings): the embeddings contain NaN or infinite values") }
+            let classes = Array(Set(y)).sorted()
+            try evaluator.prepare(classes: classes, dimension: x.cols, seed: seed)
+            var tensors = 0
+            evaluator.visitParameters { _, _ in tensors += 1 }
+            if (proxies != nil || proxyGradOut != nil) && tensors != 1 {
+                throw UsageFailure("--proxies and --proxy-grad-out are for the losses with one row per class (proxy-nca, proxy-anchor, normalized-softmax, arcface, cosface), not '\(registered.kind)'")
+            }
+            if let proxies {
+                let p = try NPY.readMatrix(proxies)
+                guard p.rows == classes.count, p.cols == x.cols else {
+                    throw UsageFailure("\(proxies) is \(p.rows) × \(p.cols); it must be \(classes.count) × \(x.cols): one row per distinct label (sorted), as wide as the embeddings")
+                }
+                guard p.isFinite else { throw UsageFailure("\(proxies): the proxies contain NaN or infinite values") }
+                evaluator.visitParameters { values, _ in values = p.storage }
+            }
             var gradient = Matrix(rows: x.rows, cols: x.cols)
             let start = MonotonicClock.now()
             let result = try evaluator.evaluate(embeddings: x, labels: y, gradient: &gradient)
@@ -42,6 +60,11 @@ struct LossCommand: ParsableCommand {
                 throw UsageFailure("the loss or its gradient is not finite on these embeddings")
             }
             if let gradOut { try NPY.write(gradient, to: gradOut) }
+            if let proxyGradOut {
+                var proxyGradient = Matrix(rows: classes.count, cols: x.cols)
+                evaluator.visitParameters { _, gradients in proxyGradient.storage = gradients }
+                try NPY.write(proxyGradient, to: proxyGradOut)
+            }
             if json {
                 let fields = [
                     "\"loss\": \(result.loss)", "\"tuples\": \(result.tuples)",
