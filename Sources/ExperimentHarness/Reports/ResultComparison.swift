@@ -1,0 +1,165 @@
+import Foundation
+
+/// Whether two results folders hold the same numbers: per variant and metric,
+/// the two means, their difference, and whether it exceeds the seed noise.
+///
+/// The noise of a metric of a variant is the larger of the two folders' 95%
+/// confidence half-widths of its mean over seeds (`<metric>_ci95` of
+/// `summary.csv`: Student t, n − 1 degrees of freedom). A mean that moved by
+/// more than that is *beyond noise*; a variant with one seed has no interval,
+/// so any move of it is beyond noise. The verdict:
+///
+/// * **bit-identical** — every cell of both `summary.csv` files agrees and, when
+///   both folders keep run records, every run's status and metrics are equal to
+///   the last bit;
+/// * **within noise** — some means moved, none beyond its noise, and every
+///   variant has the same runs, ok, diverged and failed counts;
+/// * **different** — a mean moved beyond its noise, a variant or metric exists
+///   in only one folder, or the counts of ok / diverged / failed runs differ.
+///
+/// A pure function of the two folders' summary data (and run values); `load`
+/// does the reading.
+public struct ResultComparison: Sendable {
+    public enum Verdict: String, Codable, Sendable {
+        case bitIdentical = "bit-identical"
+        case withinNoise = "within-noise"
+        case different
+    }
+
+    public enum Change: String, Codable, Sendable {
+        case identical
+        case withinNoise = "within-noise"
+        case beyondNoise = "beyond-noise"
+        /// The variant or the metric's mean is in one folder only.
+        case missing
+    }
+
+    /// One metric of one variant in both folders.
+    public struct Row: Sendable, Equatable {
+        public var variantID: String
+        /// The variant's axis values that vary in the folder, e.g. `triplet / semihard / 128 / 64`.
+        public var label: String
+        public var metric: String
+        public var a: SummaryTable.Stats?
+        public var b: SummaryTable.Stats?
+        /// b − a.
+        public var delta: Double?
+        /// max(ci95 of a, ci95 of b); 0 when neither has an interval.
+        public var noise: Double?
+        public var change: Change
+    }
+
+    /// A variant whose runs, ok, diverged or failed counts differ between the folders.
+    public struct CountChange: Sendable, Equatable {
+        public var variantID: String
+        public var label: String
+        /// runs, ok, diverged, failed.
+        public var a: [Int]
+        public var b: [Int]
+    }
+
+    /// The run values a folder's records hold: status and metrics by run key.
+    public struct RunValues: Sendable, Equatable {
+        public var status: String
+        public var metrics: [String: Double]
+
+        public init(status: String, metrics: [String: Double]) {
+            self.status = status
+            self.metrics = metrics
+        }
+    }
+
+    /// Every compared (variant, metric), in the order of folder A's summary (then B's extra variants).
+    public var rows: [Row]
+    public var countChanges: [CountChange]
+    /// The axis names of the labels, e.g. `loss / mining / batch_size / embedding_dim`.
+    public var labelAxes: [String]
+    /// Runs whose recorded status or metrics differ (nil: not both folders keep records).
+    public var runsDiffering: [String]?
+    /// Runs compared value by value (0 when the records were not compared).
+    public var runsCompared: Int
+    public var verdict: Verdict
+
+    public var moved: [Row] { rows.filter { $0.change == .withinNoise || $0.change == .beyondNoise } }
+    public var beyondNoise: [Row] { rows.filter { $0.change == .beyondNoise } }
+    public var missing: [Row] { rows.filter { $0.change == .missing } }
+
+    /// Compares folder A with folder B.
+    ///
+    /// - Parameters:
+    ///   - metrics: only these metrics (nil: every metric of either summary).
+    ///   - runsA, runsB: the folders' run values by run key; compared only when both are given.
+    public static func compare(_ a: SummaryTable, _ b: SummaryTable, metrics only: [String]? = nil,
+                               runsA: [String: RunValues]? = nil, runsB: [String: RunValues]? = nil) -> ResultComparison {
+        let metrics = only ?? (a.metrics + b.metrics.filter { !a.metrics.contains($0) })
+        let bRows = Dictionary(b.rows.map { ($0.variantID, $0) }, uniquingKeysWith: { first, _ in first })
+        let aIDs = Set(a.rows.map(\.variantID))
+        let ordered: [(SummaryTable.Row?, SummaryTable.Row?)] =
+            a.rows.map { ($0, bRows[$0.variantID]) } + b.rows.filter { !aIDs.contains($0.variantID) }.map { (nil, $0) }
+        let labelAxes = varyingAxes(a.rows + b.rows)
+
+        var rows: [Row] = []
+        var countChanges: [CountChange] = []
+        for (ra, rb) in ordered {
+            let any = (ra ?? rb)!
+            let label = labelAxes.map { name in any.axes.first { $0.name == name }?.value ?? "–" }.joined(separator: " / ")
+            if let ra, let rb, ra.counts != rb.counts {
+                countChanges.append(CountChange(variantID: any.variantID, label: label, a: ra.counts, b: rb.counts))
+            }
+            for metric in metrics {
+                let sa = ra?.metrics[metric], sb = rb?.metrics[metric]
+                rows.append(row(any.variantID, label, metric, sa, sb))
+            }
+        }
+
+        var runsDiffering: [String]?
+        var runsCompared = 0
+        if let runsA, let runsB {
+            let keys = Set(runsA.keys).union(runsB.keys).sorted()
+            runsCompared = keys.count
+            runsDiffering = keys.filter { key in
+                guard let x = runsA[key], let y = runsB[key] else { return true }
+                guard let only else { return x != y }
+                return x.status != y.status || only.contains { x.metrics[$0] != y.metrics[$0] }
+            }
+        }
+
+        let verdict: Verdict
+        if rows.contains(where: { $0.change == .missing || $0.change == .beyondNoise }) || !countChanges.isEmpty {
+            verdict = .different
+        } else if rows.contains(where: { $0.change == .withinNoise }) || !(runsDiffering ?? []).isEmpty {
+            verdict = .withinNoise
+        } else {
+            verdict = .bitIdentical
+        }
+        return ResultComparison(rows: rows, countChanges: countChanges, labelAxes: labelAxes,
+                                runsDiffering: runsDiffering, runsCompared: runsCompared, verdict: verdict)
+    }
+
+    static func row(_ id: String, _ label: String, _ metric: String, _ a: SummaryTable.Stats?, _ b: SummaryTable.Stats?) -> Row {
+        var r = Row(variantID: id, label: label, metric: metric, a: a, b: b, delta: nil, noise: nil, change: .missing)
+        guard let a, let b else { return r }
+        if a == b {
+            r.change = .identical
+            if a.mean != nil { r.delta = 0 }
+            r.noise = max(a.ci95 ?? 0, b.ci95 ?? 0)
+            return r
+        }
+        guard let ma = a.mean, let mb = b.mean else { return r }
+        let delta = mb - ma
+        let noise = max(a.ci95 ?? 0, b.ci95 ?? 0)
+        r.delta = delta
+        r.noise = noise
+        // Equal means with a different spread are a move of the seeds, not of the mean: within noise.
+        r.change = abs(delta) > noise ? .beyondNoise : .withinNoise
+        return r
+    }
+
+    /// The axis columns whose value differs between some variants (all of them when none differs).
+    static func varyingAxes(_ rows: [SummaryTable.Row]) -> [String] {
+        guard let first = rows.first else { return [] }
+        let names = first.axes.map(\.name)
+        let varying = names.filter { name in Set(rows.map { r in r.axes.first { $0.name == name }?.value ?? "" }).count > 1 }
+        return varying.isEmpty ? names : varying
+    }
+}
