@@ -3,15 +3,18 @@ import NumericCore
 
 /// Trains and evaluates one run. Failures are not thrown: they become
 /// records with status `failed` or `diverged`, and the sweep goes on.
+///
+/// `context` is this run's share of the process's threads; the record's
+/// numbers must not depend on it.
 public protocol RunExecutor: Sendable {
-    func execute(_ run: PlannedRun, spec: ExperimentSpec, threads: Int) -> RunRecord
+    func execute(_ run: PlannedRun, spec: ExperimentSpec, context: ComputeContext) -> RunRecord
 }
 
 /// How `Runner.run` schedules the runs of a plan.
 public struct RunnerOptions: Sendable {
-    /// Runs trained at once; the BLAS threads are divided among them.
+    /// Runs trained at once; the threads are divided among them.
     public var jobs: Int = 1
-    /// Total BLAS threads of this process.
+    /// Total threads of this process.
     public var threads: Int = 2
     /// Only the runs of shard `index` of `count` (0-based).
     public var shard: (index: Int, count: Int)?
@@ -52,9 +55,9 @@ public enum Runner {
         tally.alreadyDone = selected.count - pending.count
         let jobs = max(1, min(options.jobs, pending.count))
         let threadsPerJob = max(1, options.threads / jobs)
-        BLAS.threads = threadsPerJob
+        let context = ComputeContext(workers: threadsPerJob)
         if pending.isEmpty { return tally }
-        log("\(pending.count) run(s) to do (\(tally.alreadyDone) already done), \(jobs) job(s) × \(threadsPerJob) BLAS thread(s)")
+        log("\(pending.count) run(s) to do (\(tally.alreadyDone) already done), \(jobs) job(s) × \(threadsPerJob) thread(s)")
 
         let shared = _WorkQueue(tally: tally, workers: jobs)
         let lock = shared.lock
@@ -86,7 +89,7 @@ public enum Runner {
                     report(.started(run))
                     lock.unlock()
 
-                    let record = executor.execute(run, spec: plan.spec, threads: threadsPerJob)
+                    let record = executor.execute(run, spec: plan.spec, context: context)
                     var writeError: (any Error)?
                     do { try store.write(record) } catch { writeError = error }
 
