@@ -136,7 +136,6 @@ public enum Runner {
             return "[\(done)/\(total)] \(r.key) \(what): FAILED: \(r.reason ?? "")"
         }
     }
-
 }
 
 /// The state the worker threads of `Runner.run` share; every access holds `lock`.
