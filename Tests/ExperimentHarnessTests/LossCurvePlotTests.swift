@@ -9,7 +9,7 @@ import Testing
 private func recordsWithCurves(_ plan: ExperimentPlan, curves: Bool) -> [RunRecord] {
     let fake = FakeExecutor()
     return plan.runs.map { run -> RunRecord in
-        var r = fake.execute(run, spec: plan.spec, threads: 1)
+        var r = fake.execute(run, spec: plan.spec, context: .serial)
         if curves {
             r.curve = (1...10).map { i in
                 StepRecord(step: 5 * i, steps: 5, loss: 1 / Double(i) + 0.1 * Double(run.seed), activeFraction: 0.5)

@@ -32,7 +32,7 @@ import Testing
     // A few dozen steps: under the 200-point bound every step is its own point.
     let outcome = try Trainer.train(model: ModelSpec(kind: .mlp, hidden: [32], normalize: true), embeddingDim: 8,
                                     train: TrainSpec(epochs: 3, batchSize: 40, samplesPerClass: 4),
-                                    data: data.train, inputShape: data.inputShape, loss: &loss, seed: 2)
+                                    data: data.train, inputShape: data.inputShape, loss: &loss, seed: 2, context: .serial)
     #expect(outcome.status == .ok)
     let perEpoch = outcome.curve.count / 3
     #expect(perEpoch >= 2 && outcome.curve.count == 3 * perEpoch)
@@ -52,7 +52,7 @@ import Testing
     var loss: any BatchLoss = NaNLoss(after: 3)
     let outcome = try Trainer.train(model: ModelSpec(kind: .mlp, hidden: [32], normalize: true), embeddingDim: 8,
                                     train: TrainSpec(epochs: 3, batchSize: 40, samplesPerClass: 4, maxStepsPerEpoch: 2),
-                                    data: data.train, inputShape: data.inputShape, loss: &loss, seed: 0)
+                                    data: data.train, inputShape: data.inputShape, loss: &loss, seed: 0, context: .serial)
     guard case .diverged = outcome.status else { Issue.record("expected divergence"); return }
     // The third loss is NaN: steps 1 and 2 finished.
     #expect(outcome.curve.map(\.step) == [1, 2])
