@@ -94,7 +94,7 @@ extension ResultComparison {
             countChanges: countChanges.map { .init(variantID: $0.variantID, label: $0.label, a: $0.a, b: $0.b) },
             runsCompared: runsCompared, runsDiffering: runsDiffering)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(doc), as: UTF8.self) + "\n"
     }
 
