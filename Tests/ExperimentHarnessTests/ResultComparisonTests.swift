@@ -37,8 +37,9 @@ private func table(_ csv: String) throws -> SummaryTable { try SummaryTable(csv:
     #expect(c.verdictLine().contains("all 1 runs' metrics equal to the last bit"))
 }
 
-@Test func aMeanMovedWithinItsCIIsIdenticalWithinNoiseAndNamed() throws {
-    // 0.8 → 0.815: |Δ| = 0.015 < the CI half-width 0.02.
+@Test func aMeanMovedWithinSeedNoiseIsIdenticalWithinNoiseAndNamed() throws {
+    // 0.8 → 0.815, std 0.00805 over 3 seeds on both sides: Welch p = 0.0845873 (scipy's
+    // ttest_ind_from_stats), above the Benjamini–Hochberg threshold 0.05 / 4 of the smallest of 4 means.
     let c = ResultComparison.compare(try table(summaryCSV()), try table(summaryCSV(tripletRecall: "0.815")))
     #expect(c.verdict == .withinNoise)
     let moved = try #require(c.moved.first)
@@ -46,23 +47,56 @@ private func table(_ csv: String) throws -> SummaryTable { try SummaryTable(csv:
     #expect(moved.variantID == "bbbbbbbbbbbb" && moved.metric == "recall@1")
     #expect(abs(moved.delta! - 0.015) < 1e-12)
     #expect(moved.noise == 0.02)
+    #expect(abs(moved.p! - 0.08458731146223458) < 1e-7)
     #expect(moved.change == .withinNoise)
     let line = c.verdictLine()
-    #expect(line.hasPrefix("verdict: identical within seed noise — 1 of 4 means moved"))
+    #expect(line.hasPrefix("verdict: identical within seed noise — 1 of 4 means moved, none beyond seed noise"))
     #expect(line.contains("recall@1 in 1 variant(s), largest |Δ| 0.015 against CI 0.02"))
+    #expect(line.contains("smallest Welch p 0.08459"))
     #expect(c.runsDiffering == nil, "no run records given: nothing compared run by run")
 }
 
-@Test func aMeanMovedBeyondItsCIIsDifferentAndListed() throws {
-    // 0.8 → 0.83: |Δ| = 0.03 > 0.02.
-    let c = ResultComparison.compare(try table(summaryCSV()), try table(summaryCSV(tripletRecall: "0.83")))
+@Test func aMeanMovedBeyondSeedNoiseIsDifferentAndListed() throws {
+    // 0.8 → 0.85: Welch p = 0.00160260 (scipy), under 0.05 / 4.
+    let c = ResultComparison.compare(try table(summaryCSV()), try table(summaryCSV(tripletRecall: "0.85")))
     #expect(c.verdict == .different)
     #expect(c.beyondNoise.map(\.metric) == ["recall@1"])
-    #expect(c.verdictLine().hasPrefix("verdict: DIFFERENT — 1 mean(s) beyond seed noise: recall@1 of triplet 0.8 → 0.83 (Δ +0.03, CI 0.02)"))
+    #expect(abs(c.beyondNoise[0].p! - 0.0016026011319782815) < 1e-8)
+    #expect(c.verdictLine() == "verdict: DIFFERENT — 1 mean(s) beyond seed noise: recall@1 of triplet 0.8 → 0.85 (Δ +0.05, CI 0.02, p 0.001603)")
     // The same move, reversed, is as far beyond noise.
-    let back = ResultComparison.compare(try table(summaryCSV(tripletRecall: "0.83")), try table(summaryCSV()))
+    let back = ResultComparison.compare(try table(summaryCSV(tripletRecall: "0.85")), try table(summaryCSV()))
     #expect(back.verdict == .different)
-    #expect(abs(back.beyondNoise[0].delta! + 0.03) < 1e-12)
+    #expect(abs(back.beyondNoise[0].delta! + 0.05) < 1e-12)
+}
+
+/// `count` variants of one metric, mean 0.5 (std 0.01, 3 seeds) each, the first `moved` of them at 0.525.
+private func shiftedCSV(count: Int, moved: Int) -> String {
+    var lines = ["variant_id,loss,runs,ok,diverged,failed,recall@1_mean,recall@1_std,recall@1_ci95,recall@1_n"]
+    for i in 0..<count {
+        lines.append("v\(i),triplet,3,3,0,0,\(i < moved ? "0.525" : "0.5"),0.01,0.0248414,3")
+    }
+    return lines.joined(separator: "\r\n") + "\r\n"
+}
+
+@Test func oneSmallMoveIsNoiseButTheSameMoveInEveryVariantIsDifferent() throws {
+    // Each moved mean: 0.5 → 0.525, Welch p = 0.0375901 (scipy). Alone among 12 means it is above
+    // 0.05 / 12; moved in all 12, the Benjamini–Hochberg threshold of the 12th smallest is 0.05.
+    let base = try table(shiftedCSV(count: 12, moved: 0))
+    let one = ResultComparison.compare(base, try table(shiftedCSV(count: 12, moved: 1)))
+    #expect(one.verdict == .withinNoise)
+    #expect(abs(one.moved[0].p! - 0.03759011151114638) < 1e-7)
+    let all = ResultComparison.compare(base, try table(shiftedCSV(count: 12, moved: 12)))
+    #expect(all.verdict == .different)
+    #expect(all.beyondNoise.count == 12)
+}
+
+@Test func benjaminiHochbergRejectsUpToTheLargestPValueUnderItsThreshold() {
+    // Sorted thresholds k · 0.05 / 4: 0.0125, 0.025, 0.0375, 0.05.
+    #expect(ResultComparison.benjaminiHochberg([0.01, 0.04, 0.03, 0.5], q: 0.05) == [0])
+    #expect(ResultComparison.benjaminiHochberg([0.04, 0.01, 0.03, 0.02], q: 0.05) == [0, 1, 2, 3])
+    // 0.03 is over its own threshold (0.025) but under the 3rd's (0.0375), which 0.035 meets: both rejected.
+    #expect(ResultComparison.benjaminiHochberg([0.03, 0.2, 0.035, 0.001], q: 0.05) == [0, 2, 3])
+    #expect(ResultComparison.benjaminiHochberg([0.2, 0.6], q: 0.05).isEmpty)
 }
 
 @Test func aVariantInOneFolderOnlyOrOtherRunCountsAreDifferent() throws {
@@ -88,7 +122,7 @@ private func table(_ csv: String) throws -> SummaryTable { try SummaryTable(csv:
 }
 
 @Test func comparisonJSONCarriesTheVerdictAndEveryRow() throws {
-    let c = ResultComparison.compare(try table(summaryCSV()), try table(summaryCSV(tripletRecall: "0.83")))
+    let c = ResultComparison.compare(try table(summaryCSV()), try table(summaryCSV(tripletRecall: "0.85")))
     let data = Data(try c.json(a: "A", b: "B").utf8)
     let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     #expect(doc["verdict"] as? String == "different")
@@ -96,8 +130,9 @@ private func table(_ csv: String) throws -> SummaryTable { try SummaryTable(csv:
     #expect(rows.count == 4)
     let moved = try #require(rows.first { $0["change"] as? String == "beyond-noise" })
     #expect(moved["a_mean"] as? Double == 0.8)
-    #expect(moved["b_mean"] as? Double == 0.83)
+    #expect(moved["b_mean"] as? Double == 0.85)
     #expect(moved["noise"] as? Double == 0.02)
+    #expect(abs((moved["p"] as? Double ?? 1) - 0.0016026011319782815) < 1e-8)
 }
 
 @Test func foldersWrittenByTheRunnerCompareBitIdenticalAndAMissingFolderIsAnError() throws {
@@ -116,12 +151,12 @@ private func table(_ csv: String) throws -> SummaryTable { try SummaryTable(csv:
     #expect(same.verdict == .bitIdentical)
     #expect(same.runsCompared == plan.runs.count)
 
-    // Every seed of one variant gains 0.5 recall@1: the spread stays, the mean moves far beyond it.
+    // Every seed of one variant gains 2 recall@1: the spread stays, the mean moves far beyond it.
     let store = try RunStore(directory: folders[1])
     let variant = try #require(store.records().records.first { $0.status == .ok }).variantID
     let shifted = store.records().records.filter { $0.variantID == variant }
     for var record in shifted {
-        record.metrics["recall@1"]! += 0.5
+        record.metrics["recall@1"]! += 2
         try store.write(record)
     }
     try ReportWriter.write(ResultSet(plan: plan, records: store.records().records), to: folders[1])
@@ -129,7 +164,7 @@ private func table(_ csv: String) throws -> SummaryTable { try SummaryTable(csv:
     #expect(changed.verdict == .different)
     #expect(changed.beyondNoise.map(\.variantID) == [variant])
     #expect(changed.beyondNoise.map(\.metric) == ["recall@1"])
-    #expect(abs(changed.beyondNoise[0].delta! - 0.5) < 1e-5)
+    #expect(abs(changed.beyondNoise[0].delta! - 2) < 1e-5)
     #expect(changed.runsDiffering == shifted.map(\.key).sorted())
 
     #expect(throws: SpecError.self) { try ResultComparison.Folder.load(folders[0] + "/nowhere") }

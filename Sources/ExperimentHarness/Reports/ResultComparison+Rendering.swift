@@ -2,7 +2,7 @@ import Foundation
 
 extension ResultComparison {
     /// The rule `compare` applies, in words (for the reports).
-    public static let noiseRule = "a mean moved beyond noise when |B − A| exceeds the larger of the two 95% CI half-widths of that mean over seeds (summary.csv *_ci95; a variant with one seed has none, so any move of it counts)"
+    public static let noiseRule = "a mean moved beyond seed noise when Welch's t-test on its mean, std and n over seeds (summary.csv) gives a p-value that the Benjamini–Hochberg step over all compared means rejects at q = 0.05 (with seed noise alone, at most a 5% chance that any mean is flagged); a moved mean with no spread to test against (one seed, or equal seeds) counts as beyond noise. Each move is shown against the larger of the two 95% CI half-widths"
 
     /// The verdict in one line, naming what moved (and by how much against its CI) or what differs.
     public func verdictLine() -> String {
@@ -21,16 +21,19 @@ extension ResultComparison {
                 let largest = rs.max { abs($0.delta ?? 0) < abs($1.delta ?? 0) }!
                 parts.append("\(metric) in \(rs.count) variant(s), largest |Δ| \(Self.format(abs(largest.delta ?? 0))) against CI \(Self.format(largest.noise ?? 0))")
             }
+            if let smallest = moved.compactMap(\.p).min() {
+                parts.append("smallest Welch p \(Self.format(smallest)), not significant over \(rows.filter { $0.p != nil }.count) means (Benjamini–Hochberg, q = \(Self.format(Self.falseDiscoveryRate)))")
+            }
             if moved.isEmpty, let differing = runsDiffering, !differing.isEmpty {
                 parts.append("\(differing.count) run(s) differ below summary.csv's 6 significant digits")
             }
-            return "verdict: identical within seed noise — \(moved.count) of \(rows.count) means moved, none beyond its 95% CI: " + parts.joined(separator: "; ")
+            return "verdict: identical within seed noise — \(moved.count) of \(rows.count) means moved, none beyond seed noise: " + parts.joined(separator: "; ")
         case .different:
             var parts: [String] = []
             let beyond = beyondNoise
             if !beyond.isEmpty {
                 let shown = beyond.sorted { abs($0.delta ?? 0) > abs($1.delta ?? 0) }.prefix(6).map { r in
-                    "\(r.metric) of \(r.label) \(Self.format(r.a?.mean)) → \(Self.format(r.b?.mean)) (Δ \(Self.signed(r.delta ?? 0)), CI \(Self.format(r.noise ?? 0)))"
+                    "\(r.metric) of \(r.label) \(Self.format(r.a?.mean)) → \(Self.format(r.b?.mean)) (Δ \(Self.signed(r.delta ?? 0)), CI \(Self.format(r.noise ?? 0)), p \(Self.format(r.p)))"
                 }
                 parts.append("\(beyond.count) mean(s) beyond seed noise: " + shown.joined(separator: "; ") + (beyond.count > shown.count ? "; and \(beyond.count - shown.count) more" : ""))
             }
@@ -58,11 +61,11 @@ extension ResultComparison {
         if shown.isEmpty {
             out += "Every compared mean is identical (\(rows.count) variant × metric pairs).\n\n"
         } else {
-            out += "| variant | \(labelAxes.joined(separator: " / ")) | metric | A mean | B mean | Δ (B − A) | noise (95% CI) | change |\n"
-            out += "|---|---|---|---:|---:|---:|---:|---|\n"
+            out += "| variant | \(labelAxes.joined(separator: " / ")) | metric | A mean | B mean | Δ (B − A) | 95% CI | p (Welch) | change |\n"
+            out += "|---|---|---|---:|---:|---:|---:|---:|---|\n"
             for r in shown {
                 let cells = [r.variantID, r.label, r.metric, Self.format(r.a?.mean), Self.format(r.b?.mean),
-                             r.delta.map(Self.signed) ?? "–", r.noise.map(Self.format) ?? "–", r.change.rawValue]
+                             r.delta.map(Self.signed) ?? "–", r.noise.map(Self.format) ?? "–", Self.format(r.p), r.change.rawValue]
                 out += "| " + cells.joined(separator: " | ") + " |\n"
             }
             if changedOnly { out += "\n\(rows.count - shown.count) of \(rows.count) means identical, not listed.\n" }
@@ -89,7 +92,7 @@ extension ResultComparison {
             rows: rows.map {
                 .init(variantID: $0.variantID, label: $0.label, metric: $0.metric,
                       aMean: $0.a?.mean, aCI95: $0.a?.ci95, aN: $0.a?.n, bMean: $0.b?.mean, bCI95: $0.b?.ci95, bN: $0.b?.n,
-                      delta: $0.delta, noise: $0.noise, change: $0.change.rawValue)
+                      delta: $0.delta, noise: $0.noise, p: $0.p, change: $0.change.rawValue)
             },
             countChanges: countChanges.map { .init(variantID: $0.variantID, label: $0.label, a: $0.a, b: $0.b) },
             runsCompared: runsCompared, runsDiffering: runsDiffering)
@@ -123,11 +126,11 @@ struct _ComparisonJSON: Encodable {
         var aN: Int?
         var bMean, bCI95: Double?
         var bN: Int?
-        var delta, noise: Double?
+        var delta, noise, p: Double?
         var change: String
 
         enum CodingKeys: String, CodingKey {
-            case label, metric, delta, noise, change
+            case label, metric, delta, noise, p, change
             case variantID = "variant_id", aMean = "a_mean", aCI95 = "a_ci95", aN = "a_n"
             case bMean = "b_mean", bCI95 = "b_ci95", bN = "b_n"
         }
@@ -145,6 +148,7 @@ struct _ComparisonJSON: Encodable {
             try c.encode(bN, forKey: .bN)
             try c.encode(delta, forKey: .delta)
             try c.encode(noise, forKey: .noise)
+            try c.encode(p, forKey: .p)
             try c.encode(change, forKey: .change)
         }
     }

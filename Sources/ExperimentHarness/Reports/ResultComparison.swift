@@ -3,18 +3,27 @@ import Foundation
 /// Whether two results folders hold the same numbers: per variant and metric,
 /// the two means, their difference, and whether it exceeds the seed noise.
 ///
-/// The noise of a metric of a variant is the larger of the two folders' 95%
-/// confidence half-widths of its mean over seeds (`<metric>_ci95` of
-/// `summary.csv`: Student t, n − 1 degrees of freedom). A mean that moved by
-/// more than that is *beyond noise*; a variant with one seed has no interval,
-/// so any move of it is beyond noise. The verdict:
+/// Seed noise is judged from what `summary.csv` keeps of each mean (mean,
+/// sample std, n over the seeds that finished): Welch's t-test gives each
+/// moved mean a p-value, and a mean moved *beyond noise* when the
+/// Benjamini–Hochberg procedure at q = 0.05 over every compared mean rejects
+/// it. With seed noise alone, the chance that any mean is called beyond noise
+/// is then at most 5%, however many means are compared; a shift shared by many
+/// means is still caught even when each one alone is small. A moved mean with
+/// no spread to test against (one seed, or every seed equal on both sides) is
+/// beyond noise. The reports show each move against the larger of the two 95%
+/// CI half-widths for scale. (The larger-CI rule alone would call 2% of means
+/// moved by seed noise beyond it at 3 seeds, 9% at 10: a 350-mean table
+/// re-drawn by a numerically neutral change would always look different.)
+///
+/// The verdict:
 ///
 /// * **bit-identical** — every cell of both `summary.csv` files agrees and, when
 ///   both folders keep run records, every run's status and metrics are equal to
 ///   the last bit;
-/// * **within noise** — some means moved, none beyond its noise, and every
+/// * **within noise** — some means moved, none beyond noise, and every
 ///   variant has the same runs, ok, diverged and failed counts;
-/// * **different** — a mean moved beyond its noise, a variant or metric exists
+/// * **different** — a mean moved beyond noise, a variant or metric exists
 ///   in only one folder, or the counts of ok / diverged / failed runs differ.
 ///
 /// A pure function of the two folders' summary data (and run values); `load`
@@ -44,8 +53,10 @@ public struct ResultComparison: Sendable {
         public var b: SummaryTable.Stats?
         /// b − a.
         public var delta: Double?
-        /// max(ci95 of a, ci95 of b); 0 when neither has an interval.
+        /// max(ci95 of a, ci95 of b), the scale a move is shown against; 0 when neither has an interval.
         public var noise: Double?
+        /// Welch's two-sided p-value for equal means (0 when a moved mean has no spread to test against).
+        public var p: Double?
         public var change: Change
     }
 
@@ -80,6 +91,9 @@ public struct ResultComparison: Sendable {
     public var runsCompared: Int
     public var verdict: Verdict
 
+    /// The false discovery rate of the Benjamini–Hochberg step over the compared means.
+    public static let falseDiscoveryRate = 0.05
+
     public var moved: [Row] { rows.filter { $0.change == .withinNoise || $0.change == .beyondNoise } }
     public var beyondNoise: [Row] { rows.filter { $0.change == .beyondNoise } }
     public var missing: [Row] { rows.filter { $0.change == .missing } }
@@ -112,6 +126,12 @@ public struct ResultComparison: Sendable {
             }
         }
 
+        // Every mean present on both sides counts towards m, the identical ones with p = 1.
+        let tested = rows.indices.filter { rows[$0].p != nil }
+        for k in benjaminiHochberg(tested.map { rows[$0].p! }, q: falseDiscoveryRate) where rows[tested[k]].change == .withinNoise {
+            rows[tested[k]].change = .beyondNoise
+        }
+
         var runsDiffering: [String]?
         var runsCompared = 0
         if let runsA, let runsB {
@@ -137,22 +157,43 @@ public struct ResultComparison: Sendable {
     }
 
     static func row(_ id: String, _ label: String, _ metric: String, _ a: SummaryTable.Stats?, _ b: SummaryTable.Stats?) -> Row {
-        var r = Row(variantID: id, label: label, metric: metric, a: a, b: b, delta: nil, noise: nil, change: .missing)
+        var r = Row(variantID: id, label: label, metric: metric, a: a, b: b, delta: nil, noise: nil, p: nil, change: .missing)
         guard let a, let b else { return r }
+        r.noise = max(a.ci95 ?? 0, b.ci95 ?? 0)
         if a == b {
             r.change = .identical
-            if a.mean != nil { r.delta = 0 }
-            r.noise = max(a.ci95 ?? 0, b.ci95 ?? 0)
+            if a.mean != nil { r.delta = 0; r.p = 1 }
             return r
         }
         guard let ma = a.mean, let mb = b.mean else { return r }
-        let delta = mb - ma
-        let noise = max(a.ci95 ?? 0, b.ci95 ?? 0)
-        r.delta = delta
-        r.noise = noise
-        // Equal means with a different spread are a move of the seeds, not of the mean: within noise.
-        r.change = abs(delta) > noise ? .beyondNoise : .withinNoise
+        r.delta = mb - ma
+        r.p = welchPValue(a, b)
+        // Provisional: `compare` decides beyond noise over all rows at once (Benjamini–Hochberg).
+        r.change = .withinNoise
         return r
+    }
+
+    /// Welch's two-sided p-value for the means of `a` and `b` from their std and n; 0 when there is no spread to test
+    /// against (n < 2 on a side, or both stds 0) and the means differ; 1 when they are equal.
+    static func welchPValue(_ a: SummaryTable.Stats, _ b: SummaryTable.Stats) -> Double {
+        guard let ma = a.mean, let mb = b.mean else { return 1 }
+        if ma == mb { return 1 }
+        guard a.n >= 2, b.n >= 2, let sa = a.std, let sb = b.std else { return 0 }
+        let va = sa * sa / Double(a.n), vb = sb * sb / Double(b.n)
+        guard va + vb > 0 else { return 0 }
+        let t = (mb - ma) / (va + vb).squareRoot()
+        let df = (va + vb) * (va + vb) / (va * va / Double(a.n - 1) + vb * vb / Double(b.n - 1))
+        return Statistics.twoSidedTailProbability(t: t, df: df)
+    }
+
+    /// The indices of `pValues` the Benjamini–Hochberg step-up procedure rejects at false discovery rate `q`:
+    /// with the m p-values sorted, the largest k with p₍ₖ₎ ≤ k·q/m, and every p-value up to p₍ₖ₎.
+    static func benjaminiHochberg(_ pValues: [Double], q: Double) -> Set<Int> {
+        let m = pValues.count
+        let order = pValues.indices.sorted { pValues[$0] < pValues[$1] }
+        var cut = -1
+        for (k, i) in order.enumerated() where pValues[i] <= Double(k + 1) * q / Double(m) { cut = k }
+        return cut < 0 ? [] : Set(order[0...cut])
     }
 
     /// The axis columns whose value differs between some variants (all of them when none differs).
