@@ -8,7 +8,9 @@ struct CompareCommand: ParsableCommand {
         abstract: "Compare two results folders: per variant and metric the two means, the difference, and whether it exceeds the seed noise.",
         discussion: """
             Reads A/summary.csv and B/summary.csv (and the run records of both, when both have runs/). \
-            A mean moved beyond noise when |B − A| exceeds the larger 95% CI half-width of the two. \
+            A mean moved beyond seed noise when Welch's t-test on its mean, std and n over seeds \
+            gives a p-value that the Benjamini–Hochberg step over all compared means rejects at \
+            q = 0.05; each move is shown against the larger 95% CI half-width of the two. \
             The last line is the verdict: bit-identical, identical within seed noise (what moved, by how \
             much, against its CI) or DIFFERENT (the list). Exit status 0 for bit-identical or within \
             noise, 1 for different, 2 for bad input.
