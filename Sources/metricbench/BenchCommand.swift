@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import MetricLearning
 import NumericCore
@@ -96,7 +97,7 @@ struct BenchCommand: ParsableCommand {
             var train: [TrainRow] = []
             for (l, m, b, e) in configs {
                 let data = data!
-                var loss = try makeBatchLoss(LossConfiguration(loss: l, mining: m), context: context)
+                var loss = try LossRegistry.loss(l)!.make(mining: m, context: context)
                 let k = PKSampler.suggestedSamplesPerClass(batchSize: b, classCount: 5)
                 let epoch = (data.train.count + b - 1) / b
                 let r = try TrainingBenchmark.measure(

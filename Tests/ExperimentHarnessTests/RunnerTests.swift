@@ -24,7 +24,7 @@ struct FakeExecutor: RunExecutor {
         r.status = .ok
         let h = Double(UInt64(run.variant.id, radix: 16)! % 1000) / 1000
         for (i, m) in spec.metrics.enumerated() {
-            r.metrics[m] = (h * 0.5 + Double(run.seed) * 0.01 + Double(i) * 0.001)
+            r.metrics[m.name] = (h * 0.5 + Double(run.seed) * 0.01 + Double(i) * 0.001)
         }
         r.epochs = [EpochRecord(epoch: 1, loss: 0.5, activeFraction: 0.25, seconds: 0.1)]
         return r

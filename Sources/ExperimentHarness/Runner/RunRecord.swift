@@ -50,6 +50,9 @@ public struct RunRecord: Codable, Sendable {
     public var variantID: String
     public var seed: UInt64
     public var configuration: RunConfiguration
+    /// The dataset's fingerprint when it is generated from system files (glyphs:
+    /// the font files and options), so results of different fonts never mix silently.
+    public var datasetFingerprint: String?
     public var status: RecordStatus
     public var reason: String?
     public var divergedEpoch: Int?
@@ -94,7 +97,7 @@ public struct RunRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case key, experiment, seed, configuration, status, reason, metrics, epochs, threads, roc, curve
-        case variantID = "variant_id", divergedEpoch = "diverged_epoch"
+        case variantID = "variant_id", divergedEpoch = "diverged_epoch", datasetFingerprint = "dataset_fingerprint"
         case trainSeconds = "train_seconds", evalSeconds = "eval_seconds"
         case samplesPerSecond = "samples_per_second", peakMemoryBytes = "peak_memory_bytes"
         case codeVersion = "code_version", finishedAt = "finished_at", map2D = "map_2d"

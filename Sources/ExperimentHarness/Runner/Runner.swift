@@ -128,7 +128,7 @@ public enum Runner {
         let what = "\(c.loss.loss.rawValue)/\(c.loss.mining.rawValue) b\(c.train.batchSize) d\(c.embeddingDim) seed \(r.seed)"
         switch r.status {
         case .ok:
-            let r1 = r.metrics["recall@1"].map { String(format: " recall@1 %.4f", $0) } ?? ""
+            let r1 = r.metrics[MetricID.recall(1).name].map { String(format: " recall@1 %.4f", $0) } ?? ""
             return "[\(done)/\(total)] \(r.key) \(what): ok\(r1), \(String(format: "%.1f", r.trainSeconds + r.evalSeconds)) s"
         case .diverged:
             return "[\(done)/\(total)] \(r.key) \(what): DIVERGED in epoch \(r.divergedEpoch ?? 0): \(r.reason ?? "")"

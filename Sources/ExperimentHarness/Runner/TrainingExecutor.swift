@@ -17,7 +17,8 @@ public struct TrainingExecutor: RunExecutor {
         let c = run.variant.configuration
         do {
             let data = try DatasetCache.shared.dataset(c.dataset)
-            var loss = try makeBatchLoss(c.loss.configuration(seed: run.seed), context: context)
+            record.datasetFingerprint = data.fingerprint
+            var loss = try c.loss.makeLoss(seed: run.seed, context: context)
             let outcome = try Trainer.train(
                 model: c.model, embeddingDim: c.embeddingDim, train: c.train, data: data.train,
                 inputShape: data.inputShape, loss: &loss, seed: run.seed, context: context)

@@ -12,11 +12,14 @@ public enum SpecParser {
         .fashionMNIST: ["path", "standardize"],
         .synthetic: ["classes", "train_classes", "samples_per_class", "input_dim", "latent_dim", "noise", "seed"],
         .npy: ["train_features", "train_labels", "test_features", "test_labels", "features", "labels", "test_classes_from"],
+        .glyphs: ["classes", "train_classes", "size", "min_fonts", "jitter", "fonts", "dedup", "seed", "standardize"],
     ]
+    static let glyphFontKeys = ["include", "exclude"]
     static let modelKeys = ["kind", "hidden", "channels", "normalize"]
     static let trainKeys = [
         "optimizer", "learning_rate", "momentum", "weight_decay", "epochs", "samples_per_class",
         "classes_per_batch", "schedule", "step_size", "gamma", "max_steps_per_epoch", "batch_size",
+        "loss_learning_rate",
     ]
 
     /// Reads the spec at `path`.
@@ -123,7 +126,7 @@ struct Reader {
     func axisValue(_ node: Node, axis: Axis) throws -> AxisValue {
         let key = axis.rawValue
         switch axis.kind {
-        case .int: return .int(try int(node, key, min: axis == .power ? 1 : 1))
+        case .int: return .int(try int(node, key, min: 1))
         case .double: return .double(try double(node, key))
         case .bool: return .bool(try bool(node, key))
         case .word(let names):
@@ -197,14 +200,14 @@ struct Reader {
             }
         }
 
-        var metrics: [String] = ["recall@1", "recall@2", "recall@4", "recall@8", "map@r", "nmi", "f1"]
-        var metricNodes: [String: Node] = [:]
+        var metrics: [MetricID] = [.recall(1), .recall(2), .recall(4), .recall(8), .mapAtR, .nmi, .f1]
+        var metricNodes: [MetricID: Node] = [:]
         if let m = node("metrics") {
             metrics = []
             for item in try list(m, "metrics") {
                 let text = try string(item, "metrics")
-                guard let canonical = try? MetricName.canonical(text) else {
-                    throw fail(item, "metrics", "unknown metric '\(text)'; known: recall@K, precision@1, r-precision, map@r, nmi, f1, val@far=F")
+                guard let canonical = try? MetricID(parsing: text) else {
+                    throw fail(item, "metrics", "unknown metric '\(text)'; known: \(MetricID.known)")
                 }
                 if !metrics.contains(canonical) { metrics.append(canonical) }
                 metricNodes[canonical] = item
@@ -223,19 +226,16 @@ struct Reader {
                 let rows = try axis(try string(rv, "rows"), rk, section: "tables")
                 let columns = try axis(try string(cv, "columns"), ck, section: "tables")
                 let metricText = try string(mv, "metric")
-                guard let metric = try? MetricName.canonical(metricText) else { throw fail(mv, "metric", "unknown metric '\(metricText)'") }
+                guard let metric = try? MetricID(parsing: metricText) else { throw fail(mv, "metric", "unknown metric '\(metricText)'") }
                 guard metrics.contains(metric) else {
                     throw fail(mv, "metric", "'\(metric)' is not in 'metrics'; add it there")
                 }
                 tables.append(TableSpec(rows: rows, columns: columns, metric: metric))
             }
         }
-        let recallK = metrics.compactMap { m -> Int? in m.hasPrefix("recall@") ? Int(m.dropFirst(7)) : nil }
-        let fars = metrics.compactMap { m -> Double? in m.hasPrefix("val@far=") ? Double(m.dropFirst(8)) : nil }
         return ExperimentSpec(
             file: file, name: name, description: description, dataset: dataset, model: model, train: train,
-            seeds: seeds, base: base, sweeps: sweeps, metrics: metrics, tables: tables,
-            recallK: recallK.isEmpty ? [1] : recallK, fars: fars.isEmpty ? [1e-3] : fars)
+            seeds: seeds, base: base, sweeps: sweeps, metrics: metrics, tables: tables)
     }
 
     func dataset(_ n: Node) throws -> DatasetSpec {
@@ -246,6 +246,7 @@ struct Reader {
         let kind = try word(nameEntry.2, "name", as: DatasetKind.self)
         try checkKeys(entries, allowed: SpecParser.datasetCommon + SpecParser.datasetKeys[kind]!, section: "dataset (\(kind.rawValue))")
         var d = DatasetSpec(kind: kind)
+        if kind == .glyphs { return try glyphs(n, entries) }
         for (k, _, v) in entries {
             switch k {
             case "split": d.split = try word(v, k, as: SplitKind.self)
@@ -281,6 +282,43 @@ struct Reader {
         return d
     }
 
+    /// `dataset: { name: glyphs, ... }`: the options go into `DatasetSpec.glyphs`.
+    func glyphs(_ n: Node, _ entries: [(String, Node, Node)]) throws -> DatasetSpec {
+        var d = DatasetSpec(kind: .glyphs)
+        var g = GlyphOptions()
+        for (k, _, v) in entries {
+            switch k {
+            case "split":
+                d.split = try word(v, k, as: SplitKind.self)
+                guard d.split == .classDisjoint else {
+                    throw fail(v, k, "glyphs has one image per typeface and class, so only class-disjoint splits are meaningful")
+                }
+            case "standardize": d.standardize = try bool(v, k)
+            case "classes": g.classes = try int(v, k, min: 2)
+            case "train_classes": g.trainClasses = try int(v, k, min: 1)
+            case "size": g.size = try int(v, k, min: 8)
+            case "min_fonts": g.minFonts = try int(v, k, min: 2)
+            case "jitter": g.jitter = try bool(v, k)
+            case "dedup": g.dedup = try bool(v, k)
+            case "seed": g.seed = UInt64(try int(v, k, min: 0))
+            case "fonts":
+                let fonts = try mapping(v, k)
+                try checkKeys(fonts, allowed: SpecParser.glyphFontKeys, section: "dataset.fonts")
+                for (fk, _, fv) in fonts {
+                    let names = try list(fv, fk).map { try string($0, fk) }
+                    if fk == "include" { g.include = names } else { g.exclude = names }
+                }
+            default: break
+            }
+        }
+        if let t = g.trainClasses, t >= g.classes {
+            throw fail(n, "train_classes", "must be below 'classes' (\(g.classes)): the rest are the unseen test classes")
+        }
+        if g.size > 256 { throw fail(n, "size", "must be at most 256 pixels, found \(g.size)") }
+        d.glyphs = g
+        return d
+    }
+
     func model(_ n: Node, into m: inout ModelSpec, base: inout [(Axis, AxisValue)]) throws {
         let entries = try mapping(n, "model")
         try checkKeys(entries, allowed: SpecParser.modelKeys, section: "model")
@@ -309,6 +347,7 @@ struct Reader {
             case "step_size": t.stepSize = try int(v, k, min: 1)
             case "gamma": t.gamma = try double(v, k, positive: true)
             case "max_steps_per_epoch": t.maxStepsPerEpoch = try int(v, k, min: 1)
+            case "loss_learning_rate": t.lossLearningRate = try double(v, k, positive: true)
             case "samples_per_class", "classes_per_batch", "batch_size":
                 // Batch composition is an axis: it lives with the base variant.
                 let a = Axis(rawValue: k)!

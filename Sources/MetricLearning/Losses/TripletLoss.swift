@@ -126,16 +126,16 @@ public struct TripletLoss: BatchLoss {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
         let parts = distance.context.parts(forWork: b * b)
-        _reserve(&keyScratch, parts * 2 * b)
-        _reserve(&histogramScratch, parts * _radixHistogramSize)
-        _reserve(&valueScratch, parts * (b + 8))
-        _reserve(&startScratch, parts * (b + 1))
-        _reserve(&rankCounts, parts * (b + 1))
-        _reserve(&rankSums, parts * (b + 1))
-        _reserve(&anchorTotals, b)
-        _reserve(&anchorCounts, 2 * b)
-        _reserve(&candidateScratch, 3 * b + parts * 2 * (b + 8))
-        _reserve(&candidateValueScratch, parts * (b + 8))
+        Workspace.reserve(&keyScratch, parts * 2 * b)
+        Workspace.reserve(&histogramScratch, parts * _radixHistogramSize)
+        Workspace.reserve(&valueScratch, parts * (b + 8))
+        Workspace.reserve(&startScratch, parts * (b + 1))
+        Workspace.reserve(&rankCounts, parts * (b + 1))
+        Workspace.reserve(&rankSums, parts * (b + 1))
+        Workspace.reserve(&anchorTotals, b)
+        Workspace.reserve(&anchorCounts, 2 * b)
+        Workspace.reserve(&candidateScratch, 3 * b + parts * 2 * (b + 8))
+        Workspace.reserve(&candidateValueScratch, parts * (b + 8))
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         labels.withUnsafeBufferPointer { yBuffer in
@@ -288,8 +288,8 @@ public struct TripletLoss: BatchLoss {
     private mutating func accumulateSemihardHinge(_ sums: inout _TripletSums, _ labels: [Int32]) {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
-        _reserve(&anchorTotals, b)
-        _reserve(&anchorCounts, 2 * b)
+        Workspace.reserve(&anchorTotals, b)
+        Workspace.reserve(&anchorCounts, 2 * b)
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         anchorTotals.withUnsafeMutableBufferPointer { totals in
@@ -331,11 +331,11 @@ public struct TripletLoss: BatchLoss {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
         let parts = distance.context.parts(forWork: b * b)
-        _reserve(&anchorTotals, b)
-        _reserve(&anchorCounts, 2 * b)
-        _reserve(&candidateScratch, 3 * b)
-        _reserve(&keyScratch, 2 * b)
-        _reserve(&histogramScratch, _radixHistogramSize)
+        Workspace.reserve(&anchorTotals, b)
+        Workspace.reserve(&anchorCounts, 2 * b)
+        Workspace.reserve(&candidateScratch, 3 * b)
+        Workspace.reserve(&keyScratch, 2 * b)
+        Workspace.reserve(&histogramScratch, _radixHistogramSize)
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         labels.withUnsafeBufferPointer { y in
@@ -388,8 +388,8 @@ public struct TripletLoss: BatchLoss {
     private mutating func accumulateSelected(_ sums: inout _TripletSums, _ b: Int) {
         let margin = Float(configuration.resolvedMargin), soft = configuration.resolvedSoft
         let count = triplets.count
-        _reserve(&anchorTotals, b)
-        _reserve(&anchorCounts, 2 * b + 1)
+        Workspace.reserve(&anchorTotals, b)
+        Workspace.reserve(&anchorCounts, 2 * b + 1)
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         triplets.anchors.withUnsafeBufferPointer { anchors in

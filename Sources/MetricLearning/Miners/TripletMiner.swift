@@ -81,8 +81,8 @@ public struct TripletMiner: Sendable {
         var rng = SplitMix64.derived(seed: seed, stream: calls)
         calls &+= 1
         switch kind {
-        case .all:
-            preconditionFailure("'all' is not mined")
+        case .all, .multiSimilarity:
+            preconditionFailure("'\(kind.rawValue)' is not a triplet miner")
         case .semihard:
             mineSemihard(distances, labels, &triplets)
         case .hard:
@@ -104,8 +104,8 @@ public struct TripletMiner: Sendable {
     /// O(B² log K) at worst, plus one step per selected triplet.
     private mutating func mineSemihard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count
-        _reserve(&selectedScratch, b)
-        _reserve(&pairScratch, 2 * b * b)
+        Workspace.reserve(&selectedScratch, b)
+        Workspace.reserve(&pairScratch, 2 * b * b)
         // Moved out while the workspaces of `self` are in use; no copy is made.
         var selectedBuffer = selectedScratch, pairBuffer = pairScratch
         selectedScratch = []
@@ -179,14 +179,14 @@ public struct TripletMiner: Sendable {
         let b = labels.count, m = margin
         precondition(distances.rows == b && distances.cols == b, "distances must be \(b)×\(b)")
         let parts = context.parts(forWork: b * b)
-        _reserve(&keyScratch, parts * 2 * b)
-        _reserve(&histogramScratch, parts * _radixHistogramSize)
-        _reserve(&valueScratch, parts * (b + 8))
-        _reserve(&rankScratch, parts * (b + 1))
-        _reserve(&startScratch, parts * (b + 1))
-        _reserve(&orderScratch, parts * 2 * b)
-        _reserve(&candidateScratch, 3 * b + parts * 2 * (b + 8))
-        _reserve(&candidateValueScratch, parts * (b + 8))
+        Workspace.reserve(&keyScratch, parts * 2 * b)
+        Workspace.reserve(&histogramScratch, parts * _radixHistogramSize)
+        Workspace.reserve(&valueScratch, parts * (b + 8))
+        Workspace.reserve(&rankScratch, parts * (b + 1))
+        Workspace.reserve(&startScratch, parts * (b + 1))
+        Workspace.reserve(&orderScratch, parts * 2 * b)
+        Workspace.reserve(&candidateScratch, 3 * b + parts * 2 * (b + 8))
+        Workspace.reserve(&candidateValueScratch, parts * (b + 8))
         distances.storage.withUnsafeBufferPointer { dBuffer in
         labels.withUnsafeBufferPointer { yBuffer in
         keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
@@ -273,8 +273,8 @@ public struct TripletMiner: Sendable {
     private mutating func mineHard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count
         let parts = context.parts(forWork: b * b)
-        _reserve(&orderScratch, b)
-        _reserve(&selectedScratch, b + 1)
+        Workspace.reserve(&orderScratch, b)
+        Workspace.reserve(&selectedScratch, b + 1)
         distances.storage.withUnsafeBufferPointer { dBuffer in
         labels.withUnsafeBufferPointer { y in
         orderScratch.withUnsafeMutableBufferPointer { nearestBuffer in
@@ -474,12 +474,6 @@ func _radixSort(
         swap(&source, &target)
     }
     if source != keys { keys.update(from: source, count: n) }
-}
-
-/// Grows `buffer` to at least `count` elements (never shrinks: a workspace).
-@inline(__always)
-func _reserve<T: Numeric>(_ buffer: inout [T], _ count: Int) {
-    if buffer.count < count { buffer = [T](repeating: 0, count: count) }
 }
 
 /// Sorts `keys[0..<n]` ascending by insertion: O(n + inversions), so for

@@ -23,6 +23,8 @@ public enum Trainer {
         }
         let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed, context: context)
         var step = try TrainingStep(model: model, data: data, train: train, seed: SplitMix64.derived(seed: seed, stream: 7).state)
+        try step.prepare(&loss, seed: SplitMix64.derived(seed: seed, stream: 0x4C4F_5353).state)
+        let lossRate = train.resolvedLossLearningRate / train.learningRate
         let stepsPerEpoch = min(step.sampler.batchesPerEpoch, train.maxStepsPerEpoch ?? Int.max)
         let schedule = LearningRateSchedule(kind: train.schedule, baseRate: train.learningRate, stepSize: train.stepSize,
                                             gamma: train.gamma, totalSteps: stepsPerEpoch * train.epochs)
@@ -57,7 +59,9 @@ public enum Trainer {
                 guard step.gradient.isFinite else {
                     return outcome(.diverged(epoch: epoch, reason: "loss gradient is not finite at step \(globalStep + 1)"))
                 }
-                step.backwardAndUpdate(learningRate: schedule.rate(epoch: epoch - 1, step: globalStep))
+                let rate = schedule.rate(epoch: epoch - 1, step: globalStep)
+                step.backwardAndUpdate(learningRate: rate)
+                step.updateLoss(&loss, learningRate: rate * lossRate)
                 lossSum += result.loss
                 activeSum += result.activeFraction
                 curve.add(loss: result.loss, activeFraction: result.activeFraction)

@@ -18,7 +18,12 @@ public enum PlotReport {
     /// Every plot the data supports, in a stable order.
     public static func plots(_ set: ResultSet) -> [Plot] {
         var out: [Plot] = []
-        let metrics = set.plan.spec.metrics.filter { ["recall@1", "map@r", "nmi", "f1"].contains($0) || $0.hasPrefix("val@far=") }
+        let metrics = set.plan.spec.metrics.filter { m in
+            switch m {
+            case .recall(1), .mapAtR, .nmi, .f1, .valAtFAR: return true
+            case .recall, .precisionAt1, .rPrecision: return false
+            }
+        }
         for axis in sweptAxes {
             for metric in metrics {
                 out += metricVsAxis(set, metric: metric, axis: axis)
@@ -40,7 +45,7 @@ public enum PlotReport {
     // MARK: - Metric against a swept axis
 
     /// `metric` against `axis`, one line per loss (and, when mining is swept too, one plot with a line per mining).
-    static func metricVsAxis(_ set: ResultSet, metric: String, axis: Axis) -> [Plot] {
+    static func metricVsAxis(_ set: ResultSet, metric: MetricID, axis: Axis) -> [Plot] {
         let plan = set.plan
         let xs = plan.requestedValues(of: axis)
         guard xs.count > 1, xs.allSatisfy({ $0.number != nil }) else { return [] }
@@ -82,10 +87,10 @@ public enum PlotReport {
             if !notes.isEmpty { subtitle.append("Not drawn: " + notes.joined(separator: "; ") + ".") }
             let name = "\(metric)-vs-\(axis.rawValue)" + (group == .loss ? "" : "-by-\(group.rawValue)")
             out.append(Plot(name: name + ".svg", plot: LinePlot(
-                title: "\(metricTitle(metric)) vs \(axisTitle(axis)) — \(plan.spec.name)",
+                title: "\(metric.title) vs \(axisTitle(axis)) — \(plan.spec.name)",
                 subtitle: subtitle,
                 x: PlotAxis(title: axisTitle(axis) + (logX ? " (log scale)" : ""), scale: logX ? .log2 : .linear, ticks: xValues),
-                y: PlotAxis(title: metricTitle(metric)),
+                y: PlotAxis(title: metric.title),
                 series: series, legendTitle: group.rawValue)))
         }
         return out
@@ -101,10 +106,10 @@ public enum PlotReport {
         var notes: [String] = []
         for (label, variant) in baseLike(set.plan) {
             let points = ks.map { k -> PlotPoint in
-                guard let s = outcome(set, variant, "recall@\(k)").summary else { return PlotPoint(x: Double(k), y: .nan) }
+                guard let s = outcome(set, variant, .recall(k)).summary else { return PlotPoint(x: Double(k), y: .nan) }
                 return PlotPoint(x: Double(k), y: s.mean, error: s.n > 1 ? s.std : nil)
             }
-            if let note = outcome(set, variant, "recall@\(ks[0])").note { notes.append("\(label): \(note)") }
+            if let note = outcome(set, variant, .recall(ks[0])).note { notes.append("\(label): \(note)") }
             if points.contains(where: { $0.y.isFinite }) { series.append(PlotSeries(name: label, points: points)) }
         }
         guard !series.isEmpty else { return nil }
@@ -123,7 +128,7 @@ public enum PlotReport {
         var notes: [String] = []
         for (label, variant) in baseLike(set.plan) {
             if let r = representative(set, variant), !r.roc.isEmpty { curves.append((label, r)) }
-            else if let note = outcome(set, variant, "").note { notes.append("\(label): \(note)") }
+            else if let note = outcome(set, variant, nil).note { notes.append("\(label): \(note)") }
         }
         guard !curves.isEmpty else { return nil }
         let smallest = curves.flatMap { $0.1.roc.map(\.x) }.filter { $0 > 0 }.min() ?? 1e-5
@@ -140,7 +145,7 @@ public enum PlotReport {
             x: PlotAxis(title: "FAR (false accept rate, log scale)", scale: .log10, range: lo...1),
             y: PlotAxis(title: "VAL (validation rate)", range: 0...1),
             series: series, legendTitle: "loss",
-            references: set.plan.spec.fars.map { .init(x: $0, label: "FAR = \(MetricName.plainDecimal($0))") }))
+            references: set.plan.spec.fars.map { .init(x: $0, label: "FAR = \(MetricID.plainDecimal($0))") }))
     }
 
     /// A training statistic of each loss's base-like variant: per step when every record keeps its loss
@@ -153,7 +158,7 @@ public enum PlotReport {
         var series: [PlotSeries] = []
         var notes: [String] = []
         for ((label, variant), ok) in zip(variants, finished) {
-            if let note = outcome(set, variant, "").note { notes.append("\(label): \(note)") }
+            if let note = outcome(set, variant, nil).note { notes.append("\(label): \(note)") }
             let points: [PlotPoint]
             if stepwise {
                 let steps = Set(ok.flatMap { ($0.curve ?? []).map(\.step) }).sorted()
@@ -196,7 +201,7 @@ public enum PlotReport {
     /// A scatter of the 2-D PCA map of the unseen-class test embeddings, one plot per loss.
     static func maps(_ set: ResultSet) -> [Plot] {
         var out: [Plot] = []
-        let names = classNames(set.plan.spec.dataset)
+        let names = set.plan.spec.dataset.facts.classNames
         for (label, variant) in baseLike(set.plan) {
             guard let r = representative(set, variant), !r.map2D.isEmpty else { continue }
             let labels = Set(r.map2D.compactMap(\.label)).sorted()
@@ -219,9 +224,9 @@ public enum PlotReport {
     // MARK: - Helpers
 
     /// What became of a variant's runs: the metric's summary over the successful seeds and, when some did not succeed, a note.
-    static func outcome(_ set: ResultSet, _ variant: Variant, _ metric: String) -> (summary: SampleSummary?, note: String?) {
+    static func outcome(_ set: ResultSet, _ variant: Variant, _ metric: MetricID?) -> (summary: SampleSummary?, note: String?) {
         let records = set.records(of: variant)
-        let summary = metric.isEmpty ? nil : SampleSummary(set.values(metric, of: variant))
+        let summary = metric.map { SampleSummary(set.values($0, of: variant)) } ?? nil
         let diverged = records.filter { $0.status == .diverged }.count
         let failed = records.filter { $0.status == .failed }.count
         let planned = set.plan.spec.seeds.count
@@ -279,20 +284,6 @@ public enum PlotReport {
         return fixed.isEmpty ? "" : "Other settings: " + fixed.joined(separator: ", ") + "."
     }
 
-    static func metricTitle(_ m: String) -> String {
-        switch m {
-        case "map@r": return "MAP@R"
-        case "nmi": return "NMI"
-        case "f1": return "F1 (pairwise clustering)"
-        case "r-precision": return "R-Precision"
-        default:
-            if m.hasPrefix("recall@") { return "Recall@" + m.dropFirst(7) }
-            if m.hasPrefix("precision@") { return "Precision@" + m.dropFirst(10) }
-            if m.hasPrefix("val@far=") { return "VAL at FAR = " + m.dropFirst(8) }
-            return m
-        }
-    }
-
     static func axisTitle(_ a: Axis) -> String {
         switch a {
         case .embeddingDim: return "embedding dimension"
@@ -301,11 +292,5 @@ public enum PlotReport {
         case .classesPerBatch: return "classes per batch (P)"
         default: return a.rawValue.replacingOccurrences(of: "_", with: " ")
         }
-    }
-
-    /// Fashion-MNIST's class names, when the data is the default Fashion-MNIST.
-    static func classNames(_ d: DatasetSpec) -> [String]? {
-        guard d.kind == .fashionMNIST, d.path == DatasetSpec.defaultFashionMNISTPath else { return nil }
-        return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     }
 }

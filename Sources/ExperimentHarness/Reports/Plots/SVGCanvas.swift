@@ -108,6 +108,11 @@ public struct SVGCanvas: Sendable {
         elements.append(s + ">\(escape(content))</text>")
     }
 
+    /// An embedded raster image (`href` a `data:` URI or a path), drawn without smoothing.
+    public mutating func image(x: Double, y: Double, width: Double, height: Double, href: String) {
+        elements.append("<image x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(width))\" height=\"\(n(height))\" href=\"\(escape(href))\" image-rendering=\"pixelated\"/>")
+    }
+
     /// The approximate width of `text` at `size` px (an average glyph of 0.6 em), for layout without a font engine.
     public static func textWidth(_ text: String, size: Double) -> Double {
         Double(text.count) * size * 0.6

@@ -1,4 +1,6 @@
+import MetricLearning
 import NumericCore
+@_spi(Benchmarks) import Training
 
 /// Training throughput of the shared loop, for `metricbench bench`.
 public enum TrainingBenchmark {
