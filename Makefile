@@ -23,6 +23,12 @@ TEST_FONT_PACKAGES := fonts-arphic-gkai00mp fonts-wqy-microhei fonts-ipaexfont-g
 export OPENBLAS_CORETYPE ?= Haswell
 # Runs trained at once by `make ablation` (the BLAS threads are divided among them).
 JOBS ?= 2
+# Where `make ablation` and `make paper` train: a git-ignored working folder per
+# experiment, so an interrupted run resumes there. `make clean` removes it too.
+WORK ?= .build/results
+# PUBLISH=1: after the comparison, copy the new runs and reports over results/<name>
+# (after an intended change of the code; then commit them).
+PUBLISH ?=
 
 .PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs bench slurm-test clean
 
@@ -79,8 +85,10 @@ test: build-deps test-fonts
 	scripts/kill-resume-test.sh .build/debug/metricbench
 	scripts/score-guard-test.sh .build/debug/metricbench
 
+# Trains all 105 runs into $(WORK)/ablation, then compares them with the committed
+# results/ablation and ends with one verdict line (scripts/reproduce.sh).
 ablation: build
-	$(BIN) run experiments/ablation.yaml --out results/ablation --jobs $(JOBS)
+	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) ablation
 
 # A real single-node Slurm cluster on loopback (installs slurm-wlm and munge; needs root).
 slurm-test: build-deps test-fonts
@@ -92,11 +100,10 @@ PAPER := facenet-embedding-dim facenet-embedding-dim-synthetic \
          lse-embedding-size lse-embedding-size-synthetic \
          lse-exact-vs-smooth lse-exact-vs-smooth-synthetic
 
+# Each into $(WORK)/<name>, each compared with results/<name>; one verdict line per
+# experiment, then one for all.
 paper: build
-	@set -e; for x in $(PAPER); do \
-	  echo "== $$x"; \
-	  $(BIN) run experiments/$$x.yaml --out results/$$x --jobs $(JOBS); \
-	done
+	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) $(PAPER)
 
 # The same reproductions on the glyphs dataset (needs the CJK fonts of `make deps`).
 PAPER_GLYPHS := facenet-embedding-dim-glyphs facenet-heuristics-glyphs \

@@ -7,7 +7,7 @@ struct MetricBench: ParsableCommand {
         commandName: "metricbench",
         abstract: "Deep metric learning experiments: train, evaluate on unseen classes, compare.",
         subcommands: [
-            RunCommand.self, ListCommand.self, ReportCommand.self, CheckCommand.self,
+            RunCommand.self, ListCommand.self, ReportCommand.self, CheckCommand.self, CompareCommand.self,
             TrainCommand.self, EvaluateCommand.self, LossCommand.self, BenchCommand.self, SlurmCommand.self, DatasetCommand.self,
         ])
 

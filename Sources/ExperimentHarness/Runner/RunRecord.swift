@@ -59,6 +59,8 @@ public struct RunRecord: Codable, Sendable {
     /// Metric name (DESIGN §6 spelling) → value.
     public var metrics: [String: Double]
     public var epochs: [EpochRecord]
+    /// The loss curve every few steps (at most 200 points); nil in records written before it existed.
+    public var curve: [StepRecord]?
     public var trainSeconds: Double
     public var evalSeconds: Double
     public var samplesPerSecond: Double
@@ -94,7 +96,7 @@ public struct RunRecord: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case key, experiment, seed, configuration, status, reason, metrics, epochs, threads, roc
+        case key, experiment, seed, configuration, status, reason, metrics, epochs, threads, roc, curve
         case variantID = "variant_id", divergedEpoch = "diverged_epoch", datasetFingerprint = "dataset_fingerprint"
         case trainSeconds = "train_seconds", evalSeconds = "eval_seconds"
         case samplesPerSecond = "samples_per_second", peakMemoryBytes = "peak_memory_bytes"

@@ -25,6 +25,9 @@ public struct TrainingExecutor: RunExecutor {
             record.epochs = outcome.epochs.map {
                 EpochRecord(epoch: $0.epoch, loss: $0.meanLoss, activeFraction: $0.activeFraction, seconds: $0.seconds)
             }
+            record.curve = outcome.curve.map {
+                StepRecord(step: $0.step, steps: $0.steps, loss: $0.meanLoss, activeFraction: $0.activeFraction)
+            }
             record.trainSeconds = outcome.trainSeconds
             record.samplesPerSecond = outcome.samplesPerSecond
             if case .diverged(let epoch, let reason) = outcome.status {

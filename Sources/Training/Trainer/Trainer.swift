@@ -29,13 +29,14 @@ public enum Trainer {
         let schedule = LearningRateSchedule(kind: train.schedule, baseRate: train.learningRate, stepSize: train.stepSize,
                                             gamma: train.gamma, totalSteps: stepsPerEpoch * train.epochs)
         var history: [EpochStats] = []
+        var curve = LossCurveRecorder(totalSteps: stepsPerEpoch * train.epochs)
         var globalStep = 0
         let start = MonotonicClock.now()
 
         func outcome(_ status: RunStatus) -> TrainingOutcome {
             let seconds = MonotonicClock.seconds(since: start)
             let samples = Double(globalStep * train.batchSize)
-            return TrainingOutcome(status: status, epochs: history, trainSeconds: seconds,
+            return TrainingOutcome(status: status, epochs: history, curve: curve.finished(), trainSeconds: seconds,
                                    samplesPerSecond: seconds > 0 ? samples / seconds : 0, model: model)
         }
 
@@ -63,6 +64,7 @@ public enum Trainer {
                 step.updateLoss(&loss, learningRate: rate * lossRate)
                 lossSum += result.loss
                 activeSum += result.activeFraction
+                curve.add(loss: result.loss, activeFraction: result.activeFraction)
                 globalStep += 1
             }
             let seconds = MonotonicClock.seconds(since: epochStart)

@@ -68,6 +68,14 @@ public struct SVGCanvas: Sendable {
         elements.append(s + "/>")
     }
 
+    /// A closed filled shape without outline (a band around a line).
+    public mutating func polygon(_ points: [(Double, Double)], fill: String, opacity: Double = 1) {
+        let coords = points.map { "\(n($0.0)),\(n($0.1))" }.joined(separator: " ")
+        var s = "<polygon points=\"\(coords)\" fill=\"\(fill)\" stroke=\"none\""
+        if opacity < 1 { s += " fill-opacity=\"\(n(opacity))\"" }
+        elements.append(s + "/>")
+    }
+
     public mutating func circle(_ x: Double, _ y: Double, r: Double, fill: String, stroke: String? = nil, opacity: Double = 1) {
         var s = "<circle cx=\"\(n(x))\" cy=\"\(n(y))\" r=\"\(n(r))\" fill=\"\(fill)\""
         if let stroke { s += " stroke=\"\(stroke)\" stroke-width=\"1\"" }
