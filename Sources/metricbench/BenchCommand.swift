@@ -91,6 +91,8 @@ struct BenchCommand: ParsableCommand {
                 (.contrastive, .all, 1024, 128), (.triplet, .semihard, 1024, 128), (.triplet, .all, 1024, 128),
                 (.triplet, .hard, 1024, 128), (.lifted, .all, 1024, 128),
             ]
+            // One row per loss of the registry beyond the classic three, at batch 128 with its default miner.
+            configs += LossKind.allCases.filter { ![.contrastive, .triplet, .lifted].contains($0) }.map { ($0, .all, 128, 128) }
             if !self.train.isEmpty { configs = try self.train.map(Self.parseTrainRow) }
             if !wants(.train) { configs = [] }
             let data = configs.isEmpty ? nil : try loadDataset(DatasetSpec(kind: .fashionMNIST))
