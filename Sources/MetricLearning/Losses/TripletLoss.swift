@@ -32,26 +32,8 @@ public struct TripletLoss: BatchLoss {
     private var miner: TripletMiner?
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var triplets = TripletIndices()
-    /// Per-worker workspaces of the fused hinge (`all`): (value, index) sort
-    /// keys of the positives' `D_ap + margin` plus the sort's second
-    /// buffer (2B), its histogram, the sorted values (B + 8) and their
-    /// `_RankTable` (B + 1), and the count
-    /// and sum of `D_an` per rank (B + 1). Per anchor: its term sum, and its
-    /// triplet and active counts (interleaved; for mined triplets, its first
-    /// triplet and active count).
-    private var keyScratch: [UInt64] = []
-    private var histogramScratch: [Int] = []
-    private var valueScratch: [Float] = []
-    private var startScratch: [Int32] = []
-    private var rankCounts: [Int] = []
-    private var rankSums: [Double] = []
-    private var anchorTotals: [Double] = []
-    private var anchorCounts: [Int] = []
-    /// The batch's indices grouped by label and each index's run (3B), then
-    /// per worker the negatives that can be active and their ranks
-    /// (2(B + 8)) and distances (B + 8).
-    private var candidateScratch: [Int32] = []
-    private var candidateValueScratch: [Float] = []
+    /// The workspaces of the fused and mined paths (see `_TripletWorkspace`).
+    private var work = _TripletWorkspace()
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration, context: ComputeContext) {
@@ -126,42 +108,21 @@ public struct TripletLoss: BatchLoss {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
         let parts = distance.context.parts(forWork: b * b)
-        Workspace.reserve(&keyScratch, parts * 2 * b)
-        Workspace.reserve(&histogramScratch, parts * _radixHistogramSize)
-        Workspace.reserve(&valueScratch, parts * (b + 8))
-        Workspace.reserve(&startScratch, parts * (b + 1))
-        Workspace.reserve(&rankCounts, parts * (b + 1))
-        Workspace.reserve(&rankSums, parts * (b + 1))
-        Workspace.reserve(&anchorTotals, b)
-        Workspace.reserve(&anchorCounts, 2 * b)
-        Workspace.reserve(&candidateScratch, 3 * b + parts * 2 * (b + 8))
-        Workspace.reserve(&candidateValueScratch, parts * (b + 8))
+        work.reserveRanking(b: b, parts: parts)
+        let totals = work.totals.base, counts = work.counts.base, members = work.members, runs = work.runs
+        let grouping = work.worker(0, b: b)
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         labels.withUnsafeBufferPointer { yBuffer in
-        keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
-        histogramScratch.withUnsafeMutableBufferPointer { histogramBuffer in
-        valueScratch.withUnsafeMutableBufferPointer { valueBuffer in
-        startScratch.withUnsafeMutableBufferPointer { startBuffer in
-        rankCounts.withUnsafeMutableBufferPointer { countBuffer in
-        rankSums.withUnsafeMutableBufferPointer { sumBuffer in
-        anchorTotals.withUnsafeMutableBufferPointer { totals in
-        anchorCounts.withUnsafeMutableBufferPointer { counts in
-        candidateScratch.withUnsafeMutableBufferPointer { candidateBuffer in
-        candidateValueScratch.withUnsafeMutableBufferPointer { candidateValueBuffer in
             let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!, y = yBuffer.baseAddress!
-            let members = candidateBuffer.baseAddress!, runs = members + b
-            _groupByLabel(y, b, members: members, runs: runs, keys: keyBuffer.baseAddress!, histogram: histogramBuffer.baseAddress!)
+            _groupByLabel(y, b, members: members, runs: runs, keys: grouping.keys, histogram: grouping.histogram)
             // Anchors in chunks taken dynamically: the cost of an anchor depends on its class.
             Parallel.forEachChunk(b, chunk: 32, workers: parts) { part, anchors in
-                let candidates = members + 3 * b + part * 2 * (b + 8), candidateRanks = candidates + (b + 8)
-                let candidateValues = candidateValueBuffer.baseAddress! + part * (b + 8)
-                let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
-                let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
-                let sorted = valueBuffer.baseAddress! + part * (b + 8)
-                let starts = startBuffer.baseAddress! + part * (b + 1)
-                let rankCount = countBuffer.baseAddress! + part * (b + 1)
-                let rankSum = sumBuffer.baseAddress! + part * (b + 1)
+                let scratch = work.worker(part, b: b)
+                let keys = scratch.keys, temp = scratch.temp, h = scratch.histogram, sorted = scratch.sorted
+                let starts = scratch.starts, rankCount = scratch.rankCounts, rankSum = scratch.rankSums
+                let candidates = scratch.candidates, candidateRanks = scratch.candidateRanks
+                let candidateValues = scratch.candidateValues
                 for a in anchors {
                     let row = d + a * b, crow = c + a * b
                     crow.update(repeating: 0, count: b)
@@ -213,16 +174,6 @@ public struct TripletLoss: BatchLoss {
         }
         }
         }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
         sums = anchorSums(b)
     }
 
@@ -231,9 +182,9 @@ public struct TripletLoss: BatchLoss {
     private func anchorSums(_ b: Int) -> _TripletSums {
         var sums = _TripletSums()
         for a in 0..<b {
-            sums.total += anchorTotals[a]
-            sums.count += anchorCounts[2 * a]
-            sums.active += anchorCounts[2 * a + 1]
+            sums.total += work.totals.base[a]
+            sums.count += work.counts.base[2 * a]
+            sums.active += work.counts.base[2 * a + 1]
         }
         return sums
     }
@@ -288,12 +239,10 @@ public struct TripletLoss: BatchLoss {
     private mutating func accumulateSemihardHinge(_ sums: inout _TripletSums, _ labels: [Int32]) {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
-        Workspace.reserve(&anchorTotals, b)
-        Workspace.reserve(&anchorCounts, 2 * b)
+        work.reserveAnchors(b: b)
+        let totals = work.totals.base, counts = work.counts.base
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
-        anchorTotals.withUnsafeMutableBufferPointer { totals in
-        anchorCounts.withUnsafeMutableBufferPointer { counts in
             let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
             // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
             miner!._forEachSemihardAnchor(distance.values, labels) { a, positives, count, chosen in
@@ -315,8 +264,6 @@ public struct TripletLoss: BatchLoss {
             }
         }
         }
-        }
-        }
         sums = anchorSums(b)
     }
 
@@ -331,22 +278,14 @@ public struct TripletLoss: BatchLoss {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
         let parts = distance.context.parts(forWork: b * b)
-        Workspace.reserve(&anchorTotals, b)
-        Workspace.reserve(&anchorCounts, 2 * b)
-        Workspace.reserve(&candidateScratch, 3 * b)
-        Workspace.reserve(&keyScratch, 2 * b)
-        Workspace.reserve(&histogramScratch, _radixHistogramSize)
+        work.reserveRanking(b: b, parts: 1)
+        let totals = work.totals.base, counts = work.counts.base, members = work.members, runs = work.runs
+        let grouping = work.worker(0, b: b)
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         labels.withUnsafeBufferPointer { y in
-        anchorTotals.withUnsafeMutableBufferPointer { totals in
-        anchorCounts.withUnsafeMutableBufferPointer { counts in
-        candidateScratch.withUnsafeMutableBufferPointer { groupBuffer in
-        keyScratch.withUnsafeMutableBufferPointer { keys in
-        histogramScratch.withUnsafeMutableBufferPointer { histogram in
             let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
-            let members = groupBuffer.baseAddress!, runs = members + b
-            _groupByLabel(y.baseAddress!, b, members: members, runs: runs, keys: keys.baseAddress!, histogram: histogram.baseAddress!)
+            _groupByLabel(y.baseAddress!, b, members: members, runs: runs, keys: grouping.keys, histogram: grouping.histogram)
             Parallel.forEachRange(b, parts: parts) { anchors in
                 for a in anchors {
                     let row = d + a * b, crow = c + a * b
@@ -371,11 +310,6 @@ public struct TripletLoss: BatchLoss {
         }
         }
         }
-        }
-        }
-        }
-        }
-        }
         sums = anchorSums(b)
     }
 
@@ -388,15 +322,13 @@ public struct TripletLoss: BatchLoss {
     private mutating func accumulateSelected(_ sums: inout _TripletSums, _ b: Int) {
         let margin = Float(configuration.resolvedMargin), soft = configuration.resolvedSoft
         let count = triplets.count
-        Workspace.reserve(&anchorTotals, b)
-        Workspace.reserve(&anchorCounts, 2 * b + 1)
+        work.reserveAnchors(b: b)
+        let totals = work.totals.base, counts = work.counts.base
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         triplets.anchors.withUnsafeBufferPointer { anchors in
         triplets.positives.withUnsafeBufferPointer { positives in
         triplets.negatives.withUnsafeBufferPointer { negatives in
-        anchorTotals.withUnsafeMutableBufferPointer { totals in
-        anchorCounts.withUnsafeMutableBufferPointer { counts in
             let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
             // counts[2a] = the first triplet of anchor a (counts[2b] = count); counts[2a + 1] = its active terms.
             var t = 0
@@ -435,12 +367,10 @@ public struct TripletLoss: BatchLoss {
         }
         }
         }
-        }
-        }
         var total = 0.0, active = 0
         for a in 0..<b {
-            total += anchorTotals[a]
-            active += anchorCounts[2 * a + 1]
+            total += work.totals.base[a]
+            active += work.counts.base[2 * a + 1]
         }
         sums.total = total
         sums.count = count
@@ -480,4 +410,78 @@ func _sigmoid(_ x: Float) -> Float {
     if x >= 0 { return 1 / (1 + expf(-x)) }
     let e = expf(x)
     return e / (1 + e)
+}
+
+/// The workspaces of `TripletLoss`, each a typed buffer (none is described
+/// by offsets into another):
+/// * per anchor: its term sum (`totals`) and its (count, active) pair, or
+///   for mined triplets (first triplet, active) plus one end slot (`counts`);
+/// * the batch grouped by label: `members` (B) and each index's run (2B);
+/// * per worker of the ranking passes, a `_RankingScratch`.
+struct _TripletWorkspace {
+    let totals = ScratchBuffer<Double>()
+    let counts = ScratchBuffer<Int>()
+    let labelMembers = ScratchBuffer<Int32>()
+    let labelRuns = ScratchBuffer<Int32>()
+    let keys = ScratchBuffer<UInt64>()
+    let histograms = ScratchBuffer<Int>()
+    let sortedValues = ScratchBuffer<Float>()
+    let starts = ScratchBuffer<Int32>()
+    let rankCounts = ScratchBuffer<Int>()
+    let rankSums = ScratchBuffer<Double>()
+    let candidates = ScratchBuffer<Int32>()
+    let candidateValues = ScratchBuffer<Float>()
+
+    var members: UnsafeMutablePointer<Int32> { labelMembers.base }
+    var runs: UnsafeMutablePointer<Int32> { labelRuns.base }
+
+    /// Room for the per-anchor sums of a batch of `b`.
+    func reserveAnchors(b: Int) {
+        totals.reserve(b)
+        counts.reserve(2 * b + 1)
+    }
+
+    /// Room for the anchor sums, the label groups and `parts` workers' ranking scratch.
+    func reserveRanking(b: Int, parts: Int) {
+        reserveAnchors(b: b)
+        labelMembers.reserve(b)
+        labelRuns.reserve(2 * b)
+        keys.reserve(parts * 2 * b)
+        histograms.reserve(parts * _radixHistogramSize)
+        sortedValues.reserve(parts * (b + 8))
+        starts.reserve(parts * (b + 1))
+        rankCounts.reserve(parts * (b + 1))
+        rankSums.reserve(parts * (b + 1))
+        candidates.reserve(parts * 2 * (b + 8))
+        candidateValues.reserve(parts * (b + 8))
+    }
+
+    /// Worker `part`'s slices for a batch of `b`.
+    func worker(_ part: Int, b: Int) -> _RankingScratch {
+        let keys = keys.part(part, stride: 2 * b), candidates = candidates.part(part, stride: 2 * (b + 8))
+        return _RankingScratch(
+            keys: keys, temp: keys + b, histogram: histograms.part(part, stride: _radixHistogramSize),
+            sorted: sortedValues.part(part, stride: b + 8), starts: starts.part(part, stride: b + 1),
+            rankCounts: rankCounts.part(part, stride: b + 1), rankSums: rankSums.part(part, stride: b + 1),
+            candidates: candidates, candidateRanks: candidates + (b + 8),
+            candidateValues: candidateValues.part(part, stride: b + 8))
+    }
+}
+
+/// One worker's scratch of the ranking passes (fused hinge `all`): the
+/// positives' sort keys (B) and the sort's second buffer (B), its
+/// histogram, the sorted values (B + 8) and their `_RankTable` starts
+/// (B + 1), the count and sum of `D_an` per rank (B + 1 each), and the
+/// negatives that can be active (B + 8), their ranks (B + 8) and distances (B + 8).
+struct _RankingScratch {
+    let keys: UnsafeMutablePointer<UInt64>
+    let temp: UnsafeMutablePointer<UInt64>
+    let histogram: UnsafeMutablePointer<Int>
+    let sorted: UnsafeMutablePointer<Float>
+    let starts: UnsafeMutablePointer<Int32>
+    let rankCounts: UnsafeMutablePointer<Int>
+    let rankSums: UnsafeMutablePointer<Double>
+    let candidates: UnsafeMutablePointer<Int32>
+    let candidateRanks: UnsafeMutablePointer<Int32>
+    let candidateValues: UnsafeMutablePointer<Float>
 }
