@@ -32,8 +32,8 @@ public struct TripletLoss: BatchLoss {
     private var miner: TripletMiner?
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var triplets = TripletIndices()
-    /// The workspaces of the fused and mined paths (see `_TripletWorkspace`).
-    private var work = _TripletWorkspace()
+    /// The workspaces of the fused and mined paths (see `_RankingWorkspace`).
+    private var work = _RankingWorkspace()
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration, context: ComputeContext) {
@@ -108,7 +108,9 @@ public struct TripletLoss: BatchLoss {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
         let parts = distance.context.parts(forWork: b * b)
+        work.reserveAnchors(b: b)
         work.reserveRanking(b: b, parts: parts)
+        work.reserveRankSums(b: b, parts: parts)
         let totals = work.totals.base, counts = work.counts.base, members = work.members, runs = work.runs
         let grouping = work.worker(0, b: b)
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
@@ -278,6 +280,7 @@ public struct TripletLoss: BatchLoss {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
         let parts = distance.context.parts(forWork: b * b)
+        work.reserveAnchors(b: b)
         work.reserveRanking(b: b, parts: 1)
         let totals = work.totals.base, counts = work.counts.base, members = work.members, runs = work.runs
         let grouping = work.worker(0, b: b)
@@ -410,78 +413,4 @@ func _sigmoid(_ x: Float) -> Float {
     if x >= 0 { return 1 / (1 + expf(-x)) }
     let e = expf(x)
     return e / (1 + e)
-}
-
-/// The workspaces of `TripletLoss`, each a typed buffer (none is described
-/// by offsets into another):
-/// * per anchor: its term sum (`totals`) and its (count, active) pair, or
-///   for mined triplets (first triplet, active) plus one end slot (`counts`);
-/// * the batch grouped by label: `members` (B) and each index's run (2B);
-/// * per worker of the ranking passes, a `_RankingScratch`.
-struct _TripletWorkspace {
-    let totals = ScratchBuffer<Double>()
-    let counts = ScratchBuffer<Int>()
-    let labelMembers = ScratchBuffer<Int32>()
-    let labelRuns = ScratchBuffer<Int32>()
-    let keys = ScratchBuffer<UInt64>()
-    let histograms = ScratchBuffer<Int>()
-    let sortedValues = ScratchBuffer<Float>()
-    let starts = ScratchBuffer<Int32>()
-    let rankCounts = ScratchBuffer<Int>()
-    let rankSums = ScratchBuffer<Double>()
-    let candidates = ScratchBuffer<Int32>()
-    let candidateValues = ScratchBuffer<Float>()
-
-    var members: UnsafeMutablePointer<Int32> { labelMembers.base }
-    var runs: UnsafeMutablePointer<Int32> { labelRuns.base }
-
-    /// Room for the per-anchor sums of a batch of `b`.
-    func reserveAnchors(b: Int) {
-        totals.reserve(b)
-        counts.reserve(2 * b + 1)
-    }
-
-    /// Room for the anchor sums, the label groups and `parts` workers' ranking scratch.
-    func reserveRanking(b: Int, parts: Int) {
-        reserveAnchors(b: b)
-        labelMembers.reserve(b)
-        labelRuns.reserve(2 * b)
-        keys.reserve(parts * 2 * b)
-        histograms.reserve(parts * _radixHistogramSize)
-        sortedValues.reserve(parts * (b + 8))
-        starts.reserve(parts * (b + 1))
-        rankCounts.reserve(parts * (b + 1))
-        rankSums.reserve(parts * (b + 1))
-        candidates.reserve(parts * 2 * (b + 8))
-        candidateValues.reserve(parts * (b + 8))
-    }
-
-    /// Worker `part`'s slices for a batch of `b`.
-    func worker(_ part: Int, b: Int) -> _RankingScratch {
-        let keys = keys.part(part, stride: 2 * b), candidates = candidates.part(part, stride: 2 * (b + 8))
-        return _RankingScratch(
-            keys: keys, temp: keys + b, histogram: histograms.part(part, stride: _radixHistogramSize),
-            sorted: sortedValues.part(part, stride: b + 8), starts: starts.part(part, stride: b + 1),
-            rankCounts: rankCounts.part(part, stride: b + 1), rankSums: rankSums.part(part, stride: b + 1),
-            candidates: candidates, candidateRanks: candidates + (b + 8),
-            candidateValues: candidateValues.part(part, stride: b + 8))
-    }
-}
-
-/// One worker's scratch of the ranking passes (fused hinge `all`): the
-/// positives' sort keys (B) and the sort's second buffer (B), its
-/// histogram, the sorted values (B + 8) and their `_RankTable` starts
-/// (B + 1), the count and sum of `D_an` per rank (B + 1 each), and the
-/// negatives that can be active (B + 8), their ranks (B + 8) and distances (B + 8).
-struct _RankingScratch {
-    let keys: UnsafeMutablePointer<UInt64>
-    let temp: UnsafeMutablePointer<UInt64>
-    let histogram: UnsafeMutablePointer<Int>
-    let sorted: UnsafeMutablePointer<Float>
-    let starts: UnsafeMutablePointer<Int32>
-    let rankCounts: UnsafeMutablePointer<Int>
-    let rankSums: UnsafeMutablePointer<Double>
-    let candidates: UnsafeMutablePointer<Int32>
-    let candidateRanks: UnsafeMutablePointer<Int32>
-    let candidateValues: UnsafeMutablePointer<Float>
 }
