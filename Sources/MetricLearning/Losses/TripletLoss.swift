@@ -34,33 +34,34 @@ public struct TripletLoss: BatchLoss {
     private var triplets = TripletIndices()
     /// The workspaces of the fused and mined paths (see `_RankingWorkspace`).
     private var work = _RankingWorkspace()
+    /// The evaluation path, chosen once from the miner and the hinge.
+    private let path: _TripletPath
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration, context: ComputeContext) {
         self.configuration = configuration
         distance = PairwiseDistance(kind: configuration.resolvedDistance, context: context)
         miner = TripletMiner._forLoss(configuration, context: context)
+        path = _TripletPath(mining: configuration.mining, soft: configuration.resolvedSoft)
     }
 
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
         // The hinge paths fused with `all`, `semihard` or `hard` write each anchor's row of the
         // coefficients on one worker and zero it there first (while it is in that core's cache).
-        let hinge = !configuration.resolvedSoft
-        let rowsZeroedPerAnchor = hinge && (miner == nil || miner!.kind == .semihard || miner!.kind == .hard)
-        try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients, zeroed: !rowsZeroedPerAnchor)
+        try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients,
+                                 zeroed: !path.zeroesRowsPerAnchor)
         let b = embeddings.rows
         var sums = _TripletSums()
-        if miner?.kind == .semihard && !configuration.resolvedSoft {
-            accumulateSemihardHinge(&sums, labels)
-        } else if miner?.kind == .hard && !configuration.resolvedSoft {
-            accumulateHardHinge(&sums, labels)
-        } else if miner != nil {
+        switch path {
+        case .allHinge: accumulateAllHinge(&sums, labels)
+        case .allSoft: accumulateAllSoft(&sums, labels)
+        case .semihardHinge: accumulateSemihardHinge(&sums, labels)
+        case .hardHinge: accumulateHardHinge(&sums, labels)
+        case .mined:
             // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
             miner!.mine(distances: distance.values, distanceKind: distance.kind, labels: labels,
                         dimension: embeddings.cols, into: &triplets)
             accumulateSelected(&sums, b)
-        } else {
-            accumulateAll(&sums, labels)
         }
         let denominator = configuration.resolvedReducer == .mean ? sums.count : sums.active
         let loss = denominator > 0 ? sums.total / Double(denominator) : 0
@@ -69,15 +70,6 @@ public struct TripletLoss: BatchLoss {
         return LossResult(
             loss: loss, tuples: sums.count,
             activeFraction: sums.count > 0 ? Double(sums.active) / Double(sums.count) : 0)
-    }
-
-    /// Every valid triplet, fused: unit-weight dL/dD into `coefficients`.
-    private mutating func accumulateAll(_ sums: inout _TripletSums, _ labels: [Int32]) {
-        if configuration.resolvedSoft {
-            accumulateAllSoft(&sums, labels)
-        } else {
-            accumulateAllHinge(&sums, labels)
-        }
     }
 
     /// The hinge over every valid triplet without visiting each one.
@@ -413,4 +405,29 @@ func _sigmoid(_ x: Float) -> Float {
     if x >= 0 { return 1 / (1 + expf(-x)) }
     let e = expf(x)
     return e / (1 + e)
+}
+
+/// How `TripletLoss` evaluates a batch: a fused path where one exists for
+/// its miner and term, else mined triplets first.
+enum _TripletPath {
+    case allHinge, allSoft, semihardHinge, hardHinge, mined
+
+    init(mining: MiningKind, soft: Bool) {
+        switch (mining, soft) {
+        case (.all, false): self = .allHinge
+        case (.all, true): self = .allSoft
+        case (.semihard, false): self = .semihardHinge
+        case (.hard, false): self = .hardHinge
+        case (.semihard, true), (.hard, true), (.batchHard, _), (.random, _), (.distanceWeighted, _), (.multiSimilarity, _):
+            self = .mined
+        }
+    }
+
+    /// Whether the path zeroes each anchor's row of the coefficients itself.
+    var zeroesRowsPerAnchor: Bool {
+        switch self {
+        case .allHinge, .semihardHinge, .hardHinge: return true
+        case .allSoft, .mined: return false
+        }
+    }
 }
