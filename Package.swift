@@ -13,10 +13,13 @@ let package = Package(
     products: [
         .executable(name: "metricbench", targets: ["metricbench"]),
         .library(name: "MetricLearning", targets: ["MetricLearning"]),
+        // For the libFuzzer targets in Fuzz/, a separate package built with the sanitizers.
+        .library(name: "ExperimentHarness", targets: ["ExperimentHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -30,7 +33,10 @@ let package = Package(
         .target(name: "Training", dependencies: ["NumericCore", "MetricLearning"], swiftSettings: settings),
         .target(
             name: "ExperimentHarness",
-            dependencies: ["NumericCore", "MetricLearning", "Training", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "NumericCore", "MetricLearning", "Training", .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
+            ],
             swiftSettings: settings),
         .executableTarget(
             name: "metricbench",

@@ -13,7 +13,17 @@ struct MetricBench: ParsableCommand {
 
     static func main() {
         _idleOpenBLASThreadsSleep()
-        main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            // ArgumentParser's own usage errors exit 64 (EX_USAGE); this tool's contract is 2 for every bad input.
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
     }
 }
 

@@ -33,7 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "adam | adamw | sgd") var optimizer: String = "adam"
     @Option var lr: Double = 0.001
     @Option var seed: UInt64 = 0
-    @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "OpenBLAS threads.") var threads: Int = 2
     @Option(help: "Cap on batches per epoch.") var maxSteps: Int?
     @Option(help: "Write the test embeddings here (.npy, float32).") var embeddingsOut: String?
     @Option(help: "Write the test labels here (.npy, int64).") var labelsOut: String?
@@ -42,6 +42,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OptionChecks.atLeastOne(threads, "--threads")
             BLAS.threads = threads
             guard let datasetKind = DatasetKind(rawValue: dataset), datasetKind != .npy else {
                 throw UsageFailure("--dataset must be fashion-mnist or synthetic, got '\(dataset)'")

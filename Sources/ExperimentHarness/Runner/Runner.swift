@@ -30,6 +30,8 @@ public struct RunTally: Sendable, Equatable {
     public var ok = 0
     public var diverged = 0
     public var failed = 0
+    /// Runs skipped because another process on the same folder held their claim.
+    public var elsewhere = 0
 }
 
 /// Runs the pending runs of a plan, writing one record per run as each finishes.
@@ -72,9 +74,33 @@ public enum Runner {
                     if options.liveProgress { progressLine(run, shared.finished, pending.count, start) }
                     lock.unlock()
 
+                    // Claimed before it trains: another process on this folder may be at the same run.
+                    let claim: RunClaim?
+                    do { claim = try RunClaim.claim(key: run.key, in: store.runsDirectory) } catch {
+                        lock.lock(); shared.firstError = shared.firstError ?? error; lock.unlock()
+                        return
+                    }
+                    guard let claim else {
+                        lock.lock()
+                        shared.finished += 1
+                        shared.tally.elsewhere += 1
+                        log("[\(shared.finished)/\(pending.count)] \(run.key): being run by another process; left to it")
+                        lock.unlock()
+                        continue
+                    }
+                    if !options.force, let finished = store.record(run.key), finished.status != .failed {
+                        claim.release()
+                        lock.lock()
+                        shared.finished += 1
+                        shared.tally.alreadyDone += 1
+                        log("[\(shared.finished)/\(pending.count)] \(run.key): finished by another process meanwhile")
+                        lock.unlock()
+                        continue
+                    }
                     let record = executor.execute(run, spec: plan.spec, threads: threadsPerJob)
                     var writeError: (any Error)?
                     do { try store.write(record) } catch { writeError = error }
+                    claim.release()
 
                     lock.lock()
                     shared.finished += 1
