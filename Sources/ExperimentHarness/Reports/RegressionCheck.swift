@@ -32,8 +32,8 @@ public enum RegressionCheck {
         guard tolerance.isFinite, tolerance >= 0 else {
             throw SpecError(file: "--tolerance", line: nil, key: "", message: "must be a finite number ≥ 0, got \(tolerance)")
         }
-        let cur = try SummaryTable(parsing: current, path: currentPath)
         let base = try SummaryTable(parsing: baseline, path: baselinePath)
+        let cur = try SummaryTable(parsing: current, path: currentPath)
         var out = Outcome(compared: 0, regressions: [], improvements: [])
         for row in base.rows {
             for (column, b) in row.means.sorted(by: { $0.key < $1.key }) {

@@ -16,7 +16,11 @@ public struct TrainingExecutor: RunExecutor {
         record.threads = threads
         let c = run.variant.configuration
         do {
+            // Before the data exists (a synthetic set is generated from the spec's sizes), then with its real shape.
+            let declared = MemoryEstimate.declaredShape(of: c.dataset)
+            try MemoryEstimate(c, input: declared.input, samples: declared.samples).check(c)
             let data = try DatasetCache.shared.dataset(c.dataset)
+            try MemoryEstimate(c, input: data.inputShape, samples: data.train.features.rows + data.test.features.rows).check(c)
             var loss = try makeBatchLoss(c.loss.configuration(seed: run.seed))
             let outcome = try Trainer.train(
                 model: c.model, embeddingDim: c.embeddingDim, train: c.train, data: data.train,
