@@ -10,7 +10,7 @@ export OPENBLAS_CORETYPE ?= Haswell
 # Runs trained at once by `make ablation` (the BLAS threads are divided among them).
 JOBS ?= 2
 
-.PHONY: deps build test ablation paper bench slurm-test clean
+.PHONY: deps build test ablation paper bench slurm-test fuzz clean
 
 deps:
 	@missing=""; \
@@ -35,6 +35,7 @@ test: deps
 	$(SWIFT) build --product metricbench
 	scripts/kill-resume-test.sh .build/debug/metricbench
 	scripts/score-guard-test.sh .build/debug/metricbench
+	scripts/hostile-input-test.sh .build/debug/metricbench
 
 ablation: build
 	$(BIN) run experiments/ablation.yaml --out results/ablation --jobs $(JOBS)
@@ -53,6 +54,24 @@ paper: build
 	@set -e; for x in $(PAPER); do \
 	  echo "== $$x"; \
 	  $(BIN) run experiments/$$x.yaml --out results/$$x --jobs $(JOBS); \
+	done
+
+# libFuzzer on the readers of untrusted input (Fuzz/): FUZZ_SECONDS per target.
+# The corpus grows in .build-fuzz/corpus; a crash stops the target and is written
+# to .build-fuzz/artifacts/<target>/ — keep it in Tests/ExperimentHarnessTests/FuzzRegressions/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := FuzzSpec FuzzNPY FuzzIDX FuzzCSV
+FUZZ_REGRESSIONS := Tests/ExperimentHarnessTests/FuzzRegressions
+
+fuzz: deps
+	cd Fuzz && $(SWIFT) build --scratch-path ../.build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld 2>&1 | grep -v "Cannot export local symbol" ; exit $${PIPESTATUS[0]}
+	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$t .build-fuzz/artifacts/$$t; \
+	  echo "== $$t: $(FUZZ_SECONDS) s"; \
+	  .build-fuzz/debug/$$t .build-fuzz/corpus/$$t Fuzz/Seeds/$$t $(FUZZ_REGRESSIONS)/$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/artifacts/$$t/ 2>&1 | grep -E "^(stat::|==|SUMMARY|artifact_prefix|Done|Fatal error)" ; \
 	done
 
 bench: build

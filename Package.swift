@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore"]),
         .testTarget(
             name: "ExperimentHarnessTests", dependencies: ["ExperimentHarness", "Training", "MetricLearning", "NumericCore"],
-            exclude: ["Golden"]),  // read by path (#filePath), not bundled
+            exclude: ["Golden", "FuzzRegressions"]),  // read by path (#filePath), not bundled
     ],
     swiftLanguageModes: [.v5]
 )
