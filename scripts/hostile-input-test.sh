@@ -55,6 +55,9 @@ expect 2 "--threads must be at least 1, got 0" -- "$BIN" train --threads 0
 expect 2 "--threads must be at least 1, got 0" -- "$BIN" bench --threads 0
 expect 2 "--shards must be at least 1, got 0" -- "$BIN" slurm "$SPEC" --shards 0
 expect 2 "Missing value for '--jobs" -- "$BIN" run "$SPEC" --jobs
+expect 2 "--tolerance must be a finite number ≥ 0, got -inf" -- "$BIN" check done --baseline done/summary.csv --tolerance -inf
+expect 2 "needs an estimated" -- "$BIN" train --dataset synthetic --embedding-dim 1000000000 --threads 1
+expect 2 "needs an estimated" -- "$BIN" train --dataset synthetic --classes 1000000000 --samples-per-class 5 --threads 1
 unchanged done "$before" "the option errors"
 # A following report still has every record.
 "$BIN" report done 2>/dev/null >/dev/null

@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Flag(help: "Print one JSON object instead of tables.") var json = false
-    @Option(parsing: .unconditional, help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "OpenBLAS threads.") var threads: Int = 2
     @Flag(help: "Skip the SOP-sized kNN (60,502 × 512) and k-means rows (they take minutes).") var quick = false
     @Option(name: .customLong("only"), parsing: .upToNextOption,
             help: "Run only these sections: train, loss, knn (both kNN rows), sop-knn, kmeans. Default: all.")

@@ -9,7 +9,7 @@ struct CheckCommand: ParsableCommand {
 
     @Argument(help: "The results folder (its reports are rebuilt from the run records first).") var directory: String
     @Option(help: "The baseline summary.csv.") var baseline: String
-    @Option(parsing: .unconditional, help: "Allowed absolute drop of a metric mean (finite, ≥ 0).") var tolerance: Double = 0.02
+    @Option(help: "Allowed absolute drop of a metric mean (finite, ≥ 0).") var tolerance: Double = 0.02
 
     func run() throws {
         var failed = false

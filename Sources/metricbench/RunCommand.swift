@@ -14,10 +14,9 @@ struct RunCommand: ParsableCommand {
             """)
 
     @Argument(help: "The experiment file (YAML).") var spec: String
-    // `.unconditional`: '--jobs -1' reaches the range check below instead of reading as an option named '-1'.
-    @Option(parsing: .unconditional, help: "Runs trained at once; the BLAS threads are divided among them.") var jobs: Int = 1
-    @Option(parsing: .unconditional, help: "Total BLAS threads (default: OPENBLAS_NUM_THREADS, else 2).") var threads: Int?
-    @Option(parsing: .unconditional, help: "Run only shard I of N (0-based, e.g. 0/4): every N-th run of the plan, for job arrays.") var shard: String?
+    @Option(help: "Runs trained at once; the BLAS threads are divided among them.") var jobs: Int = 1
+    @Option(help: "Total BLAS threads (default: OPENBLAS_NUM_THREADS, else 2).") var threads: Int?
+    @Option(help: "Run only shard I of N (0-based, e.g. 0/4): every N-th run of the plan, for job arrays.") var shard: String?
     @Option(help: "Results folder (default results/<experiment name>).") var out: String?
     @Flag(help: "Run again even runs that are finished.") var force = false
     @Flag(help: "Do not write the reports at the end (shards leave that to 'metricbench report').") var noReport = false

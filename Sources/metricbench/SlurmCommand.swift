@@ -15,10 +15,10 @@ struct SlurmCommand: ParsableCommand {
             """)
 
     @Argument(help: "The experiment file (YAML).") var spec: String
-    @Option(parsing: .unconditional, help: "Array tasks, each running every N-th run (default: the run count, at most 32).") var shards: Int?
+    @Option(help: "Array tasks, each running every N-th run (default: the run count, at most 32).") var shards: Int?
     @Option(help: "Slurm partition (default: the cluster's default partition).") var partition: String?
     @Option(help: "Wall-clock limit of one task, HH:MM:SS (default: a generous estimate from the spec).") var time: String?
-    @Option(parsing: .unconditional, help: "CPUs (and BLAS threads) of one task.") var cpusPerTask: Int = 1
+    @Option(help: "CPUs (and BLAS threads) of one task.") var cpusPerTask: Int = 1
     @Option(help: "Results folder (default results/<experiment name>).") var out: String?
     @Flag(help: "Submit the jobs with sbatch and print their ids.") var submit = false
 

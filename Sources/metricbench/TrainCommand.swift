@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExperimentHarness
 import Foundation
 import MetricLearning
 import NumericCore
@@ -33,7 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "adam | adamw | sgd") var optimizer: String = "adam"
     @Option var lr: Double = 0.001
     @Option var seed: UInt64 = 0
-    @Option(parsing: .unconditional, help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "OpenBLAS threads.") var threads: Int = 2
     @Option(help: "Cap on batches per epoch.") var maxSteps: Int?
     @Option(help: "Write the test embeddings here (.npy, float32).") var embeddingsOut: String?
     @Option(help: "Write the test labels here (.npy, int64).") var labelsOut: String?
@@ -60,7 +61,14 @@ struct TrainCommand: ParsableCommand {
             datasetSpec.inputDim = inputDim
             datasetSpec.seed = seed
 
+            // Sizes from the command line, checked against this machine before anything is allocated.
+            try OptionChecks.atLeastOne(embeddingDim, "--embedding-dim")
+            let declared = MemoryEstimate.declaredShape(of: datasetSpec)
+            try MemoryEstimate(model: modelSpec, embeddingDim: embeddingDim, batchSize: batchSize,
+                               input: declared.input, samples: declared.samples).check()
             let data = try loadDataset(datasetSpec)
+            try MemoryEstimate(model: modelSpec, embeddingDim: embeddingDim, batchSize: batchSize,
+                               input: data.inputShape, samples: data.train.count + data.test.count).check()
             let k = samplesPerClass ?? PKSampler.suggestedSamplesPerClass(batchSize: batchSize, classCount: data.train.classes.count)
             note("data: \(data.train.count) train samples (\(data.train.classes.count) classes), \(data.test.count) test samples (\(data.test.classes.count) unseen classes); batch \(batchSize) = \(batchSize / max(k, 1)) classes × \(k)")
 

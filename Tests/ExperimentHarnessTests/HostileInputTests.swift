@@ -94,8 +94,8 @@ import Testing
     let e = MemoryEstimate(c, input: .init(flat: 16), samples: 300)
     #expect(e.parameterBytes == 16 * Double(16 * 32 + 32 + 32 * 16 + 16))
     #expect(e.dataBytes == 4 * 300 * 16)
-    #expect(throws: MemoryEstimateError.self) { try e.check(c, available: e.totalBytes - 1) }
-    try e.check(c, available: e.totalBytes)
+    #expect(throws: MemoryEstimateError.self) { try e.check(available: e.totalBytes - 1) }
+    try e.check(available: e.totalBytes)
 }
 
 // MARK: - Concurrent use of one results folder

@@ -22,19 +22,26 @@ public struct MemoryEstimate: Sendable, Equatable {
 
     public var totalBytes: Double { dataBytes + parameterBytes + activationBytes + distanceBytes }
 
+    /// What dominates the parameters, for messages: the spec keys of the model's sizes.
+    private var modelKeys: String
+
     public init(_ c: RunConfiguration, input: InputShape, samples: Int) {
+        self.init(model: c.model, embeddingDim: c.embeddingDim, batchSize: c.train.batchSize, input: input, samples: samples)
+    }
+
+    public init(model: ModelSpec, embeddingDim: Int, batchSize: Int, input: InputShape, samples: Int) {
         let inputValues = Double(input.channels) * Double(input.height) * Double(input.width)
         let pixels = Double(input.height) * Double(input.width)
-        let dim = Double(c.embeddingDim)
+        let dim = Double(embeddingDim)
         var weights = 0.0
         var widths = 0.0
-        switch c.model.kind {
+        switch model.kind {
         case .linear:
             weights = inputValues * dim + dim
             widths = inputValues + dim
         case .mlp:
             var previous = inputValues
-            for h in c.model.hidden.map(Double.init) + [dim] {
+            for h in model.hidden.map(Double.init) + [dim] {
                 weights += previous * h + h
                 widths += h
                 previous = h
@@ -42,7 +49,7 @@ public struct MemoryEstimate: Sendable, Equatable {
             widths += inputValues
         case .convnet:
             var channels = Double(input.channels)
-            for out in c.model.channels.map(Double.init) {
+            for out in model.channels.map(Double.init) {
                 weights += channels * out * 9 + out
                 widths += out * pixels
                 channels = out
@@ -50,11 +57,16 @@ public struct MemoryEstimate: Sendable, Equatable {
             weights += channels * pixels * dim + dim
             widths += inputValues + dim
         }
-        let batch = Double(c.train.batchSize)
+        let batch = Double(batchSize)
         dataBytes = 4 * Double(samples) * inputValues
         parameterBytes = 4 * 4 * weights
         activationBytes = 4 * 2 * batch * widths
         distanceBytes = 4 * 4 * batch * batch
+        switch model.kind {
+        case .linear: modelKeys = "embedding_dim"
+        case .mlp: modelKeys = "hidden/embedding_dim"
+        case .convnet: modelKeys = "channels/embedding_dim"
+        }
     }
 
     /// The input shape and sample count a dataset spec tells before any file is read
@@ -70,21 +82,19 @@ public struct MemoryEstimate: Sendable, Equatable {
     }
 
     /// The spec key most responsible for the estimate, for messages.
-    public func largestPart(_ c: RunConfiguration) -> String {
+    public var largestPart: String {
         let parts = [
-            (dataBytes, c.dataset.kind == .synthetic ? "samples_per_class × input_dim" : "dataset"),
-            (parameterBytes, c.model.kind == .convnet ? "channels" : c.model.kind == .mlp ? "hidden/embedding_dim" : "embedding_dim"),
-            (activationBytes, "batch_size"), (distanceBytes, "batch_size"),
+            (dataBytes, "dataset"), (parameterBytes, modelKeys), (activationBytes, "batch_size"), (distanceBytes, "batch_size"),
         ]
         return parts.max { $0.0 < $1.0 }!.1
     }
 
     /// Throws when the estimate exceeds `available` bytes (the machine's memory): the run
     /// then fails with this reason instead of the whole sweep dying in an allocation.
-    public func check(_ c: RunConfiguration, available: Double = Double(ProcessInfo.processInfo.physicalMemory)) throws {
+    public func check(available: Double = Double(ProcessInfo.processInfo.physicalMemory)) throws {
         guard totalBytes > available else { return }
         throw MemoryEstimateError(
-            message: "needs an estimated \(Self.describe(totalBytes)) of memory, more than this machine's \(Self.describe(available)) (mostly from \(largestPart(c))); lower it in the spec")
+            message: "needs an estimated \(Self.describe(totalBytes)) of memory, more than this machine's \(Self.describe(available)) (mostly from \(largestPart)); use smaller sizes")
     }
 
     /// "12.5 GB".

@@ -18,9 +18,9 @@ public struct TrainingExecutor: RunExecutor {
         do {
             // Before the data exists (a synthetic set is generated from the spec's sizes), then with its real shape.
             let declared = MemoryEstimate.declaredShape(of: c.dataset)
-            try MemoryEstimate(c, input: declared.input, samples: declared.samples).check(c)
+            try MemoryEstimate(c, input: declared.input, samples: declared.samples).check()
             let data = try DatasetCache.shared.dataset(c.dataset)
-            try MemoryEstimate(c, input: data.inputShape, samples: data.train.features.rows + data.test.features.rows).check(c)
+            try MemoryEstimate(c, input: data.inputShape, samples: data.train.features.rows + data.test.features.rows).check()
             var loss = try makeBatchLoss(c.loss.configuration(seed: run.seed))
             let outcome = try Trainer.train(
                 model: c.model, embeddingDim: c.embeddingDim, train: c.train, data: data.train,

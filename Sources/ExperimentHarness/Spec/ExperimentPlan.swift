@@ -201,7 +201,7 @@ public struct ExperimentPlan: Sendable {
         let declared = MemoryEstimate.declaredShape(of: spec.dataset)
         let estimate = MemoryEstimate(configuration, input: declared.input, samples: declared.samples)
         guard estimate.totalBytes < Double(Int.max) else {
-            throw SpecError(file: spec.file, line: line, key: estimate.largestPart(configuration),
+            throw SpecError(file: spec.file, line: line, key: estimate.largestPart,
                             message: "sizes this large overflow a 64-bit count (the run would need \(MemoryEstimate.describe(estimate.totalBytes))); use sizes a machine can hold")
         }
         return configuration
