@@ -145,9 +145,14 @@ import Testing
     _ = FileManager.default.createFile(atPath: held, contents: Data("{".utf8))
     _ = FileManager.default.createFile(atPath: stale, contents: Data("{".utf8))
     let claim = try #require(try RunClaim.claim(key: "abc-s0", in: store.runsDirectory))
+    // A lock file left by a process killed after publishing its record.
+    let staleLock = store.runsDirectory + "/abc-s2.lock"
+    _ = FileManager.default.createFile(atPath: staleLock, contents: nil)
     #expect(store.removeLeftovers() == 1)
     #expect(FileManager.default.fileExists(atPath: held))
+    #expect(FileManager.default.fileExists(atPath: store.runsDirectory + "/abc-s0.lock"))
     #expect(!FileManager.default.fileExists(atPath: stale))
+    #expect(!FileManager.default.fileExists(atPath: staleLock))
     claim.release()
 }
 

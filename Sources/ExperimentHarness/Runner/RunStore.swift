@@ -26,22 +26,29 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// Removes temporary files a killed writer left behind; returns how many.
+    /// Removes temporary files and lock files a killed writer left behind; returns how many temporary records.
     ///
-    /// A temporary record is removed only when its run's claim can be taken:
-    /// a process still writing it holds the claim, so other sweeps of the same
+    /// A leftover is removed only when its run's claim can be taken: a process
+    /// still writing a record holds the claim, so other sweeps of the same
     /// folder (a second `metricbench run`, the shards of a Slurm array) never
     /// delete a record while it is being written. With `keys`, only those runs' leftovers.
     @discardableResult
     public func removeLeftovers(of keys: Set<String>? = nil) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []
         var removed = 0
-        for n in names where n.hasPrefix(".") && n.contains(".json.tmp") {
-            guard let end = n.range(of: ".json.tmp") else { continue }
-            let key = String(n.dropFirst().prefix(upTo: end.lowerBound))
+        for n in names {
+            let key: String
+            if n.hasPrefix("."), let end = n.range(of: ".json.tmp") {
+                key = String(n.dropFirst().prefix(upTo: end.lowerBound))
+            } else if n.hasSuffix(".lock"), !n.hasPrefix(".") {
+                key = String(n.dropLast(5))
+            } else {
+                continue
+            }
             if let keys, !keys.contains(key) { continue }
             guard let claim = try? RunClaim.claim(key: key, in: runsDirectory) else { continue }
-            if (try? FileManager.default.removeItem(atPath: runsDirectory + "/" + n)) != nil { removed += 1 }
+            if !n.hasSuffix(".lock"), (try? FileManager.default.removeItem(atPath: runsDirectory + "/" + n)) != nil { removed += 1 }
+            // Releasing removes the lock file: a stale one (killed between publishing and releasing) goes too.
             claim.release()
         }
         return removed
