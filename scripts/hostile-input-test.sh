@@ -118,6 +118,9 @@ PY
 expect 2 "overflow.npy: shape [4294967296, 4294967296] has more elements than this machine can address" -- "$BIN" evaluate --embeddings overflow.npy --labels labels.npy
 expect 2 "bytes.npy: truncated data: shape [2305843009213693952] needs more than" -- "$BIN" evaluate --embeddings bytes.npy --labels labels.npy
 expect 2 "overflow.npy: shape [4294967296, 4294967296] has more elements" -- "$BIN" loss --loss triplet --embeddings overflow.npy --labels labels.npy
+expect 2 "--grad-out '/' is a folder" -- "$BIN" loss --loss triplet --embeddings overflow.npy --labels labels.npy --grad-out /
+expect 2 "--embeddings-out '$work' is a folder" -- "$BIN" train --dataset synthetic --embeddings-out "$work" --threads 1
+expect 2 "--labels-out 'nowhere/l.npy': the folder" -- "$BIN" train --dataset synthetic --labels-out nowhere/l.npy --threads 1
 expect 2 "train-images-idx3-ubyte: truncated: the header promises 4294967295 images of 4294967295×4294967295 (more than" -- "$BIN" train --dataset fashion-mnist --data-path idx --threads 1
 
 # --- check reads the baseline strictly ---

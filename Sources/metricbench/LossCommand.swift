@@ -30,6 +30,7 @@ struct LossCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if let gradOut { try OptionChecks.outputFile(gradOut, option: "--grad-out") }
             let configuration = try makeConfiguration()
             var evaluator = try makeBatchLoss(configuration)
             let x = try NPY.readMatrix(embeddings)

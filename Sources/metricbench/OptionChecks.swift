@@ -27,4 +27,19 @@ enum OptionChecks {
             throw UsageFailure("\(option) '\(path)' is an existing file, not a folder; give a folder for the results")
         }
     }
+
+    /// A file the command will write at the end: checked first, so a long run does not end in "cannot write".
+    static func outputFile(_ path: String, option: String) throws {
+        guard !path.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw UsageFailure("\(option) is empty (an unset shell variable?); give a file name, e.g. \(option) out.npy")
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw UsageFailure("\(option) '\(path)' is a folder; give a file name, e.g. \(option) out.npy")
+        }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw UsageFailure("\(option) '\(path)': the folder \(parent) does not exist")
+        }
+    }
 }

@@ -44,6 +44,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try OptionChecks.atLeastOne(threads, "--threads")
+            if let embeddingsOut { try OptionChecks.outputFile(embeddingsOut, option: "--embeddings-out") }
+            if let labelsOut { try OptionChecks.outputFile(labelsOut, option: "--labels-out") }
             BLAS.threads = threads
             guard let datasetKind = DatasetKind(rawValue: dataset), datasetKind != .npy else {
                 throw UsageFailure("--dataset must be fashion-mnist or synthetic, got '\(dataset)'")
