@@ -1,16 +1,13 @@
 import Dispatch
 import Synchronization
 
-/// Splitting O(B²) loops of a step over the cores OpenBLAS uses.
+/// Splitting O(B²) loops of a step over a ``ComputeContext``'s workers.
 ///
 /// Work is divided into contiguous ranges of rows; each row is processed by
 /// exactly one worker with the same arithmetic whatever the number of
 /// workers, so results that are combined per row in row order do not depend
 /// on the thread count.
 public enum Parallel {
-    /// The number of workers: OpenBLAS's thread count.
-    public static var workers: Int { max(1, min(BLAS.threads, 64)) }
-
     /// Calls `body(range)` for `parts` contiguous ranges covering `0..<count`
     /// whose costs are balanced for per-index cost `cost(i)` (for example
     /// `count − i` for an upper triangle), in parallel when `parts > 1`.
@@ -80,10 +77,10 @@ public enum Parallel {
         }
     }
 
-    /// The number of parts for O(`work`) elementwise work: one below about
-    /// 64k elements, where dispatching would cost more than it saves, else
-    /// `workers`.
-    public static func parts(forWork work: Int) -> Int {
-        work < 65_536 ? 1 : workers
+    /// Calls `body(worker)` for `worker` in `0..<workers` on that many
+    /// threads at once (the calling thread alone when `workers ≤ 1`).
+    public static func forEachWorker(_ workers: Int, _ body: (_ worker: Int) -> Void) {
+        if workers <= 1 { body(0); return }
+        DispatchQueue.concurrentPerform(iterations: workers, execute: body)
     }
 }

@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Flag(help: "Print one JSON object instead of tables.") var json = false
-    @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "Threads (the results do not depend on them).") var threads: Int = 2
     @Flag(help: "Skip the SOP-sized kNN (60,502 × 512) and k-means rows (they take minutes).") var quick = false
     @Option(name: .customLong("only"), parsing: .upToNextOption,
             help: "Run only these sections: train, loss, knn (both kNN rows), sop-knn, kmeans. Default: all.")
@@ -72,11 +72,11 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try OptionChecks.atLeastOne(threads, "--threads")
-            BLAS.threads = threads
+            let context = ComputeContext(workers: threads)
             let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(auto)"
             // The loss rows alone do not use the sgemm rate (and a profiler run of them should not pay for it).
             let needsSgemm = json || Section.allCases.contains { $0 != .loss && wants($0) }
-            let gflops = needsSgemm ? BLAS.measureSgemmGFLOPs(n: 1536, repeats: 9) : 0
+            let gflops = needsSgemm ? BLAS.measureSgemmGFLOPs(n: 1536, repeats: 9, context: context) : 0
             if needsSgemm {
                 say("sgemm: \(String(format: "%.1f", gflops)) GFLOP/s with \(threads) thread(s), OPENBLAS_CORETYPE=\(coretype)")
             } else {
@@ -96,12 +96,12 @@ struct BenchCommand: ParsableCommand {
             var train: [TrainRow] = []
             for (l, m, b, e) in configs {
                 let data = data!
-                var loss = try makeBatchLoss(LossConfiguration(loss: l, mining: m))
+                var loss = try makeBatchLoss(LossConfiguration(loss: l, mining: m), context: context)
                 let k = PKSampler.suggestedSamplesPerClass(batchSize: b, classCount: 5)
                 let epoch = (data.train.count + b - 1) / b
                 let r = try TrainingBenchmark.measure(
                     embeddingDim: e, batchSize: b, samplesPerClass: k, loss: &loss, data: data.train,
-                    inputShape: data.inputShape, steps: epoch, warmup: max(5, epoch / 10))
+                    inputShape: data.inputShape, steps: epoch, warmup: max(5, epoch / 10), context: context)
                 let row = TrainRow(
                     loss: l.rawValue, mining: m.rawValue, batch_size: b, embedding_dim: e,
                     samples_per_s: r.samplesPerSecondWithLoss, samples_per_s_without_loss: r.samplesPerSecond,
@@ -120,7 +120,7 @@ struct BenchCommand: ParsableCommand {
                 for (loss, mining) in filters.isEmpty ? [(nil, nil)] : filters.map({ (Optional($0.0), $0.1) }) {
                     lossTimings += try LossBenchmark.run(
                         batchSizes: lossBatchSizes, dim: 128, samplesPerClass: samplesPerClass, repeats: lossRepeats,
-                        losses: loss.map { [$0] } ?? LossKind.allCases, minings: mining.map { [$0] } ?? MiningKind.allCases)
+                        losses: loss.map { [$0] } ?? LossKind.allCases, minings: mining.map { [$0] } ?? MiningKind.allCases, context: context)
                 }
             }
             for t in lossTimings {
@@ -131,7 +131,7 @@ struct BenchCommand: ParsableCommand {
 
             var evalRows: [EvalRow] = []
             func knn(_ n: Int, _ d: Int, _ classes: Int, _ ks: [Int]) {
-                let r = EvaluationBenchmark.run(n: n, dim: d, classes: classes, recallK: ks, seed: 0, blockSize: knnBlockSize)
+                let r = EvaluationBenchmark.run(n: n, dim: d, classes: classes, recallK: ks, seed: 0, blockSize: knnBlockSize, context: context)
                 // The symmetric sweep needs n²·d multiply-adds = n²·d·... flops: 2·n²·d / 2.
                 let flops = Double(n) * Double(n) * Double(d)
                 let row = EvalRow(task: "knn recall@\(ks.map(String.init).joined(separator: ",")) + map@r", n: n, dim: d, classes: classes,
@@ -144,7 +144,7 @@ struct BenchCommand: ParsableCommand {
             if wants(.knn) { knn(20_000, 128, 2_000, [1, 2, 4, 8]) }
             if wants(.sopKNN) { knn(60_502, 512, 11_316, [1, 10, 100, 1000]) }
             if wants(.kmeans) {
-                let km = EvaluationBenchmark.runKMeans(n: 60_502, dim: 512, clusters: 11_316, iterations: 20, seed: 0)
+                let km = EvaluationBenchmark.runKMeans(n: 60_502, dim: 512, clusters: 11_316, iterations: 20, seed: 0, context: context)
                 let row = EvalRow(task: "k-means++ and Lloyd until no assignment changes (at most 20 iterations)",
                                   n: km.n, dim: km.dim, classes: km.clusters,
                                   seconds: km.seedingSeconds + km.iterationSeconds, peak_memory_mb: Double(km.peakBytes) / 1e6,

@@ -33,6 +33,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Cluster ids (integer .npy vector, one per row) to score with nmi and f1 instead of k-means.")
     var assignments: String?
 
+    @Option(help: "Threads (the metrics do not depend on them).")
+    var threads: Int = 2
+
     @Option(help: "Seed of the k-means++ seeding.")
     var seed: UInt64 = 0
 
@@ -47,7 +50,9 @@ struct EvaluateCommand: ParsableCommand {
             let x = try NPY.readMatrix(embeddings)
             let y = try NPY.readLabels(labels)
             let a = try assignments.map { try NPY.readLabels($0) }
-            let options = EvaluationOptions(recallK: ks, fars: fars, seed: seed, assignments: a)
+            guard threads >= 1 else { throw UsageFailure("--threads must be at least 1, got \(threads)") }
+            let options = EvaluationOptions(recallK: ks, fars: fars, seed: seed, assignments: a,
+                                            context: ComputeContext(workers: threads))
             let result = try evaluateEmbeddings(x, labels: y, options: options)
             print(json ? jsonObject(result) : table(result))
         }

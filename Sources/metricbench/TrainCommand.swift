@@ -34,7 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "adam | adamw | sgd") var optimizer: String = "adam"
     @Option var lr: Double = 0.001
     @Option var seed: UInt64 = 0
-    @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "Threads (the results do not depend on them).") var threads: Int = 2
     @Option(help: "Cap on batches per epoch.") var maxSteps: Int?
     @Option(help: "Write the test embeddings here (.npy, float32).") var embeddingsOut: String?
     @Option(help: "Write the test labels here (.npy, int64).") var labelsOut: String?
@@ -46,7 +46,7 @@ struct TrainCommand: ParsableCommand {
             try OptionChecks.atLeastOne(threads, "--threads")
             if let embeddingsOut { try OptionChecks.outputFile(embeddingsOut, option: "--embeddings-out") }
             if let labelsOut { try OptionChecks.outputFile(labelsOut, option: "--labels-out") }
-            BLAS.threads = threads
+            let context = ComputeContext(workers: threads)
             guard let datasetKind = DatasetKind(rawValue: dataset), datasetKind != .npy else {
                 throw UsageFailure("--dataset must be fashion-mnist or synthetic, got '\(dataset)'")
             }
@@ -78,10 +78,11 @@ struct TrainCommand: ParsableCommand {
                 var cheap: any BatchLoss = BenchmarkLoss(samplesPerClass: k)
                 let r = try TrainingBenchmark.measure(model: modelSpec, embeddingDim: embeddingDim, batchSize: batchSize,
                                                       samplesPerClass: k, optimizer: optimizerKind, loss: &cheap,
-                                                      data: data.train, inputShape: data.inputShape, steps: max(1, benchSteps))
-                print(String(format: "%.0f samples/s (excluding the loss; %.0f including it); GEMMs alone %.0f samples/s (%.0f%%); %d steps of batch %d, %d BLAS threads",
+                                                      data: data.train, inputShape: data.inputShape, steps: max(1, benchSteps),
+                                                      context: context)
+                print(String(format: "%.0f samples/s (excluding the loss; %.0f including it); GEMMs alone %.0f samples/s (%.0f%%); %d steps of batch %d, %d threads",
                              r.samplesPerSecond, r.samplesPerSecondWithLoss, r.gemmLimitSamplesPerSecond, 100 * r.fractionOfGEMMLimit,
-                             r.steps, r.batchSize, BLAS.threads))
+                             r.steps, r.batchSize, threads))
                 return
             }
 
@@ -91,12 +92,12 @@ struct TrainCommand: ParsableCommand {
             guard let miningKind = MiningKind(rawValue: mining) else {
                 throw UsageFailure("--mining must be one of \(MiningKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(mining)'")
             }
-            var batchLoss = try makeBatchLoss(LossConfiguration(loss: lossKind, mining: miningKind, seed: seed))
+            var batchLoss = try makeBatchLoss(LossConfiguration(loss: lossKind, mining: miningKind, seed: seed), context: context)
             let trainSpec = TrainSpec(optimizer: optimizerKind, learningRate: lr, epochs: epochs, batchSize: batchSize,
                                       samplesPerClass: k, maxStepsPerEpoch: maxSteps)
             let outcome = try Trainer.train(
                 model: modelSpec, embeddingDim: embeddingDim, train: trainSpec, data: data.train,
-                inputShape: data.inputShape, loss: &batchLoss, seed: seed
+                inputShape: data.inputShape, loss: &batchLoss, seed: seed, context: context
             ) { e in
                 note(String(format: "epoch %d: loss %.5f, active %.3f, %.1f s, %.0f samples/s",
                             e.epoch, e.meanLoss, e.activeFraction, e.seconds, e.samplesPerSecond))

@@ -81,7 +81,7 @@ import Testing
     let text = sampleSpec.replacingOccurrences(of: "embedding_dim: 16 }", with: "embedding_dim: 1000000000 }")
     let plan = try ExperimentPlan(SpecParser.parse(text, file: "huge.yaml"))
     let run = plan.runs[0]
-    let record = TrainingExecutor().execute(run, spec: plan.spec, threads: 1)
+    let record = TrainingExecutor().execute(run, spec: plan.spec, context: ComputeContext(workers: 1))
     #expect(record.status == .failed)
     let reason = try #require(record.reason)
     #expect(reason.hasPrefix("needs an estimated "))
@@ -256,9 +256,9 @@ private func csvError(_ text: String, tolerance: Double = 0.02) -> SpecError? {
 struct SlowExecutor: RunExecutor {
     let inner = FakeExecutor()
     var calls: CallLog { inner.calls }
-    func execute(_ run: PlannedRun, spec: ExperimentSpec, threads: Int) -> RunRecord {
+    func execute(_ run: PlannedRun, spec: ExperimentSpec, context: ComputeContext) -> RunRecord {
         usleep(20_000)
-        return inner.execute(run, spec: spec, threads: threads)
+        return inner.execute(run, spec: spec, context: context)
     }
 }
 

@@ -144,7 +144,7 @@ func samplePlot(series: [PlotSeries]) -> LinePlot {
     let fake = FakeExecutor()
     let divergedDim = 32
     let records = plan.runs.map { run -> RunRecord in
-        var r = fake.execute(run, spec: spec, threads: 1)
+        var r = fake.execute(run, spec: spec, context: .serial)
         if run.variant.configuration.loss.loss == .contrastive && run.variant.configuration.embeddingDim == divergedDim {
             r.status = .diverged
             r.metrics = [:]
@@ -175,7 +175,7 @@ func samplePlot(series: [PlotSeries]) -> LinePlot {
     let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))
     let fake = FakeExecutor()
     let records = plan.runs.map { run -> RunRecord in
-        var r = fake.execute(run, spec: plan.spec, threads: 1)
+        var r = fake.execute(run, spec: plan.spec, context: .serial)
         r.roc = [CurvePoint(x: 0, y: 0.2), CurvePoint(x: 1e-4, y: 0.4), CurvePoint(x: 1e-2, y: 0.8), CurvePoint(x: 1, y: 1)]
         r.map2D = (0..<20).map { CurvePoint(x: Double($0 % 7), y: Double($0 % 5), label: Int32($0 % 3)) }
         return r

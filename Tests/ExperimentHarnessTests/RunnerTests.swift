@@ -1,4 +1,5 @@
 import Foundation
+import NumericCore
 import Testing
 @testable import ExperimentHarness
 
@@ -8,12 +9,12 @@ struct FakeExecutor: RunExecutor {
     var divergeLoss: String? = nil
     let calls = CallLog()
 
-    func execute(_ run: PlannedRun, spec: ExperimentSpec, threads: Int) -> RunRecord {
+    func execute(_ run: PlannedRun, spec: ExperimentSpec, context: ComputeContext) -> RunRecord {
         calls.add(run.key)
         var r = RunRecord(run: run, experiment: spec.name)
         r.codeVersion = "test"
         r.finishedAt = "2026-01-01T00:00:00Z"
-        r.threads = threads
+        r.threads = context.workers
         if run.variant.configuration.loss.loss.rawValue == divergeLoss {
             r.status = .diverged
             r.divergedEpoch = 1
@@ -23,7 +24,7 @@ struct FakeExecutor: RunExecutor {
         r.status = .ok
         let h = Double(UInt64(run.variant.id, radix: 16)! % 1000) / 1000
         for (i, m) in spec.metrics.enumerated() {
-            r.metrics[m] = (h * 0.5 + Double(run.seed) * 0.01 + Double(i) * 0.001)
+            r.metrics[m.name] = (h * 0.5 + Double(run.seed) * 0.01 + Double(i) * 0.001)
         }
         r.epochs = [EpochRecord(epoch: 1, loss: 0.5, activeFraction: 0.25, seconds: 0.1)]
         return r
@@ -71,7 +72,7 @@ func temporaryDirectory() -> String {
     let store = try RunStore(directory: dir)
     // Simulate a crash: five runs finished, and one was being written when the process died.
     let fake = FakeExecutor()
-    for run in plan.runs.prefix(5) { try store.write(fake.execute(run, spec: plan.spec, threads: 1)) }
+    for run in plan.runs.prefix(5) { try store.write(fake.execute(run, spec: plan.spec, context: .serial)) }
     let partial = store.runsDirectory + "/.\(plan.runs[5].key).json.tmp-999-1"
     try Data("{\"key\": \"trunc".utf8).write(to: URL(fileURLWithPath: partial))
     let resumed = FakeExecutor()
@@ -124,7 +125,7 @@ func temporaryDirectory() -> String {
 @Test func reportsMatchTheGoldenFiles() throws {
     let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))
     let fake = FakeExecutor(divergeLoss: "lifted")
-    let records = plan.runs.map { fake.execute($0, spec: plan.spec, threads: 2) }
+    let records = plan.runs.map { fake.execute($0, spec: plan.spec, context: ComputeContext(workers: 2)) }
     let set = ResultSet(plan: plan, records: records)
     let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
     for (name, text) in [("results.csv", CSVReport.results(set)), ("summary.csv", CSVReport.summary(set)), ("tables.md", MarkdownTables.render(set))] {

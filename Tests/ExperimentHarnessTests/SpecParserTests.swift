@@ -34,7 +34,7 @@ func parseError(_ text: String) -> SpecError? {
     let spec = try SpecParser.parse(sampleSpec, file: "demo.yaml")
     #expect(spec.name == "demo")
     #expect(spec.seeds == [0, 1])
-    #expect(spec.metrics == ["recall@1", "recall@2", "map@r", "nmi", "val@far=0.001"])
+    #expect(spec.metrics.map(\.name) == ["recall@1", "recall@2", "map@r", "nmi", "val@far=0.001"])
     #expect(spec.recallK == [1, 2])
     #expect(spec.fars == [0.001])
     #expect(spec.tables.count == 2)

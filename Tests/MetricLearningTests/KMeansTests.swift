@@ -77,12 +77,9 @@ private func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 }
             if s < best { best = s; expected[i] = Int32(j) }
         }
     }
-    let saved = BLAS.threads
-    defer { BLAS.threads = saved }
     for threads in [1, 2] {
-        BLAS.threads = threads
         var assignments = [Int32](repeating: -1, count: n), distance = [Float](repeating: 0, count: n)
-        let changed = KMeans(clusters: k, blockSize: 128).assign(x, centroids, &assignments, &distance, force: true)
+        let changed = KMeans(clusters: k, blockSize: 128, context: ComputeContext(workers: threads)).assign(x, centroids, &assignments, &distance, force: true)
         #expect(changed == n)
         #expect(assignments == expected, "\(threads) thread(s)")
     }

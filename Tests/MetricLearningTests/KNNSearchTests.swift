@@ -28,7 +28,7 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
     rows[90] = rows[7]
     let x = Matrix(rows)
     let k = 30
-    let blocked = NearestNeighbors.search(x, k: k, blockSize: blockSize)
+    let blocked = NearestNeighbors.search(x, k: k, blockSize: blockSize, context: ComputeContext(workers: 2))
     let naive = naiveNeighbors(x, k: k)
     for q in 0..<n {
         #expect(blocked.neighbors(of: q) == naive[q], "query \(q)")
@@ -42,9 +42,9 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
     let x = Matrix(rows: n, cols: d, storage: (0..<(n * d)).map { _ in Float(rng.nextNormal()) })
     let k = 12
     let naive = naiveNeighbors(x, k: k)
-    let reference = NearestNeighbors.search(x, k: k, blockSize: 1000)
+    let reference = NearestNeighbors.search(x, k: k, blockSize: 1000, context: ComputeContext(workers: 2))
     for blockSize in [3, 32, 100] {
-        let blocked = NearestNeighbors.search(x, k: k, blockSize: blockSize)
+        let blocked = NearestNeighbors.search(x, k: k, blockSize: blockSize, context: ComputeContext(workers: 2))
         for q in 0..<n {
             #expect(blocked.neighbors(of: q) == reference.neighbors(of: q), "block size \(blockSize)")
             // OpenBLAS's edge kernels may sum a dot product in another order: last-ulp differences only.
@@ -64,7 +64,7 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
 
 @Test func searchWithAllOtherItems() {
     let x = Matrix([[0], [1], [3], [6]])
-    let nn = NearestNeighbors.search(x, k: 3, blockSize: 2)
+    let nn = NearestNeighbors.search(x, k: 3, blockSize: 2, context: ComputeContext(workers: 2))
     #expect(nn.neighbors(of: 0) == [1, 2, 3])
     #expect(nn.neighbors(of: 2) == [1, 0, 3])
     #expect(nn.distances(of: 2) == [4, 9, 9])
@@ -79,7 +79,7 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
     let x = Matrix(rows)
     let naive = naiveNeighbors(x, k: 40)
     for blockSize in [9, 128, 300] {
-        let blocked = NearestNeighbors.search(x, k: 40, blockSize: blockSize)
+        let blocked = NearestNeighbors.search(x, k: 40, blockSize: blockSize, context: ComputeContext(workers: 2))
         #expect((0..<n).allSatisfy { blocked.neighbors(of: $0) == naive[$0] }, "block size \(blockSize)")
     }
 }
@@ -89,7 +89,7 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
     let n = 600
     let x = Matrix(rows: n, cols: 4, storage: (0..<(n * 4)).map { _ in Float(rng.nextInt(below: 9) - 4) })
     let naive = naiveNeighbors(x, k: 20)
-    let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 50), k: 20, sampleSize: 16) { _, _ in }
+    let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 50, context: .serial), k: 20, sampleSize: 16) { _, _ in }
     #expect((0..<n).allSatisfy { nn.neighbors(of: $0) == naive[$0] })
 }
 
@@ -104,7 +104,7 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
     }
     let x = Matrix(rows: n, cols: 1, storage: values)
     let naive = naiveNeighbors(x, k: 20)
-    let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 64), k: 20, sampleSize: 16) { _, _ in }
+    let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 64, context: .serial), k: 20, sampleSize: 16) { _, _ in }
     #expect(nn.redoneQueries == 16)
     #expect((0..<n).allSatisfy { nn.neighbors(of: $0) == naive[$0] })
 }
@@ -116,16 +116,14 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
     let n = 800
     let x = Matrix(rows: n, cols: 6, storage: (0..<(n * 6)).map { _ in Float(rng.nextInt(below: 7) - 3) })
     let labels = (0..<n).map { Int32($0 % 40) }
-    let saved = BLAS.threads
-    defer { BLAS.threads = saved }
     var lists: [[Int32]] = [], results: [EvaluationResult] = []
     for threads in [1, 2, 3] {
-        BLAS.threads = threads
-        let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 64), k: 25, sampleSize: 16) { _, _ in }
+        let context = ComputeContext(workers: threads)
+        let nn = NearestNeighbors._search(PairDistanceSweep(x, blockSize: 64, context: context), k: 25, sampleSize: 16) { _, _ in }
         lists.append((0..<n).flatMap { nn.neighbors(of: $0) })
         for limit in [500, 8000] {  // histogram and exact VAL@FAR
             results.append(try evaluateEmbeddings(
-                x, labels: labels, options: EvaluationOptions(recallK: [1, 10], fars: [0.01], blockSize: 64, exactVerificationLimit: limit)))
+                x, labels: labels, options: EvaluationOptions(recallK: [1, 10], fars: [0.01], blockSize: 64, exactVerificationLimit: limit, context: context)))
         }
     }
     let naive = naiveNeighbors(x, k: 25)

@@ -146,20 +146,24 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool
 }
 
 @Test func metricNamesAreCanonicalised() throws {
-    #expect(try MetricName.canonical("val@far=1e-3") == "val@far=0.001")
-    #expect(try MetricName.canonical("val@far=0.01") == "val@far=0.01")
-    #expect(try MetricName.canonical("val@far=1e-4") == "val@far=0.0001")
-    #expect(try MetricName.canonical("VAL@FAR=2.5e-5") == "val@far=0.000025")
-    #expect(try MetricName.canonical("val@far=1") == "val@far=1")
-    #expect(try MetricName.canonical("recall@10") == "recall@10")
+    #expect(try MetricID(parsing: "val@far=1e-3").name == "val@far=0.001")
+    #expect(try MetricID(parsing: "val@far=0.01").name == "val@far=0.01")
+    #expect(try MetricID(parsing: "val@far=1e-4").name == "val@far=0.0001")
+    #expect(try MetricID(parsing: "VAL@FAR=2.5e-5").name == "val@far=0.000025")
+    #expect(try MetricID(parsing: "val@far=1").name == "val@far=1")
+    #expect(try MetricID(parsing: "recall@10").name == "recall@10")
     for name in ["precision@1", "r-precision", "map@r", "nmi", "f1"] {
-        #expect(try MetricName.canonical(name) == name)
+        #expect(try MetricID(parsing: name).name == name)
     }
     for bad in ["recall@0", "recall@x", "val@far=0", "val@far=2", "accuracy", "precision@2"] {
-        #expect(throws: EvaluationError.self) { try MetricName.canonical(bad) }
+        #expect(throws: EvaluationError.self) { try MetricID(parsing: bad).name }
     }
-    #expect(MetricName.plainDecimal(0.1) == "0.1")
-    #expect(MetricName.plainDecimal(1e-7) == "0.0000001")
+    for metric: MetricID in [.recall(4), .precisionAt1, .rPrecision, .mapAtR, .nmi, .f1, .valAtFAR(1e-3)] {
+        #expect(try MetricID(parsing: metric.name) == metric, "\(metric) spells and parses back")
+        #expect(!metric.title.isEmpty && metric.higherIsBetter)
+    }
+    #expect(MetricID.plainDecimal(0.1) == "0.1")
+    #expect(MetricID.plainDecimal(1e-7) == "0.0000001")
 }
 
 @Test func rocIsMonotoneAndBounded() throws {

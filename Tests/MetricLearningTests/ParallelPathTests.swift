@@ -200,13 +200,10 @@ func largeBatchHingeTripletMinedMatchesBruteForce(_ mining: MiningKind) throws {
         LossConfiguration(loss: .lifted, mining: .all),
         LossConfiguration(loss: .lifted, mining: .hard),
     ]
-    let threads = BLAS.threads
-    defer { BLAS.threads = threads }
     for configuration in configurations {
         var results: [(LossResult, Matrix)] = []
         for n in [1, 2] {
-            BLAS.threads = n
-            var loss = try makeBatchLoss(configuration)
+            var loss = try makeBatchLoss(configuration, context: ComputeContext(workers: n))
             var gradient = Matrix(rows: 0, cols: 0)
             let result = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
             results.append((result, gradient))

@@ -17,3 +17,65 @@ import NumericCore
         #expect(workersSeen.withLock { $0.allSatisfy { (0..<workers).contains($0) } })
     }
 }
+
+/// The tiled product is the same bits for every worker count, and the product.
+@Test func tiledGEMMIsBitwiseTheSameForEveryWorkerCount() {
+    var rng = SplitMix64(seed: 3)
+    func random(_ r: Int, _ c: Int) -> Matrix {
+        Matrix(rows: r, cols: c, storage: (0..<(r * c)).map { _ in Float(rng.nextUniform() * 2 - 1) })
+    }
+    // (m, n, k, transA, transB): cut along rows, along columns, and too small to cut.
+    let shapes: [(Int, Int, Int, Transpose, Transpose)] = [
+        (300, 97, 200, .none, .transposed), (64, 520, 130, .transposed, .none), (130, 700, 90, .none, .none),
+        (20, 30, 40, .none, .none),
+    ]
+    for (m, n, k, ta, tb) in shapes {
+        let a = ta == .none ? random(m, k) : random(k, m)
+        let b = tb == .none ? random(k, n) : random(n, k)
+        var results: [[UInt32]] = []
+        for workers in [1, 2, 3, 5] {
+            var c = Matrix(rows: 0, cols: 0)
+            BLAS.gemm(ta, a, tb, b, into: &c, context: ComputeContext(workers: workers))
+            results.append(c.storage.map(\.bitPattern))
+            for i in [0, m / 2, m - 1] {
+                for j in [0, n / 3, n - 1] {
+                    var s = 0.0
+                    for t in 0..<k {
+                        let av = ta == .none ? a.storage[i * k + t] : a.storage[t * m + i]
+                        let bv = tb == .none ? b.storage[t * n + j] : b.storage[j * k + t]
+                        s += Double(av) * Double(bv)
+                    }
+                    #expect(abs(Double(c.storage[i * n + j]) - s) < 1e-4 * Double(k), "\(m)×\(n)×\(k) at (\(i), \(j))")
+                }
+            }
+        }
+        #expect(results.allSatisfy { $0 == results[0] }, "\(m)×\(n)×\(k)")
+        let tiles = BLAS.tiling(m: m, n: n, k: k)
+        #expect(tiles.count == (2 * m * n * k >= 8_000_000 ? 2 : 1), "\(m)×\(n)×\(k): \(tiles)")
+    }
+}
+
+/// The Gram matrix's upper triangle, cut in halves from 512 rows, is the same
+/// bits for every worker count and matches the dot products.
+@Test func gramUpperIsBitwiseTheSameForEveryWorkerCount() {
+    var rng = SplitMix64(seed: 4)
+    for (n, k) in [(600, 33), (100, 20)] {
+        let a = Matrix(rows: n, cols: k, storage: (0..<(n * k)).map { _ in Float(rng.nextUniform() * 2 - 1) })
+        var results: [[UInt32]] = []
+        for workers in [1, 2, 3] {
+            var c = Matrix(rows: 0, cols: 0)
+            BLAS.gramUpper(a, into: &c, context: ComputeContext(workers: workers))
+            var upper: [UInt32] = []
+            for i in 0..<n {
+                for j in i..<n { upper.append(c.storage[i * n + j].bitPattern) }
+            }
+            results.append(upper)
+            for (i, j) in [(0, 0), (0, n - 1), (n / 2, n / 2 + 1), (n - 1, n - 1), (5, n / 2 + 3)] {
+                var s = 0.0
+                for t in 0..<k { s += Double(a.storage[i * k + t]) * Double(a.storage[j * k + t]) }
+                #expect(abs(Double(c.storage[i * n + j]) - s) < 1e-4, "n \(n): (\(i), \(j))")
+            }
+        }
+        #expect(results.allSatisfy { $0 == results[0] }, "n \(n)")
+    }
+}

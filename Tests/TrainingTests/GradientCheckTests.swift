@@ -123,7 +123,7 @@ private func checkParameters(visit: ((inout [Float], inout [Float]) -> Void) -> 
 
 @Test func mlpGradientsMatchFiniteDifferences() throws {
     let model = try EmbeddingModel(spec: ModelSpec(kind: .mlp, hidden: [7, 6], normalize: true),
-                                   inputShape: InputShape(flat: 5), embeddingDim: 4, seed: 3)
+                                   inputShape: InputShape(flat: 5), embeddingDim: 4, seed: 3, context: .serial)
     let x = randomMatrix(rows: 3, cols: 5, seed: 12)
     model.forward(x)
     let r = randomMatrix(rows: 3, cols: 4, seed: 13)
@@ -133,7 +133,7 @@ private func checkParameters(visit: ((inout [Float], inout [Float]) -> Void) -> 
 
 @Test func convnetGradientsMatchFiniteDifferences() throws {
     let model = try EmbeddingModel(spec: ModelSpec(kind: .convnet, channels: [3, 4], normalize: true),
-                                   inputShape: InputShape(channels: 1, height: 8, width: 8), embeddingDim: 3, seed: 4)
+                                   inputShape: InputShape(channels: 1, height: 8, width: 8), embeddingDim: 3, seed: 4, context: .serial)
     let x = randomMatrix(rows: 2, cols: 64, seed: 14)
     model.forward(x)
     let r = randomMatrix(rows: 2, cols: 3, seed: 15)

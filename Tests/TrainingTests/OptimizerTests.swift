@@ -4,7 +4,7 @@ import Testing
 
 /// A model with parameters w = (1, −2) and b = 0.5, whose gradients the test sets.
 private func tinyModel() throws -> EmbeddingModel {
-    let model = try EmbeddingModel(spec: ModelSpec(kind: .linear, normalize: false), inputShape: InputShape(flat: 2), embeddingDim: 1, seed: 0)
+    let model = try EmbeddingModel(spec: ModelSpec(kind: .linear, normalize: false), inputShape: InputShape(flat: 2), embeddingDim: 1, seed: 0, context: .serial)
     let linear = model.layers[0] as! Linear
     linear.weight = Matrix([[1, -2]])
     linear.bias = [0.5]

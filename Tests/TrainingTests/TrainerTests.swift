@@ -12,7 +12,7 @@ private let smallModel = ModelSpec(kind: .mlp, hidden: [64], normalize: true)
     func run(_ seed: UInt64) throws -> Matrix {
         var loss: any BatchLoss = PairTestLoss()
         let outcome = try Trainer.train(model: smallModel, embeddingDim: 16, train: spec, data: data.train,
-                                        inputShape: data.inputShape, loss: &loss, seed: seed)
+                                        inputShape: data.inputShape, loss: &loss, seed: seed, context: .serial)
         #expect(outcome.status == .ok)
         return outcome.model.embed(data.test.features, batchSize: 64)
     }
@@ -28,12 +28,12 @@ private let smallModel = ModelSpec(kind: .mlp, hidden: [64], normalize: true)
         var g = Matrix(rows: 0, cols: 0)
         return try loss.evaluate(embeddings: model.embed(data.test.features), labels: data.test.labels, gradient: &g).loss
     }
-    let untrained = try EmbeddingModel(spec: smallModel, inputShape: data.inputShape, embeddingDim: 16, seed: 0)
+    let untrained = try EmbeddingModel(spec: smallModel, inputShape: data.inputShape, embeddingDim: 16, seed: 0, context: .serial)
     var loss: any BatchLoss = PairTestLoss()
     var seen: [EpochStats] = []
     let outcome = try Trainer.train(model: smallModel, embeddingDim: 16,
                                     train: TrainSpec(learningRate: 3e-3, epochs: 6, batchSize: 40, samplesPerClass: 4),
-                                    data: data.train, inputShape: data.inputShape, loss: &loss, seed: 0) { seen.append($0) }
+                                    data: data.train, inputShape: data.inputShape, loss: &loss, seed: 0, context: .serial) { seen.append($0) }
     #expect(outcome.status == .ok)
     #expect(seen.map(\.epoch) == [1, 2, 3, 4, 5, 6])
     #expect(outcome.epochs.last!.meanLoss < outcome.epochs.first!.meanLoss)
@@ -45,7 +45,7 @@ private let smallModel = ModelSpec(kind: .mlp, hidden: [64], normalize: true)
     let data = try loadDataset(smallData)
     var loss: any BatchLoss = NaNLoss(after: 3)
     let outcome = try Trainer.train(model: smallModel, embeddingDim: 8, train: TrainSpec(epochs: 3, batchSize: 40, samplesPerClass: 4, maxStepsPerEpoch: 2),
-                                    data: data.train, inputShape: data.inputShape, loss: &loss, seed: 0)
+                                    data: data.train, inputShape: data.inputShape, loss: &loss, seed: 0, context: .serial)
     guard case .diverged(let epoch, let reason) = outcome.status else { Issue.record("expected divergence"); return }
     #expect(epoch == 2)
     #expect(reason.contains("nan"))
@@ -58,7 +58,7 @@ private let smallModel = ModelSpec(kind: .mlp, hidden: [64], normalize: true)
     for spec in [ModelSpec(kind: .linear), ModelSpec(kind: .mlp, hidden: [16, 8]), ModelSpec(kind: .convnet, channels: [4, 4], normalize: false)] {
         var loss: any BatchLoss = PairTestLoss()
         let outcome = try Trainer.train(model: spec, embeddingDim: 5, train: TrainSpec(optimizer: .sgd, learningRate: 0.01, epochs: 1, batchSize: 16),
-                                        data: images, inputShape: shape, loss: &loss, seed: 1)
+                                        data: images, inputShape: shape, loss: &loss, seed: 1, context: .serial)
         #expect(outcome.status == .ok)
         let e = outcome.model.embed(images.features, batchSize: 7)
         #expect(e.rows == 32 && e.cols == 5 && e.isFinite)
@@ -69,7 +69,7 @@ private let smallModel = ModelSpec(kind: .mlp, hidden: [64], normalize: true)
 }
 
 @Test func convnetOnFlatFeaturesIsAClearError() {
-    #expect { try EmbeddingModel(spec: ModelSpec(kind: .convnet), inputShape: InputShape(flat: 10), embeddingDim: 2, seed: 0) } throws: {
+    #expect { try EmbeddingModel(spec: ModelSpec(kind: .convnet), inputShape: InputShape(flat: 10), embeddingDim: 2, seed: 0, context: .serial) } throws: {
         "\($0)".contains("convnet needs image inputs")
     }
 }
@@ -95,7 +95,8 @@ private let smallModel = ModelSpec(kind: .mlp, hidden: [64], normalize: true)
     let data = try loadDataset(smallData)
     var loss: any BatchLoss = BenchmarkLoss(samplesPerClass: 4)
     let r = try TrainingBenchmark.measure(model: smallModel, embeddingDim: 16, batchSize: 40, samplesPerClass: 4,
-                                          loss: &loss, data: data.train, inputShape: data.inputShape, steps: 5, warmup: 1)
+                                          loss: &loss, data: data.train, inputShape: data.inputShape, steps: 5, warmup: 1,
+                                          context: .serial)
     #expect(r.samplesPerSecond > 0 && r.samplesPerSecondWithLoss > 0 && r.samplesPerSecond >= r.samplesPerSecondWithLoss)
 }
 
@@ -135,7 +136,7 @@ struct ExplodingOnce: BatchLoss {
     let outcome = try Trainer.train(
         model: smallModel, embeddingDim: 8,
         train: TrainSpec(optimizer: .sgd, learningRate: 1e30, momentum: 0, epochs: 2, batchSize: 40, samplesPerClass: 4, maxStepsPerEpoch: 3),
-        data: data.train, inputShape: data.inputShape, loss: &loss, seed: 0)
+        data: data.train, inputShape: data.inputShape, loss: &loss, seed: 0, context: .serial)
     guard case .diverged(let epoch, let reason) = outcome.status else { Issue.record("expected divergence, got \(outcome.status)"); return }
     #expect(epoch == 1)
     #expect(reason.contains("embeddings are not finite at step 2"))

@@ -5,7 +5,7 @@ public enum CSVReport {
     public static func results(_ set: ResultSet) -> String {
         let axes = set.axes
         let metrics = set.plan.spec.metrics
-        var header = ["run", "variant_id", "seed", "status", "reason"] + axes.map(\.rawValue) + metrics
+        var header = ["run", "variant_id", "seed", "status", "reason"] + axes.map(\.rawValue) + metrics.map(\.name)
         header += ["final_loss", "final_active_fraction", "train_seconds", "eval_seconds", "samples_per_second", "threads", "code_version"]
         var lines = [row(header)]
         // The planned runs in plan order, then the records no variant of the plan matches, with why.
@@ -14,7 +14,7 @@ public enum CSVReport {
         for (r, reason) in planned + unmatched {
             var cells = [r.key, r.variantID, String(r.seed), r.status.rawValue, reason]
             cells += axes.map { r.configuration.value(of: $0).description }
-            cells += metrics.map { r.metrics[$0].map(number) ?? "" }
+            cells += metrics.map { r.metrics[$0.name].map(number) ?? "" }
             cells += [
                 r.epochs.last.map { number($0.loss) } ?? "", r.epochs.last.map { number($0.activeFraction) } ?? "",
                 number(r.trainSeconds), number(r.evalSeconds), number(r.samplesPerSecond), String(r.threads), r.codeVersion,

@@ -9,7 +9,7 @@ public enum MarkdownTables {
         out += "Seeds: \(spec.seeds.map(String.init).joined(separator: ", ")). Dataset: \(spec.dataset.kind.rawValue) (test on classes unseen in training). "
         out += "Model: \(spec.model.kind.rawValue)"
         if spec.model.kind == .mlp { out += " \(spec.model.hidden.map(String.init).joined(separator: "-"))" }
-        out += ", \(spec.train.optimizer.rawValue), learning rate \(MetricName.plainDecimal(spec.train.learningRate)), \(spec.train.epochs) epoch(s).\n\n"
+        out += ", \(spec.train.optimizer.rawValue), learning rate \(MetricID.plainDecimal(spec.train.learningRate)), \(spec.train.epochs) epoch(s).\n\n"
         for (i, t) in spec.tables.enumerated() {
             out += table(t, number: i + 1, set) + "\n"
         }
@@ -83,7 +83,7 @@ public enum MarkdownTables {
         var mean: Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
     }
 
-    static func cell(_ lookup: CellLookup, _ metric: String, _ set: ResultSet) -> Cell {
+    static func cell(_ lookup: CellLookup, _ metric: MetricID, _ set: ResultSet) -> Cell {
         switch lookup {
         case .unsupported: return Cell(text: "n/a")
         case .notPlanned: return Cell(text: "—")

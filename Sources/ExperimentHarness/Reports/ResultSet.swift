@@ -36,8 +36,8 @@ public struct ResultSet: Sendable {
     }
 
     /// Values of `metric` over the variant's successful runs.
-    public func values(_ metric: String, of variant: Variant) -> [Double] {
-        records(of: variant).filter { $0.status == .ok }.compactMap { $0.metrics[metric] }
+    public func values(_ metric: MetricID, of variant: Variant) -> [Double] {
+        records(of: variant).filter { $0.status == .ok }.compactMap { $0.metrics[metric.name] }
     }
 
     /// The axes shown as columns: the four main ones, then any other axis that varies.

@@ -3,15 +3,18 @@ import NumericCore
 
 /// Trains and evaluates one run. Failures are not thrown: they become
 /// records with status `failed` or `diverged`, and the sweep goes on.
+///
+/// `context` is this run's share of the process's threads; the record's
+/// numbers must not depend on it.
 public protocol RunExecutor: Sendable {
-    func execute(_ run: PlannedRun, spec: ExperimentSpec, threads: Int) -> RunRecord
+    func execute(_ run: PlannedRun, spec: ExperimentSpec, context: ComputeContext) -> RunRecord
 }
 
 /// How `Runner.run` schedules the runs of a plan.
 public struct RunnerOptions: Sendable {
-    /// Runs trained at once; the BLAS threads are divided among them.
+    /// Runs trained at once; the threads are divided among them.
     public var jobs: Int = 1
-    /// Total BLAS threads of this process.
+    /// Total threads of this process.
     public var threads: Int = 2
     /// Only the runs of shard `index` of `count` (0-based).
     public var shard: (index: Int, count: Int)?
@@ -54,9 +57,9 @@ public enum Runner {
         tally.alreadyDone = selected.count - pending.count
         let jobs = max(1, min(options.jobs, pending.count))
         let threadsPerJob = max(1, options.threads / jobs)
-        BLAS.threads = threadsPerJob
+        let context = ComputeContext(workers: threadsPerJob)
         if pending.isEmpty { return tally }
-        log("\(pending.count) run(s) to do (\(tally.alreadyDone) already done), \(jobs) job(s) × \(threadsPerJob) BLAS thread(s)")
+        log("\(pending.count) run(s) to do (\(tally.alreadyDone) already done), \(jobs) job(s) × \(threadsPerJob) thread(s)")
 
         let shared = _WorkQueue(tally: tally)
         let lock = shared.lock
@@ -97,7 +100,7 @@ public enum Runner {
                         lock.unlock()
                         continue
                     }
-                    let record = executor.execute(run, spec: plan.spec, threads: threadsPerJob)
+                    let record = executor.execute(run, spec: plan.spec, context: context)
                     var writeError: (any Error)?
                     do { try store.write(record) } catch { writeError = error }
                     claim.release()
@@ -131,7 +134,7 @@ public enum Runner {
         let what = "\(c.loss.loss.rawValue)/\(c.loss.mining.rawValue) b\(c.train.batchSize) d\(c.embeddingDim) seed \(r.seed)"
         switch r.status {
         case .ok:
-            let r1 = r.metrics["recall@1"].map { String(format: " recall@1 %.4f", $0) } ?? ""
+            let r1 = r.metrics[MetricID.recall(1).name].map { String(format: " recall@1 %.4f", $0) } ?? ""
             return "[\(done)/\(total)] \(r.key) \(what): ok\(r1), \(String(format: "%.1f", r.trainSeconds + r.evalSeconds)) s"
         case .diverged:
             return "[\(done)/\(total)] \(r.key) \(what): DIVERGED in epoch \(r.divergedEpoch ?? 0): \(r.reason ?? "")"

@@ -11,9 +11,9 @@ public struct TrainingExecutor: RunExecutor {
 
     public init() {}
 
-    public func execute(_ run: PlannedRun, spec: ExperimentSpec, threads: Int) -> RunRecord {
+    public func execute(_ run: PlannedRun, spec: ExperimentSpec, context: ComputeContext) -> RunRecord {
         var record = RunRecord(run: run, experiment: spec.name)
-        record.threads = threads
+        record.threads = context.workers
         let c = run.variant.configuration
         do {
             // Before the data exists (a synthetic set is generated from the spec's sizes), then with its real shape.
@@ -21,10 +21,10 @@ public struct TrainingExecutor: RunExecutor {
             try MemoryEstimate(c, input: declared.input, samples: declared.samples).check()
             let data = try DatasetCache.shared.dataset(c.dataset)
             try MemoryEstimate(c, input: data.inputShape, samples: data.train.features.rows + data.test.features.rows).check()
-            var loss = try makeBatchLoss(c.loss.configuration(seed: run.seed))
+            var loss = try makeBatchLoss(c.loss.configuration(seed: run.seed), context: context)
             let outcome = try Trainer.train(
                 model: c.model, embeddingDim: c.embeddingDim, train: c.train, data: data.train,
-                inputShape: data.inputShape, loss: &loss, seed: run.seed)
+                inputShape: data.inputShape, loss: &loss, seed: run.seed, context: context)
             record.epochs = outcome.epochs.map {
                 EpochRecord(epoch: $0.epoch, loss: $0.meanLoss, activeFraction: $0.activeFraction, seconds: $0.seconds)
             }
@@ -38,7 +38,7 @@ public struct TrainingExecutor: RunExecutor {
                 let evalStart = MonotonicClock.now()
                 let embeddings = outcome.model.embed(data.test.features)
                 let recallK = Array(Set(spec.recallK + [1, 2, 4, 8])).sorted().filter { $0 < embeddings.rows }
-                let options = EvaluationOptions(recallK: recallK, fars: spec.fars, seed: run.seed)
+                let options = EvaluationOptions(recallK: recallK, fars: spec.fars, seed: run.seed, context: context)
                 let result = try evaluateEmbeddings(embeddings, labels: data.test.labels, options: options)
                 for (name, value) in result.named { record.metrics[name] = value }
                 record.roc = result.roc.map { CurvePoint(x: $0.far, y: $0.val) }

@@ -10,7 +10,7 @@ public enum AxisValue: Hashable, Sendable, CustomStringConvertible, Codable {
     public var description: String {
         switch self {
         case .int(let v): return String(v)
-        case .double(let v): return MetricName.plainDecimal(v)
+        case .double(let v): return MetricID.plainDecimal(v)
         case .string(let v): return v
         case .bool(let v): return v ? "true" : "false"
         }

@@ -86,14 +86,14 @@ public struct ExperimentPlan: Sendable {
                 continue
             }
             let configuration = try Self.resolve(draft, spec: spec, line: line)
-            let variant = Variant(id: StableHash.id(of: configuration), configuration: configuration)
+            let variant = Variant(id: VariantID.of(configuration), configuration: configuration)
             if seen.insert(variant.id).inserted { variants.append(variant) }
         }
         self.variants = variants
         self.skipped = skipped
         if supports(base.lossKind, base.miningKind) {
             let c = try Self.resolve(base, spec: spec, line: nil)
-            self.base = Variant(id: StableHash.id(of: c), configuration: c)
+            self.base = Variant(id: VariantID.of(c), configuration: c)
         } else {
             self.base = nil
         }
@@ -234,7 +234,7 @@ extension ExperimentPlan {
             guard supports(d.lossKind, d.miningKind) else { continue }
             sawSupported = true
             guard let c = try? Self.resolve(d, spec: spec, line: nil) else { continue }
-            let id = StableHash.id(of: c)
+            let id = VariantID.of(c)
             if let v = variants.first(where: { $0.id == id }) { return .variant(v) }
         }
         return sawSupported ? .notPlanned : .unsupported

@@ -6,7 +6,7 @@ import Training
 public struct TableSpec: Hashable, Sendable {
     public var rows: Axis
     public var columns: Axis
-    public var metric: String
+    public var metric: MetricID
 }
 
 /// A validated experiment file (DESIGN §8).
@@ -23,12 +23,21 @@ public struct ExperimentSpec: Sendable {
     public var base: [(Axis, AxisValue)]
     /// Each sweep is a grid: axes with their values, in file order; `line` locates it.
     public var sweeps: [Sweep]
-    /// Canonical metric names, in the order given.
-    public var metrics: [String]
+    /// The metrics to report, in the order given.
+    public var metrics: [MetricID]
     public var tables: [TableSpec]
-    /// Recall@K values and FAR values the evaluation needs for `metrics`.
-    public var recallK: [Int]
-    public var fars: [Double]
+
+    /// The K of every `recall@K` in `metrics` (`[1]` when none).
+    public var recallK: [Int] {
+        let ks = metrics.compactMap { m -> Int? in if case .recall(let k) = m { return k } else { return nil } }
+        return ks.isEmpty ? [1] : ks
+    }
+
+    /// The F of every `val@far=F` in `metrics` (`[1e-3]` when none).
+    public var fars: [Double] {
+        let fs = metrics.compactMap { m -> Double? in if case .valAtFAR(let f) = m { return f } else { return nil } }
+        return fs.isEmpty ? [1e-3] : fs
+    }
 
     public struct Sweep: Sendable {
         public var axes: [(Axis, [AxisValue])]

@@ -223,14 +223,14 @@ struct Reader {
             }
         }
 
-        var metrics: [String] = ["recall@1", "recall@2", "recall@4", "recall@8", "map@r", "nmi", "f1"]
-        var metricNodes: [String: Node] = [:]
+        var metrics: [MetricID] = [.recall(1), .recall(2), .recall(4), .recall(8), .mapAtR, .nmi, .f1]
+        var metricNodes: [MetricID: Node] = [:]
         if let m = node("metrics") {
             metrics = []
             for item in try list(m, "metrics") {
                 let text = try string(item, "metrics")
-                guard let canonical = try? MetricName.canonical(text) else {
-                    throw fail(item, "metrics", "unknown metric '\(text)'; known: recall@K, precision@1, r-precision, map@r, nmi, f1, val@far=F")
+                guard let canonical = try? MetricID(parsing: text) else {
+                    throw fail(item, "metrics", "unknown metric '\(text)'; known: \(MetricID.known)")
                 }
                 if !metrics.contains(canonical) { metrics.append(canonical) }
                 metricNodes[canonical] = item
@@ -249,19 +249,16 @@ struct Reader {
                 let rows = try axis(try string(rv, "rows"), rk, section: "tables")
                 let columns = try axis(try string(cv, "columns"), ck, section: "tables")
                 let metricText = try string(mv, "metric")
-                guard let metric = try? MetricName.canonical(metricText) else { throw fail(mv, "metric", "unknown metric '\(metricText)'") }
+                guard let metric = try? MetricID(parsing: metricText) else { throw fail(mv, "metric", "unknown metric '\(metricText)'") }
                 guard metrics.contains(metric) else {
                     throw fail(mv, "metric", "'\(metric)' is not in 'metrics'; add it there")
                 }
                 tables.append(TableSpec(rows: rows, columns: columns, metric: metric))
             }
         }
-        let recallK = metrics.compactMap { m -> Int? in m.hasPrefix("recall@") ? Int(m.dropFirst(7)) : nil }
-        let fars = metrics.compactMap { m -> Double? in m.hasPrefix("val@far=") ? Double(m.dropFirst(8)) : nil }
         return ExperimentSpec(
             file: file, name: name, description: description, dataset: dataset, model: model, train: train,
-            seeds: seeds, base: base, sweeps: sweeps, metrics: metrics, tables: tables,
-            recallK: recallK.isEmpty ? [1] : recallK, fars: fars.isEmpty ? [1e-3] : fars)
+            seeds: seeds, base: base, sweeps: sweeps, metrics: metrics, tables: tables)
     }
 
     func dataset(_ n: Node) throws -> DatasetSpec {

@@ -17,20 +17,23 @@ import NumericCore
 ///
 /// The O(B²) passes run in 8 × 8 tiles (the transposed accesses of a larger
 /// tile collide in the L1 cache at power-of-two strides), split by rows over
-/// `Parallel.workers` threads for large batches; every entry is computed by
-/// the same arithmetic whatever the thread count.
+/// the context's workers for large batches; every entry is computed by the
+/// same arithmetic whatever the worker count.
 ///
 /// The distance keeps its B × B matrix between calls and reuses it.
 public struct PairwiseDistance: Sendable {
     /// Which distance is computed.
     public let kind: DistanceKind
+    /// The workers of the O(B²) passes and the backward GEMM.
+    public let context: ComputeContext
     /// The distances of the last `compute` call (B × B).
     public private(set) var values = Matrix(rows: 0, cols: 0)
     /// ‖x_i‖² of the last `compute` call's rows (the first B entries).
     private(set) var squaredNorms: [Float] = []
 
-    public init(kind: DistanceKind) {
+    public init(kind: DistanceKind, context: ComputeContext = .serial) {
         self.kind = kind
+        self.context = context
     }
 
     /// Computes the B × B distances of the rows of `embeddings` into `values`.
@@ -38,7 +41,7 @@ public struct PairwiseDistance: Sendable {
     /// - Complexity: O(B² · d), in one `ssyrk`, plus O(B²) split over the workers.
     public mutating func compute(_ embeddings: Matrix) {
         let b = embeddings.rows
-        BLAS.gramUpper(embeddings, into: &values)
+        BLAS.gramUpper(embeddings, into: &values, context: context)
         if squaredNorms.count < b { squaredNorms = [Float](repeating: 0, count: b) }
         let euclidean = kind == .euclidean
         values.storage.withUnsafeMutableBufferPointer { dBuffer in
@@ -48,7 +51,7 @@ public struct PairwiseDistance: Sendable {
                     n[i] = d[i * b + i]
                     d[i * b + i] = 0
                 }
-                _forEachUpperTileRows(b) { rows in
+                _forEachUpperTileRows(b, context) { rows in
                     _visitUpperTiles(b, rows, tile: { i0, j0 in
                         let upper = d + i0 * b + j0
                         let nj = _load(n + j0)
@@ -121,7 +124,7 @@ public struct PairwiseDistance: Sendable {
                 let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
                 let y = labelWeights?.labels, same = labelWeights?.same ?? 1, different = labelWeights?.different ?? 1
                 // S_ij = w_ij (C_ij + C_ji), then divided by 2 D_ij for euclidean (0 where D_ij = 0).
-                _forEachUpperTileRows(b) { rows in
+                _forEachUpperTileRows(b, context) { rows in
                     _visitUpperTiles(b, rows, tile: { i0, j0 in
                         let upper = c + i0 * b + j0, lower = c + j0 * b + i0
                         let yj = y.map { UnsafeRawPointer($0 + j0).loadUnaligned(as: SIMD8<Int32>.self) }
@@ -164,7 +167,7 @@ public struct PairwiseDistance: Sendable {
                         c[j * b + i] = s
                     })
                 }
-                Parallel.forEachRange(b, parts: Parallel.parts(forWork: b * b)) { rows in
+                Parallel.forEachRange(b, parts: context.parts(forWork: b * b)) { rows in
                     for i in rows {
                         let row = c + i * b
                         row[i] = 0
@@ -173,7 +176,7 @@ public struct PairwiseDistance: Sendable {
                 }
             }
         }
-        BLAS.gemm(.none, coefficients, .none, embeddings, into: &gradient, alpha: -2 * scale)
+        BLAS.gemm(.none, coefficients, .none, embeddings, into: &gradient, alpha: -2 * scale, context: context)
     }
 }
 

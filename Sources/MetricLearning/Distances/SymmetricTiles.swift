@@ -60,12 +60,12 @@ func _store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
 }
 
 /// Calls `body(tileRows)` for ranges of the 8-row tile rows of a `b × b`
-/// matrix's upper triangle, balanced by their lengths, on `Parallel.workers`
-/// threads (one for small `b`). Each range is then walked by `_visitUpperTiles`.
+/// matrix's upper triangle, balanced by their lengths, on `context`'s
+/// workers (one for small `b`). Each range is then walked by `_visitUpperTiles`.
 @inline(__always)
-func _forEachUpperTileRows(_ b: Int, _ body: (Range<Int>) -> Void) {
+func _forEachUpperTileRows(_ b: Int, _ context: ComputeContext, _ body: (Range<Int>) -> Void) {
     let tileRows = (b + _tile - 1) / _tile
-    Parallel.forEachRange(tileRows, parts: Parallel.parts(forWork: b * b / 2), cost: { Double(tileRows - $0) }, body)
+    Parallel.forEachRange(tileRows, parts: context.parts(forWork: b * b / 2), cost: { Double(tileRows - $0) }, body)
 }
 
 /// Visits every pair `i < j < b` with `i` in the tile rows `tileRows`: a

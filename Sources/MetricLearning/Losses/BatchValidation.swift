@@ -37,7 +37,7 @@ extension PairwiseDistance {
         guard zeroed else { return }
         coefficients.storage.withUnsafeMutableBufferPointer { c in
             let base = c.baseAddress!
-            Parallel.forEachRange(b, parts: Parallel.parts(forWork: b * b)) { rows in
+            Parallel.forEachRange(b, parts: context.parts(forWork: b * b)) { rows in
                 (base + rows.lowerBound * b).update(repeating: 0, count: rows.count * b)
             }
         }
@@ -47,9 +47,10 @@ extension PairwiseDistance {
 extension TripletMiner {
     /// The miner a contrastive or triplet configuration asks for; nil for
     /// `all`, which the losses evaluate in fused loops instead.
-    static func _forLoss(_ configuration: LossConfiguration) -> TripletMiner? {
+    static func _forLoss(_ configuration: LossConfiguration, context: ComputeContext) -> TripletMiner? {
         configuration.mining == .all
             ? nil
-            : TripletMiner(kind: configuration.mining, margin: Float(configuration.resolvedMargin), seed: configuration.seed)
+            : TripletMiner(kind: configuration.mining, margin: Float(configuration.resolvedMargin), seed: configuration.seed,
+                           context: context)
     }
 }

@@ -28,10 +28,10 @@ public struct ContrastiveLoss: BatchLoss {
     private var rowSums: [_PairSums] = []
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
-    init(configuration: LossConfiguration) {
+    init(configuration: LossConfiguration, context: ComputeContext) {
         self.configuration = configuration
-        distance = PairwiseDistance(kind: configuration.resolvedDistance)
-        miner = TripletMiner._forLoss(configuration)
+        distance = PairwiseDistance(kind: configuration.resolvedDistance, context: context)
+        miner = TripletMiner._forLoss(configuration, context: context)
     }
 
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
@@ -86,7 +86,7 @@ public struct ContrastiveLoss: BatchLoss {
                 labels.withUnsafeBufferPointer { y in
                     rowSums.withUnsafeMutableBufferPointer { partial in
                         let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!, out = partial.baseAddress!
-                        Parallel.forEachRange(b, parts: Parallel.parts(forWork: b * b)) { rows in
+                        Parallel.forEachRange(b, parts: distance.context.parts(forWork: b * b)) { rows in
                             for i in rows {
                                 out[i] = Self.accumulateRow(
                                     i, d, c, y.baseAddress!, b, posMargin, negMargin, squared: squared)

@@ -68,9 +68,9 @@ public struct LiftedStructureLoss: BatchLoss {
     static let unshiftedDistanceLimit: Float = 64
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
-    init(configuration: LossConfiguration) {
+    init(configuration: LossConfiguration, context: ComputeContext) {
         self.configuration = configuration
-        distance = PairwiseDistance(kind: configuration.resolvedDistance)
+        distance = PairwiseDistance(kind: configuration.resolvedDistance, context: context)
     }
 
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
@@ -85,7 +85,7 @@ public struct LiftedStructureLoss: BatchLoss {
         for n in distance.squaredNorms[0..<b] { largestSquaredNorm = max(largestSquaredNorm, n) }
         let unshifted = !exact && 2 * largestSquaredNorm.squareRoot() <= Self.unshiftedDistanceLimit
         if unshifted { _reserve(&blockSums, blocks * b) }
-        let parts = Parallel.parts(forWork: b * b)
+        let parts = distance.context.parts(forWork: b * b)
         let (total, positivePairs, active) = distance.values.storage.withUnsafeBufferPointer { dBuffer in
             coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
                 labels.withUnsafeBufferPointer { y in
@@ -100,7 +100,7 @@ public struct LiftedStructureLoss: BatchLoss {
                                     if unshifted {
                                         let sums = blockSums.baseAddress!
                                         sums.update(repeating: 0, count: blocks * b)
-                                        _forEachUpperTileRows(b) { rows.exponentials($0, blockSums: sums) }
+                                        _forEachUpperTileRows(b, distance.context) { rows.exponentials($0, blockSums: sums) }
                                         Parallel.forEachRange(blocks, parts: parts) { range in
                                             for block in range { rows.rowScores(block, blockSums: sums, alpha: alpha) }
                                         }

@@ -27,7 +27,7 @@ public enum LossBenchmark {
     public static func run(
         batchSizes: [Int] = [128, 512, 2048], dim: Int = 128, samplesPerClass: Int = 8,
         repeats: Int = 5, losses: [LossKind] = LossKind.allCases, minings: [MiningKind] = MiningKind.allCases,
-        seed: UInt64 = 0
+        seed: UInt64 = 0, context: ComputeContext
     ) throws -> [LossTiming] {
         precondition(repeats > 0 && dim > 0 && samplesPerClass >= 2, "bad benchmark parameters")
         var timings: [LossTiming] = []
@@ -36,7 +36,7 @@ public enum LossBenchmark {
             var gradient = Matrix(rows: b, cols: dim)
             for loss in losses {
                 for mining in minings where supports(loss, mining) {
-                    var evaluator = try makeBatchLoss(LossConfiguration(loss: loss, mining: mining, seed: seed))
+                    var evaluator = try makeBatchLoss(LossConfiguration(loss: loss, mining: mining, seed: seed), context: context)
                     _ = try evaluator.evaluate(embeddings: x, labels: labels, gradient: &gradient)
                     var seconds: [Double] = []
                     for _ in 0..<repeats {

@@ -7,7 +7,7 @@ import NumericCore
 /// `LossError.invalidParameter` for a power other than 1 or 2 or a margin
 /// that is not finite (or negative, for the contrastive margins), and for
 /// lifted with a distance other than euclidean or a reducer other than mean.
-public func makeBatchLoss(_ configuration: LossConfiguration) throws -> any BatchLoss {
+public func makeBatchLoss(_ configuration: LossConfiguration, context: ComputeContext = .serial) throws -> any BatchLoss {
     guard supports(configuration.loss, configuration.mining) else {
         throw LossError.unsupported(configuration.loss, configuration.mining)
     }
@@ -24,9 +24,9 @@ public func makeBatchLoss(_ configuration: LossConfiguration) throws -> any Batc
                 throw LossError.invalidParameter("\(name) must be a finite number ≥ 0, got \(value)")
             }
         }
-        return ContrastiveLoss(configuration: configuration)
+        return ContrastiveLoss(configuration: configuration, context: context)
     case .triplet:
-        return TripletLoss(configuration: configuration)
+        return TripletLoss(configuration: configuration, context: context)
     case .lifted:
         // DESIGN §3 defines lifted on the euclidean distance with its own 1/(2|P|)
         // normalisation; other settings would silently compute a different loss.
@@ -36,6 +36,6 @@ public func makeBatchLoss(_ configuration: LossConfiguration) throws -> any Batc
         guard configuration.resolvedReducer == .mean else {
             throw LossError.invalidParameter("the lifted structured loss has its own normalisation 1/(2|P|) (DESIGN §3); the reducer '\(configuration.resolvedReducer.rawValue)' does not apply")
         }
-        return LiftedStructureLoss(configuration: configuration)
+        return LiftedStructureLoss(configuration: configuration, context: context)
     }
 }

@@ -54,10 +54,10 @@ public struct TripletLoss: BatchLoss {
     private var candidateValueScratch: [Float] = []
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
-    init(configuration: LossConfiguration) {
+    init(configuration: LossConfiguration, context: ComputeContext) {
         self.configuration = configuration
-        distance = PairwiseDistance(kind: configuration.resolvedDistance)
-        miner = TripletMiner._forLoss(configuration)
+        distance = PairwiseDistance(kind: configuration.resolvedDistance, context: context)
+        miner = TripletMiner._forLoss(configuration, context: context)
     }
 
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
@@ -125,7 +125,7 @@ public struct TripletLoss: BatchLoss {
     private mutating func accumulateAllHinge(_ sums: inout _TripletSums, _ labels: [Int32]) {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
-        let parts = Parallel.parts(forWork: b * b)
+        let parts = distance.context.parts(forWork: b * b)
         _reserve(&keyScratch, parts * 2 * b)
         _reserve(&histogramScratch, parts * _radixHistogramSize)
         _reserve(&valueScratch, parts * (b + 8))
@@ -330,7 +330,7 @@ public struct TripletLoss: BatchLoss {
     private mutating func accumulateHardHinge(_ sums: inout _TripletSums, _ labels: [Int32]) {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
-        let parts = Parallel.parts(forWork: b * b)
+        let parts = distance.context.parts(forWork: b * b)
         _reserve(&anchorTotals, b)
         _reserve(&anchorCounts, 2 * b)
         _reserve(&candidateScratch, 3 * b)
@@ -406,7 +406,7 @@ public struct TripletLoss: BatchLoss {
             }
             precondition(t == count, "miners emit triplets grouped by ascending anchor")
             counts[2 * b] = count
-            let parts = Parallel.parts(forWork: count)
+            let parts = distance.context.parts(forWork: count)
             Parallel.forEachRange(b, parts: parts, cost: { Double(counts[2 * $0 + 2] - counts[2 * $0] + 1) }) { rows in
                 for a in rows {
                     let row = d + a * b, crow = c + a * b

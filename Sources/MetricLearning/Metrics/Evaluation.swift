@@ -37,8 +37,8 @@ public func evaluateEmbeddings(
 
     let largestClass = _classSizes(labels).max() ?? 1
     let k = max(options.recallK.max() ?? 1, largestClass - 1, 1)
-    let sweep = PairDistanceSweep(embeddings, blockSize: options.blockSize)
-    let verification = _VerificationAccumulator(labels: labels, exact: n <= options.exactVerificationLimit)
+    let sweep = PairDistanceSweep(embeddings, blockSize: options.blockSize, context: options.context)
+    let verification = _VerificationAccumulator(labels: labels, exact: n <= options.exactVerificationLimit, workers: options.context.workers)
     let neighbors = NearestNeighbors._search(sweep, k: k, sampleSize: 2048) { verification.consume($0, worker: $1) }
     let retrieval = RetrievalMetrics(neighbors: neighbors, labels: labels, recallK: options.recallK)
     let verificationResult = verification.result(fars: options.fars)
@@ -46,7 +46,7 @@ public func evaluateEmbeddings(
     var clusteringResult: ClusteringMetrics?
     if options.clustering {
         let assignments = options.assignments
-            ?? KMeans(clusters: classes, maxIterations: options.kMeansIterations, seed: options.seed)
+            ?? KMeans(clusters: classes, maxIterations: options.kMeansIterations, seed: options.seed, context: options.context)
                 .fit(embeddings).assignments
         clusteringResult = ClusteringMetrics(assignments: assignments, labels: labels)
     }

@@ -60,13 +60,13 @@ public enum EvaluationBenchmark {
 
     /// Times the exact blocked kNN and the retrieval metrics on a synthetic set.
     public static func run(
-        n: Int, dim: Int, classes: Int, recallK: [Int], seed: UInt64, blockSize: Int = 1024
+        n: Int, dim: Int, classes: Int, recallK: [Int], seed: UInt64, blockSize: Int = 1024, context: ComputeContext
     ) -> Result {
         let (x, labels) = syntheticClusteredSet(n: n, dim: dim, classes: classes, seed: seed)
         let largest = _classSizes(labels).max() ?? 1
         let k = max(recallK.max() ?? 1, largest - 1, 1)
         let start = MonotonicClock.now()
-        let neighbors = NearestNeighbors.search(x, k: k, blockSize: blockSize)
+        let neighbors = NearestNeighbors.search(x, k: k, blockSize: blockSize, context: context)
         let knnSeconds = MonotonicClock.seconds(since: start)
         let metricsStart = MonotonicClock.now()
         let metrics = RetrievalMetrics(neighbors: neighbors, labels: labels, recallK: recallK)
@@ -77,7 +77,7 @@ public enum EvaluationBenchmark {
             seconds: knnSeconds + metricsSeconds,
             effectiveGFLOPs: Double(n) * Double(n) * Double(dim) / knnSeconds / 1e9,
             peakBytes: MonotonicClock.peakResidentBytes(),
-            workingBytes: n * (k + max(k / 8, 32)) * 8 + n * 8 + Parallel.workers * b * b * 4,
+            workingBytes: n * (k + max(k / 8, 32)) * 8 + n * 8 + context.workers * b * b * 4,
             recallAtK: metrics.recallAtK, mapAtR: metrics.mapAtR)
     }
 
@@ -87,9 +87,9 @@ public enum EvaluationBenchmark {
     /// assignment or no longer lowers the inertia (as faiss stops when the
     /// objective is unchanged: later iterations would repeat the same
     /// assignment); a negative value always runs `iterations`.
-    public static func runKMeans(n: Int, dim: Int, clusters: Int, iterations: Int, tolerance: Double = 0, seed: UInt64) -> KMeansTiming {
+    public static func runKMeans(n: Int, dim: Int, clusters: Int, iterations: Int, tolerance: Double = 0, seed: UInt64, context: ComputeContext) -> KMeansTiming {
         let (x, _) = syntheticClusteredSet(n: n, dim: dim, classes: clusters, seed: seed)
-        let result = KMeans(clusters: clusters, maxIterations: iterations, tolerance: tolerance, seed: seed).fit(x)
+        let result = KMeans(clusters: clusters, maxIterations: iterations, tolerance: tolerance, seed: seed, context: context).fit(x)
         return KMeansTiming(
             n: n, dim: dim, clusters: clusters, iterations: result.iterations,
             seedingSeconds: result.seedingSeconds, iterationSeconds: result.iterationSeconds,

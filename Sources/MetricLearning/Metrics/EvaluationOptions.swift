@@ -16,12 +16,15 @@ public struct EvaluationOptions: Sendable {
     public var exactVerificationLimit: Int = 8000
     /// Lloyd iterations of the k-means for `nmi` and `f1`.
     public var kMeansIterations: Int = 100
+    /// The workers of the sweep and the k-means (the metrics do not depend on them).
+    public var context: ComputeContext = .serial
 
     public init(
         recallK: [Int] = [1, 2, 4, 8], fars: [Double] = [1e-3], seed: UInt64 = 0,
         assignments: [Int32]? = nil, clustering: Bool = true, blockSize: Int = 1024,
-        exactVerificationLimit: Int = 8000, kMeansIterations: Int = 100
+        exactVerificationLimit: Int = 8000, kMeansIterations: Int = 100, context: ComputeContext = .serial
     ) {
+        self.context = context
         self.recallK = recallK
         self.fars = fars
         self.seed = seed

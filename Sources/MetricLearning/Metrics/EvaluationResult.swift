@@ -20,16 +20,19 @@ public struct EvaluationResult: Sendable {
     /// Wall time of the whole evaluation.
     public var seconds: Double
 
-    /// `(name, value)` in report order with the canonical names: `recall@K`…,
+    /// Every metric with its value, in report order: `recall@K`…,
     /// `precision@1`, `r-precision`, `map@r`, `nmi`, `f1`, `val@far=F`….
-    public var named: [(name: String, value: Double)] {
-        var out: [(name: String, value: Double)] = recallAtK.map { (MetricName.recall($0.k), $0.value) }
-        out.append(("precision@1", precisionAt1))
-        out.append(("r-precision", rPrecision))
-        out.append(("map@r", mapAtR))
-        if let nmi { out.append(("nmi", nmi)) }
-        if let f1 { out.append(("f1", f1)) }
-        out += valAtFar.map { (MetricName.valAtFar($0.far), $0.value) }
+    public var values: [(metric: MetricID, value: Double)] {
+        var out: [(metric: MetricID, value: Double)] = recallAtK.map { (.recall($0.k), $0.value) }
+        out.append((.precisionAt1, precisionAt1))
+        out.append((.rPrecision, rPrecision))
+        out.append((.mapAtR, mapAtR))
+        if let nmi { out.append((.nmi, nmi)) }
+        if let f1 { out.append((.f1, f1)) }
+        out += valAtFar.map { (.valAtFAR($0.far), $0.value) }
         return out
     }
+
+    /// ``values`` with each metric's canonical spelling.
+    public var named: [(name: String, value: Double)] { values.map { ($0.metric.name, $0.value) } }
 }

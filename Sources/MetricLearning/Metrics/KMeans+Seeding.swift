@@ -15,7 +15,7 @@ extension KMeans {
         var nearest = [Int32](repeating: 0, count: n)
         var minD = [Float](repeating: 0, count: n)
         var centreDistance = [Float](repeating: 0, count: k)
-        let workers = Parallel.workers
+        let workers = context.workers
         x.storage.withUnsafeBufferPointer { xs in
             centroids.storage.withUnsafeMutableBufferPointer { cs in
                 minD.withUnsafeMutableBufferPointer { md in
@@ -84,7 +84,7 @@ extension KMeans {
         var prefix = [Double](repeating: 0, count: n + 1)
         var done = 0
         let rows = min(n, blockSize)
-        let workers = Parallel.workers
+        let workers = context.workers
         while true {
             // Update D² with the centres chosen since the last round: chosen[done...].
             let fresh = Array(chosen[done...])

@@ -30,11 +30,14 @@ public struct KMeans: Sendable {
     /// Centres drawn per `D²` update; `nil` = 1 (textbook k-means++) up to 1024
     /// clusters, `⌈K/64⌉` above.
     public var seedingBatch: Int?
+    /// The workers of the assignment and seeding passes (the result does not depend on them).
+    public var context: ComputeContext
 
     public init(
         clusters: Int, maxIterations: Int = 100, tolerance: Double = 1e-4, seed: UInt64 = 0,
-        blockSize: Int = 1024, seedingBatch: Int? = nil
+        blockSize: Int = 1024, seedingBatch: Int? = nil, context: ComputeContext = .serial
     ) {
+        self.context = context
         precondition(clusters > 0, "k-means needs at least one cluster")
         self.clusters = clusters
         self.maxIterations = maxIterations
@@ -95,7 +98,7 @@ public struct KMeans: Sendable {
         let n = x.rows, d = x.cols, k = clusters
         let rows = min(blockSize, n), centroidBlock = min(2048, k)
         var centroidNorm = [Float](repeating: 0, count: k)
-        let workers = Parallel.workers
+        let workers = context.workers
         var changedPerWorker = [Int](repeating: 0, count: workers)
         // One score tile per worker, reused for every block it takes.
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * rows * centroidBlock)

@@ -32,7 +32,7 @@ import _Builtin_intrinsics.intel
 /// `+∞`, which cuts the appends several-fold; queries whose bound proves too
 /// tight are searched again exhaustively, so the result is always exact.
 ///
-/// Threads: ``BLAS/threads`` workers each take whole tiles — a
+/// Threads: the context's workers each take whole tiles — a
 /// single-threaded GEMM, then the selection for that tile — so one core
 /// selects while the other multiplies, and no tile waits on a shared
 /// OpenBLAS pool. Two tiles in flight never share a block of queries
@@ -80,8 +80,8 @@ public struct NearestNeighbors: Sendable {
     /// Exact blocked search of the `k` nearest neighbours of every row of `embeddings`.
     ///
     /// - Precondition: `0 ≤ k < embeddings.rows` and every value finite.
-    public static func search(_ embeddings: Matrix, k: Int, blockSize: Int = 1024) -> NearestNeighbors {
-        _search(PairDistanceSweep(embeddings, blockSize: blockSize), k: k, sampleSize: 2048) { _, _ in }
+    public static func search(_ embeddings: Matrix, k: Int, blockSize: Int = 1024, context: ComputeContext) -> NearestNeighbors {
+        _search(PairDistanceSweep(embeddings, blockSize: blockSize, context: context), k: k, sampleSize: 2048) { _, _ in }
     }
 
     /// The search over an existing sweep; `alsoConsume` sees every tile after the top-k update
@@ -97,7 +97,7 @@ public struct NearestNeighbors: Sendable {
         var keys = [UInt64](unsafeUninitializedCapacity: n * capacity) { _, count in count = n * capacity }
         var filled = [Int32](repeating: 0, count: n)
         var threshold = _sampledThresholds(sweep, k: k, sampleSize: sampleSize) ?? [Float](repeating: .infinity, count: n)
-        let workers = Parallel.workers
+        let workers = sweep.context.workers
         var redone = 0
         keys.withUnsafeMutableBufferPointer { buf in
             filled.withUnsafeMutableBufferPointer { fill in
@@ -156,14 +156,14 @@ func _sampledThresholds(_ sweep: PairDistanceSweep, k: Int, sampleSize m: Int) -
     var thresholds = [Float](repeating: .infinity, count: n)
     let sampleRows = sweep.embeddings.gatherRows(sample)
     let sampleNorms = sample.map { sweep.norms[$0] }
-    let workers = min(Parallel.workers, chunks)
+    let workers = min(sweep.context.workers, chunks)
     sweep.embeddings.storage.withUnsafeBufferPointer { x in
         sampleRows.storage.withUnsafeBufferPointer { s in
             sweep.norms.withUnsafeBufferPointer { norms in
                 sampleNorms.withUnsafeBufferPointer { sn in
                     thresholds.withUnsafeMutableBufferPointer { out in
                         // Each worker takes every `workers`-th chunk of rows: its own GEMM, then its own selections.
-                        BLAS.withSingleThreadedWorkers(workers) { worker in
+                        Parallel.forEachWorker(workers) { worker in
                             var block = [Float](repeating: 0, count: rows * m)
                             var scratch = [Float](repeating: 0, count: m)
                             for chunk in stride(from: worker, to: chunks, by: workers) {
@@ -227,7 +227,7 @@ func _fullSearch(_ sweep: PairDistanceSweep, queries: [Int], lists: _CandidateLi
     let chunk = 64
     let chunks = (queries.count + chunk - 1) / chunk
     // Each worker takes every `workers`-th chunk of queries; the queries' lists are disjoint.
-    BLAS.withSingleThreadedWorkers(min(workers, chunks)) { worker in
+    Parallel.forEachWorker(min(workers, chunks)) { worker in
         var dots = [Float](repeating: 0, count: chunk * n)
         var candidates = [UInt64](repeating: 0, count: n)
         for c in stride(from: worker, to: chunks, by: max(1, min(workers, chunks))) {

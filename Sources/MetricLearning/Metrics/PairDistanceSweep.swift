@@ -58,13 +58,16 @@ func _squaredDistance(_ normSum: SIMD8<Float>, _ dot: SIMD8<Float>) -> SIMD8<Flo
 struct PairDistanceSweep {
     let embeddings: Matrix
     let blockSize: Int
+    /// The workers that take tiles.
+    let context: ComputeContext
     /// `‖x_i‖²`, summed in the same float order for every row.
     let norms: [Float]
 
-    init(_ embeddings: Matrix, blockSize: Int) {
+    init(_ embeddings: Matrix, blockSize: Int, context: ComputeContext) {
         precondition(blockSize > 0, "block size must be positive")
         self.embeddings = embeddings
         self.blockSize = blockSize
+        self.context = context
         let d = embeddings.cols
         var norms = [Float](repeating: 0, count: embeddings.rows)
         embeddings.storage.withUnsafeBufferPointer { x in
@@ -119,7 +122,7 @@ struct PairDistanceSweep {
 extension PairDistanceSweep {
     /// Calls `consume(tile, worker)` once per tile, from `workers` threads at
     /// once, each computing its own tiles with a single-threaded GEMM
-    /// (``BLAS/withSingleThreadedWorkers(_:_:)``) into its own buffer.
+    /// into its own buffer.
     ///
     /// No two tiles in flight share a block of rows: a worker takes the first
     /// pending tile (in `forEachTile` order) whose row blocks `I` and `J` no
@@ -140,7 +143,7 @@ extension PairDistanceSweep {
         embeddings.storage.withUnsafeBufferPointer { xBuffer in
             norms.withUnsafeBufferPointer { normBuffer in
                 let x = xBuffer.baseAddress!, nrm = normBuffer.baseAddress!
-                BLAS.withSingleThreadedWorkers(w) { worker in
+                Parallel.forEachWorker(w) { worker in
                     var buffer = [Float](repeating: 0, count: b * b)
                     buffer.withUnsafeMutableBufferPointer { buf in
                         while let (bi, bj) = schedule.take() {
@@ -210,7 +213,7 @@ final class _TileSchedule: Sendable {
 
 /// Runs `body(rows, worker)` for the consecutive blocks of `blockRows` rows
 /// covering `0..<n`, on `workers` threads with single-threaded BLAS
-/// (``BLAS/withSingleThreadedWorkers(_:_:)``): each worker takes the next
+/// (each a single-threaded GEMM): each worker takes the next
 /// untaken block, so a core slowed by other processes simply does fewer.
 /// Blocks are disjoint; which worker gets which block depends on timing,
 /// so `body` must give each row a result that does not depend on it.
@@ -219,7 +222,7 @@ func _forEachRowBlock(_ n: Int, blockRows: Int, workers: Int, _ body: (Range<Int
     let blocks = (n + blockRows - 1) / blockRows
     guard blocks > 0 else { return }
     let next = Atomic<Int>(0)
-    BLAS.withSingleThreadedWorkers(max(1, min(workers, blocks))) { worker in
+    Parallel.forEachWorker(max(1, min(workers, blocks))) { worker in
         while true {
             let b = next.wrappingAdd(1, ordering: .relaxed).oldValue
             if b >= blocks { return }

@@ -43,7 +43,7 @@ final class _VerificationAccumulator: @unchecked Sendable {
     static let binShift: UInt32 = 12
     static let binCount = Int(Float.infinity.bitPattern >> binShift) + 1
 
-    init(labels: [Int32], exact: Bool, workers: Int = Parallel.workers) {
+    init(labels: [Int32], exact: Bool, workers: Int) {
         self.labels = labels
         self.exact = exact
         let n = labels.count

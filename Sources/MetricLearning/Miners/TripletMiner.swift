@@ -29,6 +29,8 @@ public struct TripletMiner: Sendable {
     /// The semi-hard window width, in units of the distance mined on.
     public let margin: Float
     public let seed: UInt64
+    /// The workers of the per-anchor passes (the selection does not depend on them).
+    public let context: ComputeContext
     /// How many times `mine` has run (the random stream of the next call).
     public private(set) var calls: UInt64 = 0
     var negativeScratch: [Int32] = []
@@ -55,11 +57,12 @@ public struct TripletMiner: Sendable {
     var candidateScratch: [Int32] = []
     var candidateValueScratch: [Float] = []
 
-    public init(kind: MiningKind, margin: Float, seed: UInt64 = 0) {
+    public init(kind: MiningKind, margin: Float, seed: UInt64 = 0, context: ComputeContext = .serial) {
         precondition(kind != .all, "'all' is evaluated by the losses directly, not mined")
         self.kind = kind
         self.margin = margin
         self.seed = seed
+        self.context = context
     }
 
     /// Replaces `triplets` with the selection of this miner.
@@ -175,7 +178,7 @@ public struct TripletMiner: Sendable {
     ) {
         let b = labels.count, m = margin
         precondition(distances.rows == b && distances.cols == b, "distances must be \(b)×\(b)")
-        let parts = Parallel.parts(forWork: b * b)
+        let parts = context.parts(forWork: b * b)
         _reserve(&keyScratch, parts * 2 * b)
         _reserve(&histogramScratch, parts * _radixHistogramSize)
         _reserve(&valueScratch, parts * (b + 8))
@@ -269,7 +272,7 @@ public struct TripletMiner: Sendable {
     /// thread count. O(B²) per batch.
     private mutating func mineHard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count
-        let parts = Parallel.parts(forWork: b * b)
+        let parts = context.parts(forWork: b * b)
         _reserve(&orderScratch, b)
         _reserve(&selectedScratch, b + 1)
         distances.storage.withUnsafeBufferPointer { dBuffer in

@@ -34,7 +34,14 @@ public final class Conv2D: Layer {
     var positions: Int { outHeight * outWidth }
 
     /// He-uniform weights (gain √2: a ReLU follows in every model here), zero bias.
-    public init(inChannels: Int, outChannels: Int, height: Int, width: Int, kernel: Int = 3, padding: Int = 1, rng: inout SplitMix64) {
+    /// The workers of the products (their tiles, not the results, depend on it).
+    public let context: ComputeContext
+
+    public init(
+        inChannels: Int, outChannels: Int, height: Int, width: Int, kernel: Int = 3, padding: Int = 1,
+        rng: inout SplitMix64, context: ComputeContext = .serial
+    ) {
+        self.context = context
         precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && padding >= 0, "bad Conv2D configuration")
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -64,7 +71,7 @@ public final class Conv2D: Layer {
                 weight.storage.withUnsafeBufferPointer { w in
                     channelMajor.withUnsafeMutableBufferPointer { yt in
                         BLAS.gemm(.none, .none, m: o, n: n, k: patch, a: w.baseAddress!, lda: patch,
-                                  b: cols.baseAddress!, ldb: n, beta: 0, c: yt.baseAddress!, ldc: n)
+                                  b: cols.baseAddress!, ldb: n, beta: 0, c: yt.baseAddress!, ldc: n, context: context)
                         bias.withUnsafeBufferPointer { bias in
                             output.storage.withUnsafeMutableBufferPointer { y in
                                 for s in 0..<b {
@@ -107,7 +114,7 @@ public final class Conv2D: Layer {
             columns.withUnsafeBufferPointer { cols in
                 weightGradient.storage.withUnsafeMutableBufferPointer { dw in
                     BLAS.gemm(.none, .transposed, m: o, n: patch, k: n, a: gt.baseAddress!, lda: n,
-                              b: cols.baseAddress!, ldb: n, beta: accumulate ? 1 : 0, c: dw.baseAddress!, ldc: patch)
+                              b: cols.baseAddress!, ldb: n, beta: accumulate ? 1 : 0, c: dw.baseAddress!, ldc: patch, context: context)
                 }
             }
         }
@@ -118,7 +125,7 @@ public final class Conv2D: Layer {
             weight.storage.withUnsafeBufferPointer { w in
                 columnGradient.withUnsafeMutableBufferPointer { dcol in
                     BLAS.gemm(.transposed, .none, m: patch, n: n, k: o, a: w.baseAddress!, lda: patch,
-                              b: gt.baseAddress!, ldb: n, beta: 0, c: dcol.baseAddress!, ldc: n)
+                              b: gt.baseAddress!, ldb: n, beta: 0, c: dcol.baseAddress!, ldc: n, context: context)
                     inputGradient.storage.withUnsafeMutableBufferPointer { dx in
                         for s in 0..<b {
                             _col2im(dcol.baseAddress! + s * positions, rowStride: n, dx.baseAddress! + s * inChannels * height * width)

@@ -16,9 +16,12 @@ public final class Linear: Layer {
     public var biasGradient: [Float]
     public private(set) var output = Matrix(rows: 0, cols: 0)
     public private(set) var inputGradient = Matrix(rows: 0, cols: 0)
+    /// The workers of the three products (their tiles, not the results, depend on it).
+    public let context: ComputeContext
 
     /// He-uniform weights (gain √2 when a ReLU follows, else 1), zero bias.
-    public init(input: Int, output: Int, reluFollows: Bool, rng: inout SplitMix64) {
+    public init(input: Int, output: Int, reluFollows: Bool, rng: inout SplitMix64, context: ComputeContext = .serial) {
+        self.context = context
         precondition(input > 0 && output > 0, "Linear needs positive sizes, got \(input) → \(output)")
         inputWidth = input
         outputWidth = output
@@ -31,7 +34,7 @@ public final class Linear: Layer {
 
     public func forward(_ input: Matrix) {
         precondition(input.cols == inputWidth, "Linear expects \(inputWidth) features, got \(input.cols)")
-        BLAS.gemm(.none, input, .transposed, weight, into: &output)
+        BLAS.gemm(.none, input, .transposed, weight, into: &output, context: context)
         let n = outputWidth, b = input.rows
         bias.withUnsafeBufferPointer { bias in
             output.storage.withUnsafeMutableBufferPointer { y in
@@ -42,7 +45,7 @@ public final class Linear: Layer {
 
     public func backward(input: Matrix, outputGradient dy: Matrix, needInputGradient: Bool, accumulate: Bool) {
         precondition(dy.cols == outputWidth && dy.rows == input.rows, "Linear gradient shape \(dy.rows)×\(dy.cols)")
-        BLAS.gemm(.transposed, dy, .none, input, into: &weightGradient, beta: accumulate ? 1 : 0)
+        BLAS.gemm(.transposed, dy, .none, input, into: &weightGradient, beta: accumulate ? 1 : 0, context: context)
         let n = outputWidth, b = dy.rows
         dy.storage.withUnsafeBufferPointer { g in
             biasGradient.withUnsafeMutableBufferPointer { db in
@@ -51,7 +54,7 @@ public final class Linear: Layer {
             }
         }
         if needInputGradient {
-            BLAS.gemm(.none, dy, .none, weight, into: &inputGradient)
+            BLAS.gemm(.none, dy, .none, weight, into: &inputGradient, context: context)
         }
     }
 

@@ -15,7 +15,9 @@ public final class EmbeddingModel {
     /// Builds the network `spec` describes with seeded He-uniform initialisation.
     ///
     /// - Throws: `ModelError` for sizes that make no sense or a convnet on flat features.
-    public init(spec: ModelSpec, inputShape: InputShape, embeddingDim: Int, seed: UInt64) throws {
+    /// The layers' products run in fixed tiles on `context`'s workers, so the
+    /// model computes the same bits for every worker count.
+    public init(spec: ModelSpec, inputShape: InputShape, embeddingDim: Int, seed: UInt64, context: ComputeContext) throws {
         guard embeddingDim >= 1 else { throw ModelError("embedding_dim must be at least 1, got \(embeddingDim)") }
         var rng = SplitMix64.derived(seed: seed, stream: 0x4D4F_4445_4C)
         var layers: [any Layer] = []
@@ -26,7 +28,7 @@ public final class EmbeddingModel {
         case .mlp:
             for h in spec.hidden {
                 guard h >= 1 else { throw ModelError("model.hidden sizes must be positive, got \(spec.hidden)") }
-                layers.append(Linear(input: width, output: h, reluFollows: true, rng: &rng))
+                layers.append(Linear(input: width, output: h, reluFollows: true, rng: &rng, context: context))
                 layers.append(ReLU(width: h))
                 width = h
             }
@@ -40,7 +42,7 @@ public final class EmbeddingModel {
                 guard h >= 2 && w >= 2 else {
                     throw ModelError("model.channels \(spec.channels) pools a \(inputShape.height)×\(inputShape.width) image below 1×1; use fewer conv blocks")
                 }
-                let conv = Conv2D(inChannels: c, outChannels: out, height: h, width: w, kernel: 3, padding: 1, rng: &rng)
+                let conv = Conv2D(inChannels: c, outChannels: out, height: h, width: w, kernel: 3, padding: 1, rng: &rng, context: context)
                 layers.append(conv)
                 layers.append(ReLU(width: conv.outputWidth))
                 let pool = MaxPool(channels: out, height: h, width: w)
@@ -49,7 +51,7 @@ public final class EmbeddingModel {
             }
             width = c * h * w
         }
-        layers.append(Linear(input: width, output: embeddingDim, reluFollows: false, rng: &rng))
+        layers.append(Linear(input: width, output: embeddingDim, reluFollows: false, rng: &rng, context: context))
         if spec.normalize { layers.append(L2Normalize(width: embeddingDim)) }
         self.spec = spec
         self.inputShape = inputShape

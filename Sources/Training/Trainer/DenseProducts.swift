@@ -10,10 +10,12 @@ struct _DenseProducts {
     private var weightGradients: [Matrix] = []
     private var inputGradients: [Matrix] = []
     private let batchSize: Int
+    private let context: ComputeContext
     var count: Int { shapes.count }
 
-    init(model: EmbeddingModel, batchSize: Int) {
+    init(model: EmbeddingModel, batchSize: Int, context: ComputeContext) {
         self.batchSize = batchSize
+        self.context = context
         for (i, layer) in model.layers.enumerated() {
             guard let linear = layer as? Linear else { continue }
             shapes.append((linear.inputWidth, linear.outputWidth, i > 0))
@@ -28,9 +30,9 @@ struct _DenseProducts {
     /// Forward `y = x Wᵀ`, weight gradient `dyᵀ x`, input gradient `dy W` (not for the first layer).
     mutating func run() {
         for i in shapes.indices {
-            BLAS.gemm(.none, activations[i], .transposed, weights[i], into: &outputs[i])
-            BLAS.gemm(.transposed, outputs[i], .none, activations[i], into: &weightGradients[i])
-            if shapes[i].needInputGradient { BLAS.gemm(.none, outputs[i], .none, weights[i], into: &inputGradients[i]) }
+            BLAS.gemm(.none, activations[i], .transposed, weights[i], into: &outputs[i], context: context)
+            BLAS.gemm(.transposed, outputs[i], .none, activations[i], into: &weightGradients[i], context: context)
+            if shapes[i].needInputGradient { BLAS.gemm(.none, outputs[i], .none, weights[i], into: &inputGradients[i], context: context) }
         }
     }
 }

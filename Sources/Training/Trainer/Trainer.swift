@@ -6,8 +6,8 @@ public enum Trainer {
     ///
     /// Per step: sample a batch, embed it, evaluate the loss and its gradient,
     /// backpropagate, update. A non-finite loss or gradient stops the run with
-    /// `.diverged` (not an error). With the same seed and BLAS thread count the
-    /// resulting model is bitwise identical.
+    /// `.diverged` (not an error). With the same seed the resulting model is
+    /// bitwise identical, whatever `context`'s worker count.
     ///
     /// - Parameters:
     ///   - seed: seeds the initialisation (`seed`) and the sampler (a derived stream).
@@ -15,13 +15,13 @@ public enum Trainer {
     /// - Throws: invalid specs (`TrainSpecError`, `ModelError`, `SamplerError`) and loss errors.
     public static func train(
         model spec: ModelSpec, embeddingDim: Int, train: TrainSpec, data: LabeledData, inputShape: InputShape,
-        loss: inout any BatchLoss, seed: UInt64, progress: ((EpochStats) -> Void)? = nil
+        loss: inout any BatchLoss, seed: UInt64, context: ComputeContext, progress: ((EpochStats) -> Void)? = nil
     ) throws -> TrainingOutcome {
         try train.validate()
         guard data.features.cols == inputShape.count else {
             throw ModelError("training features have \(data.features.cols) values per row, input shape \(inputShape) needs \(inputShape.count)")
         }
-        let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed)
+        let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed, context: context)
         var step = try TrainingStep(model: model, data: data, train: train, seed: SplitMix64.derived(seed: seed, stream: 7).state)
         let stepsPerEpoch = min(step.sampler.batchesPerEpoch, train.maxStepsPerEpoch ?? Int.max)
         let schedule = LearningRateSchedule(kind: train.schedule, baseRate: train.learningRate, stepSize: train.stepSize,

@@ -29,12 +29,12 @@ public enum TrainingBenchmark {
     public static func measure(
         model spec: ModelSpec = ModelSpec(), embeddingDim: Int = 128, batchSize: Int = 128, samplesPerClass: Int = 4,
         optimizer: OptimizerKind = .adam, loss: inout any BatchLoss, data: LabeledData, inputShape: InputShape,
-        steps: Int = 200, warmup: Int = 20, seed: UInt64 = 0
+        steps: Int = 200, warmup: Int = 20, seed: UInt64 = 0, context: ComputeContext
     ) throws -> Result {
         precondition(steps >= 1 && warmup >= 0, "steps must be positive")
         let train = TrainSpec(optimizer: optimizer, batchSize: batchSize, samplesPerClass: samplesPerClass)
         try train.validate()
-        let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed)
+        let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed, context: context)
         var step = try TrainingStep(model: model, data: data, train: train, seed: seed)
         // A tiny rate keeps long benchmarks away from numerical trouble; speed does not depend on it.
         let rate = 1e-6
@@ -47,7 +47,7 @@ public enum TrainingBenchmark {
         // load from other processes affects both numbers alike.
         let rounds = min(steps, 5)
         var stepNanos: UInt64 = 0, lossNanos: UInt64 = 0, gemmNanos: UInt64 = 0
-        var gemms = _DenseProducts(model: model, batchSize: batchSize)
+        var gemms = _DenseProducts(model: model, batchSize: batchSize, context: context)
         var done = 0
         for round in 0..<rounds {
             let n = (steps * (round + 1)) / rounds - done
@@ -78,9 +78,10 @@ public enum TrainingBenchmark {
     /// `measure(...).samplesPerSecond`: training samples per second excluding the loss.
     public static func samplesPerSecond(
         model spec: ModelSpec = ModelSpec(), embeddingDim: Int = 128, batchSize: Int = 128, samplesPerClass: Int = 4,
-        loss: inout any BatchLoss, data: LabeledData, inputShape: InputShape, steps: Int = 200, warmup: Int = 20
+        loss: inout any BatchLoss, data: LabeledData, inputShape: InputShape, steps: Int = 200, warmup: Int = 20,
+        context: ComputeContext
     ) throws -> Double {
         try measure(model: spec, embeddingDim: embeddingDim, batchSize: batchSize, samplesPerClass: samplesPerClass,
-                    loss: &loss, data: data, inputShape: inputShape, steps: steps, warmup: warmup).samplesPerSecond
+                    loss: &loss, data: data, inputShape: inputShape, steps: steps, warmup: warmup, context: context).samplesPerSecond
     }
 }

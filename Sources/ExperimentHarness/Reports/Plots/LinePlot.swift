@@ -135,16 +135,16 @@ public struct LinePlot: Sendable {
         let mapping = AxisMapping(scale: axis.scale, lo: lo, hi: hi, from: 0, to: 1)
         if let fixed = axis.ticks {
             let inside = fixed.filter(mapping.contains)
-            return inside.map { ($0, MetricName.plainDecimal($0)) }
+            return inside.map { ($0, MetricID.plainDecimal($0)) }
         }
         switch axis.scale {
         case .linear:
             let step = max(NiceTicks.step(span: hi - lo, target: target), axis.integral ? 1 : 0)
             return NiceTicks.linear(lo, hi, target: target, minimumStep: axis.integral ? 1 : 0).map { ($0, NiceTicks.label($0, step: step)) }
         case .log10:
-            return NiceTicks.log10(lo, hi).map { ($0, NiceTicks.isDecade($0) ? NiceTicks.decadeLabel($0) : MetricName.plainDecimal($0)) }
+            return NiceTicks.log10(lo, hi).map { ($0, NiceTicks.isDecade($0) ? NiceTicks.decadeLabel($0) : MetricID.plainDecimal($0)) }
         case .log2:
-            return NiceTicks.log2(lo, hi).map { ($0, MetricName.plainDecimal($0)) }
+            return NiceTicks.log2(lo, hi).map { ($0, MetricID.plainDecimal($0)) }
         }
     }
 

@@ -18,7 +18,12 @@ public enum PlotReport {
     /// Every plot the data supports, in a stable order.
     public static func plots(_ set: ResultSet) -> [Plot] {
         var out: [Plot] = []
-        let metrics = set.plan.spec.metrics.filter { ["recall@1", "map@r", "nmi", "f1"].contains($0) || $0.hasPrefix("val@far=") }
+        let metrics = set.plan.spec.metrics.filter { m in
+            switch m {
+            case .recall(1), .mapAtR, .nmi, .f1, .valAtFAR: return true
+            case .recall, .precisionAt1, .rPrecision: return false
+            }
+        }
         for axis in sweptAxes {
             for metric in metrics {
                 out += metricVsAxis(set, metric: metric, axis: axis)
@@ -38,7 +43,7 @@ public enum PlotReport {
     // MARK: - Metric against a swept axis
 
     /// `metric` against `axis`, one line per loss (and, when mining is swept too, one plot with a line per mining).
-    static func metricVsAxis(_ set: ResultSet, metric: String, axis: Axis) -> [Plot] {
+    static func metricVsAxis(_ set: ResultSet, metric: MetricID, axis: Axis) -> [Plot] {
         let plan = set.plan
         let xs = plan.requestedValues(of: axis)
         guard xs.count > 1, xs.allSatisfy({ $0.number != nil }) else { return [] }
@@ -80,10 +85,10 @@ public enum PlotReport {
             if !notes.isEmpty { subtitle.append("Not drawn: " + notes.joined(separator: "; ") + ".") }
             let name = "\(metric)-vs-\(axis.rawValue)" + (group == .loss ? "" : "-by-\(group.rawValue)")
             out.append(Plot(name: name + ".svg", plot: LinePlot(
-                title: "\(metricTitle(metric)) vs \(axisTitle(axis)) — \(plan.spec.name)",
+                title: "\(metric.title) vs \(axisTitle(axis)) — \(plan.spec.name)",
                 subtitle: subtitle,
                 x: PlotAxis(title: axisTitle(axis) + (logX ? " (log scale)" : ""), scale: logX ? .log2 : .linear, ticks: xValues),
-                y: PlotAxis(title: metricTitle(metric)),
+                y: PlotAxis(title: metric.title),
                 series: series, legendTitle: group.rawValue)))
         }
         return out
@@ -99,10 +104,10 @@ public enum PlotReport {
         var notes: [String] = []
         for (label, variant) in baseLike(set.plan) {
             let points = ks.map { k -> PlotPoint in
-                guard let s = outcome(set, variant, "recall@\(k)").summary else { return PlotPoint(x: Double(k), y: .nan) }
+                guard let s = outcome(set, variant, .recall(k)).summary else { return PlotPoint(x: Double(k), y: .nan) }
                 return PlotPoint(x: Double(k), y: s.mean, error: s.n > 1 ? s.std : nil)
             }
-            if let note = outcome(set, variant, "recall@\(ks[0])").note { notes.append("\(label): \(note)") }
+            if let note = outcome(set, variant, .recall(ks[0])).note { notes.append("\(label): \(note)") }
             if points.contains(where: { $0.y.isFinite }) { series.append(PlotSeries(name: label, points: points)) }
         }
         guard !series.isEmpty else { return nil }
@@ -121,7 +126,7 @@ public enum PlotReport {
         var notes: [String] = []
         for (label, variant) in baseLike(set.plan) {
             if let r = representative(set, variant), !r.roc.isEmpty { curves.append((label, r)) }
-            else if let note = outcome(set, variant, "").note { notes.append("\(label): \(note)") }
+            else if let note = outcome(set, variant, nil).note { notes.append("\(label): \(note)") }
         }
         guard !curves.isEmpty else { return nil }
         let smallest = curves.flatMap { $0.1.roc.map(\.x) }.filter { $0 > 0 }.min() ?? 1e-5
@@ -138,7 +143,7 @@ public enum PlotReport {
             x: PlotAxis(title: "FAR (false accept rate, log scale)", scale: .log10, range: lo...1),
             y: PlotAxis(title: "VAL (validation rate)", range: 0...1),
             series: series, legendTitle: "loss",
-            references: set.plan.spec.fars.map { .init(x: $0, label: "FAR = \(MetricName.plainDecimal($0))") }))
+            references: set.plan.spec.fars.map { .init(x: $0, label: "FAR = \(MetricID.plainDecimal($0))") }))
     }
 
     /// A per-epoch training statistic, averaged over the successful seeds of each loss's base-like variant.
@@ -147,7 +152,7 @@ public enum PlotReport {
         var notes: [String] = []
         for (label, variant) in baseLike(set.plan) {
             let ok = set.records(of: variant).filter { $0.status == .ok }
-            if let note = outcome(set, variant, "").note { notes.append("\(label): \(note)") }
+            if let note = outcome(set, variant, nil).note { notes.append("\(label): \(note)") }
             let epochs = Set(ok.flatMap { $0.epochs.map(\.epoch) }).sorted()
             let points = epochs.compactMap { e -> PlotPoint? in
                 let vs = ok.compactMap { $0.epochs.first { $0.epoch == e }?[keyPath: value] }.filter(\.isFinite)
@@ -195,9 +200,9 @@ public enum PlotReport {
     // MARK: - Helpers
 
     /// What became of a variant's runs: the metric's summary over the successful seeds and, when some did not succeed, a note.
-    static func outcome(_ set: ResultSet, _ variant: Variant, _ metric: String) -> (summary: SampleSummary?, note: String?) {
+    static func outcome(_ set: ResultSet, _ variant: Variant, _ metric: MetricID?) -> (summary: SampleSummary?, note: String?) {
         let records = set.records(of: variant)
-        let summary = metric.isEmpty ? nil : SampleSummary(set.values(metric, of: variant))
+        let summary = metric.map { SampleSummary(set.values($0, of: variant)) } ?? nil
         let diverged = records.filter { $0.status == .diverged }.count
         let failed = records.filter { $0.status == .failed }.count
         let planned = set.plan.spec.seeds.count
@@ -253,20 +258,6 @@ public enum PlotReport {
             !except.contains(a) && shown.allSatisfy { $0.configuration.value(of: a) == first.configuration.value(of: a) }
         }.map { "\($0.rawValue) = \(first.configuration.value(of: $0))" }
         return fixed.isEmpty ? "" : "Other settings: " + fixed.joined(separator: ", ") + "."
-    }
-
-    static func metricTitle(_ m: String) -> String {
-        switch m {
-        case "map@r": return "MAP@R"
-        case "nmi": return "NMI"
-        case "f1": return "F1 (pairwise clustering)"
-        case "r-precision": return "R-Precision"
-        default:
-            if m.hasPrefix("recall@") { return "Recall@" + m.dropFirst(7) }
-            if m.hasPrefix("precision@") { return "Precision@" + m.dropFirst(10) }
-            if m.hasPrefix("val@far=") { return "VAL at FAR = " + m.dropFirst(8) }
-            return m
-        }
     }
 
     static func axisTitle(_ a: Axis) -> String {
