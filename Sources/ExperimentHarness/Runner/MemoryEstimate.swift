@@ -1,7 +1,7 @@
 import Foundation
 import Training
 
-/// A rough upper bound of the memory one run needs, from its configuration.
+/// An estimate of the memory one run needs, from its configuration (the largest buffers, not every one).
 ///
 /// Sizes come from the spec, so a typo (`hidden: [1000000000]`) would
 /// otherwise surface as a failed allocation that kills the whole sweep. The
@@ -105,10 +105,4 @@ public struct MemoryEstimate: Sendable, Equatable {
         while v >= 1000 && i < units.count - 1 { v /= 1000; i += 1 }
         return i == 0 ? "\(Int(v)) bytes" : String(format: "%.1f", v) + " " + units[i]
     }
-}
-
-/// A run too large for the machine, by `MemoryEstimate`.
-public struct MemoryEstimateError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public var description: String { message }
 }
