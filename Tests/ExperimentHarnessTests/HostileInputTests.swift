@@ -17,6 +17,12 @@ import Testing
     #expect(!e.description.contains("seeds"))  // the rest of the file is not quoted
 }
 
+@Test func duplicateKeysAreFoundInFlowMappingsQuotedAndWithCRLF() throws {
+    let flow = try #require(parseError("name: a\r\ndataset: { name: synthetic, 'classes': 10, classes : 12 }\r\nseeds: [0]\r\n"))
+    #expect(flow.key == "classes" && flow.line == 2)
+    #expect(SpecParser.linesDefining("seeds", in: "a: 1\r\n  - seeds: [0]\r\nb: { x: 1, \"seeds\": 2 }\nseedsx: 3\n") == [2, 3])
+}
+
 @Test func aDirectoryGivenAsTheSpecSaysItIsADirectory() throws {
     let dir = temporaryDirectory()
     #expect(throws: SpecError(file: dir, line: nil, key: "", message: "is a directory; give the experiment file (YAML), e.g. experiments/ci.yaml")) {

@@ -54,8 +54,8 @@ public enum SpecParser {
         switch e {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
-            let while_ = context.map { " \($0.text)" } ?? ""
-            return SpecError(file: file, line: mark.line, key: "", message: "not valid YAML: \(problem)\(while_)")
+            let during = context.map { " \($0.text)" } ?? ""
+            return SpecError(file: file, line: mark.line, key: "", message: "not valid YAML: \(problem)\(during)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.sorted().first ?? ""
             // Yams marks where the mapping starts: the key's lines from there on are in it (or after it).
@@ -70,14 +70,27 @@ public enum SpecParser {
 
     /// The 1-based lines where `key` is written as a mapping key (block or flow style).
     static func linesDefining(_ key: String, in text: String) -> [Int] {
-        let quotedKey = NSRegularExpression.escapedPattern(for: key)
-        guard let pattern = try? NSRegularExpression(pattern: "(^|[{,])[\\s-]*['\"]?\(quotedKey)['\"]?\\s*:") else { return [] }
         var out: [Int] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let s = String(line)
-            if pattern.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil { out.append(i + 1) }
+        for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            // A key starts a line (after indentation and list dashes) or follows '{' or ',' in a flow mapping.
+            let starts = [line.startIndex] + line.indices.filter { line[$0] == "{" || line[$0] == "," }.map { line.index(after: $0) }
+            if starts.contains(where: { startsWithKey(line[$0...], key) }) { out.append(i + 1) }
         }
         return out
+    }
+
+    /// Whether `text` is `key:` (the key plain or quoted), after blanks and list dashes.
+    private static func startsWithKey(_ text: Substring, _ key: String) -> Bool {
+        var rest = text.drop { $0 == " " || $0 == "\t" || $0 == "-" }
+        let quote = rest.first.flatMap { $0 == "'" || $0 == "\"" ? $0 : nil }
+        if quote != nil { rest = rest.dropFirst() }
+        guard rest.hasPrefix(key) else { return false }
+        rest = rest.dropFirst(key.count)
+        if let quote {
+            guard rest.first == quote else { return false }
+            rest = rest.dropFirst()
+        }
+        return rest.drop { $0 == " " || $0 == "\t" }.first == ":"
     }
 }
 
