@@ -57,6 +57,7 @@ paper: build
 	done
 
 # libFuzzer on the readers of untrusted input (Fuzz/): FUZZ_SECONDS per target.
+# Leak checks are off: Foundation keeps caches that LeakSanitizer reports at exit.
 # The corpus grows in .build-fuzz/corpus; a crash stops the target and is written
 # to .build-fuzz/artifacts/<target>/ — keep it in Tests/ExperimentHarnessTests/FuzzRegressions/<target>/.
 FUZZ_SECONDS ?= 60
@@ -69,7 +70,7 @@ fuzz: deps
 	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p .build-fuzz/corpus/$$t .build-fuzz/artifacts/$$t; \
 	  echo "== $$t: $(FUZZ_SECONDS) s"; \
-	  .build-fuzz/debug/$$t .build-fuzz/corpus/$$t Fuzz/Seeds/$$t $(FUZZ_REGRESSIONS)/$$t \
+	  ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/$$t .build-fuzz/corpus/$$t Fuzz/Seeds/$$t $(FUZZ_REGRESSIONS)/$$t \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
 	    -artifact_prefix=.build-fuzz/artifacts/$$t/ 2>&1 | grep -E "^(stat::|==|SUMMARY|artifact_prefix|Done|Fatal error)" ; \
 	done
