@@ -173,4 +173,18 @@ trained=$(cat a.log b.log | grep -c ': ok' || true)
 [ "$(ls shared/runs | grep -c '\.json$')" = 12 ] || { echo "hostile-input: FAILED: records missing" >&2; exit 1; }
 [ -z "$(ls -A shared/runs | grep -v '\.json$' || true)" ] || { echo "hostile-input: FAILED: leftover files in runs/" >&2; ls -A shared/runs >&2; exit 1; }
 cases=$((cases + 1))
-echo "hostile-input: $cases cases ok; two concurrent sweeps trained each of 12 runs once ($reports reports during them)"
+
+# One of two sweeps killed with -9: the other takes its run up and finishes the whole plan.
+"$BIN" run "$SPEC" --out killed --threads 1 2> k1.log & k1=$!
+"$BIN" run "$SPEC" --out killed --threads 1 2> k2.log & k2=$!
+for _ in $(seq 1 400); do
+  [ "$(ls killed/runs 2>/dev/null | grep -c '\.json$' || true)" -ge 4 ] && break
+  sleep 0.02
+done
+kill -9 $k1 2>/dev/null || true
+wait $k1 2>/dev/null || true
+wait $k2 || { echo "hostile-input: FAILED: the surviving sweep failed" >&2; cat k2.log >&2; exit 1; }
+[ "$(ls killed/runs | grep -c '\.json$')" = 12 ] || { echo "hostile-input: FAILED: the surviving sweep left runs undone" >&2; ls killed/runs >&2; cat k2.log >&2; exit 1; }
+[ "$(grep -c '^run,\|,ok,' killed/results.csv)" = 13 ] || { echo "hostile-input: FAILED: the survivor's report is incomplete" >&2; exit 1; }
+cases=$((cases + 1))
+echo "hostile-input: $cases cases ok; two concurrent sweeps trained each of 12 runs once ($reports reports during them); a survivor of kill -9 finished the plan"

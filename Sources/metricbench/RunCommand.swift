@@ -41,8 +41,7 @@ struct RunCommand: ParsableCommand {
             try copySpec(specData, to: dir)
             for s in plan.skipped { log(s.note) }
             let tally = try Runner.run(plan, store: store, executor: TrainingExecutor(), options: options, log: log)
-            let elsewhere = tally.elsewhere > 0 ? ", \(tally.elsewhere) left to another process running on \(dir)" : ""
-            log("done: \(tally.ok) ok, \(tally.diverged) diverged, \(tally.failed) failed, \(tally.alreadyDone) already done\(elsewhere) (of \(tally.selected) selected)")
+            log("done: \(tally.ok) ok, \(tally.diverged) diverged, \(tally.failed) failed, \(tally.alreadyDone) already done (of \(tally.selected) selected)")
             if !noReport {
                 let files = try writeReports(directory: dir)
                 log(describeWritten(files, in: dir))

@@ -144,6 +144,54 @@ import Testing
     #expect(left.isEmpty)  // no lock or temporary file left behind
 }
 
+@Test func aRunHeldElsewhereIsTakenUpWhenItsHolderLetsGo() throws {
+    let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))
+    let store = try RunStore(directory: temporaryDirectory())
+    let held = plan.runs[3].key
+    // Another process (here: a claim of this test) is training run 3.
+    let other = try #require(try RunClaim.claim(key: held, in: store.runsDirectory))
+    let executor = FakeExecutor()
+    let done = DispatchSemaphore(value: 0)
+    let tallies = TallyBox()
+    Thread {
+        do { tallies.add(try Runner.run(plan, store: store, executor: executor, options: RunnerOptions(), log: quiet)) } catch { tallies.fail(error) }
+        done.signal()
+    }.start()
+    // The sweep does every other run, then waits for run 3 instead of finishing without it.
+    #expect(done.wait(timeout: .now() + 2) == .timedOut)
+    #expect(Set(executor.calls.all) == Set(plan.runs.map(\.key)).subtracting([held]))
+    other.release()  // that process died or stopped: this sweep takes the run up
+    #expect(done.wait(timeout: .now() + 10) == .success)
+    #expect(executor.calls.all.filter { $0 == held }.count == 1)
+    #expect(tallies.all.first?.ok == plan.runs.count)
+    #expect(store.records().records.count == plan.runs.count)
+}
+
+@Test func aRunFinishedElsewhereWhileWaitingIsNotTrainedAgain() throws {
+    let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))
+    let store = try RunStore(directory: temporaryDirectory())
+    let run = plan.runs[0]
+    let other = try #require(try RunClaim.claim(key: run.key, in: store.runsDirectory))
+    let executor = FakeExecutor()
+    let done = DispatchSemaphore(value: 0)
+    let tallies = TallyBox()
+    Thread {
+        do { tallies.add(try Runner.run(plan, store: store, executor: executor, options: RunnerOptions(), log: quiet)) } catch { tallies.fail(error) }
+        done.signal()
+    }.start()
+    #expect(done.wait(timeout: .now() + 2) == .timedOut)
+    // The other process finishes the run — as a failure, which this sweep must not repeat.
+    var record = FakeExecutor().execute(run, spec: plan.spec, context: ComputeContext(workers: 1))
+    record.status = .failed
+    record.reason = "failed elsewhere"
+    try store.write(record)
+    other.release()
+    #expect(done.wait(timeout: .now() + 10) == .success)
+    #expect(!executor.calls.all.contains(run.key))
+    #expect(tallies.all.first?.alreadyDone == 1)
+    #expect(tallies.all.first?.ok == plan.runs.count - 1)
+}
+
 @Test func leftoversOfARunAnotherProcessHoldsAreNotRemoved() throws {
     let store = try RunStore(directory: temporaryDirectory())
     let held = store.runsDirectory + "/.abc-s0.json.tmp-1-1"

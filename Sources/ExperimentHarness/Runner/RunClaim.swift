@@ -24,15 +24,18 @@ public final class RunClaim {
         self.descriptor = descriptor
     }
 
-    /// Claims `runs/<key>.lock` in `runsDirectory`; nil when another process holds it.
-    public static func claim(key: String, in runsDirectory: String) throws -> RunClaim? {
+    /// Claims `runs/<key>.lock` in `runsDirectory`; nil when another process holds it,
+    /// unless `wait`, which blocks until that process lets go (or dies).
+    public static func claim(key: String, in runsDirectory: String, wait: Bool = false) throws -> RunClaim? {
         let path = runsDirectory + "/" + key + ".lock"
         while true {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
                 throw SpecError(file: path, line: nil, key: "", message: "cannot create the run's lock file: \(String(cString: strerror(errno)))")
             }
-            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            var locked = flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB)
+            while locked != 0 && errno == EINTR { locked = flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) }
+            guard locked == 0 else {
                 let err = errno
                 close(fd)
                 if err == EWOULDBLOCK { return nil }

@@ -54,10 +54,14 @@ public struct RunStore: Sendable {
         return removed
     }
 
-    /// The record of `key` if one is readable now (another process may have written it since the sweep started).
-    public func record(_ key: String) -> RunRecord? {
-        guard let data = FileManager.default.contents(atPath: runsDirectory + "/" + key + ".json") else { return nil }
-        return try? JSONDecoder().decode(RunRecord.self, from: data)
+    /// The record of `key` if one is readable now (another process may have written it since the sweep started),
+    /// and when it was written.
+    public func record(_ key: String) -> (record: RunRecord, written: Date)? {
+        let path = runsDirectory + "/" + key + ".json"
+        guard let data = FileManager.default.contents(atPath: path),
+              let record = try? JSONDecoder().decode(RunRecord.self, from: data) else { return nil }
+        let written = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
+        return (record, written)
     }
 
     /// Every readable record, sorted by key. Unreadable files are reported in `problems`.
