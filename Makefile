@@ -2,20 +2,47 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 BIN := .build/release/metricbench
-APT_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+# The CJK typefaces of the glyphs dataset (Debian 12 names; each draws thousands
+# of Han characters). Deduplication counts a design once, so packages that only
+# add weights or regional variants cost disk, not classes.
+FONT_PACKAGES := fonts-arphic-ukai fonts-arphic-uming fonts-arphic-bkai00mp fonts-arphic-bsmi00lp \
+  fonts-arphic-gbsn00lp fonts-arphic-gkai00mp fonts-cwtex-fs fonts-cwtex-heib fonts-cwtex-kai \
+  fonts-cwtex-ming fonts-cwtex-yen fonts-noto-cjk fonts-noto-cjk-extra fonts-wqy-microhei \
+  fonts-wqy-zenhei fonts-ipafont-gothic fonts-ipafont-mincho fonts-ipaexfont-gothic \
+  fonts-ipaexfont-mincho fonts-ipamj-mincho fonts-lxgw-wenkai fonts-klee fonts-kiloji \
+  fonts-horai-umefont fonts-hanazono fonts-babelstone-han fonts-cns11643-kai fonts-cns11643-sung \
+  fonts-takao-gothic fonts-takao-mincho fonts-vlgothic fonts-seto fonts-kouzan-mouhitsu \
+  fonts-aoyagi-soseki fonts-aoyagi-kouzan-t fonts-smiley-sans fonts-droid-fallback \
+  fonts-motoya-l-cedar fonts-motoya-l-maruberi fonts-sawarabi-mincho fonts-sawarabi-gothic
+# The few small font packages the glyph tests use (CI installs only these).
+TEST_FONT_PACKAGES := fonts-arphic-gkai00mp fonts-wqy-microhei fonts-ipaexfont-gothic \
+  fonts-ipaexfont-mincho fonts-vlgothic
 # OpenBLAS picks its kernels by CPU detection; pinning the core type keeps
 # numbers comparable across runs on this kind of machine.
 export OPENBLAS_CORETYPE ?= Haswell
 # Runs trained at once by `make ablation` (the BLAS threads are divided among them).
 JOBS ?= 2
+# Where `make ablation` and `make paper` train: a git-ignored working folder per
+# experiment, so an interrupted run resumes there. `make clean` removes it too.
+WORK ?= .build/results
+# PUBLISH=1: after the comparison, copy the new runs and reports over results/<name>
+# (after an intended change of the code; then commit them).
+PUBLISH ?=
 
-.PHONY: deps build test ablation paper bench slurm-test fuzz clean
+.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs bench slurm-test fuzz clean
 
-deps:
+# Everything: the build's libraries, Fashion-MNIST and the CJK fonts of the glyphs dataset.
+deps: build-deps
+	@$(MAKE) --no-print-directory _apt PACKAGES="$(FONT_PACKAGES)"
+
+# What building and testing need: the libraries, Fashion-MNIST and the small test fonts.
+build-deps:
 	@missing=""; \
 	pkg-config --exists openblas || missing="$$missing libopenblas-dev"; \
 	pkg-config --exists zlib || missing="$$missing zlib1g-dev"; \
+	pkg-config --exists freetype2 || missing="$$missing libfreetype-dev"; \
+	pkg-config --exists fontconfig || missing="$$missing libfontconfig-dev"; \
 	[ -f $(FASHION) ] || missing="$$missing dataset-fashion-mnist"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -27,21 +54,45 @@ deps:
 	  fi; \
 	fi
 
-build: deps
+# The glyph tests' fonts: installed when root, otherwise the tests that need them are skipped.
+test-fonts:
+	@$(MAKE) --no-print-directory _apt PACKAGES="$(TEST_FONT_PACKAGES)" OPTIONAL=1
+
+# Installs the Debian packages of $(PACKAGES) that are not installed (root), or
+# prints the apt-get line (and fails unless OPTIONAL is set).
+_apt:
+	@missing=""; \
+	for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "the glyphs dataset needs:$$missing"; \
+	    echo "install them with: sudo apt-get install -y --no-install-recommends$$missing"; \
+	    [ -n "$(OPTIONAL)" ] || exit 1; \
+	  fi; \
+	fi
+
+build: build-deps
 	$(SWIFT) build -c release --product metricbench
 
-test: deps
+test: build-deps test-fonts
 	$(SWIFT) test
 	$(SWIFT) build --product metricbench
 	scripts/kill-resume-test.sh .build/debug/metricbench
 	scripts/score-guard-test.sh .build/debug/metricbench
 	scripts/hostile-input-test.sh .build/debug/metricbench
 
+# Trains all 105 runs into $(WORK)/ablation, then compares them with the committed
+# results/ablation and ends with one verdict line (scripts/reproduce.sh).
 ablation: build
-	$(BIN) run experiments/ablation.yaml --out results/ablation --jobs $(JOBS)
+	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) ablation
 
 # A real single-node Slurm cluster on loopback (installs slurm-wlm and munge; needs root).
-slurm-test: deps
+slurm-test: build-deps test-fonts
 	scripts/slurm-test.sh
 
 # The paper reproductions (headers of each file: what it reproduces, runs, time).
@@ -50,8 +101,17 @@ PAPER := facenet-embedding-dim facenet-embedding-dim-synthetic \
          lse-embedding-size lse-embedding-size-synthetic \
          lse-exact-vs-smooth lse-exact-vs-smooth-synthetic
 
+# Each into $(WORK)/<name>, each compared with results/<name>; one verdict line per
+# experiment, then one for all.
 paper: build
-	@set -e; for x in $(PAPER); do \
+	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) $(PAPER)
+
+# The same reproductions on the glyphs dataset (needs the CJK fonts of `make deps`).
+PAPER_GLYPHS := facenet-embedding-dim-glyphs facenet-heuristics-glyphs \
+                lse-embedding-size-glyphs lse-exact-vs-smooth-glyphs
+
+paper-glyphs: deps build
+	@set -e; for x in $(PAPER_GLYPHS); do \
 	  echo "== $$x"; \
 	  $(BIN) run experiments/$$x.yaml --out results/$$x --jobs $(JOBS); \
 	done
@@ -64,7 +124,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := FuzzSpec FuzzNPY FuzzIDX FuzzCSV
 FUZZ_REGRESSIONS := Tests/ExperimentHarnessTests/FuzzRegressions
 
-fuzz: deps
+fuzz: build-deps
 	cd Fuzz && $(SWIFT) build --scratch-path ../.build-fuzz \
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld 2>&1 | grep -v "Cannot export local symbol" ; exit $${PIPESTATUS[0]}
 	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \

@@ -28,9 +28,19 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CFreeType", path: "Sources/CFreeType", pkgConfig: "freetype2",
+            providers: [.apt(["libfreetype-dev"])]),
+        .systemLibrary(
+            name: "CFontconfig", path: "Sources/CFontconfig", pkgConfig: "fontconfig",
+            providers: [.apt(["libfontconfig-dev"])]),
         .target(name: "NumericCore", dependencies: ["COpenBLAS", "CZlib"], swiftSettings: settings),
         .target(name: "MetricLearning", dependencies: ["NumericCore"], swiftSettings: settings),
-        .target(name: "Training", dependencies: ["NumericCore", "MetricLearning"], swiftSettings: settings),
+        .target(
+            name: "Training", dependencies: ["NumericCore", "MetricLearning", "CFreeType", "CFontconfig"],
+            swiftSettings: settings),
+        // Throughput measurements of `metricbench bench`, kept out of the library targets.
+        .target(name: "Benchmarks", dependencies: ["NumericCore", "MetricLearning", "Training"], swiftSettings: settings),
         .target(
             name: "ExperimentHarness",
             dependencies: [
@@ -41,13 +51,13 @@ let package = Package(
         .executableTarget(
             name: "metricbench",
             dependencies: [
-                "NumericCore", "MetricLearning", "Training", "ExperimentHarness",
+                "NumericCore", "MetricLearning", "Training", "ExperimentHarness", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings),
-        .testTarget(name: "NumericCoreTests", dependencies: ["NumericCore"]),
+        .testTarget(name: "NumericCoreTests", dependencies: ["NumericCore", "CZlib"]),
         .testTarget(name: "MetricLearningTests", dependencies: ["MetricLearning", "NumericCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore", "Benchmarks"]),
         .testTarget(
             name: "ExperimentHarnessTests", dependencies: ["ExperimentHarness", "Training", "MetricLearning", "NumericCore"],
             exclude: ["Golden", "FuzzRegressions"]),  // read by path (#filePath), not bundled

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import MetricLearning
 import NumericCore
@@ -90,13 +91,15 @@ struct BenchCommand: ParsableCommand {
                 (.contrastive, .all, 1024, 128), (.triplet, .semihard, 1024, 128), (.triplet, .all, 1024, 128),
                 (.triplet, .hard, 1024, 128), (.lifted, .all, 1024, 128),
             ]
+            // One row per loss of the registry beyond the classic three, at batch 128 with its default miner.
+            configs += LossKind.allCases.filter { ![.contrastive, .triplet, .lifted].contains($0) }.map { ($0, .all, 128, 128) }
             if !self.train.isEmpty { configs = try self.train.map(Self.parseTrainRow) }
             if !wants(.train) { configs = [] }
             let data = configs.isEmpty ? nil : try loadDataset(DatasetSpec(kind: .fashionMNIST))
             var train: [TrainRow] = []
             for (l, m, b, e) in configs {
                 let data = data!
-                var loss = try makeBatchLoss(LossConfiguration(loss: l, mining: m), context: context)
+                var loss = try LossRegistry.loss(l)!.make(mining: m, context: context)
                 let k = PKSampler.suggestedSamplesPerClass(batchSize: b, classCount: 5)
                 let epoch = (data.train.count + b - 1) / b
                 let r = try TrainingBenchmark.measure(

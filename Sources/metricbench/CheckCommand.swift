@@ -26,7 +26,7 @@ struct CheckCommand: ParsableCommand {
             guard let base = FileManager.default.contents(atPath: baseline).flatMap({ String(data: $0, encoding: .utf8) }) else {
                 throw UsageFailure("\(baseline): cannot read the baseline (\(FileManager.default.fileExists(atPath: baseline) ? "not UTF-8 text" : "no such file"))")
             }
-            _ = try SummaryTable(parsing: base, path: baseline)
+            _ = try SummaryTable(csv: base, path: baseline)
             _ = try writeReports(directory: directory)
             let currentPath = directory + "/summary.csv"
             let current = try String(contentsOfFile: currentPath, encoding: .utf8)

@@ -7,12 +7,11 @@ struct MetricBench: ParsableCommand {
         commandName: "metricbench",
         abstract: "Deep metric learning experiments: train, evaluate on unseen classes, compare.",
         subcommands: [
-            RunCommand.self, ListCommand.self, ReportCommand.self, CheckCommand.self,
-            TrainCommand.self, EvaluateCommand.self, LossCommand.self, BenchCommand.self, SlurmCommand.self,
+            RunCommand.self, ListCommand.self, ReportCommand.self, CheckCommand.self, CompareCommand.self,
+            TrainCommand.self, EvaluateCommand.self, LossCommand.self, BenchCommand.self, SlurmCommand.self, DatasetCommand.self,
         ])
 
     static func main() {
-        _idleOpenBLASThreadsSleep()
         do {
             var command = try parseAsRoot(joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst())))
             try command.run()
@@ -25,26 +24,6 @@ struct MetricBench: ParsableCommand {
             exit(withError: error)
         }
     }
-}
-
-/// Makes OpenBLAS's idle pool threads sleep at once instead of spinning.
-///
-/// After a product, OpenBLAS's workers poll (`sched_yield`) for about 2²⁸
-/// cycles before they sleep. A training step alternates products with the
-/// loss's own passes on the same two cores, so the polling threads took 12–18%
-/// of the samples in `perf`; with `OPENBLAS_THREAD_TIMEOUT=4` (2⁴ cycles, the
-/// minimum) the batch-1024 rows of `metricbench bench` gained 5–9 points of
-/// their GEMM limit and no row lost beyond noise. OpenBLAS reads the variable
-/// once, when it loads, so it is set here and the process re-executes itself
-/// (same pid, same arguments) — unless the variable is already set, which
-/// leaves the user's choice alone.
-private func _idleOpenBLASThreadsSleep() {
-    #if os(Linux)
-    guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
-    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
-    execv("/proc/self/exe", CommandLine.unsafeArgv)
-    // execv returns only on failure: carry on with OpenBLAS's default.
-    #endif
 }
 
 /// `--jobs -1` as `--jobs=-1`: ArgumentParser reads a lone "-1" as a short

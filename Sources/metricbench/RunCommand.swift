@@ -30,7 +30,8 @@ struct RunCommand: ParsableCommand {
             options.jobs = jobs
             options.threads = try threads ?? defaultThreads()
             options.force = force
-            options.liveProgress = isatty(2) != 0
+            let display = ProgressDisplay.forStandardError()
+            options.progress = { display.update($0) }
             if let s = shard { options.shard = try parseShard(s) }
             let plan = try ExperimentPlan(SpecParser.load(spec))
             let dir = out ?? "results/\(plan.spec.name)"
@@ -40,7 +41,11 @@ struct RunCommand: ParsableCommand {
             let store = try RunStore(directory: dir)
             try copySpec(specData, to: dir)
             for s in plan.skipped { log(s.note) }
-            let tally = try Runner.run(plan, store: store, executor: TrainingExecutor(), options: options, log: log)
+            let tally: RunTally
+            do {
+                defer { display.finish() }
+                tally = try Runner.run(plan, store: store, executor: TrainingExecutor(), options: options, log: { log($0) })
+            }
             log("done: \(tally.ok) ok, \(tally.diverged) diverged, \(tally.failed) failed, \(tally.alreadyDone) already done (of \(tally.selected) selected)")
             if !noReport {
                 let files = try writeReports(directory: dir)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExperimentHarness
+import Benchmarks
 import Foundation
 import MetricLearning
 import NumericCore
@@ -16,9 +17,9 @@ struct TrainCommand: ParsableCommand {
             --bench-throughput instead measures the training step with a trivial loss.
             """)
 
-    @Option(help: "fashion-mnist | synthetic") var dataset: String = "fashion-mnist"
+    @Option(help: "fashion-mnist | synthetic | glyphs") var dataset: String = "fashion-mnist"
     @Option(help: "Folder of MNIST-format IDX files (fashion-mnist).") var dataPath: String = DatasetSpec.defaultFashionMNISTPath
-    @Option(help: "Classes of the synthetic dataset.") var classes: Int = 200
+    @Option(help: "Classes of the synthetic (default 200) or glyphs (default 3000) dataset.") var classes: Int?
     @Option(help: "Input dimension of the synthetic dataset.") var inputDim: Int = 64
     @Option(help: "linear | mlp | convnet") var model: String = "mlp"
     @Option(help: "Hidden widths of mlp, comma-separated.") var hidden: String = "512"
@@ -48,7 +49,7 @@ struct TrainCommand: ParsableCommand {
             if let labelsOut { try OptionChecks.outputFile(labelsOut, option: "--labels-out") }
             let context = ComputeContext(workers: threads)
             guard let datasetKind = DatasetKind(rawValue: dataset), datasetKind != .npy else {
-                throw UsageFailure("--dataset must be fashion-mnist or synthetic, got '\(dataset)'")
+                throw UsageFailure("--dataset must be fashion-mnist, synthetic or glyphs, got '\(dataset)'")
             }
             guard let modelKind = ModelKind(rawValue: model) else {
                 throw UsageFailure("--model must be linear, mlp or convnet, got '\(model)'")
@@ -59,9 +60,12 @@ struct TrainCommand: ParsableCommand {
             let modelSpec = ModelSpec(kind: modelKind, hidden: try integers(hidden, "--hidden"),
                                       channels: try integers(channels, "--channels"), normalize: !noNormalize)
             var datasetSpec = DatasetSpec(kind: datasetKind, path: dataPath)
-            datasetSpec.classes = classes
+            datasetSpec.classes = classes ?? datasetSpec.classes
             datasetSpec.inputDim = inputDim
             datasetSpec.seed = seed
+            if datasetKind == .glyphs {
+                datasetSpec.glyphs = GlyphOptions(classes: classes ?? GlyphOptions().classes, seed: seed)
+            }
 
             // Sizes from the command line, checked against this machine before anything is allocated.
             try OptionChecks.atLeastOne(embeddingDim, "--embedding-dim")
@@ -92,7 +96,7 @@ struct TrainCommand: ParsableCommand {
             guard let miningKind = MiningKind(rawValue: mining) else {
                 throw UsageFailure("--mining must be one of \(MiningKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(mining)'")
             }
-            var batchLoss = try makeBatchLoss(LossConfiguration(loss: lossKind, mining: miningKind, seed: seed), context: context)
+            var batchLoss = try LossRegistry.loss(lossKind)!.make(mining: miningKind, seed: seed, context: context)
             let trainSpec = TrainSpec(optimizer: optimizerKind, learningRate: lr, epochs: epochs, batchSize: batchSize,
                                       samplesPerClass: k, maxStepsPerEpoch: maxSteps)
             let outcome = try Trainer.train(

@@ -245,7 +245,7 @@ import Testing
 
 // MARK: - Strict baseline CSV
 
-private let summaryHeader = "variant_id,loss,runs,recall@1_mean,recall@1_std,map@r_mean"
+private let summaryHeader = "variant_id,loss,runs,ok,diverged,failed,recall@1_mean,recall@1_std,map@r_mean"
 
 private func csvError(_ text: String, tolerance: Double = 0.02) -> SpecError? {
     do {
@@ -255,52 +255,59 @@ private func csvError(_ text: String, tolerance: Double = 0.02) -> SpecError? {
 }
 
 @Test func aBaselineRowWithAnExtraFieldIsAnErrorNamingTheLine() throws {
-    let e = try #require(csvError(summaryHeader + "\naaa,triplet,2,0.5,0.1,0.4\nbbb,triplet,2,0.5,0.1,0.4,extra\n"))
-    #expect(e.description == "base.csv:3: 7 field(s) where the header has 6")
+    let e = try #require(csvError(summaryHeader + "\naaa,triplet,2,2,0,0,0.5,0.1,0.4\nbbb,triplet,2,2,0,0,0.5,0.1,0.4,extra\n"))
+    #expect(e.description == "base.csv:3: 10 field(s) where the header has 9; the file is damaged, rebuild it with 'metricbench report DIR'")
 }
 
 @Test func aShortBaselineRowIsAnError() throws {
-    let e = try #require(csvError(summaryHeader + "\naaa,triplet,2,0.5\n"))
+    let e = try #require(csvError(summaryHeader + "\naaa,triplet,2,2,0,0,0.5\n"))
     #expect(e.line == 2)
 }
 
 @Test func aNaNOrTextMeanIsAnErrorNamingTheColumn() throws {
-    let e = try #require(csvError(summaryHeader + "\naaa,triplet,2,nan,0.1,0.4\n"))
+    let e = try #require(csvError(summaryHeader + "\naaa,triplet,2,2,0,0,nan,0.1,0.4\n"))
     #expect(e.description == "base.csv:2: 'recall@1_mean': 'nan' is not a finite number")
-    let t = try #require(csvError(summaryHeader + "\naaa,triplet,2,0.5,0.1,high\n"))
+    let t = try #require(csvError(summaryHeader + "\naaa,triplet,2,2,0,0,0.5,0.1,high\n"))
     #expect(t.key == "map@r_mean")
 }
 
 @Test func aDuplicatedColumnIsAnError() throws {
-    let e = try #require(csvError("variant_id,recall@1_mean,recall@1_mean\naaa,0.5,0.6\n"))
+    let e = try #require(csvError("variant_id,runs,ok,diverged,failed,recall@1_mean,recall@1_mean\naaa,1,1,0,0,0.5,0.6\n"))
     #expect(e.description == "base.csv:1: 'recall@1_mean': the column appears twice in the header")
 }
 
 @Test func aDuplicatedVariantIsAnError() throws {
-    let e = try #require(csvError(summaryHeader + "\naaa,triplet,2,0.5,0.1,0.4\naaa,triplet,2,0.6,0.1,0.4\n"))
+    let e = try #require(csvError(summaryHeader + "\naaa,triplet,2,2,0,0,0.5,0.1,0.4\naaa,triplet,2,2,0,0,0.6,0.1,0.4\n"))
     #expect(e.message == "'aaa' appears twice (first on line 2)")
 }
 
 @Test func aNaNOrNegativeToleranceIsAnError() throws {
-    let ok = summaryHeader + "\naaa,triplet,2,0.5,0.1,0.4\n"
+    let ok = summaryHeader + "\naaa,triplet,2,2,0,0,0.5,0.1,0.4\n"
     #expect(csvError(ok, tolerance: .nan)?.file == "--tolerance")
     #expect(csvError(ok, tolerance: -0.1)?.file == "--tolerance")
     #expect(csvError(ok) == nil)
 }
 
 @Test func aBaselineVariantMissingFromTheResultsIsARegression() throws {
-    let base = summaryHeader + "\naaa,triplet,2,0.5,0.1,0.4\nbbb,triplet,2,0.7,0.1,\n"
-    let current = summaryHeader + "\naaa,triplet,2,0.5,0.1,0.4\n"
+    let base = summaryHeader + "\naaa,triplet,2,2,0,0,0.5,0.1,0.4\nbbb,triplet,2,2,0,0,0.7,0.1,\n"
+    let current = summaryHeader + "\naaa,triplet,2,2,0,0,0.5,0.1,0.4\n"
     let outcome = try RegressionCheck.compare(current: current, baseline: base, tolerance: 0.02, baselinePath: "base.csv")
     #expect(outcome.compared == 3)  // bbb's empty map@r mean holds the results to nothing
     #expect(outcome.regressions == [.init(variantID: "bbb", metric: "recall@1", baseline: 0.7, current: nil)])
 }
 
+@Test func aMeanInTheLastColumnReadsWithoutItsStd() throws {
+    // Read by position, the std and ci95 after the last mean were past the end of the row (a trap).
+    let t = try SummaryTable(csv: "variant_id,runs,ok,diverged,failed,recall@1_n,recall@1_mean\naaa,1,1,0,0,1,0.5\n", path: "s.csv")
+    #expect(t.rows[0].metrics["recall@1"] == SummaryTable.Stats(mean: 0.5, std: nil, ci95: nil, n: 1))
+}
+
 @Test func quotedCellsAndBlankLinesReadAsRFC4180() throws {
-    let text = "variant_id,note,recall@1_mean\n\"aaa\",\"a, \"\"quoted\"\"\nnote\",0.5\n\nbbb,x,0.25\n"
-    let table = try SummaryTable(parsing: text, path: "s.csv")
+    let text = "variant_id,note,runs,ok,diverged,failed,recall@1_mean\n\"aaa\",\"a, \"\"quoted\"\"\nnote\",1,1,0,0,0.5\n\nbbb,x,1,1,0,0,0.25\n"
+    let table = try SummaryTable(csv: text, path: "s.csv")
     #expect(table.rows.map(\.variantID) == ["aaa", "bbb"])
-    #expect(table.row("bbb")?.means["recall@1_mean"] == .some(0.25))
+    #expect(table.rows[0].axes.map(\.value) == ["a, \"quoted\"\nnote"])
+    #expect(table.row("bbb")?.metrics["recall@1"]?.mean == 0.25)
     #expect(table.row("bbb")?.line == 5)
 }
 

@@ -2,10 +2,12 @@ import Foundation
 import Testing
 @testable import MetricLearning
 
-/// Every configuration the factory accepts, random miners included.
+/// Every configuration of the classic losses (contrastive, triplet, lifted)
+/// the factory accepts, random miners included; the other registered losses
+/// have their own fixtures and the registry-wide test below.
 func everyConfiguration() -> [LossConfiguration] {
     var out: [LossConfiguration] = []
-    for loss in LossKind.allCases {
+    for loss in [LossKind.contrastive, .triplet, .lifted] {
         for mining in MiningKind.allCases where supports(loss, mining) {
             for distance in DistanceKind.allCases {
                 // Lifted takes only the euclidean distance and its own normalisation.
@@ -20,9 +22,19 @@ func everyConfiguration() -> [LossConfiguration] {
 
 @Test func supportsFollowsTheDesignTable() throws {
     for mining in MiningKind.allCases {
-        #expect(supports(.contrastive, mining))
-        #expect(supports(.triplet, mining))
+        // The triplet miners of DESIGN §4; multi-similarity mines pairs for its own loss.
+        #expect(supports(.contrastive, mining) == (mining != .multiSimilarity))
+        #expect(supports(.triplet, mining) == (mining != .multiSimilarity))
         #expect(supports(.lifted, mining) == (mining == .all || mining == .hard))
+    }
+    let modern: [(String, [MiningKind])] = [
+        ("multi-similarity", [.all, .multiSimilarity]), ("margin", [.all, .semihard, .distanceWeighted]),
+        ("ntxent", [.all]), ("supcon", [.all]), ("proxy-nca", [.all]), ("proxy-anchor", [.all]),
+        ("normalized-softmax", [.all]), ("arcface", [.all]), ("cosface", [.all]), ("circle", [.all]),
+    ]
+    for (name, takes) in modern {
+        let loss = try #require(LossKind(rawValue: name))
+        #expect(MiningKind.allCases.filter { supports(loss, $0) } == takes, "\(name)")
     }
     for mining in [MiningKind.semihard, .batchHard, .random, .distanceWeighted] {
         #expect(throws: LossError.unsupported(.lifted, mining)) {
@@ -134,6 +146,40 @@ func allRowsIdenticalGivesFiniteZeroGradient(_ c: LossConfiguration) throws {
                 let sameGradient = h.storage.map(\.bitPattern) == g.storage.map(\.bitPattern)
                 #expect(sameGradient, "\(mining): the gradient changed with the previous batch")
             }
+        }
+    }
+}
+
+/// Every registered loss, with every miner it takes, builds from its
+/// defaults, sizes its own parameters and gives a finite loss and gradient
+/// through the one ``BatchLoss`` contract the trainer uses.
+@Test func everyRegisteredLossRunsThroughTheContract() throws {
+    var rng = SplitMix64(seed: 17)
+    let b = 24, d = 6
+    var x = Matrix(rows: b, cols: d, storage: (0..<(b * d)).map { _ in Float(rng.nextNormal()) })
+    for i in 0..<b {
+        let norm = (0..<d).map { x.storage[i * d + $0] * x.storage[i * d + $0] }.reduce(0, +).squareRoot()
+        for t in 0..<d { x.storage[i * d + t] /= norm }
+    }
+    let y = (0..<b).map { Int32(10 + $0 % 4) }
+    #expect(LossKind.allCases.count == 13)
+    for registered in LossRegistry.losses {
+        let minings = MiningKind.allCases.filter(registered.supports)
+        #expect(minings.contains(.all), "\(registered.kind) takes all")
+        for mining in minings {
+            var loss = try registered.make(mining: mining, seed: 1)
+            try loss.prepare(classes: [10, 11, 12, 13], dimension: d, seed: 5)
+            var gradient = Matrix(rows: 0, cols: 0)
+            let result = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
+            #expect(result.loss.isFinite && result.loss >= 0, "\(registered.kind)/\(mining): \(result.loss)")
+            #expect(gradient.rows == b && gradient.cols == d && gradient.isFinite, "\(registered.kind)/\(mining)")
+            var tensors = 0
+            loss.visitParameters { values, gradients in
+                tensors += 1
+                #expect(values.count == gradients.count && gradients.allSatisfy(\.isFinite), "\(registered.kind)")
+            }
+            let ownsWeights = ["proxy-nca", "proxy-anchor", "normalized-softmax", "arcface", "cosface"].contains(registered.kind.rawValue)
+            #expect(tensors == (ownsWeights ? 1 : 0), "\(registered.kind): \(tensors) parameter tensors")
         }
     }
 }

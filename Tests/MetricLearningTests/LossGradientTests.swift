@@ -38,6 +38,8 @@ enum ReferenceLoss {
                 }
             case .random, .distanceWeighted:
                 preconditionFailure("random miners have no fixed reference")
+            case .multiSimilarity:
+                preconditionFailure("multi-similarity mines pairs, not triplets")
             }
         }
         return out
@@ -89,6 +91,8 @@ enum ReferenceLoss {
                 }
             }
             return total / Double(2 * count)
+        default:
+            preconditionFailure("no float64 reference for loss '\(c.loss)'")
         }
     }
 

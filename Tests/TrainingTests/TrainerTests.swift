@@ -1,5 +1,6 @@
 import Foundation
 import NumericCore
+import Benchmarks
 import Testing
 @testable import Training
 
@@ -119,7 +120,6 @@ private let smallModel = ModelSpec(kind: .mlp, hidden: [64], normalize: true)
 /// the next embeddings are not finite, and the run must end as diverged, not fail.
 struct ExplodingOnce: BatchLoss {
     var inner: any BatchLoss = try! makeBatchLoss(LossConfiguration(loss: .contrastive))
-    var configuration: LossConfiguration { inner.configuration }
     var calls = 0
 
     mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {

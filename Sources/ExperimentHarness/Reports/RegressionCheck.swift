@@ -32,16 +32,15 @@ public enum RegressionCheck {
         guard tolerance.isFinite, tolerance >= 0 else {
             throw SpecError(file: "--tolerance", line: nil, key: "", message: "must be a finite number ≥ 0, got \(tolerance)")
         }
-        let base = try SummaryTable(parsing: baseline, path: baselinePath)
-        let cur = try SummaryTable(parsing: current, path: currentPath)
+        let base = try SummaryTable(csv: baseline, path: baselinePath)
+        let cur = try SummaryTable(csv: current, path: currentPath)
         var out = Outcome(compared: 0, regressions: [], improvements: [])
         for row in base.rows {
-            for (column, b) in row.means.sorted(by: { $0.key < $1.key }) {
+            for metric in base.metrics.sorted() {
                 // An empty mean is a variant without finished runs in the baseline: nothing to hold the results to.
-                guard let b else { continue }
-                let metric = String(column.dropLast(5))
+                guard let b = row.metrics[metric]?.mean else { continue }
                 out.compared += 1
-                guard let c = cur.row(row.variantID)?.means[column] ?? nil else {
+                guard let c = cur.row(row.variantID)?.metrics[metric]?.mean else {
                     out.regressions.append(Finding(variantID: row.variantID, metric: metric, baseline: b, current: nil))
                     continue
                 }

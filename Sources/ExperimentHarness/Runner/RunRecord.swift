@@ -50,12 +50,17 @@ public struct RunRecord: Codable, Sendable {
     public var variantID: String
     public var seed: UInt64
     public var configuration: RunConfiguration
+    /// The dataset's fingerprint when it is generated from system files (glyphs:
+    /// the font files and options), so results of different fonts never mix silently.
+    public var datasetFingerprint: String?
     public var status: RecordStatus
     public var reason: String?
     public var divergedEpoch: Int?
     /// Metric name (DESIGN §6 spelling) → value.
     public var metrics: [String: Double]
     public var epochs: [EpochRecord]
+    /// The loss curve every few steps (at most 200 points); nil in records written before it existed.
+    public var curve: [StepRecord]?
     public var trainSeconds: Double
     public var evalSeconds: Double
     public var samplesPerSecond: Double
@@ -91,8 +96,8 @@ public struct RunRecord: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case key, experiment, seed, configuration, status, reason, metrics, epochs, threads, roc
-        case variantID = "variant_id", divergedEpoch = "diverged_epoch"
+        case key, experiment, seed, configuration, status, reason, metrics, epochs, threads, roc, curve
+        case variantID = "variant_id", divergedEpoch = "diverged_epoch", datasetFingerprint = "dataset_fingerprint"
         case trainSeconds = "train_seconds", evalSeconds = "eval_seconds"
         case samplesPerSecond = "samples_per_second", peakMemoryBytes = "peak_memory_bytes"
         case codeVersion = "code_version", finishedAt = "finished_at", map2D = "map_2d"

@@ -20,8 +20,8 @@ public struct RunnerOptions: Sendable {
     public var shard: (index: Int, count: Int)?
     /// Re-run finished runs.
     public var force: Bool = false
-    /// Show a live progress line (stderr is a terminal).
-    public var liveProgress: Bool = false
+    /// Called (one call at a time) when a run starts and when it finishes; nil logs one line per finished run.
+    public var progress: (@Sendable (RunProgress) -> Void)?
 
     public init() {}
 }
@@ -59,14 +59,26 @@ public enum Runner {
         if pending.isEmpty { return tally }
         log("\(pending.count) run(s) to do (\(tally.alreadyDone) already done), \(jobs) job(s) × \(threadsPerJob) thread(s)")
 
-        let shared = _WorkQueue(tally: tally)
+        let shared = _WorkQueue(tally: tally, workers: jobs)
         let sweepStart = Date()
         let lock = shared.lock
         let start = MonotonicClock.now()
+        // Called with `lock` held, so progress calls never overlap and see consistent counts.
+        @Sendable func report(_ event: RunProgress.Event) {
+            guard let progress = options.progress else { return }
+            let now = MonotonicClock.now()
+            let running = shared.runStarts.compactMap { $0.map { Double(now &- $0) / 1e9 } }
+            let eta = RunProgress.estimatedSeconds(
+                finishedRunSeconds: shared.finishedRunSeconds, finishedRuns: shared.finished,
+                queued: pending.count - shared.next, runningElapsed: running, jobs: jobs)
+            progress(RunProgress(event: event, total: pending.count, done: shared.finished, running: running.count,
+                                 ok: shared.tally.ok, diverged: shared.tally.diverged, failed: shared.tally.failed,
+                                 elapsedSeconds: Double(now &- start) / 1e9, etaSeconds: eta))
+        }
         let group = DispatchGroup()
-        for _ in 0..<jobs {
+        for worker in 0..<jobs {
             group.enter()
-            let worker = Thread {
+            let thread = Thread {
                 defer { group.leave() }
                 while true {
                     // The plan's runs first; then the runs another process held, waiting for each in turn.
@@ -85,7 +97,6 @@ public enum Runner {
                         lock.unlock()
                         return
                     }
-                    if options.liveProgress { progressLine(run, shared.finished, pending.count, start) }
                     lock.unlock()
 
                     // Claimed before it trains: another process on this folder may be at the same run.
@@ -111,6 +122,12 @@ public enum Runner {
                         lock.unlock()
                         continue
                     }
+                    lock.lock()
+                    let runStart = MonotonicClock.now()
+                    shared.runStarts[worker] = runStart
+                    report(.started(run))
+                    lock.unlock()
+
                     let record = executor.execute(run, spec: plan.spec, context: context)
                     var writeError: (any Error)?
                     do { try store.write(record) } catch { writeError = error }
@@ -118,6 +135,8 @@ public enum Runner {
 
                     lock.lock()
                     shared.finished += 1
+                    shared.finishedRunSeconds += MonotonicClock.seconds(since: runStart)
+                    shared.runStarts[worker] = nil
                     if let e = writeError {
                         shared.firstError = shared.firstError ?? e
                     } else {
@@ -127,20 +146,24 @@ public enum Runner {
                         case .failed: shared.tally.failed += 1
                         }
                     }
-                    if options.liveProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                    log(describe(record, shared.finished, pending.count))
+                    if options.progress == nil {
+                        log(describe(record, shared.finished, pending.count))
+                    } else {
+                        report(.finished(record))
+                    }
                     lock.unlock()
                 }
             }
-            worker.stackSize = 8 << 20
-            worker.start()
+            thread.stackSize = 8 << 20
+            thread.start()
         }
         group.wait()
         if let e = shared.firstError { throw e }
         return shared.tally
     }
 
-    static func describe(_ r: RunRecord, _ done: Int, _ total: Int) -> String {
+    /// One line for a finished run: `[done/total] key what: ok recall@1 …, seconds` (or DIVERGED / FAILED and why).
+    public static func describe(_ r: RunRecord, _ done: Int, _ total: Int) -> String {
         let c = r.configuration
         let what = "\(c.loss.loss.rawValue)/\(c.loss.mining.rawValue) b\(c.train.batchSize) d\(c.embeddingDim) seed \(r.seed)"
         switch r.status {
@@ -153,15 +176,6 @@ public enum Runner {
             return "[\(done)/\(total)] \(r.key) \(what): FAILED: \(r.reason ?? "")"
         }
     }
-
-    static func progressLine(_ run: PlannedRun, _ done: Int, _ total: Int, _ start: UInt64) {
-        let elapsed = MonotonicClock.seconds(since: start)
-        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : .nan
-        let etaText = eta.isFinite ? String(format: "ETA %dm%02ds", Int(eta) / 60, Int(eta) % 60) : "ETA …"
-        let c = run.variant.configuration
-        let line = "\r\u{1B}[K[\(done)/\(total)] \(etaText) — running \(c.loss.loss.rawValue)/\(c.loss.mining.rawValue) b\(c.train.batchSize) d\(c.embeddingDim) seed \(run.seed)"
-        FileHandle.standardError.write(Data(line.utf8))
-    }
 }
 
 /// The state the worker threads of `Runner.run` share; every access holds `lock`.
@@ -173,6 +187,13 @@ final class _WorkQueue: @unchecked Sendable {
     var finished = 0
     var firstError: (any Error)?
     var tally: RunTally
+    /// Wall seconds of the finished runs, for the ETA.
+    var finishedRunSeconds = 0.0
+    /// When each worker's current run started; nil while it is idle.
+    var runStarts: [UInt64?]
 
-    init(tally: RunTally) { self.tally = tally }
+    init(tally: RunTally, workers: Int) {
+        self.tally = tally
+        runStarts = Array(repeating: nil, count: workers)
+    }
 }

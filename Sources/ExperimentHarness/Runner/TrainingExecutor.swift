@@ -21,12 +21,16 @@ public struct TrainingExecutor: RunExecutor {
             try MemoryEstimate(c, input: declared.input, samples: declared.samples).check()
             let data = try DatasetCache.shared.dataset(c.dataset)
             try MemoryEstimate(c, input: data.inputShape, samples: data.train.features.rows + data.test.features.rows).check()
-            var loss = try makeBatchLoss(c.loss.configuration(seed: run.seed), context: context)
+            record.datasetFingerprint = data.fingerprint
+            var loss = try c.loss.makeLoss(seed: run.seed, context: context)
             let outcome = try Trainer.train(
                 model: c.model, embeddingDim: c.embeddingDim, train: c.train, data: data.train,
                 inputShape: data.inputShape, loss: &loss, seed: run.seed, context: context)
             record.epochs = outcome.epochs.map {
                 EpochRecord(epoch: $0.epoch, loss: $0.meanLoss, activeFraction: $0.activeFraction, seconds: $0.seconds)
+            }
+            record.curve = outcome.curve.map {
+                StepRecord(step: $0.step, steps: $0.steps, loss: $0.meanLoss, activeFraction: $0.activeFraction)
             }
             record.trainSeconds = outcome.trainSeconds
             record.samplesPerSecond = outcome.samplesPerSecond

@@ -5,14 +5,7 @@ extension SlurmScript {
     /// 10 minutes for `.npy` data, whose size is unknown until it is read.
     public static func estimatedSecondsPerRun(_ plan: ExperimentPlan) -> Double {
         plan.variants.map { v -> Double in
-            let d = v.configuration.dataset
-            let samples: Int?
-            switch d.kind {
-            case .fashionMNIST: samples = (d.knownTrainClassCount ?? 10) * 6000
-            case .synthetic: samples = (d.knownTrainClassCount ?? d.classes) * d.samplesPerClass
-            case .npy: samples = nil
-            }
-            guard let n = samples else { return 600 }
+            guard let n = v.configuration.dataset.facts.trainSamples else { return 600 }
             return 30 + 0.002 * Double(n * max(1, v.configuration.train.epochs))
         }.max() ?? 60
     }

@@ -129,33 +129,18 @@ public struct ExperimentPlan: Sendable {
         var train = spec.train
         var model = spec.model
         let lossKind = d.lossKind
-        let lossConfig = LossConfiguration(
-            loss: lossKind,
-            mining: d.miningKind,
-            margin: d.double(.margin), posMargin: d.double(.posMargin), negMargin: d.double(.negMargin),
-            power: d.int(.power), distance: d.word(.distance).flatMap(DistanceKind.init(rawValue:)),
-            reducer: d.word(.reducer).flatMap(ReducerKind.init(rawValue:)), soft: d.bool(.soft))
-        var loss = ResolvedLoss(lossConfig)
-        // Settings a loss ignores are pinned, so that sweeping them de-duplicates.
-        switch lossKind {
-        case .contrastive:
-            // `margin` stays: it is the semi-hard window of the triplet miner that picks contrastive pairs.
-            loss.soft = false
-        case .triplet:
-            loss.posMargin = 0
-            loss.negMargin = 0
-            loss.power = 1
-        case .lifted:
-            loss.posMargin = 0
-            loss.negMargin = 0
-            loss.power = 1
-            loss.distance = .euclidean
-            loss.reducer = .mean
-            loss.soft = false
+        guard let registered = LossRegistry.loss(lossKind) else {
+            throw SpecError(file: spec.file, line: line, key: "loss", message: "unknown loss '\(lossKind)'")
         }
-        if let p = d.int(.power), p != 1, p != 2 {
-            throw SpecError(file: spec.file, line: line, key: "power", message: "must be 1 or 2, found \(p)")
+        // Keys of other losses are ignored, so that sweeping them next to this loss de-duplicates.
+        let parameters: [String: ParameterValue]
+        do {
+            parameters = try registered.resolvedParameters(d.lossParameters)
+        } catch let error as LossError {
+            let key = registered.parameterKeys.map(\.name).first { "\(error)".contains($0 + " must") } ?? "loss"
+            throw SpecError(file: spec.file, line: line, key: key, message: "\(lossKind): \(error)")
         }
+        let loss = ResolvedLoss(loss: lossKind, mining: d.miningKind, parameters: parameters)
         if let v = d.int(.batchSize) { train.batchSize = v }
         if let v = d.int(.epochs) { train.epochs = v }
         if let v = d.double(.learningRate) { train.learningRate = v }
@@ -190,7 +175,7 @@ public struct ExperimentPlan: Sendable {
         guard p >= 2 else {
             throw SpecError(file: spec.file, line: line, key: "batch_size", message: "batch_size \(b) with \(k) samples per class has one class only: no negatives")
         }
-        if let classes = spec.dataset.knownTrainClassCount, p > classes {
+        if let classes = spec.dataset.facts.trainClasses, p > classes {
             throw SpecError(file: spec.file, line: line, key: "batch_size",
                             message: "batch_size \(b) with \(k) samples per class needs \(p) classes per batch, but the training split has \(classes); raise samples_per_class or set classes_per_batch")
         }

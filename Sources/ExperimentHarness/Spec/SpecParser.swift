@@ -12,11 +12,14 @@ public enum SpecParser {
         .fashionMNIST: ["path", "standardize"],
         .synthetic: ["classes", "train_classes", "samples_per_class", "input_dim", "latent_dim", "noise", "seed"],
         .npy: ["train_features", "train_labels", "test_features", "test_labels", "features", "labels", "test_classes_from"],
+        .glyphs: ["classes", "train_classes", "size", "min_fonts", "jitter", "fonts", "dedup", "seed", "standardize"],
     ]
+    static let glyphFontKeys = ["include", "exclude"]
     static let modelKeys = ["kind", "hidden", "channels", "normalize"]
     static let trainKeys = [
         "optimizer", "learning_rate", "momentum", "weight_decay", "epochs", "samples_per_class",
         "classes_per_batch", "schedule", "step_size", "gamma", "max_steps_per_epoch", "batch_size",
+        "loss_learning_rate",
     ]
 
     /// Reads the spec at `path`.
@@ -162,7 +165,7 @@ struct Reader {
     func axisValue(_ node: Node, axis: Axis) throws -> AxisValue {
         let key = axis.rawValue
         switch axis.kind {
-        case .int: return .int(try int(node, key, min: axis == .power ? 1 : 1))
+        case .int: return .int(try int(node, key, min: 1))
         case .double: return .double(try double(node, key))
         case .bool: return .bool(try bool(node, key))
         case .word(let names):
@@ -282,6 +285,7 @@ struct Reader {
         let kind = try word(nameEntry.2, "name", as: DatasetKind.self)
         try checkKeys(entries, allowed: SpecParser.datasetCommon + SpecParser.datasetKeys[kind]!, section: "dataset (\(kind.rawValue))")
         var d = DatasetSpec(kind: kind)
+        if kind == .glyphs { return try glyphs(n, entries) }
         for (k, _, v) in entries {
             switch k {
             case "split": d.split = try word(v, k, as: SplitKind.self)
@@ -317,6 +321,43 @@ struct Reader {
         return d
     }
 
+    /// `dataset: { name: glyphs, ... }`: the options go into `DatasetSpec.glyphs`.
+    func glyphs(_ n: Node, _ entries: [(String, Node, Node)]) throws -> DatasetSpec {
+        var d = DatasetSpec(kind: .glyphs)
+        var g = GlyphOptions()
+        for (k, _, v) in entries {
+            switch k {
+            case "split":
+                d.split = try word(v, k, as: SplitKind.self)
+                guard d.split == .classDisjoint else {
+                    throw fail(v, k, "glyphs has one image per typeface and class, so only class-disjoint splits are meaningful")
+                }
+            case "standardize": d.standardize = try bool(v, k)
+            case "classes": g.classes = try int(v, k, min: 2)
+            case "train_classes": g.trainClasses = try int(v, k, min: 1)
+            case "size": g.size = try int(v, k, min: 8)
+            case "min_fonts": g.minFonts = try int(v, k, min: 2)
+            case "jitter": g.jitter = try bool(v, k)
+            case "dedup": g.dedup = try bool(v, k)
+            case "seed": g.seed = UInt64(try int(v, k, min: 0))
+            case "fonts":
+                let fonts = try mapping(v, k)
+                try checkKeys(fonts, allowed: SpecParser.glyphFontKeys, section: "dataset.fonts")
+                for (fk, _, fv) in fonts {
+                    let names = try list(fv, fk).map { try string($0, fk) }
+                    if fk == "include" { g.include = names } else { g.exclude = names }
+                }
+            default: break
+            }
+        }
+        if let t = g.trainClasses, t >= g.classes {
+            throw fail(n, "train_classes", "must be below 'classes' (\(g.classes)): the rest are the unseen test classes")
+        }
+        if g.size > 256 { throw fail(n, "size", "must be at most 256 pixels, found \(g.size)") }
+        d.glyphs = g
+        return d
+    }
+
     func model(_ n: Node, into m: inout ModelSpec, base: inout [(Axis, AxisValue)]) throws {
         let entries = try mapping(n, "model")
         try checkKeys(entries, allowed: SpecParser.modelKeys, section: "model")
@@ -345,6 +386,7 @@ struct Reader {
             case "step_size": t.stepSize = try int(v, k, min: 1)
             case "gamma": t.gamma = try double(v, k, positive: true)
             case "max_steps_per_epoch": t.maxStepsPerEpoch = try int(v, k, min: 1)
+            case "loss_learning_rate": t.lossLearningRate = try double(v, k, positive: true)
             case "samples_per_class", "classes_per_batch", "batch_size":
                 // Batch composition is an axis: it lives with the base variant.
                 let a = Axis(rawValue: k)!

@@ -54,7 +54,7 @@ public struct PairwiseDistance: Sendable {
                 _forEachUpperTileRows(b, context) { rows in
                     _visitUpperTiles(b, rows, tile: { i0, j0 in
                         let upper = d + i0 * b + j0
-                        let nj = _load(n + j0)
+                        let nj = SIMDMath.load(n + j0)
                         let t = _Tile8(upper, stride: b).map { k, g in
                             let raw = n[i0 + k] + nj - 2 * g
                             let v = raw.replacing(with: 0, where: .!(raw .> SIMD8<Float>.zero))  // as max(raw, 0), −0 → 0
@@ -131,7 +131,7 @@ public struct PairwiseDistance: Sendable {
                         let above = _Tile8(upper, stride: b)
                         let sums: _Tile8
                         if let (ys, s, symmetric) = rowScales {
-                            let yj = UnsafeRawPointer(ys + j0).loadUnaligned(as: SIMD8<Int32>.self), sj = _load(s + j0)
+                            let yj = UnsafeRawPointer(ys + j0).loadUnaligned(as: SIMD8<Int32>.self), sj = SIMDMath.load(s + j0)
                             let below = symmetric ? above : _Tile8(lower, stride: b).transposed()
                             sums = above.map(below) { k, u, l in
                                 let sameLabel = yj .== SIMD8<Int32>(repeating: ys[i0 + k])

@@ -19,14 +19,14 @@ struct _Tile8 {
     /// The tile whose top-left element is `p[0]`, rows `stride` floats apart.
     @inline(__always)
     init(_ p: UnsafePointer<Float>, stride s: Int) {
-        self.init(_load(p), _load(p + s), _load(p + 2 * s), _load(p + 3 * s),
-                  _load(p + 4 * s), _load(p + 5 * s), _load(p + 6 * s), _load(p + 7 * s))
+        self.init(SIMDMath.load(p), SIMDMath.load(p + s), SIMDMath.load(p + 2 * s), SIMDMath.load(p + 3 * s),
+                  SIMDMath.load(p + 4 * s), SIMDMath.load(p + 5 * s), SIMDMath.load(p + 6 * s), SIMDMath.load(p + 7 * s))
     }
 
     @inline(__always)
     func store(_ p: UnsafeMutablePointer<Float>, stride s: Int) {
-        _store(r0, p); _store(r1, p + s); _store(r2, p + 2 * s); _store(r3, p + 3 * s)
-        _store(r4, p + 4 * s); _store(r5, p + 5 * s); _store(r6, p + 6 * s); _store(r7, p + 7 * s)
+        SIMDMath.store(r0, p); SIMDMath.store(r1, p + s); SIMDMath.store(r2, p + 2 * s); SIMDMath.store(r3, p + 3 * s)
+        SIMDMath.store(r4, p + 4 * s); SIMDMath.store(r5, p + 5 * s); SIMDMath.store(r6, p + 6 * s); SIMDMath.store(r7, p + 7 * s)
     }
 
     /// `f(k, row k)` for every row.
@@ -47,16 +47,6 @@ struct _Tile8 {
         @inline(__always) func column(_ j: Int) -> Row { Row(r0[j], r1[j], r2[j], r3[j], r4[j], r5[j], r6[j], r7[j]) }
         return _Tile8(column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7))
     }
-}
-
-@inline(__always)
-func _load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always)
-func _store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
 /// Calls `body(tileRows)` for ranges of the 8-row tile rows of a `b × b`
@@ -102,7 +92,7 @@ func _sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     var lanes = SIMD8<Float>.zero
     var k = 0
     while k + 8 <= n {
-        lanes += _load(p + k)
+        lanes += SIMDMath.load(p + k)
         k += 8
     }
     var total = lanes.sum()

@@ -118,7 +118,7 @@ public struct ContrastiveLoss: BatchLoss {
         var positivePairs = I.zero, activePositive = I.zero, activeNegative = I.zero
         var j = 0
         while j + 8 <= b {
-            let dv = _load(drow + j)
+            let dv = SIMDMath.load(drow + j)
             let positive = UnsafeRawPointer(y + j).loadUnaligned(as: I.self) .== I(repeating: yi)
             let other = (lanes &+ I(repeating: Int32(truncatingIfNeeded: j))) .!= rowIndex
             let h = (negMargin - dv).replacing(with: dv - posMargin, where: positive)
@@ -128,7 +128,7 @@ public struct ContrastiveLoss: BatchLoss {
             let slope = squared
                 ? 2 * (hp - hn)
                 : F.zero.replacing(with: 1, where: active .& positive).replacing(with: -1, where: active .& .!positive)
-            _store(slope, crow + j)
+            SIMDMath.store(slope, crow + j)
             let (pl, ph) = (D(hp.lowHalf), D(hp.highHalf)), (nl, nh) = (D(hn.lowHalf), D(hn.highHalf))
             positiveTerms.0 += squared ? pl * pl : pl
             positiveTerms.1 += squared ? ph * ph : ph

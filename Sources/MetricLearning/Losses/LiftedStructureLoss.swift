@@ -76,15 +76,15 @@ public struct LiftedStructureLoss: BatchLoss {
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
         try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients, zeroed: false)
         let b = embeddings.rows, blocks = (b + _tile - 1) / _tile
-        _reserve(&rowReals, _LiftedRows.realsPerRow * b)
-        _reserve(&rowFloats, _LiftedRows.floatsPerRow * b)
-        _reserve(&rowIntegers, _LiftedRows.integersPerRow * b)
+        Workspace.reserve(&rowReals, _LiftedRows.realsPerRow * b)
+        Workspace.reserve(&rowFloats, _LiftedRows.floatsPerRow * b)
+        Workspace.reserve(&rowIntegers, _LiftedRows.integersPerRow * b)
         let alpha = configuration.resolvedMargin
         let exact = configuration.mining == .hard
         var largestSquaredNorm: Float = 0
         for n in distance.squaredNorms[0..<b] { largestSquaredNorm = max(largestSquaredNorm, n) }
         let unshifted = !exact && 2 * largestSquaredNorm.squareRoot() <= Self.unshiftedDistanceLimit
-        if unshifted { _reserve(&blockSums, blocks * b) }
+        if unshifted { Workspace.reserve(&blockSums, blocks * b) }
         let parts = distance.context.parts(forWork: b * b)
         let (total, positivePairs, active) = distance.values.storage.withUnsafeBufferPointer { dBuffer in
             coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
@@ -195,8 +195,8 @@ private struct _LiftedRows {
                 SIMDMath.exp(-dik).replacing(with: 0, where: yj .== SIMD8(repeating: y[i0 + k]))
             }
             t.store(c + i0 * b + j0, stride: b)
-            _store(t.transposed().columnSums(), blockSums + j0 / _tile * b + i0)
-            _store(t.columnSums(), blockSums + i0 / _tile * b + j0)
+            SIMDMath.store(t.transposed().columnSums(), blockSums + j0 / _tile * b + i0)
+            SIMDMath.store(t.columnSums(), blockSums + i0 / _tile * b + j0)
         }, pair: { i, k in
             let e = y[i] == y[k] ? 0 : SIMDMath.exp(SIMD8(repeating: -d[i * b + k]))[0]
             c[i * b + k] = e
@@ -351,8 +351,8 @@ private struct _LiftedRows {
                         buffer[8 + lane] = lane < n ? row[j] : -.infinity  // J̃ = −∞: inactive
                     }
                 }
-                let sj = _load(run ? UnsafePointer(scaled + j0) : UnsafePointer(buffer))
-                let dij = _load(run ? row + j0 : UnsafePointer(buffer + 8))
+                let sj = SIMDMath.load(run ? UnsafePointer(scaled + j0) : UnsafePointer(buffer))
+                let dij = SIMDMath.load(run ? row + j0 : UnsafePointer(buffer + 8))
                 guard si > 0 && all(sj .> F.zero) else {
                     for lane in 0..<n {
                         guard let (jt, share) = fallbackPair(i, partners[lane], perPair: perPair) else { continue }
@@ -378,11 +378,11 @@ private struct _LiftedRows {
                 let shareI = g * (F(repeating: si) * inverse), shareJ = g * (sj * inverse)
                 shares.0 += D(shareI.lowHalf)
                 shares.1 += D(shareI.highHalf)
-                _store(shareJ, buffer + 16)
+                SIMDMath.store(shareJ, buffer + 16)
                 if run {
-                    _store(g, crow + j0)
+                    SIMDMath.store(g, crow + j0)
                 } else {
-                    _store(g, buffer + 24)
+                    SIMDMath.store(g, buffer + 24)
                     for lane in 0..<n { crow[partners[lane]] = buffer[24 + lane] }
                 }
                 for lane in 0..<n { c[partners[lane] * b + i] = buffer[16 + lane] }

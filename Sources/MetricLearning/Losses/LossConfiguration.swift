@@ -1,8 +1,38 @@
 import NumericCore
 
-/// The losses MetricBench compares (DESIGN §3).
-public enum LossKind: String, Codable, CaseIterable, Sendable {
-    case contrastive, triplet, lifted
+/// The name of a registered loss (the `loss:` value of specs).
+///
+/// A name, not a closed enum: the set of losses is ``LossRegistry/losses``,
+/// so adding one touches its file, its registration line and its tests.
+public struct LossKind: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// The kind of a registered loss, or nil for a name no loss has.
+    public init?(rawValue: String) {
+        guard LossRegistry.losses.contains(where: { $0.kind.rawValue == rawValue }) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    init(unchecked name: String) { rawValue = name }
+
+    /// Records name their loss as text; a name no longer registered still decodes.
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+
+    public static let contrastive = LossKind(unchecked: "contrastive")
+    public static let triplet = LossKind(unchecked: "triplet")
+    public static let lifted = LossKind(unchecked: "lifted")
+
+    /// Every registered loss, in registration order.
+    public static var allCases: [LossKind] { LossRegistry.losses.map(\.kind) }
 }
 
 /// The mining strategies, the values of the `mining` sweep axis (DESIGN §4).
@@ -11,6 +41,8 @@ public enum MiningKind: String, Codable, CaseIterable, Sendable {
     case batchHard = "batch-hard"
     case random
     case distanceWeighted = "distance-weighted"
+    /// Multi-similarity pair mining (Wang et al. 2019), `epsilon` 0.1.
+    case multiSimilarity = "multi-similarity"
 
     /// Whether the miner draws random samples (and so needs a seed and cannot
     /// be checked by finite differences against a fixed selection).
@@ -29,18 +61,15 @@ public enum ReducerKind: String, Codable, CaseIterable, Sendable {
     case nonzeroMean = "nonzero-mean"
 }
 
-/// The applicability table of DESIGN §4, in one place: the runner, the CLI
-/// and the loss factory all ask this function.
+/// The applicability table of DESIGN §4: whether `loss` takes `mining`,
+/// as the loss itself declares it (``LossDefinition/mining(_:)``).
 public func supports(_ loss: LossKind, _ mining: MiningKind) -> Bool {
-    switch (loss, mining) {
-    case (_, .all): return true
-    case (.lifted, .hard): return true
-    case (.lifted, _): return false
-    default: return true
-    }
+    LossRegistry.loss(loss)?.supports(mining) ?? false
 }
 
-/// Everything that defines a loss: the kind, the miner and their parameters.
+/// The classic losses' shared settings (contrastive, triplet, lifted): the
+/// kind, the miner and their parameters, as their implementations read them.
+/// The spec reaches them through each loss's `Parameters`.
 ///
 /// Defaults are the papers' (DESIGN §3); `nil` parameters take the loss's own default.
 public struct LossConfiguration: Codable, Hashable, Sendable {
@@ -117,7 +146,8 @@ public enum LossError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unsupported(let l, let m):
-            return "loss '\(l.rawValue)' does not support mining '\(m.rawValue)' (see DESIGN §4: lifted takes 'all' (smooth eq. 4) or 'hard' (exact eq. 3))"
+            let takes = MiningKind.allCases.filter { supports(l, $0) }.map(\.rawValue).joined(separator: ", ")
+            return "loss '\(l.rawValue)' does not support mining '\(m.rawValue)'; it takes: \(takes) (DESIGN §4)"
         case .noPositivePairs:
             return "the batch has no positive pair (every label occurs once); a metric-learning batch needs at least two samples of some class"
         case .invalidParameter(let s):
@@ -131,11 +161,24 @@ public enum LossError: Error, CustomStringConvertible, Equatable {
 /// Implementations keep their workspaces between calls, so a trainer that
 /// evaluates batches of the same shape allocates nothing after the first.
 public protocol BatchLoss {
-    /// The configuration this loss was built from.
-    var configuration: LossConfiguration { get }
+    /// Sizes and initialises the loss's own trainable parameters (proxies,
+    /// class weights, a learned β) before training: one row per class of
+    /// `classes` (the sorted distinct training labels), `dimension` wide,
+    /// drawn from `seed`. Losses without parameters ignore it.
+    mutating func prepare(classes: [Int32], dimension: Int, seed: UInt64) throws
+
+    /// Calls `body(values, gradients)` for each of the loss's own parameter
+    /// tensors in a fixed order; the gradients are those of the last
+    /// `evaluate`. None for most losses.
+    mutating func visitParameters(_ body: (inout [Float], inout [Float]) -> Void)
 
     /// Evaluates the loss of `embeddings` (B × d, used exactly as given) with
     /// `labels` (B values) and writes dLoss/dEmbeddings into `gradient`
     /// (reshaped to B × d, overwritten).
     mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult
+}
+
+extension BatchLoss {
+    public mutating func prepare(classes: [Int32], dimension: Int, seed: UInt64) throws {}
+    public mutating func visitParameters(_ body: (inout [Float], inout [Float]) -> Void) {}
 }

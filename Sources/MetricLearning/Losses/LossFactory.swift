@@ -1,41 +1,47 @@
 import NumericCore
 
-/// Builds the loss a configuration describes, after checking that the loss
-/// supports the miner (`supports(_:_:)`) and that the parameters are valid.
+/// Builds the classic loss a configuration describes, through the loss's
+/// own ``LossDefinition``: its miner must be one the loss takes and its
+/// parameters must be valid.
 ///
 /// Throws `LossError.unsupported` for a combination DESIGN §4 marks n/a and
-/// `LossError.invalidParameter` for a power other than 1 or 2 or a margin
-/// that is not finite (or negative, for the contrastive margins), and for
-/// lifted with a distance other than euclidean or a reducer other than mean.
+/// `LossError.invalidParameter` for a bad value or a parameter the loss
+/// does not have (e.g. a distance for lifted, which is defined on the
+/// euclidean distance).
 public func makeBatchLoss(_ configuration: LossConfiguration, context: ComputeContext = .serial) throws -> any BatchLoss {
-    guard supports(configuration.loss, configuration.mining) else {
-        throw LossError.unsupported(configuration.loss, configuration.mining)
+    guard let loss = LossRegistry.loss(configuration.loss) else {
+        throw LossError.invalidParameter("unknown loss '\(configuration.loss)'")
     }
-    guard configuration.resolvedMargin.isFinite else {
-        throw LossError.invalidParameter("margin must be a finite number, got \(configuration.resolvedMargin)")
+    return try loss.makeStrictly(configuration.parameterValues, mining: configuration.mining, seed: configuration.seed,
+                                 context: context)
+}
+
+extension LossConfiguration {
+    /// The parameters set in this configuration, by spec key.
+    var parameterValues: [String: ParameterValue] {
+        var v: [String: ParameterValue] = [:]
+        if let margin { v["margin"] = .double(margin) }
+        if let posMargin { v["pos_margin"] = .double(posMargin) }
+        if let negMargin { v["neg_margin"] = .double(negMargin) }
+        if let power { v["power"] = .int(power) }
+        if let distance { v["distance"] = .string(distance.rawValue) }
+        if let reducer { v["reducer"] = .string(reducer.rawValue) }
+        if let soft { v["soft"] = .bool(soft) }
+        return v
     }
-    switch configuration.loss {
-    case .contrastive:
-        guard [1, 2].contains(configuration.resolvedPower) else {
-            throw LossError.invalidParameter("contrastive power must be 1 or 2, got \(configuration.resolvedPower)")
+}
+
+extension RegisteredLoss {
+    /// ``make(_:mining:seed:context:)`` that rejects keys this loss does not have.
+    public func makeStrictly(_ values: [String: ParameterValue], mining: MiningKind, seed: UInt64 = 0,
+                             context: ComputeContext = .serial) throws -> any BatchLoss {
+        let own = Set(parameterKeys.map(\.name))
+        // A key the loss fixes may be given at its fixed value (lifted's euclidean distance).
+        let fixed = legacyCanonicalConstants ?? [:]
+        if let foreign = values.keys.sorted().first(where: { !own.contains($0) && fixed[$0] != values[$0] }) {
+            let list = parameterKeys.map(\.name).joined(separator: ", ")
+            throw LossError.invalidParameter("loss '\(kind)' has no parameter '\(foreign)' (its parameters: \(list.isEmpty ? "none" : list))")
         }
-        for (name, value) in [("pos-margin", configuration.resolvedPosMargin), ("neg-margin", configuration.resolvedNegMargin)] {
-            guard value.isFinite, value >= 0 else {
-                throw LossError.invalidParameter("\(name) must be a finite number ≥ 0, got \(value)")
-            }
-        }
-        return ContrastiveLoss(configuration: configuration, context: context)
-    case .triplet:
-        return TripletLoss(configuration: configuration, context: context)
-    case .lifted:
-        // DESIGN §3 defines lifted on the euclidean distance with its own 1/(2|P|)
-        // normalisation; other settings would silently compute a different loss.
-        guard configuration.resolvedDistance == .euclidean else {
-            throw LossError.invalidParameter("the lifted structured loss is defined on the euclidean distance (DESIGN §3), not \(configuration.resolvedDistance.rawValue)")
-        }
-        guard configuration.resolvedReducer == .mean else {
-            throw LossError.invalidParameter("the lifted structured loss has its own normalisation 1/(2|P|) (DESIGN §3); the reducer '\(configuration.resolvedReducer.rawValue)' does not apply")
-        }
-        return LiftedStructureLoss(configuration: configuration, context: context)
+        return try make(values.filter { own.contains($0.key) }, mining: mining, seed: seed, context: context)
     }
 }

@@ -32,53 +32,36 @@ public struct TripletLoss: BatchLoss {
     private var miner: TripletMiner?
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var triplets = TripletIndices()
-    /// Per-worker workspaces of the fused hinge (`all`): (value, index) sort
-    /// keys of the positives' `D_ap + margin` plus the sort's second
-    /// buffer (2B), its histogram, the sorted values (B + 8) and their
-    /// `_RankTable` (B + 1), and the count
-    /// and sum of `D_an` per rank (B + 1). Per anchor: its term sum, and its
-    /// triplet and active counts (interleaved; for mined triplets, its first
-    /// triplet and active count).
-    private var keyScratch: [UInt64] = []
-    private var histogramScratch: [Int] = []
-    private var valueScratch: [Float] = []
-    private var startScratch: [Int32] = []
-    private var rankCounts: [Int] = []
-    private var rankSums: [Double] = []
-    private var anchorTotals: [Double] = []
-    private var anchorCounts: [Int] = []
-    /// The batch's indices grouped by label and each index's run (3B), then
-    /// per worker the negatives that can be active and their ranks
-    /// (2(B + 8)) and distances (B + 8).
-    private var candidateScratch: [Int32] = []
-    private var candidateValueScratch: [Float] = []
+    /// The workspaces of the fused and mined paths (see `_RankingWorkspace`).
+    private var work = _RankingWorkspace()
+    /// The evaluation path, chosen once from the miner and the hinge.
+    private let path: _TripletPath
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration, context: ComputeContext) {
         self.configuration = configuration
         distance = PairwiseDistance(kind: configuration.resolvedDistance, context: context)
         miner = TripletMiner._forLoss(configuration, context: context)
+        path = _TripletPath(mining: configuration.mining, soft: configuration.resolvedSoft)
     }
 
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
         // The hinge paths fused with `all`, `semihard` or `hard` write each anchor's row of the
         // coefficients on one worker and zero it there first (while it is in that core's cache).
-        let hinge = !configuration.resolvedSoft
-        let rowsZeroedPerAnchor = hinge && (miner == nil || miner!.kind == .semihard || miner!.kind == .hard)
-        try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients, zeroed: !rowsZeroedPerAnchor)
+        try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients,
+                                 zeroed: !path.zeroesRowsPerAnchor)
         let b = embeddings.rows
         var sums = _TripletSums()
-        if miner?.kind == .semihard && !configuration.resolvedSoft {
-            accumulateSemihardHinge(&sums, labels)
-        } else if miner?.kind == .hard && !configuration.resolvedSoft {
-            accumulateHardHinge(&sums, labels)
-        } else if miner != nil {
+        switch path {
+        case .allHinge: accumulateAllHinge(&sums, labels)
+        case .allSoft: accumulateAllSoft(&sums, labels)
+        case .semihardHinge: accumulateSemihardHinge(&sums, labels)
+        case .hardHinge: accumulateHardHinge(&sums, labels)
+        case .mined:
             // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
             miner!.mine(distances: distance.values, distanceKind: distance.kind, labels: labels,
                         dimension: embeddings.cols, into: &triplets)
             accumulateSelected(&sums, b)
-        } else {
-            accumulateAll(&sums, labels)
         }
         let denominator = configuration.resolvedReducer == .mean ? sums.count : sums.active
         let loss = denominator > 0 ? sums.total / Double(denominator) : 0
@@ -87,15 +70,6 @@ public struct TripletLoss: BatchLoss {
         return LossResult(
             loss: loss, tuples: sums.count,
             activeFraction: sums.count > 0 ? Double(sums.active) / Double(sums.count) : 0)
-    }
-
-    /// Every valid triplet, fused: unit-weight dL/dD into `coefficients`.
-    private mutating func accumulateAll(_ sums: inout _TripletSums, _ labels: [Int32]) {
-        if configuration.resolvedSoft {
-            accumulateAllSoft(&sums, labels)
-        } else {
-            accumulateAllHinge(&sums, labels)
-        }
     }
 
     /// The hinge over every valid triplet without visiting each one.
@@ -126,42 +100,23 @@ public struct TripletLoss: BatchLoss {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
         let parts = distance.context.parts(forWork: b * b)
-        _reserve(&keyScratch, parts * 2 * b)
-        _reserve(&histogramScratch, parts * _radixHistogramSize)
-        _reserve(&valueScratch, parts * (b + 8))
-        _reserve(&startScratch, parts * (b + 1))
-        _reserve(&rankCounts, parts * (b + 1))
-        _reserve(&rankSums, parts * (b + 1))
-        _reserve(&anchorTotals, b)
-        _reserve(&anchorCounts, 2 * b)
-        _reserve(&candidateScratch, 3 * b + parts * 2 * (b + 8))
-        _reserve(&candidateValueScratch, parts * (b + 8))
+        work.reserveAnchors(b: b)
+        work.reserveRanking(b: b, parts: parts)
+        work.reserveRankSums(b: b, parts: parts)
+        let totals = work.totals.base, counts = work.counts.base, members = work.members, runs = work.runs
+        let grouping = work.worker(0, b: b)
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         labels.withUnsafeBufferPointer { yBuffer in
-        keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
-        histogramScratch.withUnsafeMutableBufferPointer { histogramBuffer in
-        valueScratch.withUnsafeMutableBufferPointer { valueBuffer in
-        startScratch.withUnsafeMutableBufferPointer { startBuffer in
-        rankCounts.withUnsafeMutableBufferPointer { countBuffer in
-        rankSums.withUnsafeMutableBufferPointer { sumBuffer in
-        anchorTotals.withUnsafeMutableBufferPointer { totals in
-        anchorCounts.withUnsafeMutableBufferPointer { counts in
-        candidateScratch.withUnsafeMutableBufferPointer { candidateBuffer in
-        candidateValueScratch.withUnsafeMutableBufferPointer { candidateValueBuffer in
             let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!, y = yBuffer.baseAddress!
-            let members = candidateBuffer.baseAddress!, runs = members + b
-            _groupByLabel(y, b, members: members, runs: runs, keys: keyBuffer.baseAddress!, histogram: histogramBuffer.baseAddress!)
+            _groupByLabel(y, b, members: members, runs: runs, keys: grouping.keys, histogram: grouping.histogram)
             // Anchors in chunks taken dynamically: the cost of an anchor depends on its class.
             Parallel.forEachChunk(b, chunk: 32, workers: parts) { part, anchors in
-                let candidates = members + 3 * b + part * 2 * (b + 8), candidateRanks = candidates + (b + 8)
-                let candidateValues = candidateValueBuffer.baseAddress! + part * (b + 8)
-                let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
-                let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
-                let sorted = valueBuffer.baseAddress! + part * (b + 8)
-                let starts = startBuffer.baseAddress! + part * (b + 1)
-                let rankCount = countBuffer.baseAddress! + part * (b + 1)
-                let rankSum = sumBuffer.baseAddress! + part * (b + 1)
+                let scratch = work.worker(part, b: b)
+                let keys = scratch.keys, temp = scratch.temp, h = scratch.histogram, sorted = scratch.sorted
+                let starts = scratch.starts, rankCount = scratch.rankCounts, rankSum = scratch.rankSums
+                let candidates = scratch.candidates, candidateRanks = scratch.candidateRanks
+                let candidateValues = scratch.candidateValues
                 for a in anchors {
                     let row = d + a * b, crow = c + a * b
                     crow.update(repeating: 0, count: b)
@@ -213,16 +168,6 @@ public struct TripletLoss: BatchLoss {
         }
         }
         }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
         sums = anchorSums(b)
     }
 
@@ -231,9 +176,9 @@ public struct TripletLoss: BatchLoss {
     private func anchorSums(_ b: Int) -> _TripletSums {
         var sums = _TripletSums()
         for a in 0..<b {
-            sums.total += anchorTotals[a]
-            sums.count += anchorCounts[2 * a]
-            sums.active += anchorCounts[2 * a + 1]
+            sums.total += work.totals.base[a]
+            sums.count += work.counts.base[2 * a]
+            sums.active += work.counts.base[2 * a + 1]
         }
         return sums
     }
@@ -288,12 +233,10 @@ public struct TripletLoss: BatchLoss {
     private mutating func accumulateSemihardHinge(_ sums: inout _TripletSums, _ labels: [Int32]) {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
-        _reserve(&anchorTotals, b)
-        _reserve(&anchorCounts, 2 * b)
+        work.reserveAnchors(b: b)
+        let totals = work.totals.base, counts = work.counts.base
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
-        anchorTotals.withUnsafeMutableBufferPointer { totals in
-        anchorCounts.withUnsafeMutableBufferPointer { counts in
             let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
             // Mutated in place: a copy would duplicate the miner's scratch buffers on every call.
             miner!._forEachSemihardAnchor(distance.values, labels) { a, positives, count, chosen in
@@ -315,8 +258,6 @@ public struct TripletLoss: BatchLoss {
             }
         }
         }
-        }
-        }
         sums = anchorSums(b)
     }
 
@@ -331,22 +272,15 @@ public struct TripletLoss: BatchLoss {
         let b = labels.count
         let margin = Float(configuration.resolvedMargin)
         let parts = distance.context.parts(forWork: b * b)
-        _reserve(&anchorTotals, b)
-        _reserve(&anchorCounts, 2 * b)
-        _reserve(&candidateScratch, 3 * b)
-        _reserve(&keyScratch, 2 * b)
-        _reserve(&histogramScratch, _radixHistogramSize)
+        work.reserveAnchors(b: b)
+        work.reserveRanking(b: b, parts: 1)
+        let totals = work.totals.base, counts = work.counts.base, members = work.members, runs = work.runs
+        let grouping = work.worker(0, b: b)
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         labels.withUnsafeBufferPointer { y in
-        anchorTotals.withUnsafeMutableBufferPointer { totals in
-        anchorCounts.withUnsafeMutableBufferPointer { counts in
-        candidateScratch.withUnsafeMutableBufferPointer { groupBuffer in
-        keyScratch.withUnsafeMutableBufferPointer { keys in
-        histogramScratch.withUnsafeMutableBufferPointer { histogram in
             let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
-            let members = groupBuffer.baseAddress!, runs = members + b
-            _groupByLabel(y.baseAddress!, b, members: members, runs: runs, keys: keys.baseAddress!, histogram: histogram.baseAddress!)
+            _groupByLabel(y.baseAddress!, b, members: members, runs: runs, keys: grouping.keys, histogram: grouping.histogram)
             Parallel.forEachRange(b, parts: parts) { anchors in
                 for a in anchors {
                     let row = d + a * b, crow = c + a * b
@@ -371,11 +305,6 @@ public struct TripletLoss: BatchLoss {
         }
         }
         }
-        }
-        }
-        }
-        }
-        }
         sums = anchorSums(b)
     }
 
@@ -388,15 +317,13 @@ public struct TripletLoss: BatchLoss {
     private mutating func accumulateSelected(_ sums: inout _TripletSums, _ b: Int) {
         let margin = Float(configuration.resolvedMargin), soft = configuration.resolvedSoft
         let count = triplets.count
-        _reserve(&anchorTotals, b)
-        _reserve(&anchorCounts, 2 * b + 1)
+        work.reserveAnchors(b: b)
+        let totals = work.totals.base, counts = work.counts.base
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         triplets.anchors.withUnsafeBufferPointer { anchors in
         triplets.positives.withUnsafeBufferPointer { positives in
         triplets.negatives.withUnsafeBufferPointer { negatives in
-        anchorTotals.withUnsafeMutableBufferPointer { totals in
-        anchorCounts.withUnsafeMutableBufferPointer { counts in
             let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
             // counts[2a] = the first triplet of anchor a (counts[2b] = count); counts[2a + 1] = its active terms.
             var t = 0
@@ -435,12 +362,10 @@ public struct TripletLoss: BatchLoss {
         }
         }
         }
-        }
-        }
         var total = 0.0, active = 0
         for a in 0..<b {
-            total += anchorTotals[a]
-            active += anchorCounts[2 * a + 1]
+            total += work.totals.base[a]
+            active += work.counts.base[2 * a + 1]
         }
         sums.total = total
         sums.count = count
@@ -480,4 +405,29 @@ func _sigmoid(_ x: Float) -> Float {
     if x >= 0 { return 1 / (1 + expf(-x)) }
     let e = expf(x)
     return e / (1 + e)
+}
+
+/// How `TripletLoss` evaluates a batch: a fused path where one exists for
+/// its miner and term, else mined triplets first.
+enum _TripletPath {
+    case allHinge, allSoft, semihardHinge, hardHinge, mined
+
+    init(mining: MiningKind, soft: Bool) {
+        switch (mining, soft) {
+        case (.all, false): self = .allHinge
+        case (.all, true): self = .allSoft
+        case (.semihard, false): self = .semihardHinge
+        case (.hard, false): self = .hardHinge
+        case (.semihard, true), (.hard, true), (.batchHard, _), (.random, _), (.distanceWeighted, _), (.multiSimilarity, _):
+            self = .mined
+        }
+    }
+
+    /// Whether the path zeroes each anchor's row of the coefficients itself.
+    var zeroesRowsPerAnchor: Bool {
+        switch self {
+        case .allHinge, .semihardHinge, .hardHinge: return true
+        case .allSoft, .mined: return false
+        }
+    }
 }

@@ -208,7 +208,7 @@ func _argminScore(_ s: UnsafePointer<Float>, _ cn: UnsafePointer<Float>, _ k: In
     var index = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
     var j = 0
     while j + 8 <= k {
-        let v = _load8(cn + j) - 2 * _load8(s + j)
+        let v = SIMDMath.load(cn + j) - 2 * SIMDMath.load(s + j)
         let better = v .< bestValue
         bestValue.replace(with: v, where: better)
         bestIndex.replace(with: index, where: better)
@@ -234,7 +234,7 @@ func _squaredNorm(_ p: UnsafePointer<Float>, _ d: Int) -> Float {
     var acc = SIMD8<Float>(repeating: 0)
     var t = 0
     while t + 8 <= d {
-        let v = _load8(p + t)
+        let v = SIMDMath.load(p + t)
         acc += v * v
         t += 8
     }
@@ -248,7 +248,7 @@ func _squaredDifference(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ 
     var acc = SIMD8<Float>(repeating: 0)
     var t = 0
     while t + 8 <= d {
-        let v = _load8(a + t) - _load8(b + t)
+        let v = SIMDMath.load(a + t) - SIMDMath.load(b + t)
         acc += v * v
         t += 8
     }

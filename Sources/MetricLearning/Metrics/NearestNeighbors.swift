@@ -339,9 +339,9 @@ struct _CandidateLists: @unchecked Sendable {
             var rowThreshold = threshold[q]
             var c = tile.isDiagonal ? r + 1 : 0
             while c + 8 <= nc {
-                let d = _squaredDistance(nqv + _load8(colNorms + c), _load8(row + c))
+                let d = _squaredDistance(nqv + SIMDMath.load(colNorms + c), SIMDMath.load(row + c))
                 var rowBits = _laneBits(d, atMost: SIMD8<Float>(repeating: rowThreshold))
-                var colBits = _laneBits(d, atMost: _load8(thr + c))
+                var colBits = _laneBits(d, atMost: SIMDMath.load(thr + c))
                 if rowBits | colBits != 0 {
                     while rowBits != 0 {
                         let l = rowBits.trailingZeroBitCount
@@ -468,13 +468,4 @@ extension UnsafeMutablePointer where Pointee == UInt64 {
     }
 }
 
-@inline(__always)
-func _load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always)
-func _load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
 

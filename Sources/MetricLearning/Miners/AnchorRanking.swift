@@ -199,3 +199,95 @@ struct _RankTable {
         }
     }
 }
+
+/// The workspaces of the ranking passes of `TripletLoss` and `TripletMiner`,
+/// each a typed buffer (none is described by offsets into another):
+/// * per anchor: its term sum (`totals`) and its (count, active) pair, or
+///   for mined triplets (first triplet, active) plus one end slot (`counts`);
+/// * the batch grouped by label: `members` (B) and each index's run (2B);
+/// * per worker, a `_RankingScratch` (what each path reserves of it).
+struct _RankingWorkspace {
+    let totals = ScratchBuffer<Double>()
+    let counts = ScratchBuffer<Int>()
+    let labelMembers = ScratchBuffer<Int32>()
+    let labelRuns = ScratchBuffer<Int32>()
+    let keys = ScratchBuffer<UInt64>()
+    let histograms = ScratchBuffer<Int>()
+    let sortedValues = ScratchBuffer<Float>()
+    let starts = ScratchBuffer<Int32>()
+    let rankCounts = ScratchBuffer<Int>()
+    let rankSums = ScratchBuffer<Double>()
+    let best = ScratchBuffer<UInt64>()
+    let order = ScratchBuffer<Int32>()
+    let candidates = ScratchBuffer<Int32>()
+    let candidateValues = ScratchBuffer<Float>()
+
+    var members: UnsafeMutablePointer<Int32> { labelMembers.base }
+    var runs: UnsafeMutablePointer<Int32> { labelRuns.base }
+
+    /// Room for the per-anchor sums of a batch of `b`.
+    func reserveAnchors(b: Int) {
+        totals.reserve(b)
+        counts.reserve(2 * b + 1)
+    }
+
+    /// Room for the label groups and `parts` workers' sort, rank table and candidates.
+    func reserveRanking(b: Int, parts: Int) {
+        labelMembers.reserve(b)
+        labelRuns.reserve(2 * b)
+        keys.reserve(parts * 2 * b)
+        histograms.reserve(parts * _radixHistogramSize)
+        sortedValues.reserve(parts * (b + 8))
+        starts.reserve(parts * (b + 1))
+        candidates.reserve(parts * 2 * (b + 8))
+        candidateValues.reserve(parts * (b + 8))
+    }
+
+    /// Room for the fused hinge's count and sum of `D_an` per rank.
+    func reserveRankSums(b: Int, parts: Int) {
+        rankCounts.reserve(parts * (b + 1))
+        rankSums.reserve(parts * (b + 1))
+    }
+
+    /// Room for the semi-hard miner's best key per rank and its positives and choices.
+    func reserveChoices(b: Int, parts: Int) {
+        best.reserve(parts * (b + 1))
+        order.reserve(parts * 2 * b)
+    }
+
+    /// Worker `part`'s slices for a batch of `b`.
+    func worker(_ part: Int, b: Int) -> _RankingScratch {
+        let keys = keys.part(part, stride: 2 * b), candidates = candidates.part(part, stride: 2 * (b + 8))
+        let order = order.part(part, stride: 2 * b)
+        return _RankingScratch(
+            keys: keys, temp: keys + b, histogram: histograms.part(part, stride: _radixHistogramSize),
+            sorted: sortedValues.part(part, stride: b + 8), starts: starts.part(part, stride: b + 1),
+            rankCounts: rankCounts.part(part, stride: b + 1), rankSums: rankSums.part(part, stride: b + 1),
+            best: best.part(part, stride: b + 1), positivesInOrder: order, chosen: order + b,
+            candidates: candidates, candidateRanks: candidates + (b + 8),
+            candidateValues: candidateValues.part(part, stride: b + 8))
+    }
+}
+
+/// One worker's scratch of the ranking passes: the positives' sort keys (B)
+/// and the sort's second buffer (B), its histogram, the sorted values
+/// (B + 8) and their `_RankTable` starts (B + 1); for the fused hinge the
+/// count and sum of `D_an` per rank (B + 1 each); for the semi-hard miner the
+/// best key per rank (B + 1), the positives in index order (B) and the
+/// negative chosen per positive (B); and the negatives that can matter (B + 8),
+/// their ranks (B + 8) and distances (B + 8).
+struct _RankingScratch {
+    let keys: UnsafeMutablePointer<UInt64>
+    let temp: UnsafeMutablePointer<UInt64>
+    let histogram: UnsafeMutablePointer<Int>
+    let sorted: UnsafeMutablePointer<Float>
+    let starts: UnsafeMutablePointer<Int32>
+    let rankCounts: UnsafeMutablePointer<Int>
+    let rankSums: UnsafeMutablePointer<Double>
+    let best: UnsafeMutablePointer<UInt64>
+    let positivesInOrder: UnsafeMutablePointer<Int32>
+    let chosen: UnsafeMutablePointer<Int32>
+    let candidates: UnsafeMutablePointer<Int32>
+    let candidateRanks: UnsafeMutablePointer<Int32>
+    let candidateValues: UnsafeMutablePointer<Float>
+}

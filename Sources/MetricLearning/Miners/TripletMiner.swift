@@ -35,27 +35,15 @@ public struct TripletMiner: Sendable {
     public private(set) var calls: UInt64 = 0
     var negativeScratch: [Int32] = []
     var weightScratch: [Double] = []
-    /// `semihard`, per worker: the positives' (distance, index) sort keys
-    /// and the sort's second buffer (2B), its histogram, the sorted
-    /// distances (B + 8) and their `_RankTable` (B + 1), the best key
-    /// per rank (B + 1), the positives in index order and the negative chosen
-    /// per positive (2B). Per anchor: the number of selected pairs and
-    /// (`pairScratch`, 2B per anchor) the selected (positive, negative).
-    /// `hard` keeps the nearest negative per anchor in `orderScratch` and the
-    /// triplet offsets in `selectedScratch`.
-    var keyScratch: [UInt64] = []
-    var histogramScratch: [Int] = []
-    var valueScratch: [Float] = []
-    var rankScratch: [UInt64] = []
-    var startScratch: [Int32] = []
-    var orderScratch: [Int32] = []
+    /// `semihard`: the label groups and each worker's ranking scratch
+    /// (`_RankingWorkspace`); per anchor the number of selected pairs
+    /// (`selectedScratch`) and (`pairScratch`, 2B per anchor) the selected
+    /// (positive, negative). `hard`: the nearest negative per anchor
+    /// (`nearestScratch`) and the triplet offsets (`selectedScratch`).
+    var work = _RankingWorkspace()
+    var nearestScratch: [Int32] = []
     var selectedScratch: [Int] = []
     var pairScratch: [Int32] = []
-    /// `semihard`: the batch's indices grouped by label and each index's
-    /// run (3B), then per worker the negatives that can matter and their
-    /// ranks (2(B + 8)) and distances (B + 8).
-    var candidateScratch: [Int32] = []
-    var candidateValueScratch: [Float] = []
 
     public init(kind: MiningKind, margin: Float, seed: UInt64 = 0, context: ComputeContext = .serial) {
         precondition(kind != .all, "'all' is evaluated by the losses directly, not mined")
@@ -81,8 +69,8 @@ public struct TripletMiner: Sendable {
         var rng = SplitMix64.derived(seed: seed, stream: calls)
         calls &+= 1
         switch kind {
-        case .all:
-            preconditionFailure("'all' is not mined")
+        case .all, .multiSimilarity:
+            preconditionFailure("'\(kind.rawValue)' is not a triplet miner")
         case .semihard:
             mineSemihard(distances, labels, &triplets)
         case .hard:
@@ -104,8 +92,8 @@ public struct TripletMiner: Sendable {
     /// O(B² log K) at worst, plus one step per selected triplet.
     private mutating func mineSemihard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count
-        _reserve(&selectedScratch, b)
-        _reserve(&pairScratch, 2 * b * b)
+        Workspace.reserve(&selectedScratch, b)
+        Workspace.reserve(&pairScratch, 2 * b * b)
         // Moved out while the workspaces of `self` are in use; no copy is made.
         var selectedBuffer = selectedScratch, pairBuffer = pairScratch
         selectedScratch = []
@@ -179,37 +167,21 @@ public struct TripletMiner: Sendable {
         let b = labels.count, m = margin
         precondition(distances.rows == b && distances.cols == b, "distances must be \(b)×\(b)")
         let parts = context.parts(forWork: b * b)
-        _reserve(&keyScratch, parts * 2 * b)
-        _reserve(&histogramScratch, parts * _radixHistogramSize)
-        _reserve(&valueScratch, parts * (b + 8))
-        _reserve(&rankScratch, parts * (b + 1))
-        _reserve(&startScratch, parts * (b + 1))
-        _reserve(&orderScratch, parts * 2 * b)
-        _reserve(&candidateScratch, 3 * b + parts * 2 * (b + 8))
-        _reserve(&candidateValueScratch, parts * (b + 8))
+        work.reserveRanking(b: b, parts: parts)
+        work.reserveChoices(b: b, parts: parts)
+        let members = work.members, runs = work.runs, grouping = work.worker(0, b: b)
         distances.storage.withUnsafeBufferPointer { dBuffer in
         labels.withUnsafeBufferPointer { yBuffer in
-        keyScratch.withUnsafeMutableBufferPointer { keyBuffer in
-        histogramScratch.withUnsafeMutableBufferPointer { histogramBuffer in
-        valueScratch.withUnsafeMutableBufferPointer { valueBuffer in
-        rankScratch.withUnsafeMutableBufferPointer { rankBuffer in
-        startScratch.withUnsafeMutableBufferPointer { startBuffer in
-        orderScratch.withUnsafeMutableBufferPointer { indexBuffer in
-        candidateScratch.withUnsafeMutableBufferPointer { candidateBuffer in
-        candidateValueScratch.withUnsafeMutableBufferPointer { candidateValueBuffer in
             let d = dBuffer.baseAddress!, y = yBuffer.baseAddress!
-            let members = candidateBuffer.baseAddress!, runs = members + b
-            _groupByLabel(y, b, members: members, runs: runs, keys: keyBuffer.baseAddress!, histogram: histogramBuffer.baseAddress!)
+            _groupByLabel(y, b, members: members, runs: runs, keys: grouping.keys, histogram: grouping.histogram)
             // Anchors in chunks taken dynamically: the cost of an anchor depends on its class.
             Parallel.forEachChunk(b, chunk: 32, workers: parts) { part, anchors in
-                let candidates = members + 3 * b + part * 2 * (b + 8), candidateRanks = candidates + (b + 8)
-                let candidateValues = candidateValueBuffer.baseAddress! + part * (b + 8)
-                let keys = keyBuffer.baseAddress! + part * 2 * b, temp = keys + b
-                let h = histogramBuffer.baseAddress! + part * _radixHistogramSize
-                let sorted = valueBuffer.baseAddress! + part * (b + 8)
-                let best = rankBuffer.baseAddress! + part * (b + 1)
-                let starts = startBuffer.baseAddress! + part * (b + 1)
-                let positivesInOrder = indexBuffer.baseAddress! + part * 2 * b, chosen = positivesInOrder + b
+                let scratch = work.worker(part, b: b)
+                let keys = scratch.keys, temp = scratch.temp, h = scratch.histogram, sorted = scratch.sorted
+                let best = scratch.best, starts = scratch.starts
+                let positivesInOrder = scratch.positivesInOrder, chosen = scratch.chosen
+                let candidates = scratch.candidates, candidateRanks = scratch.candidateRanks
+                let candidateValues = scratch.candidateValues
                 for a in anchors {
                     let row = d + a * b
                     // Positives in index order, and the keys of the non-NaN ones
@@ -256,14 +228,6 @@ public struct TripletMiner: Sendable {
             }
         }
         }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
     }
 
     /// Per anchor, the nearest negative (first index on ties) and its
@@ -273,11 +237,11 @@ public struct TripletMiner: Sendable {
     private mutating func mineHard(_ distances: Matrix, _ labels: [Int32], _ triplets: inout TripletIndices) {
         let b = labels.count
         let parts = context.parts(forWork: b * b)
-        _reserve(&orderScratch, b)
-        _reserve(&selectedScratch, b + 1)
+        Workspace.reserve(&nearestScratch, b)
+        Workspace.reserve(&selectedScratch, b + 1)
         distances.storage.withUnsafeBufferPointer { dBuffer in
         labels.withUnsafeBufferPointer { y in
-        orderScratch.withUnsafeMutableBufferPointer { nearestBuffer in
+        nearestScratch.withUnsafeMutableBufferPointer { nearestBuffer in
         selectedScratch.withUnsafeMutableBufferPointer { offsets in
             let d = dBuffer.baseAddress!, nearest = nearestBuffer.baseAddress!
             Parallel.forEachRange(b, parts: parts) { anchors in
@@ -474,12 +438,6 @@ func _radixSort(
         swap(&source, &target)
     }
     if source != keys { keys.update(from: source, count: n) }
-}
-
-/// Grows `buffer` to at least `count` elements (never shrinks: a workspace).
-@inline(__always)
-func _reserve<T: Numeric>(_ buffer: inout [T], _ count: Int) {
-    if buffer.count < count { buffer = [T](repeating: 0, count: count) }
 }
 
 /// Sorts `keys[0..<n]` ascending by insertion: O(n + inversions), so for

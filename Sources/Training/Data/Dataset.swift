@@ -6,13 +6,18 @@ public struct Dataset: Sendable {
     public var train: LabeledData
     public var test: LabeledData
     public var inputShape: InputShape
+    /// A hash of everything the data was made from, when the data is generated
+    /// from system files that may change between machines (the glyph dataset:
+    /// the font files' bytes and the options); `nil` otherwise.
+    public var fingerprint: String?
 
-    public init(train: LabeledData, test: LabeledData, inputShape: InputShape) {
+    public init(train: LabeledData, test: LabeledData, inputShape: InputShape, fingerprint: String? = nil) {
         precondition(train.features.cols == inputShape.count && test.features.cols == inputShape.count,
                      "feature width differs from input shape \(inputShape)")
         self.train = train
         self.test = test
         self.inputShape = inputShape
+        self.fingerprint = fingerprint
     }
 }
 
@@ -26,6 +31,7 @@ public func loadDataset(_ spec: DatasetSpec) throws -> Dataset {
     case .fashionMNIST: dataset = try FashionMNIST.load(spec)
     case .synthetic: dataset = try SyntheticData.generate(spec)
     case .npy: dataset = try NPYDataset.load(spec)
+    case .glyphs: dataset = try GlyphDataset.load(spec).dataset
     }
     if spec.standardize { dataset.standardize() }
     return dataset

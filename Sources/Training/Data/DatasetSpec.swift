@@ -3,6 +3,8 @@ public enum DatasetKind: String, Codable, CaseIterable, Sendable {
     case fashionMNIST = "fashion-mnist"
     case synthetic
     case npy
+    /// Han characters rendered from the system's CJK fonts (`GlyphDataset`).
+    case glyphs
 }
 
 /// How the classes of a dataset are split between training and evaluation.
@@ -21,7 +23,9 @@ public enum SplitKind: String, Codable, CaseIterable, Sendable {
 /// Codable keys: `name`, `path`, `split`, `standardize`, `classes`,
 /// `train_classes`, `samples_per_class`, `input_dim`, `latent_dim`, `noise`,
 /// `seed`, `train_features`, `train_labels`, `test_features`, `test_labels`,
-/// `features`, `labels`, `test_classes_from`.
+/// `features`, `labels`, `test_classes_from`, `glyphs` (the options of the
+/// glyph dataset, nested; absent for the other kinds, so that their variant
+/// ids do not change).
 public struct DatasetSpec: Codable, Hashable, Sendable {
     public var kind: DatasetKind
 
@@ -55,6 +59,11 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
     /// With `features`/`labels`: labels `< testClassesFrom` train, the others test.
     public var testClassesFrom: Int?
 
+    // glyphs
+    /// The glyph dataset's options; `nil` (= the defaults) for a glyphs spec
+    /// built in code, always `nil` for the other kinds.
+    public var glyphs: GlyphOptions?
+
     public static let defaultFashionMNISTPath = "/usr/share/datasets/fashion-mnist"
 
     public init(
@@ -64,7 +73,8 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
         inputDim: Int = 64, latentDim: Int = 16, noise: Double = 0.3, seed: UInt64 = 0,
         trainFeatures: String? = nil, trainLabels: String? = nil,
         testFeatures: String? = nil, testLabels: String? = nil,
-        features: String? = nil, labels: String? = nil, testClassesFrom: Int? = nil
+        features: String? = nil, labels: String? = nil, testClassesFrom: Int? = nil,
+        glyphs: GlyphOptions? = nil
     ) {
         self.kind = kind
         self.path = path
@@ -84,6 +94,7 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
         self.features = features
         self.labels = labels
         self.testClassesFrom = testClassesFrom
+        self.glyphs = glyphs
     }
 
     /// A synthetic dataset spec (the default for tests: needs no files).
@@ -95,6 +106,14 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
                     inputDim: inputDim, latentDim: latentDim, noise: noise, seed: seed)
     }
 
+    /// A glyph dataset spec.
+    public static func glyphs(_ options: GlyphOptions = GlyphOptions()) -> DatasetSpec {
+        DatasetSpec(kind: .glyphs, glyphs: options)
+    }
+
+    /// The glyph options with the defaults resolved (meaningful for `kind == .glyphs`).
+    public var glyphOptions: GlyphOptions { glyphs ?? GlyphOptions() }
+
     enum CodingKeys: String, CodingKey {
         case kind = "name", path, split, standardize, classes
         case trainClasses = "train_classes", samplesPerClass = "samples_per_class"
@@ -102,6 +121,7 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
         case trainFeatures = "train_features", trainLabels = "train_labels"
         case testFeatures = "test_features", testLabels = "test_labels"
         case features, labels, testClassesFrom = "test_classes_from"
+        case glyphs
     }
 
     public init(from decoder: any Decoder) throws {
@@ -125,5 +145,6 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
         features = try c.decodeIfPresent(String.self, forKey: .features)
         labels = try c.decodeIfPresent(String.self, forKey: .labels)
         testClassesFrom = try c.decodeIfPresent(Int.self, forKey: .testClassesFrom)
+        glyphs = try c.decodeIfPresent(GlyphOptions.self, forKey: .glyphs)
     }
 }

@@ -8,6 +8,16 @@ import NumericCore
 /// them again for each would dominate short runs.
 enum FashionMNIST {
     static let classCount: Int32 = 10
+    /// Training images per class in the train file.
+    static let trainImagesPerClass = 6000
+    /// The labels' names (Xiao, Rasul & Vollgraf 2017); only for the real data at the default path.
+    static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+    static func facts(_ spec: DatasetSpec) -> DatasetFacts {
+        let classes = spec.split == .classDisjoint ? spec.trainClasses ?? Int(classCount) / 2 : Int(classCount)
+        return DatasetFacts(trainClasses: classes, trainSamples: classes * trainImagesPerClass,
+                            classNames: spec.path == DatasetSpec.defaultFashionMNISTPath ? classNames : nil)
+    }
 
     static func load(_ spec: DatasetSpec) throws -> Dataset {
         let train = try files(spec.path, prefix: "train")

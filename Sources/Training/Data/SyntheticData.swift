@@ -9,6 +9,11 @@ import NumericCore
 /// by 1/√latent). Classes `0..<trainClasses` form the training split, the rest
 /// the test split, so the two are class-disjoint by construction.
 enum SyntheticData {
+    static func facts(_ spec: DatasetSpec) -> DatasetFacts {
+        let classes = spec.split == .classDisjoint ? spec.trainClasses ?? spec.classes / 2 : spec.classes
+        return DatasetFacts(trainClasses: classes, trainSamples: classes * spec.samplesPerClass)
+    }
+
     static func generate(_ spec: DatasetSpec) throws -> Dataset {
         let trainClasses = spec.trainClasses ?? spec.classes / 2
         guard spec.classes >= 2 else { throw DatasetError("dataset.classes must be at least 2, got \(spec.classes)") }

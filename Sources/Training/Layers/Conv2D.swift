@@ -63,8 +63,8 @@ public final class Conv2D: Layer {
         precondition(input.cols == inChannels * height * width, "Conv2D expects \(inChannels)×\(height)×\(width) inputs, got \(input.cols) values")
         let b = input.rows, patch = self.patch, positions = self.positions, o = outChannels, n = b * positions
         output.reshape(rows: b, cols: outputWidth)
-        _grow(&columns, patch * n)
-        _grow(&channelMajor, o * n)
+        Workspace.reserve(&columns, patch * n)
+        Workspace.reserve(&channelMajor, o * n)
         input.storage.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { cols in
                 for s in 0..<b { _im2col(x.baseAddress! + s * input.cols, cols.baseAddress! + s * positions, rowStride: n) }
@@ -93,7 +93,7 @@ public final class Conv2D: Layer {
     public func backward(input: Matrix, outputGradient dy: Matrix, needInputGradient: Bool, accumulate: Bool) {
         let b = dy.rows, patch = self.patch, positions = self.positions, o = outChannels, n = b * positions
         precondition(dy.cols == outputWidth, "Conv2D gradient has \(dy.cols) values per sample, expected \(outputWidth)")
-        _grow(&channelMajor, o * n)
+        Workspace.reserve(&channelMajor, o * n)
         dy.storage.withUnsafeBufferPointer { g in
             channelMajor.withUnsafeMutableBufferPointer { gt in
                 biasGradient.withUnsafeMutableBufferPointer { db in
@@ -120,7 +120,7 @@ public final class Conv2D: Layer {
         }
         guard needInputGradient else { return }
         inputGradient.reshape(rows: b, cols: inChannels * height * width)
-        _grow(&columnGradient, patch * n)
+        Workspace.reserve(&columnGradient, patch * n)
         channelMajor.withUnsafeBufferPointer { gt in
             weight.storage.withUnsafeBufferPointer { w in
                 columnGradient.withUnsafeMutableBufferPointer { dcol in
@@ -191,9 +191,4 @@ public final class Conv2D: Layer {
             }
         }
     }
-}
-
-/// Grows `buffer` to at least `count` values (never shrinks: a reused workspace).
-@inline(__always) func _grow(_ buffer: inout [Float], _ count: Int) {
-    if buffer.count < count { buffer.append(contentsOf: repeatElement(0, count: count - buffer.count)) }
 }

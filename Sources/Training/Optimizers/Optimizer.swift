@@ -29,13 +29,19 @@ public struct Optimizer {
 
     /// Updates every parameter of `model` from its gradients with learning rate `learningRate`.
     public mutating func update(_ model: EmbeddingModel, learningRate: Float) {
+        update(learningRate: learningRate, model.visitParameters)
+    }
+
+    /// Updates every parameter that `visit` hands over (values and gradients,
+    /// in a fixed order) with learning rate `learningRate`.
+    public mutating func update(learningRate: Float, _ visit: ((inout [Float], inout [Float]) -> Void) -> Void) {
         step += 1
         var index = 0
         let kind = self.kind, mu = momentum, wd = weightDecay, eps = epsilon
         let b1 = beta1, b2 = beta2, lr = learningRate
         let t = Double(step)
         let c1 = Float(1 / (1 - Double(b1).power(t))), c2 = Float(1 / (1 - Double(b2).power(t)))
-        model.visitParameters { values, gradients in
+        visit { values, gradients in
             if first.count <= index {
                 first.append([Float](repeating: 0, count: values.count))
                 second.append(kind == .sgd ? [] : [Float](repeating: 0, count: values.count))

@@ -1,7 +1,7 @@
 import NumericCore
 
 /// The dense products of one training step of a model's `Linear` layers, on scratch buffers.
-struct _DenseProducts {
+@_spi(Benchmarks) public struct _DenseProducts {
     private var shapes: [(input: Int, output: Int, needInputGradient: Bool)] = []
     private var weights: [Matrix] = []
     private var activations: [Matrix] = []
@@ -11,9 +11,9 @@ struct _DenseProducts {
     private var inputGradients: [Matrix] = []
     private let batchSize: Int
     private let context: ComputeContext
-    var count: Int { shapes.count }
+    public var count: Int { shapes.count }
 
-    init(model: EmbeddingModel, batchSize: Int, context: ComputeContext) {
+    public init(model: EmbeddingModel, batchSize: Int, context: ComputeContext) {
         self.batchSize = batchSize
         self.context = context
         for (i, layer) in model.layers.enumerated() {
@@ -28,7 +28,7 @@ struct _DenseProducts {
     }
 
     /// Forward `y = x Wᵀ`, weight gradient `dyᵀ x`, input gradient `dy W` (not for the first layer).
-    mutating func run() {
+    public mutating func run() {
         for i in shapes.indices {
             BLAS.gemm(.none, activations[i], .transposed, weights[i], into: &outputs[i], context: context)
             BLAS.gemm(.transposed, outputs[i], .none, activations[i], into: &weightGradients[i], context: context)

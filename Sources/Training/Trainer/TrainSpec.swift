@@ -28,6 +28,14 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     public var gamma: Double
     /// Caps the batches of an epoch (for quick runs and tests); `nil` = ceil(N / batchSize).
     public var maxStepsPerEpoch: Int?
+    /// The learning rate of the loss's own parameters (proxies, class
+    /// weights); `nil` = 100 × `learningRate`, as the Proxy-Anchor and
+    /// ProxyNCA++ code trains its proxies (their gradients are spread over
+    /// C rows, each seen by few samples of a batch). Left out of the id when nil.
+    public var lossLearningRate: Double?
+
+    /// ``lossLearningRate`` resolved.
+    public var resolvedLossLearningRate: Double { lossLearningRate ?? 100 * learningRate }
 
     public init(
         optimizer: OptimizerKind = .adam, learningRate: Double = 1e-3, momentum: Double = 0.9,
@@ -51,6 +59,7 @@ public struct TrainSpec: Codable, Hashable, Sendable {
         case optimizer, learningRate = "learning_rate", momentum, weightDecay = "weight_decay", epochs
         case batchSize = "batch_size", samplesPerClass = "samples_per_class", schedule
         case stepSize = "step_size", gamma, maxStepsPerEpoch = "max_steps_per_epoch"
+        case lossLearningRate = "loss_learning_rate"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -67,6 +76,7 @@ public struct TrainSpec: Codable, Hashable, Sendable {
         stepSize = try c.decodeIfPresent(Int.self, forKey: .stepSize) ?? d.stepSize
         gamma = try c.decodeIfPresent(Double.self, forKey: .gamma) ?? d.gamma
         maxStepsPerEpoch = try c.decodeIfPresent(Int.self, forKey: .maxStepsPerEpoch)
+        lossLearningRate = try c.decodeIfPresent(Double.self, forKey: .lossLearningRate)
     }
 
     /// Throws `TrainSpecError` naming the first invalid key.
@@ -83,5 +93,7 @@ public struct TrainSpec: Codable, Hashable, Sendable {
         try check(stepSize >= 1, "train.step_size must be at least 1, got \(stepSize)")
         try check(gamma > 0 && gamma.isFinite, "train.gamma must be positive, got \(gamma)")
         try check((maxStepsPerEpoch ?? 1) >= 1, "train.max_steps_per_epoch must be at least 1")
+        try check(resolvedLossLearningRate > 0 && resolvedLossLearningRate.isFinite,
+                  "train.loss_learning_rate must be a positive number, got \(resolvedLossLearningRate)")
     }
 }

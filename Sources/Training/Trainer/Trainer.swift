@@ -23,17 +23,20 @@ public enum Trainer {
         }
         let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed, context: context)
         var step = try TrainingStep(model: model, data: data, train: train, seed: SplitMix64.derived(seed: seed, stream: 7).state)
+        try step.prepare(&loss, seed: SplitMix64.derived(seed: seed, stream: 0x4C4F_5353).state)
+        let lossRate = train.resolvedLossLearningRate / train.learningRate
         let stepsPerEpoch = min(step.sampler.batchesPerEpoch, train.maxStepsPerEpoch ?? Int.max)
         let schedule = LearningRateSchedule(kind: train.schedule, baseRate: train.learningRate, stepSize: train.stepSize,
                                             gamma: train.gamma, totalSteps: stepsPerEpoch * train.epochs)
         var history: [EpochStats] = []
+        var curve = LossCurveRecorder(totalSteps: stepsPerEpoch * train.epochs)
         var globalStep = 0
         let start = MonotonicClock.now()
 
         func outcome(_ status: RunStatus) -> TrainingOutcome {
             let seconds = MonotonicClock.seconds(since: start)
             let samples = Double(globalStep * train.batchSize)
-            return TrainingOutcome(status: status, epochs: history, trainSeconds: seconds,
+            return TrainingOutcome(status: status, epochs: history, curve: curve.finished(), trainSeconds: seconds,
                                    samplesPerSecond: seconds > 0 ? samples / seconds : 0, model: model)
         }
 
@@ -56,9 +59,12 @@ public enum Trainer {
                 guard step.gradient.isFinite else {
                     return outcome(.diverged(epoch: epoch, reason: "loss gradient is not finite at step \(globalStep + 1)"))
                 }
-                step.backwardAndUpdate(learningRate: schedule.rate(epoch: epoch - 1, step: globalStep))
+                let rate = schedule.rate(epoch: epoch - 1, step: globalStep)
+                step.backwardAndUpdate(learningRate: rate)
+                step.updateLoss(&loss, learningRate: rate * lossRate)
                 lossSum += result.loss
                 activeSum += result.activeFraction
+                curve.add(loss: result.loss, activeFraction: result.activeFraction)
                 globalStep += 1
             }
             let seconds = MonotonicClock.seconds(since: epochStart)

@@ -5,17 +5,19 @@ import NumericCore
 ///
 /// Every workspace is allocated here, once; a step allocates nothing (given a
 /// loss that keeps its own workspaces).
-struct TrainingStep {
-    let model: EmbeddingModel
+@_spi(Benchmarks) public struct TrainingStep {
+    public let model: EmbeddingModel
     let data: LabeledData
-    var sampler: PKSampler
+    public var sampler: PKSampler
     var optimizer: Optimizer
     var indices: [Int]
     var batch: Matrix
     var labels: [Int32]
     var gradient: Matrix
+    /// The optimizer of the loss's own parameters (proxies, class weights), if any.
+    var lossOptimizer: Optimizer
 
-    init(model: EmbeddingModel, data: LabeledData, train: TrainSpec, seed: UInt64) throws {
+    public init(model: EmbeddingModel, data: LabeledData, train: TrainSpec, seed: UInt64) throws {
         self.model = model
         self.data = data
         sampler = try PKSampler(labels: data.labels, batchSize: train.batchSize, samplesPerClass: train.samplesPerClass, seed: seed)
@@ -24,10 +26,17 @@ struct TrainingStep {
         batch = Matrix(rows: train.batchSize, cols: data.features.cols)
         labels = [Int32](repeating: 0, count: train.batchSize)
         gradient = Matrix(rows: train.batchSize, cols: model.embeddingDim)
+        lossOptimizer = Optimizer(kind: train.optimizer, momentum: Float(train.momentum))
+    }
+
+    /// Sizes the loss's own parameters for this run's training classes.
+    public func prepare(_ loss: inout any BatchLoss, seed: UInt64) throws {
+        let classes = Array(Set(data.labels)).sorted()
+        try loss.prepare(classes: classes, dimension: model.embeddingDim, seed: seed)
     }
 
     /// Draws the next P×K batch into `batch` and `labels`.
-    mutating func sampleBatch() {
+    public mutating func sampleBatch() {
         sampler.nextBatch(into: &indices)
         data.features.gatherRows(indices, into: &batch)
         indices.withUnsafeBufferPointer { idx in
@@ -40,16 +49,21 @@ struct TrainingStep {
     }
 
     /// Embeds the batch; the loss then reads `model.output`.
-    func forward() { model.forward(batch) }
+    public func forward() { model.forward(batch) }
 
     /// Evaluates `loss` on the embeddings, writing dLoss/dEmbeddings into `gradient`.
-    mutating func evaluate(_ loss: inout any BatchLoss) throws -> LossResult {
+    public mutating func evaluate(_ loss: inout any BatchLoss) throws -> LossResult {
         try loss.evaluate(embeddings: model.output, labels: labels, gradient: &gradient)
     }
 
     /// Backpropagates `gradient` and takes one optimizer step.
-    mutating func backwardAndUpdate(learningRate: Double) {
+    public mutating func backwardAndUpdate(learningRate: Double) {
         model.backward(input: batch, outputGradient: gradient)
         optimizer.update(model, learningRate: Float(learningRate))
+    }
+
+    /// One optimizer step of the loss's own parameters (none for most losses).
+    public mutating func updateLoss(_ loss: inout any BatchLoss, learningRate: Double) {
+        lossOptimizer.update(learningRate: Float(learningRate)) { loss.visitParameters($0) }
     }
 }

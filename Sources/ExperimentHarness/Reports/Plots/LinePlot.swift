@@ -1,15 +1,18 @@
 import Foundation
 
-/// One point of a series; `error` is the half-length of its error bar (± std).
+/// One point of a series; `error` is the half-length of its error bar (± std),
+/// `band` the range of a shaded band around the line (e.g. min–max over seeds).
 public struct PlotPoint: Hashable, Sendable {
     public var x: Double
     public var y: Double
     public var error: Double?
+    public var band: ClosedRange<Double>?
 
-    public init(x: Double, y: Double, error: Double? = nil) {
+    public init(x: Double, y: Double, error: Double? = nil, band: ClosedRange<Double>? = nil) {
         self.x = x
         self.y = y
         self.error = error
+        self.band = band
     }
 }
 
@@ -100,8 +103,10 @@ public struct LinePlot: Sendable {
         let drawn = series.flatMap { s in s.points.filter { x.scale.accepts($0.x) && y.scale.accepts($0.y) } }
         let xs = drawn.map(\.x)
         let ys = drawn.flatMap { p -> [Double] in
-            guard let e = p.error, e.isFinite, e > 0 else { return [p.y] }
-            return [p.y - e, p.y + e].filter(y.scale.accepts)
+            var values = [p.y]
+            if let e = p.error, e.isFinite, e > 0 { values += [p.y - e, p.y + e].filter(y.scale.accepts) }
+            if let b = p.band { values += [b.lowerBound, b.upperBound].filter { $0.isFinite && y.scale.accepts($0) } }
+            return values
         }
         return (Self.fit(xs, axis: x), Self.fit(ys, axis: y))
     }
@@ -257,6 +262,23 @@ public struct LinePlot: Sendable {
                     }
                 }
                 if !segment.isEmpty { segments.append(segment) }
+                // The band first, under its line: upper edge left to right, lower edge back.
+                var band: [(x: Double, lo: Double, hi: Double)] = []
+                func closeBand() {
+                    if band.count >= 2 {
+                        c.polygon(band.map { ($0.x, $0.hi) } + band.reversed().map { ($0.x, $0.lo) }, fill: color, opacity: 0.2)
+                    }
+                    band = []
+                }
+                for p in s.points {
+                    guard let b = p.band, mx.contains(p.x), b.upperBound.isFinite, b.lowerBound.isFinite, my.scale.accepts(b.upperBound) else {
+                        closeBand()
+                        continue
+                    }
+                    let lo = my.scale.accepts(b.lowerBound) ? my.pixel(b.lowerBound) : bottom
+                    band.append((mx.pixel(p.x) + dodge, lo, my.pixel(b.upperBound)))
+                }
+                closeBand()
                 for seg in segments where seg.count >= 2 { c.polyline(seg, stroke: color) }
                 for p in s.points where mx.contains(p.x) && my.scale.accepts(p.y) {
                     guard let e = p.error, e.isFinite, e > 0 else { continue }

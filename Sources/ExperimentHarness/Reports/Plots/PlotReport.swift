@@ -31,8 +31,10 @@ public enum PlotReport {
         }
         if let p = recallAtK(set) { out.append(p) }
         if let p = roc(set) { out.append(p) }
-        if let p = epochCurve(set, name: "training-loss", title: "Training loss per epoch", yTitle: "training loss (mean over batches)", value: \.loss) { out.append(p) }
-        if let p = epochCurve(set, name: "active-fraction", title: "Active fraction per epoch", yTitle: "fraction of tuples with non-zero loss", value: \.activeFraction) { out.append(p) }
+        if let p = trainingCurve(set, name: "training-loss", quantity: "Training loss", yTitle: "training loss (mean over batches)",
+                                 perStep: \.loss, perEpoch: \.loss) { out.append(p) }
+        if let p = trainingCurve(set, name: "active-fraction", quantity: "Active fraction", yTitle: "fraction of tuples with non-zero loss",
+                                 perStep: \.activeFraction, perEpoch: \.activeFraction) { out.append(p) }
         out += maps(set)
         return out
     }
@@ -146,30 +148,52 @@ public enum PlotReport {
             references: set.plan.spec.fars.map { .init(x: $0, label: "FAR = \(MetricID.plainDecimal($0))") }))
     }
 
-    /// A per-epoch training statistic, averaged over the successful seeds of each loss's base-like variant.
-    static func epochCurve(_ set: ResultSet, name: String, title: String, yTitle: String, value: KeyPath<EpochRecord, Double>) -> Plot? {
+    /// A training statistic of each loss's base-like variant: per step when every record keeps its loss
+    /// curve (the seeds' mean as a line, their min–max as a band), else per epoch (mean ± std; older records).
+    static func trainingCurve(_ set: ResultSet, name: String, quantity: String, yTitle: String,
+                              perStep: KeyPath<StepRecord, Double>, perEpoch: KeyPath<EpochRecord, Double>) -> Plot? {
+        let variants = baseLike(set.plan)
+        let finished = variants.map { set.records(of: $0.variant).filter { $0.status == .ok } }
+        let stepwise = finished.contains { !$0.isEmpty } && finished.allSatisfy { $0.allSatisfy { !($0.curve ?? []).isEmpty } }
         var series: [PlotSeries] = []
         var notes: [String] = []
-        for (label, variant) in baseLike(set.plan) {
-            let ok = set.records(of: variant).filter { $0.status == .ok }
+        for ((label, variant), ok) in zip(variants, finished) {
             if let note = outcome(set, variant, nil).note { notes.append("\(label): \(note)") }
-            let epochs = Set(ok.flatMap { $0.epochs.map(\.epoch) }).sorted()
-            let points = epochs.compactMap { e -> PlotPoint? in
-                let vs = ok.compactMap { $0.epochs.first { $0.epoch == e }?[keyPath: value] }.filter(\.isFinite)
-                guard let s = SampleSummary(vs) else { return nil }
-                return PlotPoint(x: Double(e), y: s.mean, error: s.n > 1 ? s.std : nil)
+            let points: [PlotPoint]
+            if stepwise {
+                let steps = Set(ok.flatMap { ($0.curve ?? []).map(\.step) }).sorted()
+                points = steps.compactMap { step -> PlotPoint? in
+                    let vs = ok.compactMap { $0.curve?.first { $0.step == step }?[keyPath: perStep] }.filter(\.isFinite)
+                    guard let s = SampleSummary(vs) else { return nil }
+                    return PlotPoint(x: Double(step), y: s.mean, band: vs.count > 1 ? vs.min()!...vs.max()! : nil)
+                }
+            } else {
+                let epochs = Set(ok.flatMap { $0.epochs.map(\.epoch) }).sorted()
+                points = epochs.compactMap { e -> PlotPoint? in
+                    let vs = ok.compactMap { $0.epochs.first { $0.epoch == e }?[keyPath: perEpoch] }.filter(\.isFinite)
+                    guard let s = SampleSummary(vs) else { return nil }
+                    return PlotPoint(x: Double(e), y: s.mean, error: s.n > 1 ? s.std : nil)
+                }
             }
             if !points.isEmpty { series.append(PlotSeries(name: label, points: points)) }
         }
         guard !series.isEmpty else { return nil }
-        var subtitle = ["Each loss at the base settings; mean ± std over the seeds that finished. " + fixedText(set.plan, except: [.loss], shown: baseLike(set.plan).map(\.variant))]
+        let fixed = fixedText(set.plan, except: [.loss], shown: variants.map(\.variant))
+        var subtitle: [String]
+        if stepwise {
+            let stride = finished.lazy.flatMap { $0 }.first?.curve?.first?.steps ?? 1
+            subtitle = ["Each loss at the base settings; line: mean over the seeds that finished, band: their min–max; "
+                        + "each point averages \(stride) step\(stride == 1 ? "" : "s"). " + fixed]
+        } else {
+            subtitle = ["Each loss at the base settings; mean ± std over the seeds that finished (records without a per-step curve). " + fixed]
+        }
         if !notes.isEmpty { subtitle.append("Not drawn: " + notes.joined(separator: "; ") + ".") }
         // Losses differ by orders of magnitude (lifted vs triplet): a log axis keeps every curve readable.
         let ys = series.flatMap { $0.points.map(\.y) }
         let logY = ys.allSatisfy { $0 > 0 } && ys.max()! / ys.min()! > 20
         return Plot(name: name + ".svg", plot: LinePlot(
-            title: "\(title) — \(set.plan.spec.name)", subtitle: subtitle,
-            x: PlotAxis(title: "epoch", integral: true),
+            title: "\(quantity) per \(stepwise ? "step" : "epoch") — \(set.plan.spec.name)", subtitle: subtitle,
+            x: PlotAxis(title: stepwise ? "training step" : "epoch", integral: true),
             y: PlotAxis(title: yTitle + (logY ? " (log scale)" : ""), scale: logY ? .log10 : .linear),
             series: series, legendTitle: "loss"))
     }
@@ -177,7 +201,7 @@ public enum PlotReport {
     /// A scatter of the 2-D PCA map of the unseen-class test embeddings, one plot per loss.
     static func maps(_ set: ResultSet) -> [Plot] {
         var out: [Plot] = []
-        let names = classNames(set.plan.spec.dataset)
+        let names = set.plan.spec.dataset.facts.classNames
         for (label, variant) in baseLike(set.plan) {
             guard let r = representative(set, variant), !r.map2D.isEmpty else { continue }
             let labels = Set(r.map2D.compactMap(\.label)).sorted()
@@ -268,11 +292,5 @@ public enum PlotReport {
         case .classesPerBatch: return "classes per batch (P)"
         default: return a.rawValue.replacingOccurrences(of: "_", with: " ")
         }
-    }
-
-    /// Fashion-MNIST's class names, when the data is the default Fashion-MNIST.
-    static func classNames(_ d: DatasetSpec) -> [String]? {
-        guard d.kind == .fashionMNIST, d.path == DatasetSpec.defaultFashionMNISTPath else { return nil }
-        return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     }
 }

@@ -68,6 +68,14 @@ public struct SVGCanvas: Sendable {
         elements.append(s + "/>")
     }
 
+    /// A closed filled shape without outline (a band around a line).
+    public mutating func polygon(_ points: [(Double, Double)], fill: String, opacity: Double = 1) {
+        let coords = points.map { "\(n($0.0)),\(n($0.1))" }.joined(separator: " ")
+        var s = "<polygon points=\"\(coords)\" fill=\"\(fill)\" stroke=\"none\""
+        if opacity < 1 { s += " fill-opacity=\"\(n(opacity))\"" }
+        elements.append(s + "/>")
+    }
+
     public mutating func circle(_ x: Double, _ y: Double, r: Double, fill: String, stroke: String? = nil, opacity: Double = 1) {
         var s = "<circle cx=\"\(n(x))\" cy=\"\(n(y))\" r=\"\(n(r))\" fill=\"\(fill)\""
         if let stroke { s += " stroke=\"\(stroke)\" stroke-width=\"1\"" }
@@ -98,6 +106,11 @@ public struct SVGCanvas: Sendable {
         if let weight { s += " font-weight=\"\(weight)\"" }
         if let rotate { s += " transform=\"rotate(\(n(rotate)) \(n(x)) \(n(y)))\"" }
         elements.append(s + ">\(escape(content))</text>")
+    }
+
+    /// An embedded raster image (`href` a `data:` URI or a path), drawn without smoothing.
+    public mutating func image(x: Double, y: Double, width: Double, height: Double, href: String) {
+        elements.append("<image x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(width))\" height=\"\(n(height))\" href=\"\(escape(href))\" image-rendering=\"pixelated\"/>")
     }
 
     /// The approximate width of `text` at `size` px (an average glyph of 0.6 em), for layout without a font engine.

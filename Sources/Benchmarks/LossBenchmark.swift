@@ -1,4 +1,6 @@
+import MetricLearning
 import NumericCore
+import Training
 
 /// The measured cost of one loss configuration at one batch shape.
 public struct LossTiming: Equatable, Sendable {
@@ -36,7 +38,8 @@ public enum LossBenchmark {
             var gradient = Matrix(rows: b, cols: dim)
             for loss in losses {
                 for mining in minings where supports(loss, mining) {
-                    var evaluator = try makeBatchLoss(LossConfiguration(loss: loss, mining: mining, seed: seed), context: context)
+                    var evaluator = try LossRegistry.loss(loss)!.make(mining: mining, seed: seed, context: context)
+                    try evaluator.prepare(classes: Array(Set(labels)).sorted(), dimension: dim, seed: seed)
                     _ = try evaluator.evaluate(embeddings: x, labels: labels, gradient: &gradient)
                     var seconds: [Double] = []
                     for _ in 0..<repeats {

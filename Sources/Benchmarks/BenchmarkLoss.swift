@@ -1,4 +1,6 @@
+import MetricLearning
 import NumericCore
+import Training
 
 /// A deliberately trivial O(B·d) loss for measuring the trainer's own cost.
 ///
@@ -7,7 +9,6 @@ import NumericCore
 /// it is not a metric-learning loss — only a cheap, exact one.
 /// Gradient: `∂L/∂x_i = ((x_i − x_{π(i)}) − (x_{π⁻¹(i)} − x_i)) / B`.
 public struct BenchmarkLoss: BatchLoss {
-    public let configuration = LossConfiguration(loss: .contrastive)
     public let samplesPerClass: Int
 
     public init(samplesPerClass: Int) {

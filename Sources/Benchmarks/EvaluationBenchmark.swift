@@ -1,4 +1,6 @@
+import MetricLearning
 import NumericCore
+import Training
 
 /// Timing of the evaluation metrics on a synthetic clustered set (for `metricbench bench`).
 public enum EvaluationBenchmark {
@@ -63,7 +65,7 @@ public enum EvaluationBenchmark {
         n: Int, dim: Int, classes: Int, recallK: [Int], seed: UInt64, blockSize: Int = 1024, context: ComputeContext
     ) -> Result {
         let (x, labels) = syntheticClusteredSet(n: n, dim: dim, classes: classes, seed: seed)
-        let largest = _classSizes(labels).max() ?? 1
+        let largest = Dictionary(grouping: labels, by: { $0 }).values.map(\.count).max() ?? 1
         let k = max(recallK.max() ?? 1, largest - 1, 1)
         let start = MonotonicClock.now()
         let neighbors = NearestNeighbors.search(x, k: k, blockSize: blockSize, context: context)

@@ -1,4 +1,6 @@
+import MetricLearning
 import NumericCore
+@_spi(Benchmarks) import Training
 
 /// Training throughput of the shared loop, for `metricbench bench`.
 public enum TrainingBenchmark {
@@ -36,12 +38,14 @@ public enum TrainingBenchmark {
         try train.validate()
         let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed, context: context)
         var step = try TrainingStep(model: model, data: data, train: train, seed: seed)
+        try step.prepare(&loss, seed: seed)
         // A tiny rate keeps long benchmarks away from numerical trouble; speed does not depend on it.
         let rate = 1e-6
         for _ in 0..<warmup {
             step.sampleBatch(); step.forward()
             _ = try step.evaluate(&loss)
             step.backwardAndUpdate(learningRate: rate)
+            step.updateLoss(&loss, learningRate: rate)
         }
         // Rounds alternate between the real step and the GEMMs alone, so that
         // load from other processes affects both numbers alike.
@@ -59,6 +63,7 @@ public enum TrainingBenchmark {
                 _ = try step.evaluate(&loss)
                 lossNanos += MonotonicClock.now() &- t
                 step.backwardAndUpdate(learningRate: rate)
+                step.updateLoss(&loss, learningRate: rate)
             }
             stepNanos += MonotonicClock.now() &- start
             let g = MonotonicClock.now()

@@ -1,0 +1,191 @@
+import NumericCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Circle loss (Sun et al., CVPR 2020), pair form, as
+/// pytorch-metric-learning 2.9's `CircleLoss()`.
+///
+/// On cosine similarities `S` of the L2-normalised embeddings (gradient
+/// through the normalisation), relaxation m and scale γ, with O_p = 1 + m,
+/// O_n = −m, Δ_p = 1 − m, Δ_n = m, and the selected pairs of anchor i
+/// (all ordered pairs i ≠ j when `pairs` is nil):
+///
+///     a_ij = [O_p − S_ij]₊ (j ∈ P_i),   a_ik = [S_ik − O_n]₊ (k ∈ N_i)
+///     ℓ_i  = softplus( log Σ_{j∈P_i} e^{−γ a_ij (S_ij − Δ_p)} + log Σ_{k∈N_i} e^{γ a_ik (S_ik − Δ_n)} )
+///     L    = mean of the ℓ_i > 0                 (AvgNonZeroReducer over rows)
+///
+/// A row without a positive or a negative has ℓ_i = 0. As in the paper's
+/// code and PML, the weights a are treated as constants in the gradient
+/// (`detach()`), so the gradient is not the derivative of L itself: it is
+/// the derivative with the weights a held fixed. Both log-sum-exps are evaluated stably
+/// (large γ cannot overflow); a softplus that float32 would round to 0
+/// (argument below ≈ −104) is dropped by the reducer as in PML.
+///
+/// - Complexity: O(B² · d) in three GEMMs plus O(B²) exponentials.
+public struct CircleLoss {
+    /// Parameters with PML 2.9 defaults; spec keys `m`, `gamma`.
+    public struct Parameters: Hashable, Codable, Sendable {
+        /// The relaxation m (radius of the decision boundary).
+        public var m: Double = 0.4
+        /// The scale γ.
+        public var gamma: Double = 80
+
+        public init(m: Double = 0.4, gamma: Double = 80) {
+            self.m = m
+            self.gamma = gamma
+        }
+
+        enum CodingKeys: String, CodingKey { case m, gamma }
+
+        /// Decodes the spec keys that are present; a missing key keeps its PML default.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let v = try c.decodeIfPresent(Double.self, forKey: .m) { m = v }
+            if let v = try c.decodeIfPresent(Double.self, forKey: .gamma) { gamma = v }
+        }
+
+        /// Throws unless m is finite and γ > 0.
+        public func validate() throws {
+            guard m.isFinite else {
+                throw LossError.invalidParameter("circle: m must be a finite number (PML default 0.4), got \(m)")
+            }
+            guard gamma > 0, gamma.isFinite else {
+                throw LossError.invalidParameter("circle: gamma must be a positive number (PML default 80), got \(gamma)")
+            }
+        }
+    }
+
+    public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
+    private var unit = _UnitRows()
+    private var similarities = Matrix(rows: 0, cols: 0)
+    private var coefficients = Matrix(rows: 0, cols: 0)
+    private var mask = _PairMask()
+    /// Per row: the positive and negative log-sum-exps and the sigmoid of the softplus argument (0 when inactive).
+    private var rowP: [Double] = [], rowN: [Double] = [], rowSlope: [Double] = []
+
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+    }
+
+    /// The exponent of a selected pair: `−γ a (S − Δ_p)` or `γ a (S − Δ_n)`, and its slope in S (a frozen).
+    @inline(__always)
+    private static func logit(_ s: Double, positive: Bool, m: Double, gamma: Double) -> (value: Double, slope: Double) {
+        if positive {
+            let a = max(1 + m - s, 0)
+            return (-gamma * a * (s - (1 - m)), -gamma * a)
+        }
+        let a = max(s + m, 0)
+        return (gamma * a * (s - m), gamma * a)
+    }
+
+    /// The loss and dLoss/dEmbeddings (B × d, overwritten); `pairs` nil means
+    /// every ordered pair. `tuples` counts the selected pairs, `activeFraction`
+    /// the share of rows with ℓ_i > 0.
+    public mutating func evaluate(embeddings: Matrix, labels: [Int32], pairs: PairIndices?, gradient: inout Matrix) throws -> LossResult {
+        try _validateModernBatch(embeddings: embeddings, labels: labels)
+        let b = embeddings.rows
+        mask.assign(labels: labels, pairs: pairs)
+        gradient.reshape(rows: b, cols: embeddings.cols)
+        let tuples = mask.positivePairs + mask.negativePairs
+        guard !mask.isTrivial else {
+            gradient.fill(0)
+            return LossResult(loss: 0, tuples: tuples, activeFraction: 0)
+        }
+        unit.forward(embeddings)
+        _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
+        coefficients.reshape(rows: b, cols: b)
+        if rowP.count != b {
+            rowP = [Double](repeating: 0, count: b)
+            rowN = rowP
+            rowSlope = rowP
+        }
+        let m = parameters.m, gamma = parameters.gamma
+        var total = 0.0
+        var activeRows = 0
+        similarities.storage.withUnsafeBufferPointer { s in
+            mask.values.withUnsafeBufferPointer { selection in
+                for i in 0..<b {
+                    let row = i * b
+                    var topP = -Double.infinity, topN = -Double.infinity
+                    for j in 0..<b {
+                        let k = selection[row + j]
+                        guard k != _PairMask.none else { continue }
+                        let v = Self.logit(Double(s[row + j]), positive: k == _PairMask.positive, m: m, gamma: gamma).value
+                        if k == _PairMask.positive { topP = max(topP, v) } else { topN = max(topN, v) }
+                    }
+                    rowSlope[i] = 0
+                    guard topP > -.infinity, topN > -.infinity else { continue }
+                    var sumP = 0.0, sumN = 0.0
+                    for j in 0..<b {
+                        let k = selection[row + j]
+                        guard k != _PairMask.none else { continue }
+                        let v = Self.logit(Double(s[row + j]), positive: k == _PairMask.positive, m: m, gamma: gamma).value
+                        if k == _PairMask.positive { sumP += exp(v - topP) } else { sumN += exp(v - topN) }
+                    }
+                    rowP[i] = topP + log(sumP)
+                    rowN[i] = topN + log(sumN)
+                    let z = rowP[i] + rowN[i]
+                    // float32 softplus is exactly 0 once exp(z) underflows; PML's reducer then drops the row.
+                    guard Float(exp(z)) > 0 else { continue }
+                    total += _Stable.softplus(z)
+                    activeRows += 1
+                    rowSlope[i] = _Stable.sigmoid(z)
+                }
+            }
+        }
+        let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
+        let positiveLSE = rowP, negativeLSE = rowN, slopes = rowSlope
+        similarities.storage.withUnsafeBufferPointer { s in
+            coefficients.storage.withUnsafeMutableBufferPointer { c in
+                mask.values.withUnsafeBufferPointer { selection in
+                    for i in 0..<b {
+                        let row = i * b, slope = slopes[i] * scale
+                        for j in 0..<b {
+                            let k = selection[row + j]
+                            guard slope > 0, k != _PairMask.none else {
+                                c[row + j] = 0
+                                continue
+                            }
+                            let positive = k == _PairMask.positive
+                            let (v, dv) = Self.logit(Double(s[row + j]), positive: positive, m: m, gamma: gamma)
+                            let softmax = exp(v - (positive ? positiveLSE[i] : negativeLSE[i]))
+                            c[row + j] = Float(slope * softmax * dv)
+                        }
+                    }
+                }
+            }
+        }
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
+        unit.backward(&gradient)
+        return LossResult(loss: total * scale, tuples: tuples, activeFraction: Double(activeRows) / Double(b))
+    }
+}
+
+extension CircleLoss: LossDefinition, _PairLossKernel {
+    public static let name = "circle"
+
+    /// Every positive pair from the labels, no miner.
+    public static func mining(_ kind: MiningKind) -> Void? {
+        switch kind {
+        case .all: return ()
+        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
+        }
+    }
+
+    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
+        _PairLoss(CircleLoss(p, context: context), miner: nil)
+    }
+}
+
+extension CircleLoss.Parameters: LossParameterSet {
+    public init() {}
+}

@@ -1,0 +1,188 @@
+import NumericCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Multi-similarity loss (Wang et al., CVPR 2019), as pytorch-metric-learning
+/// 2.9's `MultiSimilarityLoss()`.
+///
+/// On cosine similarities `S_ij = x̂_i · x̂_j` of the L2-normalised
+/// embeddings (PML's `CosineSimilarity`; the gradient flows through the
+/// normalisation), with `P_i` / `N_i` the positive / negative pairs of anchor i
+/// among the selected pairs (all ordered pairs i ≠ j when `pairs` is nil):
+///
+///     L_i = 1/α · log(1 + Σ_{j∈P_i} exp(−α (S_ij − λ)))
+///         + 1/β · log(1 + Σ_{k∈N_i} exp( β (S_ik − λ)))
+///     L   = 1/B · Σ_i L_i                      (MeanReducer over all B rows)
+///
+/// with λ = `base`; a row without positives (negatives) contributes 0 for
+/// that term. Log-sum-exps are evaluated stably, so large α, β cannot overflow.
+///
+/// Differences from the paper: the paper mines pairs with its own rule
+/// (`MultiSimilarityMiner`, ε = 0.1) before this loss and averages over the
+/// anchors; PML, and this type, average over all B rows, including rows the
+/// miner left empty. As in PML's `GenericPairLoss`, a selection with at most
+/// one positive and one negative pair gives a loss of 0.
+///
+/// Shapes: embeddings B × d, similarities and coefficients B × B.
+/// - Complexity: O(B² · d) in three GEMMs plus O(B²) exponentials.
+public struct MultiSimilarityLoss {
+    /// Parameters with PML 2.9 defaults; spec keys `alpha`, `beta`, `base`.
+    public struct Parameters: Hashable, Codable, Sendable {
+        /// Weight α of the positive pairs' exponent.
+        public var alpha: Double = 2
+        /// Weight β of the negative pairs' exponent.
+        public var beta: Double = 50
+        /// The similarity margin λ both exponents are shifted by.
+        public var base: Double = 0.5
+        /// ε of the multi-similarity miner (`mining: multi-similarity`); the loss itself does not read it.
+        public var epsilon: Double = 0.1
+
+        public init(alpha: Double = 2, beta: Double = 50, base: Double = 0.5, epsilon: Double = 0.1) {
+            self.alpha = alpha
+            self.beta = beta
+            self.base = base
+            self.epsilon = epsilon
+        }
+
+        enum CodingKeys: String, CodingKey { case alpha, beta, base, epsilon }
+
+        /// Decodes the spec keys that are present; a missing key keeps its PML default.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let v = try c.decodeIfPresent(Double.self, forKey: .alpha) { alpha = v }
+            if let v = try c.decodeIfPresent(Double.self, forKey: .beta) { beta = v }
+            if let v = try c.decodeIfPresent(Double.self, forKey: .base) { base = v }
+            if let v = try c.decodeIfPresent(Double.self, forKey: .epsilon) { epsilon = v }
+        }
+
+        /// Throws unless α, β > 0 and λ is finite.
+        public func validate() throws {
+            guard alpha > 0, alpha.isFinite else {
+                throw LossError.invalidParameter("multi-similarity: alpha must be a positive number (PML default 2), got \(alpha)")
+            }
+            guard beta > 0, beta.isFinite else {
+                throw LossError.invalidParameter("multi-similarity: beta must be a positive number (PML default 50), got \(beta)")
+            }
+            guard base.isFinite else {
+                throw LossError.invalidParameter("multi-similarity: base must be a finite number (PML default 0.5), got \(base)")
+            }
+            try MultiSimilarityMiner.Parameters(epsilon: epsilon).validate()
+        }
+    }
+
+    public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
+    private var unit = _UnitRows()
+    private var similarities = Matrix(rows: 0, cols: 0)
+    private var coefficients = Matrix(rows: 0, cols: 0)
+    private var mask = _PairMask()
+
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+    }
+
+    /// The loss and dLoss/dEmbeddings (B × d, overwritten); `pairs` nil means
+    /// every ordered pair (PML's default when no miner ran).
+    ///
+    /// `LossResult.tuples` counts the selected pairs and `activeFraction`
+    /// the share of rows with a non-zero term.
+    public mutating func evaluate(embeddings: Matrix, labels: [Int32], pairs: PairIndices?, gradient: inout Matrix) throws -> LossResult {
+        try _validateModernBatch(embeddings: embeddings, labels: labels)
+        let b = embeddings.rows
+        mask.assign(labels: labels, pairs: pairs)
+        gradient.reshape(rows: b, cols: embeddings.cols)
+        guard !mask.isTrivial, b > 0 else {
+            gradient.fill(0)
+            return LossResult(loss: 0, tuples: mask.positivePairs + mask.negativePairs, activeFraction: 0)
+        }
+        unit.forward(embeddings)
+        _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
+        coefficients.reshape(rows: b, cols: b)
+        let alpha = parameters.alpha, beta = parameters.beta, base = parameters.base
+        var total = 0.0
+        var activeRows = 0
+        similarities.storage.withUnsafeBufferPointer { s in
+            coefficients.storage.withUnsafeMutableBufferPointer { c in
+                mask.values.withUnsafeBufferPointer { m in
+                    for i in 0..<b {
+                        let row = i * b
+                        // Both log-sum-exps include the "1" (exponent 0), so their maxima start at 0.
+                        var maxP = 0.0, maxN = 0.0
+                        var anyP = false, anyN = false
+                        for j in 0..<b {
+                            let v = Double(s[row + j])
+                            if m[row + j] == _PairMask.positive { maxP = max(maxP, alpha * (base - v)); anyP = true }
+                            else if m[row + j] == _PairMask.negative { maxN = max(maxN, beta * (v - base)); anyN = true }
+                        }
+                        // Each exponential once: kept in c, rescaled to dL/dS below.
+                        var sumP = exp(-maxP), sumN = exp(-maxN)
+                        for j in 0..<b {
+                            let v = Double(s[row + j])
+                            switch m[row + j] {
+                            case _PairMask.positive:
+                                let e = exp(alpha * (base - v) - maxP)
+                                sumP += e
+                                c[row + j] = Float(e)
+                            case _PairMask.negative:
+                                let e = exp(beta * (v - base) - maxN)
+                                sumN += e
+                                c[row + j] = Float(e)
+                            default:
+                                c[row + j] = 0
+                            }
+                        }
+                        let lseP = maxP + log(sumP), lseN = maxN + log(sumN)
+                        let term = (anyP ? lseP / alpha : 0) + (anyN ? lseN / beta : 0)
+                        total += term
+                        if term > 0 { activeRows += 1 }
+                        // dL/dS_ij = −softmax⁺_ij / B for a positive, +softmax⁻_ij / B for a negative.
+                        let scaleP = -exp(maxP - lseP) / Double(b), scaleN = exp(maxN - lseN) / Double(b)
+                        for j in 0..<b where m[row + j] != _PairMask.none {
+                            c[row + j] = Float(Double(c[row + j]) * (m[row + j] == _PairMask.positive ? scaleP : scaleN))
+                        }
+                    }
+                }
+            }
+        }
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
+        unit.backward(&gradient)
+        return LossResult(loss: total / Double(b), tuples: mask.positivePairs + mask.negativePairs,
+                          activeFraction: Double(activeRows) / Double(b))
+    }
+}
+
+extension MultiSimilarityLoss: LossDefinition, _PairLossKernel {
+    public static let name = "multi-similarity"
+
+    /// The pairs of the multi-similarity miner, or all pairs.
+    public enum Mining: Sendable { case all, multiSimilarity }
+
+    public static func mining(_ kind: MiningKind) -> Mining? {
+        switch kind {
+        case .all: return .all
+        case .multiSimilarity: return .multiSimilarity
+        case .semihard, .hard, .batchHard, .random, .distanceWeighted: return nil
+        }
+    }
+
+    public static func make(_ p: Parameters, mining: Mining, seed: UInt64, context: ComputeContext) -> any BatchLoss {
+        let miner: MultiSimilarityMiner?
+        switch mining {
+        case .all: miner = nil
+        case .multiSimilarity: miner = MultiSimilarityMiner(.init(epsilon: p.epsilon), context: context)
+        }
+        return _PairLoss(MultiSimilarityLoss(p, context: context), miner: miner)
+    }
+}
+
+extension MultiSimilarityLoss.Parameters: LossParameterSet {
+    public init() {}
+}

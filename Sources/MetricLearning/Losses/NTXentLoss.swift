@@ -1,0 +1,150 @@
+import NumericCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// NT-Xent / InfoNCE loss (Chen et al. 2020; Oord et al. 2018), as
+/// pytorch-metric-learning 2.9's `NTXentLoss()`.
+///
+/// On cosine similarities `S` of the L2-normalised embeddings (gradient
+/// through the normalisation), temperature τ, for every selected positive
+/// pair (a, p) with `N_a` the selected negatives of anchor a:
+///
+///     ℓ_ap = −log( e^{S_ap/τ} / (e^{S_ap/τ} + Σ_{n∈N_a} e^{S_an/τ}) + tiny )
+///     L    = mean over the positive pairs          (MeanReducer, "pos_pair")
+///
+/// `tiny` = 1.18e-38 (float32's smallest normal, PML's `small_val`) caps a
+/// pair's loss at ≈ 87.3 with a vanishing gradient when the ratio
+/// underflows; the log-sum-exp is evaluated stably, so a small τ cannot
+/// overflow. Labels define the positives (supervised form); the paper's
+/// SimCLR form is the case of two views per label. Every ordered pair is
+/// used when `pairs` is nil. The loss is 0 when there is no positive or no
+/// negative pair (and, as in PML's `GenericPairLoss`, when there is at most
+/// one of each).
+///
+/// - Complexity: O(B² · d) in three GEMMs plus O(B²): each anchor's negative
+///   log-sum-exp is computed once and shared by its positive pairs.
+public struct NTXentLoss {
+    /// Parameters with PML 2.9 defaults; spec key `temperature`.
+    public struct Parameters: Hashable, Codable, Sendable {
+        /// The temperature τ dividing the similarities.
+        public var temperature: Double = 0.07
+
+        public init(temperature: Double = 0.07) { self.temperature = temperature }
+
+        enum CodingKeys: String, CodingKey { case temperature }
+
+        /// Decodes the spec keys that are present; a missing key keeps its PML default.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let v = try c.decodeIfPresent(Double.self, forKey: .temperature) { temperature = v }
+        }
+
+        /// Throws unless τ > 0.
+        public func validate() throws {
+            guard temperature > 0, temperature.isFinite else {
+                throw LossError.invalidParameter("ntxent: temperature must be a positive number (PML default 0.07), got \(temperature)")
+            }
+        }
+    }
+
+    public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
+    private var unit = _UnitRows()
+    private var similarities = Matrix(rows: 0, cols: 0)
+    private var coefficients = Matrix(rows: 0, cols: 0)
+    private var mask = _PairMask()
+
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+    }
+
+    /// The loss and dLoss/dEmbeddings (B × d, overwritten); `pairs` nil means
+    /// every ordered pair. `tuples` counts the positive pairs.
+    public mutating func evaluate(embeddings: Matrix, labels: [Int32], pairs: PairIndices?, gradient: inout Matrix) throws -> LossResult {
+        try _validateModernBatch(embeddings: embeddings, labels: labels)
+        let b = embeddings.rows
+        mask.assign(labels: labels, pairs: pairs)
+        gradient.reshape(rows: b, cols: embeddings.cols)
+        let positivePairs = mask.positivePairs
+        guard !mask.isTrivial, positivePairs > 0, mask.negativePairs > 0 else {
+            gradient.fill(0)
+            return LossResult(loss: 0, tuples: positivePairs, activeFraction: 0)
+        }
+        unit.forward(embeddings)
+        _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
+        coefficients.reshape(rows: b, cols: b)
+        let invT = 1 / parameters.temperature, weight = 1 / Double(positivePairs)
+        var total = 0.0
+        var active = 0
+        similarities.storage.withUnsafeBufferPointer { s in
+            coefficients.storage.withUnsafeMutableBufferPointer { c in
+                mask.values.withUnsafeBufferPointer { m in
+                    for a in 0..<b {
+                        let row = a * b
+                        // The anchor's negatives: max and sum of exp(S/τ − max).
+                        var maxN = -Double.infinity
+                        for j in 0..<b where m[row + j] == _PairMask.negative { maxN = max(maxN, Double(s[row + j]) * invT) }
+                        var sumN = 0.0
+                        if maxN > -.infinity {
+                            for j in 0..<b where m[row + j] == _PairMask.negative { sumN += exp(Double(s[row + j]) * invT - maxN) }
+                        }
+                        // Σ_p κ_ap e^{maxN − L_ap}: the weight every negative of this anchor gets, over e^{S_an/τ − maxN}.
+                        var negativeWeight = 0.0
+                        for j in 0..<b {
+                            guard m[row + j] == _PairMask.positive else {
+                                c[row + j] = 0
+                                continue
+                            }
+                            let z = Double(s[row + j]) * invT
+                            // L = log(e^z + Σ e^n), stably around the larger of z and maxN.
+                            let top = max(z, maxN)
+                            let l = top + log(exp(z - top) + sumN * exp(maxN - top))
+                            let logRatio = z - l
+                            let ratio = exp(logRatio)
+                            total += -log(ratio + _Stable.tiny)
+                            if ratio < 1 { active += 1 }
+                            // d(−log(r + tiny))/dlogRatio = −κ with κ = r / (r + tiny).
+                            let kappa = ratio / (ratio + _Stable.tiny)
+                            c[row + j] = Float(kappa * expm1(logRatio) * invT * weight)
+                            if maxN > -.infinity { negativeWeight += kappa * exp(maxN - l) }
+                        }
+                        for j in 0..<b where m[row + j] == _PairMask.negative {
+                            c[row + j] = Float(negativeWeight * exp(Double(s[row + j]) * invT - maxN) * invT * weight)
+                        }
+                    }
+                }
+            }
+        }
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
+        unit.backward(&gradient)
+        return LossResult(loss: total * weight, tuples: positivePairs, activeFraction: Double(active) / Double(positivePairs))
+    }
+}
+
+extension NTXentLoss: LossDefinition, _PairLossKernel {
+    public static let name = "ntxent"
+
+    /// Every positive pair from the labels, no miner.
+    public static func mining(_ kind: MiningKind) -> Void? {
+        switch kind {
+        case .all: return ()
+        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
+        }
+    }
+
+    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
+        _PairLoss(NTXentLoss(p, context: context), miner: nil)
+    }
+}
+
+extension NTXentLoss.Parameters: LossParameterSet {
+    public init() {}
+}

@@ -1,0 +1,57 @@
+/// The pairs a pair loss sees, as a B × B mask: `positive` for a selected
+/// positive pair (i, j), `negative` for a selected negative pair, `none`
+/// otherwise (the diagonal is always `none`).
+///
+/// Built from the labels when no miner ran (pytorch-metric-learning's
+/// `get_all_pairs_indices`: every ordered pair i ≠ j) or from mined
+/// `PairIndices` (a pair listed twice counts once).
+struct _PairMask {
+    static let none: UInt8 = 0, positive: UInt8 = 1, negative: UInt8 = 2
+
+    private(set) var values: [UInt8] = []
+    private(set) var size = 0
+    /// The number of positive and negative pairs in the selection, as listed.
+    private(set) var positivePairs = 0, negativePairs = 0
+
+    /// Fills the mask for a batch of `labels` and an optional selection.
+    mutating func assign(labels: [Int32], pairs: PairIndices?) {
+        let b = labels.count
+        size = b
+        if values.count != b * b { values = [UInt8](repeating: 0, count: b * b) }
+        values.withUnsafeMutableBufferPointer { m in
+            guard let pairs else {
+                var p = 0
+                for i in 0..<b {
+                    for j in 0..<b {
+                        let same = labels[i] == labels[j]
+                        m[i * b + j] = i == j ? Self.none : (same ? Self.positive : Self.negative)
+                        if same && i != j { p += 1 }
+                    }
+                }
+                positivePairs = p
+                negativePairs = b * b - b - p
+                return
+            }
+            for k in m.indices { m[k] = Self.none }
+            precondition(pairs.positiveAnchors.count == pairs.positives.count
+                && pairs.negativeAnchors.count == pairs.negatives.count, "ragged PairIndices")
+            for t in 0..<pairs.positiveAnchors.count {
+                let i = Int(pairs.positiveAnchors[t]), j = Int(pairs.positives[t])
+                precondition(i != j && labels[i] == labels[j], "positive pair (\(i), \(j)) is not a positive pair")
+                m[i * b + j] = Self.positive
+            }
+            for t in 0..<pairs.negativeAnchors.count {
+                let i = Int(pairs.negativeAnchors[t]), j = Int(pairs.negatives[t])
+                precondition(labels[i] != labels[j], "negative pair (\(i), \(j)) shares a label")
+                m[i * b + j] = Self.negative
+            }
+            positivePairs = pairs.positiveAnchors.count
+            negativePairs = pairs.negativeAnchors.count
+        }
+    }
+
+    /// pytorch-metric-learning's `GenericPairLoss` returns a zero loss when
+    /// every index tensor has at most one entry (at most one positive and
+    /// one negative pair), however those pairs score.
+    var isTrivial: Bool { positivePairs <= 1 && negativePairs <= 1 }
+}

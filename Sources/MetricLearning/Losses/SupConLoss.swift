@@ -1,0 +1,185 @@
+import NumericCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Supervised contrastive loss (Khosla et al., NeurIPS 2020), as
+/// pytorch-metric-learning 2.9's `SupConLoss()`.
+///
+/// On cosine similarities `S` of the L2-normalised embeddings (gradient
+/// through the normalisation), temperature τ, with `P_i` / `N_i` the selected
+/// positive / negative pairs of anchor i (all ordered pairs i ≠ j when
+/// `pairs` is nil):
+///
+///     ℓ_i = −1/|P_i| · Σ_{p∈P_i} ( S_ip/τ − log Σ_{j∈P_i∪N_i} e^{S_ij/τ} )
+///     L   = mean of the ℓ_i > 0                  (AvgNonZeroReducer over rows)
+///
+/// This is the paper's L^sup_out (the mean over positives outside the log).
+/// A row without positives has ℓ_i = 0 and so does not count. The
+/// log-sum-exp is evaluated stably (small τ cannot overflow). PML computes in
+/// float32, where an ℓ_i below half an ulp of 1 (≈ 6e-8) rounds to exactly
+/// 0 and is dropped by the reducer; this type applies the same rule, so a
+/// row whose negatives all underflow counts as PML counts it. The loss is 0
+/// when the selection has no positive or no negative pair (or, as in PML's
+/// `GenericPairLoss`, at most one of each).
+///
+/// - Complexity: O(B² · d) in three GEMMs plus O(B²) exponentials.
+public struct SupConLoss {
+    /// Parameters with PML 2.9 defaults; spec key `temperature`.
+    public struct Parameters: Hashable, Codable, Sendable {
+        /// The temperature τ dividing the similarities.
+        public var temperature: Double = 0.1
+
+        public init(temperature: Double = 0.1) { self.temperature = temperature }
+
+        enum CodingKeys: String, CodingKey { case temperature }
+
+        /// Decodes the spec keys that are present; a missing key keeps its PML default.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let v = try c.decodeIfPresent(Double.self, forKey: .temperature) { temperature = v }
+        }
+
+        /// Throws unless τ > 0.
+        public func validate() throws {
+            guard temperature > 0, temperature.isFinite else {
+                throw LossError.invalidParameter("supcon: temperature must be a positive number (PML default 0.1), got \(temperature)")
+            }
+        }
+    }
+
+    public let parameters: Parameters
+    /// The workers of the GEMMs; the results do not depend on them (the
+    /// products are tiled by shape, the other passes are serial).
+    public let context: ComputeContext
+    private var unit = _UnitRows()
+    private var similarities = Matrix(rows: 0, cols: 0)
+    private var coefficients = Matrix(rows: 0, cols: 0)
+    private var mask = _PairMask()
+    /// Per row: the log-sum-exp, the loss ℓ_i and the largest scaled similarity.
+    private var rowLSE: [Double] = [], rowLoss: [Double] = [], rowTop: [Double] = []
+
+    public init(_ parameters: Parameters, context: ComputeContext = .serial) {
+        self.parameters = parameters
+        self.context = context
+    }
+
+    /// The loss and dLoss/dEmbeddings (B × d, overwritten); `pairs` nil means
+    /// every ordered pair. `tuples` counts the positive pairs, `activeFraction`
+    /// the share of rows with ℓ_i > 0.
+    public mutating func evaluate(embeddings: Matrix, labels: [Int32], pairs: PairIndices?, gradient: inout Matrix) throws -> LossResult {
+        try _validateModernBatch(embeddings: embeddings, labels: labels)
+        let b = embeddings.rows
+        mask.assign(labels: labels, pairs: pairs)
+        gradient.reshape(rows: b, cols: embeddings.cols)
+        guard !mask.isTrivial, mask.positivePairs > 0, mask.negativePairs > 0 else {
+            gradient.fill(0)
+            return LossResult(loss: 0, tuples: mask.positivePairs, activeFraction: 0)
+        }
+        unit.forward(embeddings)
+        _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
+        coefficients.reshape(rows: b, cols: b)
+        if rowLSE.count != b {
+            rowLSE = [Double](repeating: 0, count: b)
+            rowLoss = [Double](repeating: 0, count: b)
+            rowTop = [Double](repeating: 0, count: b)
+        }
+        let invT = 1 / parameters.temperature
+        var total = 0.0
+        var activeRows = 0
+        similarities.storage.withUnsafeBufferPointer { s in
+            coefficients.storage.withUnsafeMutableBufferPointer { c in
+                mask.values.withUnsafeBufferPointer { m in
+                    for i in 0..<b {
+                        let row = i * b
+                        var top = -Double.infinity, positives = 0, positiveSum = 0.0
+                        for j in 0..<b where m[row + j] != _PairMask.none {
+                            let z = Double(s[row + j]) * invT
+                            top = max(top, z)
+                            if m[row + j] == _PairMask.positive {
+                                positives += 1
+                                positiveSum += z
+                            }
+                        }
+                        guard positives > 0 else {
+                            rowLoss[i] = 0
+                            for j in 0..<b { c[row + j] = 0 }
+                            continue
+                        }
+                        var sum = 0.0
+                        for j in 0..<b {
+                            guard m[row + j] != _PairMask.none else { c[row + j] = 0; continue }
+                            // Each exponential once: kept in c, rescaled to dL/dS below.
+                            let e = exp(Double(s[row + j]) * invT - top)
+                            sum += e
+                            c[row + j] = Float(e)
+                        }
+                        rowTop[i] = top
+                        let lse = top + log(sum)
+                        rowLSE[i] = lse
+                        // −mean_p(z_p − lse) = lse − mean_p z_p, written as a gap to the largest term
+                        // so that a loss near 0 keeps its digits.
+                        let loss = (lse - top) - (positiveSum / Double(positives) - top)
+                        rowLoss[i] = _Stable.roundsPositive(loss) ? loss : 0
+                        if rowLoss[i] > 0 {
+                            total += loss
+                            activeRows += 1
+                        }
+                    }
+                }
+            }
+        }
+        let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
+        let lse = rowLSE, losses = rowLoss, tops = rowTop
+        coefficients.storage.withUnsafeMutableBufferPointer { c in
+            mask.values.withUnsafeBufferPointer { m in
+                for i in 0..<b {
+                    let row = i * b
+                    guard losses[i] > 0 else {
+                        for j in 0..<b { c[row + j] = 0 }
+                        continue
+                    }
+                    var positives = 0
+                    for j in 0..<b where m[row + j] == _PairMask.positive { positives += 1 }
+                    let share = 1 / Double(positives), softmaxScale = exp(tops[i] - lse[i])
+                    for j in 0..<b {
+                        let k = m[row + j]
+                        guard k != _PairMask.none else {
+                            c[row + j] = 0
+                            continue
+                        }
+                        let softmax = Double(c[row + j]) * softmaxScale
+                        c[row + j] = Float((softmax - (k == _PairMask.positive ? share : 0)) * invT * scale)
+                    }
+                }
+            }
+        }
+        _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
+        unit.backward(&gradient)
+        return LossResult(loss: total * scale, tuples: mask.positivePairs, activeFraction: Double(activeRows) / Double(b))
+    }
+}
+
+extension SupConLoss: LossDefinition, _PairLossKernel {
+    public static let name = "supcon"
+
+    /// Every positive pair from the labels, no miner.
+    public static func mining(_ kind: MiningKind) -> Void? {
+        switch kind {
+        case .all: return ()
+        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
+        }
+    }
+
+    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
+        _PairLoss(SupConLoss(p, context: context), miner: nil)
+    }
+}
+
+extension SupConLoss.Parameters: LossParameterSet {
+    public init() {}
+}
