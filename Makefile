@@ -30,7 +30,7 @@ WORK ?= .build/results
 # (after an intended change of the code; then commit them).
 PUBLISH ?=
 
-.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs bench slurm-test clean
+.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs bench slurm-test fuzz clean
 
 # Everything: the build's libraries, Fashion-MNIST and the CJK fonts of the glyphs dataset.
 deps: build-deps
@@ -84,6 +84,7 @@ test: build-deps test-fonts
 	$(SWIFT) build --product metricbench
 	scripts/kill-resume-test.sh .build/debug/metricbench
 	scripts/score-guard-test.sh .build/debug/metricbench
+	scripts/hostile-input-test.sh .build/debug/metricbench
 
 # Trains all 105 runs into $(WORK)/ablation, then compares them with the committed
 # results/ablation and ends with one verdict line (scripts/reproduce.sh).
@@ -113,6 +114,25 @@ paper-glyphs: deps build
 	@set -e; for x in $(PAPER_GLYPHS); do \
 	  echo "== $$x"; \
 	  $(BIN) run experiments/$$x.yaml --out results/$$x --jobs $(JOBS); \
+	done
+
+# libFuzzer on the readers of untrusted input (Fuzz/): FUZZ_SECONDS per target.
+# Leak checks are off: Foundation keeps caches that LeakSanitizer reports at exit.
+# The corpus grows in .build-fuzz/corpus; a crash stops the target and is written
+# to .build-fuzz/artifacts/<target>/ — keep it in Tests/ExperimentHarnessTests/FuzzRegressions/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := FuzzSpec FuzzNPY FuzzIDX FuzzCSV
+FUZZ_REGRESSIONS := Tests/ExperimentHarnessTests/FuzzRegressions
+
+fuzz: build-deps
+	cd Fuzz && $(SWIFT) build --scratch-path ../.build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld 2>&1 | grep -v "Cannot export local symbol" ; exit $${PIPESTATUS[0]}
+	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$t .build-fuzz/artifacts/$$t; \
+	  echo "== $$t: $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/$$t .build-fuzz/corpus/$$t Fuzz/Seeds/$$t $(FUZZ_REGRESSIONS)/$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/artifacts/$$t/ 2>&1 | grep -E "^(stat::|==|SUMMARY|artifact_prefix|Done|Fatal error)" ; \
 	done
 
 bench: build

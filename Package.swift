@@ -13,10 +13,13 @@ let package = Package(
     products: [
         .executable(name: "metricbench", targets: ["metricbench"]),
         .library(name: "MetricLearning", targets: ["MetricLearning"]),
+        // For the libFuzzer targets in Fuzz/, a separate package built with the sanitizers.
+        .library(name: "ExperimentHarness", targets: ["ExperimentHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,7 +43,10 @@ let package = Package(
         .target(name: "Benchmarks", dependencies: ["NumericCore", "MetricLearning", "Training"], swiftSettings: settings),
         .target(
             name: "ExperimentHarness",
-            dependencies: ["NumericCore", "MetricLearning", "Training", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "NumericCore", "MetricLearning", "Training", .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
+            ],
             swiftSettings: settings),
         .executableTarget(
             name: "metricbench",
@@ -54,7 +60,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore", "Benchmarks"]),
         .testTarget(
             name: "ExperimentHarnessTests", dependencies: ["ExperimentHarness", "Training", "MetricLearning", "NumericCore"],
-            exclude: ["Golden"]),  // read by path (#filePath), not bundled
+            exclude: ["Golden", "FuzzRegressions"]),  // read by path (#filePath), not bundled
     ],
     swiftLanguageModes: [.v5]
 )

@@ -31,7 +31,11 @@ public enum NPY {
 
     /// Reads a 2-D float array as a matrix (1-D arrays become one column).
     public static func readMatrix(_ path: String) throws -> Matrix {
-        let array = try read(path)
+        try matrix(try read(path), path: path)
+    }
+
+    /// `array` as a matrix (1-D arrays become one column); `path` is used in messages only.
+    public static func matrix(_ array: Array, path: String) throws -> Matrix {
         let shape = array.shape
         guard shape.count == 2 || shape.count == 1 else {
             throw DataFileError(path: path, problem: "expected a 2-D array (rows × features), found shape \(shape)")
@@ -45,7 +49,11 @@ public enum NPY {
 
     /// Reads a 1-D integer array (labels). Float arrays holding whole numbers are accepted.
     public static func readLabels(_ path: String) throws -> [Int32] {
-        let array = try read(path)
+        try labels(try read(path), path: path)
+    }
+
+    /// `array` as labels (1-D, or one column); `path` is used in messages only.
+    public static func labels(_ array: Array, path: String) throws -> [Int32] {
         guard array.shape.count == 1 || (array.shape.count == 2 && array.shape[1] == 1) else {
             throw DataFileError(path: path, problem: "expected a 1-D array of labels, found shape \(array.shape)")
         }
@@ -73,7 +81,12 @@ public enum NPY {
         return try parse(data, path: path)
     }
 
-    static func parse(_ data: Data, path: String) throws -> Array {
+    /// Decodes the bytes of an `.npy` file; `path` is used in messages only.
+    ///
+    /// Every size is checked with overflow-reporting arithmetic before it is
+    /// used, so a header promising an absurd shape is an error naming the
+    /// file, never a trap or an allocation attempt.
+    public static func parse(_ data: Data, path: String) throws -> Array {
         let bytes = [UInt8](data)
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard bytes.count >= 10, Swift.Array(bytes[0..<6]) == magic else {
@@ -92,6 +105,7 @@ public enum NPY {
         } else {
             throw DataFileError(path: path, problem: "unsupported .npy format version \(major)")
         }
+        // A v2/v3 length is a 32-bit field: on a 64-bit Int the sum cannot overflow.
         guard bytes.count >= headerStart + headerLength else {
             throw DataFileError(path: path, problem: "truncated header")
         }
@@ -111,7 +125,9 @@ public enum NPY {
             guard let v = Int(d), v >= 0 else { throw DataFileError(path: path, problem: "bad shape \(shapeText)") }
             shape.append(v)
         }
-        let count = shape.reduce(1, *)
+        guard let count = Self.elementCount(shape) else {
+            throw DataFileError(path: path, problem: "shape \(shape) has more elements than this machine can address")
+        }
         let body = headerStart + headerLength
         let dtype = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
         let width: Int
@@ -122,8 +138,10 @@ public enum NPY {
         default:
             throw DataFileError(path: path, problem: "unsupported dtype \(dtype); use float32, int32 or int64 (little-endian)")
         }
-        guard bytes.count - body >= count * width else {
-            throw DataFileError(path: path, problem: "truncated data: shape \(shape) needs \(count * width) bytes, file has \(bytes.count - body)")
+        let (needed, overflow) = count.multipliedReportingOverflow(by: width)
+        guard !overflow, bytes.count - body >= needed else {
+            let size = overflow ? "more than \(Int.max)" : "\(needed)"
+            throw DataFileError(path: path, problem: "truncated data: shape \(shape) needs \(size) bytes, file has \(bytes.count - body)")
         }
         return bytes.withUnsafeBytes { raw -> Array in
             let p = raw.baseAddress! + body
@@ -142,6 +160,17 @@ public enum NPY {
                 return .int64(shape: shape, values: (0..<count).map { Int64(p.load(fromByteOffset: $0, as: UInt8.self)) })
             }
         }
+    }
+
+    /// The product of `shape`, or nil when it overflows `Int`.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for d in shape {
+            let (p, overflow) = count.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            count = p
+        }
+        return count
     }
 
     private static func field(_ key: String, in header: String, path: String) throws -> String {

@@ -72,7 +72,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard threads >= 1 else { throw UsageFailure("--threads must be at least 1, got \(threads)") }
+            try OptionChecks.atLeastOne(threads, "--threads")
             let context = ComputeContext(workers: threads)
             let coretype = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(auto)"
             // The loss rows alone do not use the sgemm rate (and a profiler run of them should not pay for it).

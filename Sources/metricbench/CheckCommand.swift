@@ -9,17 +9,29 @@ struct CheckCommand: ParsableCommand {
 
     @Argument(help: "The results folder (its reports are rebuilt from the run records first).") var directory: String
     @Option(help: "The baseline summary.csv.") var baseline: String
-    @Option(help: "Allowed absolute drop of a metric mean.") var tolerance: Double = 0.02
+    @Option(help: "Allowed absolute drop of a metric mean (finite, ≥ 0).") var tolerance: Double = 0.02
 
     func run() throws {
         var failed = false
         try reportingErrors {
-            _ = try writeReports(directory: directory)
-            guard let base = FileManager.default.contents(atPath: baseline).flatMap({ String(data: $0, encoding: .utf8) }) else {
-                throw UsageFailure("\(baseline): cannot read the baseline")
+            // The tolerance and the baseline are checked before the reports are rebuilt (bad input writes nothing).
+            guard tolerance.isFinite, tolerance >= 0 else {
+                throw UsageFailure("--tolerance must be a finite number ≥ 0, got \(tolerance)")
             }
-            let current = try String(contentsOfFile: directory + "/summary.csv", encoding: .utf8)
-            let outcome = try RegressionCheck.compare(current: current, baseline: base, tolerance: tolerance, baselinePath: baseline)
+            try OptionChecks.resultsFolder(directory, option: "DIRECTORY")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: baseline, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw UsageFailure("\(baseline): is a directory; give the baseline summary.csv")
+            }
+            guard let base = FileManager.default.contents(atPath: baseline).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                throw UsageFailure("\(baseline): cannot read the baseline (\(FileManager.default.fileExists(atPath: baseline) ? "not UTF-8 text" : "no such file"))")
+            }
+            _ = try SummaryTable(csv: base, path: baseline)
+            _ = try writeReports(directory: directory)
+            let currentPath = directory + "/summary.csv"
+            let current = try String(contentsOfFile: currentPath, encoding: .utf8)
+            let outcome = try RegressionCheck.compare(
+                current: current, baseline: base, tolerance: tolerance, baselinePath: baseline, currentPath: currentPath)
             for f in outcome.regressions {
                 let now = f.current.map { String(format: "%.4f", $0) } ?? "missing"
                 print("REGRESSION \(f.variantID) \(f.metric): \(String(format: "%.4f", f.baseline)) → \(now)")

@@ -13,7 +13,8 @@ struct ListCommand: ParsableCommand {
         try reportingErrors {
             let plan = try ExperimentPlan(SpecParser.load(spec))
             let dir = out ?? "results/\(plan.spec.name)"
-            let finished = Set((try? RunStore(directory: dir))?.records().records.filter { $0.status != .failed }.map(\.key) ?? [])
+            // Only reads: the folder is not created.
+            let finished = Set((try? RunStore(directory: dir, create: false))?.records().records.filter { $0.status != .failed }.map(\.key) ?? [])
             let axes = plan.declaredAxes
             print("\(plan.spec.name): \(plan.variants.count) variant(s) × \(plan.spec.seeds.count) seed(s) = \(plan.runs.count) run(s)")
             print(([("id", 12)] + axes.map { ($0.rawValue, max(8, $0.rawValue.count)) } + [("done", 4)])

@@ -28,6 +28,7 @@ struct LossCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if let gradOut { try OptionChecks.outputFile(gradOut, option: "--grad-out") }
             let (registered, miningKind, values, seed) = try makeLoss()
             var evaluator = try registered.makeStrictly(values, mining: miningKind, seed: seed)
             let resolved = try registered.resolvedParameters(values)

@@ -12,6 +12,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OptionChecks.resultsFolder(directory, option: "DIRECTORY")
             let files = try writeReports(directory: directory, spec: spec)
             print(describeWritten(files, in: directory))
         }
@@ -29,6 +30,10 @@ func writeReports(directory: String, spec: String? = nil, log: (String) -> Void 
     let (records, problems) = store.records()
     problems.forEach(log)
     let set = ResultSet(plan: plan, records: records)
+    if !set.unmatched.isEmpty {
+        log("warning: \(set.unmatched.count) of \(records.count) record(s) in \(store.runsDirectory) match no planned run of \(specPath); they are listed at the end of results.csv and left out of the summary:")
+        for u in set.unmatched { log("  \(u.record.key): \(u.reason)") }
+    }
     return try ReportWriter.write(set, to: directory)
 }
 

@@ -23,18 +23,23 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let plan = try ExperimentPlan(SpecParser.load(spec))
-            let dir = out ?? "results/\(plan.spec.name)"
-            let store = try RunStore(directory: dir)
-            try copySpec(to: dir)
+            // Everything is checked before the folder is touched: bad input exits 2 and changes nothing.
             var options = RunnerOptions()
-            guard jobs >= 1 else { throw UsageFailure("--jobs must be at least 1") }
+            try OptionChecks.atLeastOne(jobs, "--jobs")
+            if let threads { try OptionChecks.atLeastOne(threads, "--threads") }
             options.jobs = jobs
             options.threads = try threads ?? defaultThreads()
             options.force = force
             let display = ProgressDisplay.forStandardError()
             options.progress = { display.update($0) }
             if let s = shard { options.shard = try parseShard(s) }
+            let plan = try ExperimentPlan(SpecParser.load(spec))
+            let dir = out ?? "results/\(plan.spec.name)"
+            try OptionChecks.resultsFolder(dir)
+            guard let specData = FileManager.default.contents(atPath: spec) else { throw UsageFailure("\(spec): cannot be read") }
+
+            let store = try RunStore(directory: dir)
+            try copySpec(specData, to: dir)
             for s in plan.skipped { log(s.note) }
             let tally: RunTally
             do {
@@ -50,22 +55,22 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    func copySpec(to dir: String) throws {
+    /// Keeps the spec with the records: `report` reads OUT/spec.yaml to tell which variant each record is.
+    func copySpec(_ data: Data, to dir: String) throws {
         let target = dir + "/spec.yaml"
-        guard let data = FileManager.default.contents(atPath: spec) else { return }
         if FileManager.default.contents(atPath: target) == data { return }
         try data.write(to: URL(fileURLWithPath: target), options: .atomic)
     }
 }
 
-func log(_ line: String) {
+@Sendable func log(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 /// "I/N" with 0 ≤ I < N.
 func parseShard(_ text: String) throws -> (index: Int, count: Int) {
     let parts = text.split(separator: "/")
-    guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
+    guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n, text.filter({ $0 == "/" }).count == 1 else {
         throw UsageFailure("--shard must be I/N with 0 ≤ I < N, e.g. 0/4; got '\(text)'")
     }
     return (i, n)

@@ -24,7 +24,10 @@ struct SlurmCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if let shards { try OptionChecks.atLeastOne(shards, "--shards") }
+            try OptionChecks.atLeastOne(cpusPerTask, "--cpus-per-task")
             let plan = try ExperimentPlan(SpecParser.load(spec))
+            if let out { try OptionChecks.resultsFolder(out) }
             let runCount = plan.runs.count
             let shardCount = shards ?? SlurmScript.defaultShards(runCount: runCount)
             let options = SlurmJobOptions(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExperimentHarness
 import Benchmarks
 import Foundation
 import MetricLearning
@@ -43,7 +44,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard threads >= 1 else { throw UsageFailure("--threads must be at least 1, got \(threads)") }
+            try OptionChecks.atLeastOne(threads, "--threads")
+            if let embeddingsOut { try OptionChecks.outputFile(embeddingsOut, option: "--embeddings-out") }
+            if let labelsOut { try OptionChecks.outputFile(labelsOut, option: "--labels-out") }
             let context = ComputeContext(workers: threads)
             guard let datasetKind = DatasetKind(rawValue: dataset), datasetKind != .npy else {
                 throw UsageFailure("--dataset must be fashion-mnist, synthetic or glyphs, got '\(dataset)'")
@@ -64,7 +67,14 @@ struct TrainCommand: ParsableCommand {
                 datasetSpec.glyphs = GlyphOptions(classes: classes ?? GlyphOptions().classes, seed: seed)
             }
 
+            // Sizes from the command line, checked against this machine before anything is allocated.
+            try OptionChecks.atLeastOne(embeddingDim, "--embedding-dim")
+            let declared = MemoryEstimate.declaredShape(of: datasetSpec)
+            try MemoryEstimate(model: modelSpec, embeddingDim: embeddingDim, batchSize: batchSize,
+                               input: declared.input, samples: declared.samples).check()
             let data = try loadDataset(datasetSpec)
+            try MemoryEstimate(model: modelSpec, embeddingDim: embeddingDim, batchSize: batchSize,
+                               input: data.inputShape, samples: data.train.count + data.test.count).check()
             let k = samplesPerClass ?? PKSampler.suggestedSamplesPerClass(batchSize: batchSize, classCount: data.train.classes.count)
             note("data: \(data.train.count) train samples (\(data.train.classes.count) classes), \(data.test.count) test samples (\(data.test.classes.count) unseen classes); batch \(batchSize) = \(batchSize / max(k, 1)) classes × \(k)")
 

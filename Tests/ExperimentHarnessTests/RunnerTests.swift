@@ -44,7 +44,7 @@ func temporaryDirectory() -> String {
     return d
 }
 
-func quiet(_: String) {}
+@Sendable func quiet(_: String) {}
 
 @Test func finishedRunsAreNeverRecomputed() throws {
     let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))

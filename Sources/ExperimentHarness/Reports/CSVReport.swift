@@ -8,9 +8,11 @@ public enum CSVReport {
         var header = ["run", "variant_id", "seed", "status", "reason"] + axes.map(\.rawValue) + metrics.map(\.name)
         header += ["final_loss", "final_active_fraction", "train_seconds", "eval_seconds", "samples_per_second", "threads", "code_version"]
         var lines = [row(header)]
-        for run in set.plan.runs {
-            guard let r = set.records[run.key] else { continue }
-            var cells = [r.key, r.variantID, String(r.seed), r.status.rawValue, r.reason ?? ""]
+        // The planned runs in plan order, then the records no variant of the plan matches, with why.
+        let planned = set.plan.runs.compactMap { set.records[$0.key] }.map { ($0, $0.reason ?? "") }
+        let unmatched = set.unmatched.map { u in (u.record, "not in the plan: \(u.reason)" + (u.record.reason.map { "; \($0)" } ?? "")) }
+        for (r, reason) in planned + unmatched {
+            var cells = [r.key, r.variantID, String(r.seed), r.status.rawValue, reason]
             cells += axes.map { r.configuration.value(of: $0).description }
             cells += metrics.map { r.metrics[$0.name].map(number) ?? "" }
             cells += [

@@ -20,7 +20,8 @@ public enum ReportWriter {
             try fm.createDirectory(atPath: plotDirectory, withIntermediateDirectories: true)
             let current = Set(plots.map(\.name))
             for old in try fm.contentsOfDirectory(atPath: plotDirectory) where old.hasSuffix(".svg") && !current.contains(old) {
-                try fm.removeItem(atPath: plotDirectory + "/" + old)
+                // `try?`: another process writing the reports of this folder may have removed it first.
+                try? fm.removeItem(atPath: plotDirectory + "/" + old)
             }
         } catch {
             throw SpecError(file: plotDirectory, line: nil, key: "", message: "cannot prepare the plots folder: \(error.localizedDescription)")

@@ -3,19 +3,31 @@ public struct ResultSet: Sendable {
     public var plan: ExperimentPlan
     /// Records by run key; records of runs not in the plan are left out.
     public var records: [String: RunRecord]
-    /// How many records belonged to no planned run (an edited spec, a foreign shard).
-    public var foreign: Int
+    /// The records that belong to no planned run (an edited spec, a foreign
+    /// shard), each with the reason, sorted by key. Reports list them rather
+    /// than drop them silently.
+    public var unmatched: [(record: RunRecord, reason: String)]
+    /// How many records belonged to no planned run.
+    public var foreign: Int { unmatched.count }
 
     public init(plan: ExperimentPlan, records: [RunRecord]) {
         self.plan = plan
         let keys = Set(plan.runs.map(\.key))
+        let variantIDs = Set(plan.variants.map(\.id))
         var byKey: [String: RunRecord] = [:]
-        var foreign = 0
+        var unmatched: [(RunRecord, String)] = []
         for r in records {
-            if keys.contains(r.key) { byKey[r.key] = r } else { foreign += 1 }
+            if keys.contains(r.key) {
+                byKey[r.key] = r
+            } else if variantIDs.contains(r.variantID) {
+                let seeds = plan.spec.seeds.map(String.init).joined(separator: ", ")
+                unmatched.append((r, "seed \(r.seed) is not among the spec's seeds [\(seeds)]"))
+            } else {
+                unmatched.append((r, "variant \(r.variantID) is not in the plan of \(plan.spec.file) (the spec changed since the run, or the record comes from another experiment)"))
+            }
         }
         self.records = byKey
-        self.foreign = foreign
+        self.unmatched = unmatched.sorted { $0.0.key < $1.0.key }
     }
 
     /// The records of a variant's seeds that exist.

@@ -3,12 +3,19 @@ import Foundation
 /// The `runs/` folder of a results directory: one JSON record per finished
 /// run, each written atomically (temp file, fsync, rename), so a run killed
 /// at any moment leaves either no record or a whole one.
+///
+/// Several processes may use one folder at once: a run is trained only under
+/// its `RunClaim` (`runs/<key>.lock`), the temporary names hold the writer's
+/// pid and a random number, and readers see only `*.json` files, which are
+/// whole because they appear by rename.
 public struct RunStore: Sendable {
     public let directory: String
     public var runsDirectory: String { directory + "/runs" }
 
-    public init(directory: String) throws {
+    /// Opens the results folder `directory`, creating it and its `runs/` unless `create` is false.
+    public init(directory: String, create: Bool = true) throws {
         self.directory = directory
+        if !create { return }
         do {
             try FileManager.default.createDirectory(atPath: directory + "/runs", withIntermediateDirectories: true)
         } catch {
@@ -19,20 +26,42 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// Removes temporary files a killed writer left behind; returns how many.
+    /// Removes temporary files and lock files a killed writer left behind; returns how many temporary records.
     ///
-    /// With `keys`, only the leftovers of those runs: shards running at the
-    /// same time (a Slurm job array) then never delete each other's records
-    /// while they are being written.
+    /// A leftover is removed only when its run's claim can be taken: a process
+    /// still writing a record holds the claim, so other sweeps of the same
+    /// folder (a second `metricbench run`, the shards of a Slurm array) never
+    /// delete a record while it is being written. With `keys`, only those runs' leftovers.
     @discardableResult
     public func removeLeftovers(of keys: Set<String>? = nil) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []
         var removed = 0
-        for n in names where n.hasPrefix(".") && n.contains(".tmp") {
-            if let keys, let end = n.range(of: ".json.tmp"), !keys.contains(String(n.dropFirst().prefix(upTo: end.lowerBound))) { continue }
-            if (try? FileManager.default.removeItem(atPath: runsDirectory + "/" + n)) != nil { removed += 1 }
+        for n in names {
+            let key: String
+            if n.hasPrefix("."), let end = n.range(of: ".json.tmp") {
+                key = String(n.dropFirst().prefix(upTo: end.lowerBound))
+            } else if n.hasSuffix(".lock"), !n.hasPrefix(".") {
+                key = String(n.dropLast(5))
+            } else {
+                continue
+            }
+            if let keys, !keys.contains(key) { continue }
+            guard let claim = try? RunClaim.claim(key: key, in: runsDirectory) else { continue }
+            if !n.hasSuffix(".lock"), (try? FileManager.default.removeItem(atPath: runsDirectory + "/" + n)) != nil { removed += 1 }
+            // Releasing removes the lock file: a stale one (killed between publishing and releasing) goes too.
+            claim.release()
         }
         return removed
+    }
+
+    /// The record of `key` if one is readable now (another process may have written it since the sweep started),
+    /// and when it was written.
+    public func record(_ key: String) -> (record: RunRecord, written: Date)? {
+        let path = runsDirectory + "/" + key + ".json"
+        guard let data = FileManager.default.contents(atPath: path),
+              let record = try? JSONDecoder().decode(RunRecord.self, from: data) else { return nil }
+        let written = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
+        return (record, written)
     }
 
     /// Every readable record, sorted by key. Unreadable files are reported in `problems`.

@@ -60,6 +60,7 @@ public enum Runner {
         log("\(pending.count) run(s) to do (\(tally.alreadyDone) already done), \(jobs) job(s) × \(threadsPerJob) thread(s)")
 
         let shared = _WorkQueue(tally: tally, workers: jobs)
+        let sweepStart = Date()
         let lock = shared.lock
         let start = MonotonicClock.now()
         // Called with `lock` held, so progress calls never overlap and see consistent counts.
@@ -80,10 +81,48 @@ public enum Runner {
             let thread = Thread {
                 defer { group.leave() }
                 while true {
+                    // The plan's runs first; then the runs another process held, waiting for each in turn.
                     lock.lock()
-                    guard shared.next < pending.count, shared.firstError == nil else { lock.unlock(); return }
-                    let run = pending[shared.next]
-                    shared.next += 1
+                    guard shared.firstError == nil else { lock.unlock(); return }
+                    let run: PlannedRun
+                    let wait: Bool
+                    if shared.next < pending.count {
+                        run = pending[shared.next]
+                        shared.next += 1
+                        wait = false
+                    } else if !shared.heldElsewhere.isEmpty {
+                        run = shared.heldElsewhere.removeFirst()
+                        wait = true
+                    } else {
+                        lock.unlock()
+                        return
+                    }
+                    lock.unlock()
+
+                    // Claimed before it trains: another process on this folder may be at the same run.
+                    let claim: RunClaim?
+                    do { claim = try RunClaim.claim(key: run.key, in: store.runsDirectory, wait: wait) } catch {
+                        lock.lock(); shared.firstError = shared.firstError ?? error; lock.unlock()
+                        return
+                    }
+                    guard let claim else {
+                        lock.lock()
+                        shared.heldElsewhere.append(run)
+                        log("\(run.key): being run by another process; this one takes it up if that one stops")
+                        lock.unlock()
+                        continue
+                    }
+                    // Written by another process meanwhile: a result of this sweep, even a failure (tried again next time).
+                    if !options.force, let finished = store.record(run.key), finished.record.status != .failed || finished.written >= sweepStart {
+                        claim.release()
+                        lock.lock()
+                        shared.finished += 1
+                        shared.tally.alreadyDone += 1
+                        log("[\(shared.finished)/\(pending.count)] \(run.key): finished by another process meanwhile")
+                        lock.unlock()
+                        continue
+                    }
+                    lock.lock()
                     let runStart = MonotonicClock.now()
                     shared.runStarts[worker] = runStart
                     report(.started(run))
@@ -92,6 +131,7 @@ public enum Runner {
                     let record = executor.execute(run, spec: plan.spec, context: context)
                     var writeError: (any Error)?
                     do { try store.write(record) } catch { writeError = error }
+                    claim.release()
 
                     lock.lock()
                     shared.finished += 1
@@ -142,6 +182,8 @@ public enum Runner {
 final class _WorkQueue: @unchecked Sendable {
     let lock = NSLock()
     var next = 0
+    /// Runs whose claim another process held when their turn came: waited for once the plan's other runs are done.
+    var heldElsewhere: [PlannedRun] = []
     var finished = 0
     var firstError: (any Error)?
     var tally: RunTally

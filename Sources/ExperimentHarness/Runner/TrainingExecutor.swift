@@ -16,7 +16,11 @@ public struct TrainingExecutor: RunExecutor {
         record.threads = context.workers
         let c = run.variant.configuration
         do {
+            // Before the data exists (a synthetic set is generated from the spec's sizes), then with its real shape.
+            let declared = MemoryEstimate.declaredShape(of: c.dataset)
+            try MemoryEstimate(c, input: declared.input, samples: declared.samples).check()
             let data = try DatasetCache.shared.dataset(c.dataset)
+            try MemoryEstimate(c, input: data.inputShape, samples: data.train.features.rows + data.test.features.rows).check()
             record.datasetFingerprint = data.fingerprint
             var loss = try c.loss.makeLoss(seed: run.seed, context: context)
             let outcome = try Trainer.train(

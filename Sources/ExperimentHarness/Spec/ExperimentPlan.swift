@@ -47,9 +47,20 @@ public struct ExperimentPlan: Sendable {
         return runs.enumerated().filter { $0.offset % count == index }.map(\.element)
     }
 
+    /// The most runs (variants × seeds, counted before de-duplication) a plan may have.
+    ///
+    /// Far beyond any sweep one machine or a cluster finishes, and small enough
+    /// that the expansion takes well under a second and a few hundred MB;
+    /// a larger grid is nearly always a typo (a value list pasted into every axis).
+    public static let maxRuns = 100_000
+
     /// Expands and validates `spec`; batch compositions that cannot be drawn are errors.
+    ///
+    /// The size of the grid is checked before it is expanded: a spec asking
+    /// for more than `maxRuns` runs is an error stating its size.
     public init(_ spec: ExperimentSpec) throws {
         self.spec = spec
+        try Self.checkSize(spec)
         var drafts: [(VariantDraft, Int?)] = []
         var base = VariantDraft()
         for (a, v) in spec.base { base.set(a, v) }
@@ -85,6 +96,31 @@ public struct ExperimentPlan: Sendable {
             self.base = Variant(id: VariantID.of(c), configuration: c)
         } else {
             self.base = nil
+        }
+    }
+
+    /// Counts the runs of `spec` from the lengths of its axes, with overflow checks, without expanding anything.
+    static func checkSize(_ spec: ExperimentSpec) throws {
+        func tooLarge(_ what: String, line: Int?) -> SpecError {
+            SpecError(file: spec.file, line: line, key: "sweeps",
+                      message: "the sweeps expand to \(what), more than the limit of \(maxRuns); split the experiment into several files or shorten the value lists")
+        }
+        var variants = spec.sweeps.isEmpty ? 1 : 0
+        for sweep in spec.sweeps {
+            var grid = 1
+            for (_, values) in sweep.axes {
+                let (g, overflow) = grid.multipliedReportingOverflow(by: values.count)
+                guard !overflow else { throw tooLarge("more than \(Int.max) variants", line: sweep.line) }
+                grid = g
+            }
+            let (v, overflow) = variants.addingReportingOverflow(grid)
+            guard !overflow else { throw tooLarge("more than \(Int.max) variants", line: sweep.line) }
+            variants = v
+        }
+        let (runs, overflow) = variants.multipliedReportingOverflow(by: spec.seeds.count)
+        guard !overflow, runs <= maxRuns else {
+            let total = overflow ? "more than \(Int.max)" : "\(runs)"
+            throw tooLarge("\(variants) variant(s) × \(spec.seeds.count) seed(s) = \(total) runs", line: spec.sweeps.first?.line)
         }
     }
 
@@ -144,7 +180,16 @@ public struct ExperimentPlan: Sendable {
                             message: "batch_size \(b) with \(k) samples per class needs \(p) classes per batch, but the training split has \(classes); raise samples_per_class or set classes_per_batch")
         }
         let dim = d.int(.embeddingDim) ?? 128
-        return RunConfiguration(dataset: spec.dataset, model: model, train: train, embeddingDim: dim, loss: loss)
+        let configuration = RunConfiguration(dataset: spec.dataset, model: model, train: train, embeddingDim: dim, loss: loss)
+        // Sizes whose products overflow a 64-bit count are an error of the spec on every machine;
+        // a run merely larger than this machine's memory fails when it runs (TrainingExecutor).
+        let declared = MemoryEstimate.declaredShape(of: spec.dataset)
+        let estimate = MemoryEstimate(configuration, input: declared.input, samples: declared.samples)
+        guard estimate.totalBytes < Double(Int.max) else {
+            throw SpecError(file: spec.file, line: line, key: estimate.largestPart,
+                            message: "sizes this large overflow a 64-bit count (the run would need \(MemoryEstimate.describe(estimate.totalBytes))); use sizes a machine can hold")
+        }
+        return configuration
     }
 }
 

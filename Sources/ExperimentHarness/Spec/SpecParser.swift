@@ -24,6 +24,10 @@ public enum SpecParser {
 
     /// Reads the spec at `path`.
     public static func load(_ path: String) throws -> ExperimentSpec {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw SpecError(file: path, line: nil, key: "", message: "is a directory; give the experiment file (YAML), e.g. experiments/ci.yaml")
+        }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw SpecError(file: path, line: nil, key: "", message: FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "no such file")
         }
@@ -42,19 +46,54 @@ public enum SpecParser {
         } catch let e as SpecError {
             throw e
         } catch let e as YamlError {
-            throw SpecError(file: file, line: yamlLine(e), key: "", message: "not valid YAML: \(e)")
+            throw yamlProblem(e, text: text, file: file)
         }
         var r = Reader(file: file)
         return try r.experiment(root, defaultName: defaultName)
     }
 
-    static func yamlLine(_ e: YamlError) -> Int? {
+    /// A YAML error as one line: Yams's own descriptions quote the whole file.
+    static func yamlProblem(_ e: YamlError, text: String, file: String) -> SpecError {
         switch e {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            return mark.line
-        default:
-            return nil
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let during = context.map { " \($0.text)" } ?? ""
+            return SpecError(file: file, line: mark.line, key: "", message: "not valid YAML: \(problem)\(during)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let key = duplicates.sorted().first ?? ""
+            // Yams marks where the mapping starts: the key's lines from there on are in it (or after it).
+            let lines = linesDefining(key, in: text).filter { $0 >= context.mark.line }
+            let first = lines.first.map { " (first on line \($0))" } ?? ""
+            return SpecError(file: file, line: lines.dropFirst().first ?? context.mark.line, key: key,
+                             message: "appears twice in one mapping\(first); keep one")
+        case .no, .memory, .reader, .writer, .emitter, .representer, .dataCouldNotBeDecoded:
+            return SpecError(file: file, line: nil, key: "", message: "not valid YAML: \(e)")
         }
+    }
+
+    /// The 1-based lines where `key` is written as a mapping key (block or flow style).
+    static func linesDefining(_ key: String, in text: String) -> [Int] {
+        var out: [Int] = []
+        for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            // A key starts a line (after indentation and list dashes) or follows '{' or ',' in a flow mapping.
+            let starts = [line.startIndex] + line.indices.filter { line[$0] == "{" || line[$0] == "," }.map { line.index(after: $0) }
+            if starts.contains(where: { startsWithKey(line[$0...], key) }) { out.append(i + 1) }
+        }
+        return out
+    }
+
+    /// Whether `text` is `key:` (the key plain or quoted), after blanks and list dashes.
+    private static func startsWithKey(_ text: Substring, _ key: String) -> Bool {
+        var rest = text.drop { $0 == " " || $0 == "\t" || $0 == "-" }
+        let quote = rest.first.flatMap { $0 == "'" || $0 == "\"" ? $0 : nil }
+        if quote != nil { rest = rest.dropFirst() }
+        guard rest.hasPrefix(key) else { return false }
+        rest = rest.dropFirst(key.count)
+        if let quote {
+            guard rest.first == quote else { return false }
+            rest = rest.dropFirst()
+        }
+        return rest.drop { $0 == " " || $0 == "\t" }.first == ":"
     }
 }
 

@@ -11,7 +11,14 @@ public enum IDX {
     /// The images of an IDX3 file as an `n × (rows · cols)` matrix scaled to [0, 1],
     /// and the image height and width.
     public static func readImages(_ path: String) throws -> (images: Matrix, height: Int, width: Int) {
-        let bytes = try readAll(path)
+        try images(from: try readAll(path), path: path)
+    }
+
+    /// Decodes the (decompressed) bytes of an IDX3 image file; `path` is used in messages only.
+    ///
+    /// The sizes come from the file, so their products are computed with
+    /// overflow checks: a header promising 2³² × 2³² × 2³² bytes is an error, not a trap.
+    public static func images(from bytes: [UInt8], path: String) throws -> (images: Matrix, height: Int, width: Int) {
         let magic = try bigEndian32(bytes, at: 0, path: path)
         guard magic == 0x0000_0803 else {
             throw DataFileError(path: path, problem: "wrong magic number 0x\(hex(magic)); an IDX image file starts with 0x00000803")
@@ -19,9 +26,11 @@ public enum IDX {
         let n = try bigEndian32(bytes, at: 4, path: path)
         let h = try bigEndian32(bytes, at: 8, path: path)
         let w = try bigEndian32(bytes, at: 12, path: path)
-        let needed = n * h * w
-        guard bytes.count - 16 >= needed else {
-            throw DataFileError(path: path, problem: "truncated: the header promises \(n) images of \(h)×\(w) (\(needed) bytes), the file has \(bytes.count - 16)")
+        let (pixels, overflow1) = h.multipliedReportingOverflow(by: w)
+        let (needed, overflow2) = n.multipliedReportingOverflow(by: pixels)
+        guard !overflow1, !overflow2, bytes.count - 16 >= needed else {
+            let size = overflow1 || overflow2 ? "more than \(Int.max)" : "\(needed)"
+            throw DataFileError(path: path, problem: "truncated: the header promises \(n) images of \(h)×\(w) (\(size) bytes), the file has \(bytes.count - 16)")
         }
         var images = Matrix(rows: n, cols: h * w)
         // A table of the correctly rounded v / 255 (multiplying by 1/255 is off by an ulp for some v).
@@ -38,7 +47,11 @@ public enum IDX {
 
     /// The labels of an IDX1 file.
     public static func readLabels(_ path: String) throws -> [Int32] {
-        let bytes = try readAll(path)
+        try labels(from: try readAll(path), path: path)
+    }
+
+    /// Decodes the (decompressed) bytes of an IDX1 label file; `path` is used in messages only.
+    public static func labels(from bytes: [UInt8], path: String) throws -> [Int32] {
         let magic = try bigEndian32(bytes, at: 0, path: path)
         guard magic == 0x0000_0801 else {
             throw DataFileError(path: path, problem: "wrong magic number 0x\(hex(magic)); an IDX label file starts with 0x00000801")
