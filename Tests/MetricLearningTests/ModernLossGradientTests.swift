@@ -205,18 +205,22 @@ func circleSurrogate(_ x: Matrix, frozen: Matrix, labels y: [Int32], m: Double, 
     }
 }
 
-@Test func modernLossParametersDecodeSpecKeysAndKeepDefaultsForMissingOnes() throws {
-    func decode<P: Decodable>(_ type: P.Type, _ json: String) throws -> P {
-        try JSONDecoder().decode(P.self, from: Data(json.utf8))
+/// The spec path: keys by their snake_case names, missing keys at PML's
+/// defaults, resolved through the registry.
+@Test func modernLossParametersReadSpecKeysAndKeepDefaultsForMissingOnes() throws {
+    func resolve(_ loss: String, _ values: [String: ParameterValue]) throws -> [String: ParameterValue] {
+        try #require(LossKind(rawValue: loss).flatMap(LossRegistry.loss)).resolvedParameters(values)
     }
-    #expect(try decode(NTXentLoss.Parameters.self, "{}") == NTXentLoss.Parameters())
-    #expect(try decode(NTXentLoss.Parameters.self, #"{"temperature": 0.2}"#).temperature == 0.2)
-    let margin = try decode(MarginLoss.Parameters.self, #"{"learn_beta": true, "beta": 1.0}"#)
-    #expect(margin == MarginLoss.Parameters(margin: 0.2, beta: 1.0, learnBeta: true, nu: 0))
-    #expect(try decode(ProxyNCALoss.Parameters.self, #"{"softmax_scale": 3}"#).softmaxScale == 3)
-    #expect(try decode(MultiSimilarityLoss.Parameters.self, #"{"base": 0.3}"#) == MultiSimilarityLoss.Parameters(base: 0.3))
-    #expect(try decode(ArcFaceLoss.Parameters.self, "{}").margin == 28.6)
-    #expect(try decode(MultiSimilarityMiner.Parameters.self, "{}").epsilon == 0.1)
+    #expect(try resolve("ntxent", [:]) == ["temperature": .double(0.07)])
+    #expect(try resolve("ntxent", ["temperature": .double(0.2)]) == ["temperature": .double(0.2)])
+    #expect(try resolve("margin", ["learn_beta": .bool(true), "beta": .int(1)])
+            == ["margin": .double(0.2), "beta": .double(1), "learn_beta": .bool(true), "nu": .double(0)])
+    #expect(try resolve("proxy-nca", ["softmax_scale": .int(3)]) == ["softmax_scale": .double(3)])
+    #expect(try resolve("multi-similarity", ["base": .double(0.3)])
+            == ["alpha": .double(2), "beta": .double(50), "base": .double(0.3), "epsilon": .double(0.1)])
+    #expect(try resolve("arcface", [:])["margin"] == .double(28.6))
+    #expect(throws: LossError.self) { try resolve("circle", ["gamma": .double(-1)]) }
+    #expect(throws: LossError.self) { try resolve("margin", ["learn_beta": .double(1)]) }
 }
 
 @Test func modernLossesGiveTheSameBitsForOneAndThreeWorkers() throws {

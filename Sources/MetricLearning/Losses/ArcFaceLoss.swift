@@ -43,14 +43,6 @@ public struct ArcFaceLoss {
 
         enum CodingKeys: String, CodingKey { case margin, scale }
 
-        /// Decodes the spec keys that are present; a missing key keeps its PML default.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let v = try c.decodeIfPresent(Double.self, forKey: .margin) { margin = v }
-            if let v = try c.decodeIfPresent(Double.self, forKey: .scale) { scale = v }
-        }
-
         /// Throws unless 0 ≤ m < 180 and s > 0.
         public func validate() throws {
             guard margin >= 0, margin < 180 else {

@@ -41,14 +41,6 @@ public struct CircleLoss {
 
         enum CodingKeys: String, CodingKey { case m, gamma }
 
-        /// Decodes the spec keys that are present; a missing key keeps its PML default.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let v = try c.decodeIfPresent(Double.self, forKey: .m) { m = v }
-            if let v = try c.decodeIfPresent(Double.self, forKey: .gamma) { gamma = v }
-        }
-
         /// Throws unless m is finite and γ > 0.
         public func validate() throws {
             guard m.isFinite else {

@@ -30,14 +30,6 @@ public struct CosFaceLoss {
 
         enum CodingKeys: String, CodingKey { case margin, scale }
 
-        /// Decodes the spec keys that are present; a missing key keeps its PML default.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let v = try c.decodeIfPresent(Double.self, forKey: .margin) { margin = v }
-            if let v = try c.decodeIfPresent(Double.self, forKey: .scale) { scale = v }
-        }
-
         /// Throws unless m is finite and s > 0.
         public func validate() throws {
             guard margin.isFinite else {

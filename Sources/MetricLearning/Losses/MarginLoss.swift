@@ -54,16 +54,6 @@ public struct MarginLoss {
             self.nu = nu
         }
 
-        /// Decodes the spec keys that are present; a missing key keeps its PML default.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let v = try c.decodeIfPresent(Double.self, forKey: .margin) { margin = v }
-            if let v = try c.decodeIfPresent(Double.self, forKey: .beta) { beta = v }
-            if let v = try c.decodeIfPresent(Bool.self, forKey: .learnBeta) { learnBeta = v }
-            if let v = try c.decodeIfPresent(Double.self, forKey: .nu) { nu = v }
-        }
-
         /// Throws unless α and β are finite and ν ≥ 0.
         public func validate() throws {
             guard margin.isFinite else {

@@ -50,16 +50,6 @@ public struct MultiSimilarityLoss {
 
         enum CodingKeys: String, CodingKey { case alpha, beta, base, epsilon }
 
-        /// Decodes the spec keys that are present; a missing key keeps its PML default.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let v = try c.decodeIfPresent(Double.self, forKey: .alpha) { alpha = v }
-            if let v = try c.decodeIfPresent(Double.self, forKey: .beta) { beta = v }
-            if let v = try c.decodeIfPresent(Double.self, forKey: .base) { base = v }
-            if let v = try c.decodeIfPresent(Double.self, forKey: .epsilon) { epsilon = v }
-        }
-
         /// Throws unless α, β > 0 and λ is finite.
         public func validate() throws {
             guard alpha > 0, alpha.isFinite else {

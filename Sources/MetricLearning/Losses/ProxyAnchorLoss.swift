@@ -37,14 +37,6 @@ public struct ProxyAnchorLoss {
 
         enum CodingKeys: String, CodingKey { case margin, alpha }
 
-        /// Decodes the spec keys that are present; a missing key keeps its PML default.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let v = try c.decodeIfPresent(Double.self, forKey: .margin) { margin = v }
-            if let v = try c.decodeIfPresent(Double.self, forKey: .alpha) { alpha = v }
-        }
-
         /// Throws unless δ is finite and α > 0.
         public func validate() throws {
             guard margin.isFinite else {

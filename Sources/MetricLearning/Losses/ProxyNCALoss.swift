@@ -38,13 +38,6 @@ public struct ProxyNCALoss {
 
         public init(softmaxScale: Double = 1) { self.softmaxScale = softmaxScale }
 
-        /// Decodes the spec keys that are present; a missing key keeps its PML default.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let v = try c.decodeIfPresent(Double.self, forKey: .softmaxScale) { softmaxScale = v }
-        }
-
         /// Throws unless s > 0.
         public func validate() throws {
             guard softmaxScale > 0, softmaxScale.isFinite else {

@@ -37,13 +37,6 @@ public struct SupConLoss {
 
         enum CodingKeys: String, CodingKey { case temperature }
 
-        /// Decodes the spec keys that are present; a missing key keeps its PML default.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let v = try c.decodeIfPresent(Double.self, forKey: .temperature) { temperature = v }
-        }
-
         /// Throws unless τ > 0.
         public func validate() throws {
             guard temperature > 0, temperature.isFinite else {

@@ -28,13 +28,6 @@ public struct MultiSimilarityMiner {
 
         enum CodingKeys: String, CodingKey { case epsilon }
 
-        /// Decodes the spec keys that are present; a missing key keeps its PML default.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let v = try c.decodeIfPresent(Double.self, forKey: .epsilon) { epsilon = v }
-        }
-
         /// Throws unless ε is finite.
         public func validate() throws {
             guard epsilon.isFinite else {
