@@ -79,14 +79,4 @@ public enum TrainingBenchmark {
                       gemmLimitSamplesPerSecond: gemms.count > 0 ? samples / (Double(gemmNanos) / 1e9) : 0,
                       steps: steps, batchSize: batchSize)
     }
-
-    /// `measure(...).samplesPerSecond`: training samples per second excluding the loss.
-    public static func samplesPerSecond(
-        model spec: ModelSpec = ModelSpec(), embeddingDim: Int = 128, batchSize: Int = 128, samplesPerClass: Int = 4,
-        loss: inout any BatchLoss, data: LabeledData, inputShape: InputShape, steps: Int = 200, warmup: Int = 20,
-        context: ComputeContext
-    ) throws -> Double {
-        try measure(model: spec, embeddingDim: embeddingDim, batchSize: batchSize, samplesPerClass: samplesPerClass,
-                    loss: &loss, data: data, inputShape: inputShape, steps: steps, warmup: warmup, context: context).samplesPerSecond
-    }
 }

@@ -107,20 +107,8 @@ public struct ArcFaceLoss {
     }
 }
 
-extension ArcFaceLoss: LossDefinition, _ClassWeightLossKernel {
+extension ArcFaceLoss: _UnminedLoss, _ClassWeightLossKernel {
     public static let name = "arcface"
-
-    /// No miner: every sample against every class row.
-    public static func mining(_ kind: MiningKind) -> Void? {
-        switch kind {
-        case .all: return ()
-        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
-        }
-    }
-
-    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
-        _ClassWeightLoss(ArcFaceLoss(p, context: context))
-    }
 }
 
 extension ArcFaceLoss.Parameters: LossParameterSet {

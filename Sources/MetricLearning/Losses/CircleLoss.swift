@@ -162,20 +162,8 @@ public struct CircleLoss {
     }
 }
 
-extension CircleLoss: LossDefinition, _PairLossKernel {
+extension CircleLoss: _UnminedLoss, _PairLossKernel {
     public static let name = "circle"
-
-    /// Every positive pair from the labels, no miner.
-    public static func mining(_ kind: MiningKind) -> Void? {
-        switch kind {
-        case .all: return ()
-        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
-        }
-    }
-
-    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
-        _PairLoss(CircleLoss(p, context: context), miner: nil)
-    }
 }
 
 extension CircleLoss.Parameters: LossParameterSet {

@@ -83,20 +83,8 @@ public struct CosFaceLoss {
     }
 }
 
-extension CosFaceLoss: LossDefinition, _ClassWeightLossKernel {
+extension CosFaceLoss: _UnminedLoss, _ClassWeightLossKernel {
     public static let name = "cosface"
-
-    /// No miner: every sample against every class row.
-    public static func mining(_ kind: MiningKind) -> Void? {
-        switch kind {
-        case .all: return ()
-        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
-        }
-    }
-
-    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
-        _ClassWeightLoss(CosFaceLoss(p, context: context))
-    }
 }
 
 extension CosFaceLoss.Parameters: LossParameterSet {

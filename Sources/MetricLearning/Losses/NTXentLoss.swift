@@ -122,20 +122,8 @@ public struct NTXentLoss {
     }
 }
 
-extension NTXentLoss: LossDefinition, _PairLossKernel {
+extension NTXentLoss: _UnminedLoss, _PairLossKernel {
     public static let name = "ntxent"
-
-    /// Every positive pair from the labels, no miner.
-    public static func mining(_ kind: MiningKind) -> Void? {
-        switch kind {
-        case .all: return ()
-        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
-        }
-    }
-
-    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
-        _PairLoss(NTXentLoss(p, context: context), miner: nil)
-    }
 }
 
 extension NTXentLoss.Parameters: LossParameterSet {

@@ -74,20 +74,8 @@ public struct NormalizedSoftmaxLoss {
     }
 }
 
-extension NormalizedSoftmaxLoss: LossDefinition, _ClassWeightLossKernel {
+extension NormalizedSoftmaxLoss: _UnminedLoss, _ClassWeightLossKernel {
     public static let name = "normalized-softmax"
-
-    /// No miner: every sample against every class row.
-    public static func mining(_ kind: MiningKind) -> Void? {
-        switch kind {
-        case .all: return ()
-        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
-        }
-    }
-
-    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
-        _ClassWeightLoss(NormalizedSoftmaxLoss(p, context: context))
-    }
 }
 
 extension NormalizedSoftmaxLoss.Parameters: LossParameterSet {

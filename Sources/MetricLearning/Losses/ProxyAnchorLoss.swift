@@ -151,20 +151,8 @@ public struct ProxyAnchorLoss {
     }
 }
 
-extension ProxyAnchorLoss: LossDefinition, _ClassWeightLossKernel {
+extension ProxyAnchorLoss: _UnminedLoss, _ClassWeightLossKernel {
     public static let name = "proxy-anchor"
-
-    /// No miner: every sample against every class row.
-    public static func mining(_ kind: MiningKind) -> Void? {
-        switch kind {
-        case .all: return ()
-        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
-        }
-    }
-
-    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
-        _ClassWeightLoss(ProxyAnchorLoss(p, context: context))
-    }
 }
 
 extension ProxyAnchorLoss.Parameters: LossParameterSet {

@@ -113,20 +113,8 @@ public struct ProxyNCALoss {
     }
 }
 
-extension ProxyNCALoss: LossDefinition, _ClassWeightLossKernel {
+extension ProxyNCALoss: _UnminedLoss, _ClassWeightLossKernel {
     public static let name = "proxy-nca"
-
-    /// No miner: every sample against every class row.
-    public static func mining(_ kind: MiningKind) -> Void? {
-        switch kind {
-        case .all: return ()
-        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
-        }
-    }
-
-    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
-        _ClassWeightLoss(ProxyNCALoss(p, context: context))
-    }
 }
 
 extension ProxyNCALoss.Parameters: LossParameterSet {

@@ -157,20 +157,8 @@ public struct SupConLoss {
     }
 }
 
-extension SupConLoss: LossDefinition, _PairLossKernel {
+extension SupConLoss: _UnminedLoss, _PairLossKernel {
     public static let name = "supcon"
-
-    /// Every positive pair from the labels, no miner.
-    public static func mining(_ kind: MiningKind) -> Void? {
-        switch kind {
-        case .all: return ()
-        case .semihard, .hard, .batchHard, .random, .distanceWeighted, .multiSimilarity: return nil
-        }
-    }
-
-    public static func make(_ p: Parameters, mining: Void, seed: UInt64, context: ComputeContext) -> any BatchLoss {
-        _PairLoss(SupConLoss(p, context: context), miner: nil)
-    }
 }
 
 extension SupConLoss.Parameters: LossParameterSet {
