@@ -150,3 +150,17 @@ func parseError(_ text: String) -> SpecError? {
         Issue.record("lifted was not in the batch-size sweep")
     }
 }
+
+/// A registered loss's parameter is a spec key: a bad value names the key and
+/// the loss once; a key only other losses have is ignored by this one.
+@Test func lossParametersAreCheckedByTheirLoss() throws {
+    let bad = parseError(sampleSpec.replacingOccurrences(
+        of: "base: { loss: triplet, mining: semihard,", with: "base: { loss: ntxent, mining: all, temperature: -1,"))
+    #expect(bad?.key == "temperature")
+    #expect(bad?.description.contains("ntxent: temperature must be a positive number") == true)
+    #expect(bad?.description.contains("ntxent: ntxent") == false)
+    let plan = try ExperimentPlan(SpecParser.parse(
+        sampleSpec.replacingOccurrences(of: "base: { loss: triplet,", with: "base: { loss: triplet, temperature: 0.5,"), file: "x.yaml"))
+    let base = try #require(plan.base)
+    #expect(base.configuration.loss.parameters["temperature"] == nil)
+}

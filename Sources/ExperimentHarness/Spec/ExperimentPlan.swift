@@ -138,7 +138,8 @@ public struct ExperimentPlan: Sendable {
             parameters = try registered.resolvedParameters(d.lossParameters)
         } catch let error as LossError {
             let key = registered.parameterKeys.map(\.name).first { "\(error)".contains($0 + " must") } ?? "loss"
-            throw SpecError(file: spec.file, line: line, key: key, message: "\(lossKind): \(error)")
+            let text = "\(error)"
+            throw SpecError(file: spec.file, line: line, key: key, message: text.hasPrefix("\(lossKind):") ? text : "\(lossKind): \(text)")
         }
         let loss = ResolvedLoss(loss: lossKind, mining: d.miningKind, parameters: parameters)
         if let v = d.int(.batchSize) { train.batchSize = v }
