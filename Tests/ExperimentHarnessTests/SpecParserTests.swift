@@ -38,7 +38,7 @@ func parseError(_ text: String) -> SpecError? {
     #expect(spec.recallK == [1, 2])
     #expect(spec.fars == [0.001])
     #expect(spec.tables.count == 2)
-    #expect(spec.dataset.trainClasses == 20)
+    #expect(spec.dataset.options(as: SyntheticData.self)?.trainClasses == 20)
     #expect(spec.train.samplesPerClass == 4)
 }
 
