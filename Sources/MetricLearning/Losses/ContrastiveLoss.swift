@@ -54,8 +54,10 @@ public struct ContrastiveLoss: BatchLoss {
             return LossResult(loss: 0, tuples: 0, activeFraction: 0)
         }
         let (loss, positiveWeight, negativeWeight) = reduce(sums)
-        distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient,
-                          labels: labels, same: positiveWeight, different: negativeWeight)
+        labels.withUnsafeBufferPointer { y in
+            let weights = _PairReducerWeights(labels: y.baseAddress!, same: positiveWeight, different: negativeWeight)
+            distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, combining: weights)
+        }
         let active = sums.activePositive + sums.activeNegative
         return LossResult(loss: loss, tuples: pairCount, activeFraction: Double(active) / Double(pairCount))
     }

@@ -40,7 +40,7 @@ import Darwin
 /// 3. Each row adds up the shares left to it, in index order, to `w_i`; the
 ///    negatives' coefficients are then `−(w_i / Σ_k e_ik) e_ik`, applied by
 ///    the distance's backward pass as per-row scales
-///    (`PairwiseDistance.backward(…, rowScales:, symmetric:)`) instead of by
+///    (`_LiftedRowScales`, the combination `PairwiseDistance.backward` applies) instead of by
 ///    a pass of their own.
 ///
 /// The exact form finds each row's nearest negative (eight columns at a
@@ -141,15 +141,44 @@ public struct LiftedStructureLoss: BatchLoss {
         if exact {
             distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient)
         } else {
-            rowFloats.withUnsafeBufferPointer { floats in
-                distance.backward(
-                    embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, labels: labels,
-                    rowScales: floats.baseAddress! + _LiftedRows.scaleOffset * b, symmetric: unshifted)
+            labels.withUnsafeBufferPointer { y in
+                rowFloats.withUnsafeBufferPointer { floats in
+                    let scales = _LiftedRowScales(labels: y.baseAddress!, scales: floats.baseAddress! + _LiftedRows.scaleOffset * b,
+                                                  readsLower: !unshifted)
+                    distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, combining: scales)
+                }
             }
         }
         return LossResult(
             loss: total / Double(2 * positivePairs), tuples: positivePairs,
             activeFraction: Double(active) / Double(positivePairs))
+    }
+}
+
+/// The smooth lifted loss's negatives, scaled per row: a same-label pair's
+/// derivative is the upper-triangle entry `C_ij`, i < j, alone (the entry
+/// below the diagonal is scratch and ignored); a pair with different labels
+/// combines as `s_i C_ij + s_j C_ji`, `s` the rows' scales, so the loss need
+/// not rewrite those entries before the backward pass. Without `readsLower`,
+/// `C_ji` is taken to equal `C_ij` there too: only the upper triangle is read.
+private struct _LiftedRowScales: _PairCombination {
+    let labels: UnsafePointer<Int32>
+    let scales: UnsafePointer<Float>
+    let readsLower: Bool
+
+    @inline(__always) func columns(_ j0: Int) -> (labels: SIMD8<Int32>, scales: SIMD8<Float>) {
+        (UnsafeRawPointer(labels + j0).loadUnaligned(as: SIMD8<Int32>.self), SIMDMath.load(scales + j0))
+    }
+
+    @inline(__always)
+    func combine(_ upper: SIMD8<Float>, _ lower: SIMD8<Float>, row i: Int,
+                 _ columns: (labels: SIMD8<Int32>, scales: SIMD8<Float>)) -> SIMD8<Float> {
+        let sameLabel = columns.labels .== SIMD8<Int32>(repeating: labels[i])
+        return (upper * SIMD8(repeating: scales[i]) + lower * columns.scales).replacing(with: upper, where: sameLabel)
+    }
+
+    @inline(__always) func combine(_ upper: Float, _ lower: Float, _ i: Int, _ j: Int) -> Float {
+        labels[i] == labels[j] ? upper : scales[i] * upper + scales[j] * lower
     }
 }
 
