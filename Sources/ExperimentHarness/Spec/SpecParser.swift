@@ -158,16 +158,38 @@ struct Reader {
 
     func axisValue(_ node: Node, axis: Axis) throws -> AxisValue {
         let key = axis.rawValue
+        let value: AxisValue
         switch axis.kind {
-        case .int: return .int(try int(node, key, min: 1))
-        case .double: return .double(try double(node, key))
-        case .bool: return .bool(try bool(node, key))
+        case .int: value = .int(try int(node, key, min: 1))
+        case .double: value = .double(try double(node, key))
+        case .bool: value = .bool(try bool(node, key))
         case .word(let names):
             let s = try string(node, key)
             guard names.contains(s) else {
                 throw fail(node, key, "unknown value '\(s)'\(didYouMean(s, names)); one of: \(names.joined(separator: ", "))")
             }
-            return .string(s)
+            value = .string(s)
+        }
+        if case .parameter(let name) = axis { try checkLossParameter(name, value, node) }
+        return value
+    }
+
+    /// A loss parameter's value, checked by every registered loss that has
+    /// the key, here where its line is known: a value only a skipped
+    /// loss/mining combination would take is still bad input, not silently
+    /// dropped with the combination. (Only errors about this key itself; a
+    /// rule joining several keys is checked when each variant is resolved.)
+    func checkLossParameter(_ key: String, _ value: AxisValue, _ node: Node) throws {
+        let losses = LossRegistry.losses.filter { $0.parameterKeys.contains { $0.name == key } }
+        for loss in losses {
+            do {
+                _ = try loss.resolvedParameters([key: value])
+            } catch let error as LossError {
+                let text = "\(error)"
+                guard text.contains(key + " must") else { continue }
+                let owners = losses.count > 1 ? " (every loss with '\(key)' checks it: \(losses.map(\.kind.rawValue).joined(separator: ", ")))" : ""
+                throw fail(node, key, (text.hasPrefix("\(loss.kind):") ? text : "\(loss.kind): \(text)") + owners)
+            }
         }
     }
 
