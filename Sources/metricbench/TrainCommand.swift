@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
             --bench-throughput instead measures the training step with a trivial loss.
             """)
 
-    @Option(help: "A registered dataset that needs no files of its own (fashion-mnist, synthetic, glyphs).") var dataset: String = "fashion-mnist"
+    @Option(help: "A registered dataset (\(DatasetRegistry.names.joined(separator: " | "))) usable with its defaults.") var dataset: String = "fashion-mnist"
     @Option(help: "Folder of MNIST-format IDX files (fashion-mnist).") var dataPath: String = FashionMNIST.defaultPath
     @Option(help: "Classes of the synthetic (default 200) or glyphs (default 3000) dataset.") var classes: Int?
     @Option(help: "Input dimension of the synthetic dataset.") var inputDim: Int = 64
