@@ -95,7 +95,7 @@ struct BenchCommand: ParsableCommand {
             configs += LossKind.allCases.filter { ![.contrastive, .triplet, .lifted].contains($0) }.map { ($0, .all, 128, 128) }
             if !self.train.isEmpty { configs = try self.train.map(Self.parseTrainRow) }
             if !wants(.train) { configs = [] }
-            let data = configs.isEmpty ? nil : try loadDataset(DatasetSpec(kind: .fashionMNIST))
+            let data = configs.isEmpty ? nil : try loadDataset(.fashionMNIST())
             var train: [TrainRow] = []
             for (l, m, b, e) in configs {
                 let data = data!
