@@ -180,10 +180,21 @@ func parseError(_ text: String) -> SpecError? {
         of: "batch_size: [16, 32] }", with: "batch_size: [16, 32] }\n  - { loss: [supcon], mining: [hard], temperature: [0.1, 0] }")
     let inSweep = try #require(parseError(swept))
     #expect(inSweep.key == "temperature" && inSweep.message.contains("temperature must be a positive number"))
-    #expect(inSweep.message.contains("every loss with 'temperature' checks it: ntxent, supcon"))
+    #expect(inSweep.message.hasPrefix("supcon: "))
+    // Every loss the spec names with the key judges it, and only those.
+    let both = swept.replacingOccurrences(of: "loss: [supcon]", with: "loss: [supcon, ntxent]")
+    #expect(try #require(parseError(both)).message.contains("every loss of this spec with 'temperature' checks it: supcon, ntxent"))
     #expect(swept.split(separator: "\n", omittingEmptySubsequences: false)[try #require(inSweep.line) - 1].contains("temperature: [0.1, 0]"))
     // A good value on a skipped combination is not an error: the combination is skipped with its note.
     let fine = sampleSpec.replacingOccurrences(
         of: "base: { loss: triplet, mining: semihard,", with: "base: { loss: ntxent, mining: semihard, temperature: 0.5,")
     #expect(parseError(fine) == nil)
+    // A value that suits the spec's losses is not judged by a loss the spec never names:
+    // arcface rejects a negative margin, triplet takes it.
+    let negativeMargin = sampleSpec.replacingOccurrences(
+        of: "base: { loss: triplet, mining: semihard,", with: "base: { loss: triplet, mining: semihard, margin: -0.1,")
+    #expect(parseError(negativeMargin) == nil)
+    let withArcFace = negativeMargin.replacingOccurrences(
+        of: "batch_size: [16, 32] }", with: "batch_size: [16, 32] }\n  - { loss: [arcface] }")
+    #expect(try #require(parseError(withArcFace)).key == "margin")
 }

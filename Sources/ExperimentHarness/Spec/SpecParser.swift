@@ -170,26 +170,56 @@ struct Reader {
             }
             value = .string(s)
         }
-        if case .parameter(let name) = axis { try checkLossParameter(name, value, node) }
         return value
     }
 
-    /// A loss parameter's value, checked by every registered loss that has
-    /// the key, here where its line is known: a value only a skipped
-    /// loss/mining combination would take is still bad input, not silently
-    /// dropped with the combination. (Only errors about this key itself; a
-    /// rule joining several keys is checked when each variant is resolved.)
-    func checkLossParameter(_ key: String, _ value: AxisValue, _ node: Node) throws {
-        let losses = LossRegistry.losses.filter { $0.parameterKeys.contains { $0.name == key } }
-        for loss in losses {
-            do {
-                _ = try loss.resolvedParameters([key: value])
-            } catch let error as LossError {
-                let text = "\(error)"
-                guard text.contains(key + " must") else { continue }
-                let owners = losses.count > 1 ? " (every loss with '\(key)' checks it: \(losses.map(\.kind.rawValue).joined(separator: ", ")))" : ""
-                throw fail(node, key, (text.hasPrefix("\(loss.kind):") ? text : "\(loss.kind): \(text)") + owners)
+    /// Every loss-parameter value of `base` and `sweeps`, checked by each loss
+    /// the spec names (the base's, default triplet, and every `loss` of a
+    /// sweep) that has the key, here where its line is known: a value only a
+    /// skipped loss/mining combination would take is still bad input, not
+    /// silently dropped with the combination. A loss the spec never names does
+    /// not judge the value (a negative triplet margin is not arcface's
+    /// business). Only errors about the key itself; a rule joining several
+    /// keys is checked when each variant is resolved.
+    func checkLossParameters(base: [(Axis, AxisValue, Node?)], sweeps: [[(Axis, [(AxisValue, Node)])]]) throws {
+        var named: [LossKind] = []
+        func add(_ value: AxisValue) {
+            if case .string(let s) = value, let kind = LossKind(rawValue: s), !named.contains(kind) { named.append(kind) }
+        }
+        if let b = base.first(where: { $0.0 == .loss }) { add(b.1) } else { named.append(.triplet) }
+        for sweep in sweeps { for (axis, values) in sweep where axis == .loss { values.forEach { add($0.0) } } }
+        let losses = named.compactMap(LossRegistry.loss)
+        /// `key` as a word of `text` (`margin` is not in `pos_margin`).
+        func mentions(_ text: String, _ key: String) -> Bool {
+            var rest = text[...]
+            while let r = rest.range(of: key) {
+                let before = r.lowerBound == text.startIndex ? nil : text[text.index(before: r.lowerBound)]
+                let after = r.upperBound == text.endIndex ? nil : text[r.upperBound]
+                func isWord(_ c: Character?) -> Bool { c.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false }
+                if !isWord(before) && !isWord(after) { return true }
+                rest = text[r.upperBound...]
             }
+            return false
+        }
+        func check(_ key: String, _ value: AxisValue, _ node: Node?) throws {
+            let owners = losses.filter { $0.parameterKeys.contains { $0.name == key } }
+            for loss in owners {
+                do {
+                    _ = try loss.resolvedParameters([key: value])
+                } catch let error as LossError {
+                    // With the other keys at their defaults, an error about this key alone
+                    // names only it; one naming another key too is a rule between keys,
+                    // judged per variant with the values actually combined.
+                    let text = "\(error)"
+                    guard mentions(text, key), !loss.parameterKeys.contains(where: { $0.name != key && mentions(text, $0.name) }) else { continue }
+                    let all = owners.count > 1 ? " (every loss of this spec with '\(key)' checks it: \(owners.map(\.kind.rawValue).joined(separator: ", ")))" : ""
+                    throw fail(node, key, (text.hasPrefix("\(loss.kind):") ? text : "\(loss.kind): \(text)") + all)
+                }
+            }
+        }
+        for (axis, value, node) in base { if case .parameter(let key) = axis { try check(key, value, node) } }
+        for sweep in sweeps {
+            for (axis, values) in sweep { if case .parameter(let key) = axis { for (v, n) in values { try check(key, v, n) } } }
         }
     }
 
@@ -228,32 +258,35 @@ struct Reader {
         }
 
         var base: [(Axis, AxisValue)] = baseFromSections
+        var baseNodes: [(Axis, AxisValue, Node?)] = []
         if let b = node("base") {
             for (k, kn, v) in try mapping(b, "base") {
                 let a = try axis(k, kn, section: "base")
+                let value = try axisValue(v, axis: a)
                 base.removeAll { $0.0 == a }
-                base.append((a, try axisValue(v, axis: a)))
+                base.append((a, value))
+                baseNodes.append((a, value, v))
             }
         }
 
         var sweeps: [ExperimentSpec.Sweep] = []
+        var sweepNodes: [[(Axis, [(AxisValue, Node)])]] = []
         if let s = node("sweeps") {
             for item in try list(s, "sweeps") {
-                var axes: [(Axis, [AxisValue])] = []
+                var axes: [(Axis, [(AxisValue, Node)])] = []
                 for (k, kn, v) in try mapping(item, "sweeps") {
                     let a = try axis(k, kn, section: "sweeps")
-                    let values: [AxisValue]
-                    if case .sequence = v {
-                        values = try list(v, k).map { try axisValue($0, axis: a) }
-                    } else {
-                        values = [try axisValue(v, axis: a)]
-                    }
+                    let items: [Node]
+                    if case .sequence = v { items = try list(v, k) } else { items = [v] }
+                    let values = try items.map { (try axisValue($0, axis: a), $0) }
                     guard !values.isEmpty else { throw fail(v, k, "give at least one value") }
                     axes.append((a, values))
                 }
-                sweeps.append(.init(axes: axes, line: item.mark?.line))
+                sweeps.append(.init(axes: axes.map { ($0.0, $0.1.map(\.0)) }, line: item.mark?.line))
+                sweepNodes.append(axes)
             }
         }
+        try checkLossParameters(base: baseNodes, sweeps: sweepNodes)
 
         var metrics: [MetricID] = [.recall(1), .recall(2), .recall(4), .recall(8), .mapAtR, .nmi, .f1]
         var metricNodes: [MetricID: Node] = [:]
