@@ -35,10 +35,10 @@ public struct SearchOutcome: Sendable {
     }
 
     /// Best mean validation score after each trial of the first rung, in trial order (search progress).
-    public var bestSoFar: [Double?] {
+    public func bestSoFar(higherIsBetter: Bool) -> [Double?] {
         var best: Double?
         return (rungs.first ?? []).map { s in
-            if let m = s.mean, best.map({ m > $0 }) ?? true { best = m }
+            if let m = s.mean, best.map({ higherIsBetter ? m > $0 : m < $0 }) ?? true { best = m }
             return best
         }
     }
