@@ -83,6 +83,7 @@ test: build-deps test-fonts
 	$(SWIFT) test
 	$(SWIFT) build --product metricbench
 	scripts/kill-resume-test.sh .build/debug/metricbench
+	scripts/fair-kill-resume-test.sh .build/debug/metricbench
 	scripts/score-guard-test.sh .build/debug/metricbench
 	scripts/hostile-input-test.sh .build/debug/metricbench
 

@@ -89,4 +89,11 @@ final class DatasetCache: @unchecked Sendable {
         loaded[spec] = d
         return d
     }
+
+    /// Forgets `spec`'s data, so the next run reads its files again (tests that rewrite them).
+    func forget(_ spec: DatasetSpec) {
+        lock.lock()
+        loaded[spec] = nil
+        lock.unlock()
+    }
 }
