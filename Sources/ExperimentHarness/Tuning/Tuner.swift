@@ -34,6 +34,16 @@ public enum Tuner {
         return folds
     }
 
+    /// A shard takes its share of the first rung only. Which later trials and final runs exist
+    /// depends on how far the other shards got, so a share of them would not be stable: every
+    /// shard that gets there takes up all of them, the run claims dividing the work (no run trains
+    /// twice), and the shard that finishes last leaves nothing undone.
+    static func stageOptions(_ options: RunnerOptions, first: Bool) -> RunnerOptions {
+        var o = options
+        if !first { o.shard = nil }
+        return o
+    }
+
     /// Runs every pending trial, rung by rung, then the final runs of the searches that are complete.
     public static func run(
         _ plan: ExperimentPlan, directory: String, final executor: any RunExecutor, options: RunnerOptions,
@@ -52,7 +62,7 @@ public enum Tuner {
             }
             let foldOf = Dictionary(runs.map { ($0.variant.id, TuningPlan.fold(ofTrialID: $0.variant.id)) }, uniquingKeysWith: { a, _ in a })
             let executor = TuningExecutor(folds: folds, foldOf: foldOf, classes: data)
-            let tally = try Runner.run(runs, spec: plan.spec, store: store, executor: executor, options: options, log: log)
+            let tally = try Runner.run(runs, spec: plan.spec, store: store, executor: executor, options: stageOptions(options, first: rung == 0), log: log)
             trials.selected += tally.selected
             trials.alreadyDone += tally.alreadyDone
             trials.ok += tally.ok
@@ -73,7 +83,7 @@ public enum Tuner {
             let values = o.search.trials[chosen.trial].values.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
             log("tuned \(o.search.variant.configuration.loss.loss)/\(o.search.variant.configuration.loss.mining): trial \(chosen.trial) (\(values)), validation \(tuning.tune.metric) \(String(format: "%.4f", chosen.mean ?? .nan)) → \(v.id)")
         }
-        let finals = try Runner.run(finalPlan, store: RunStore(directory: directory), executor: executor, options: options, log: log)
+        let finals = try Runner.run(finalPlan, store: RunStore(directory: directory), executor: executor, options: stageOptions(options, first: false), log: log)
         return Outcome(trials: trials, finals: finals, complete: complete)
     }
 }
