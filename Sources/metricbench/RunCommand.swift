@@ -38,6 +38,8 @@ struct RunCommand: ParsableCommand {
             try OptionChecks.resultsFolder(dir)
             guard let specData = FileManager.default.contents(atPath: spec) else { throw UsageFailure("\(spec): cannot be read") }
 
+            // Folds that the training classes cannot fill are bad input too: found before the folder exists.
+            if plan.spec.tune != nil { try Tuner.check(plan) }
             let store = try RunStore(directory: dir)
             try copySpec(specData, to: dir)
             for s in plan.skipped { log(s.note) }

@@ -234,3 +234,20 @@ func selectionIsUnchangedWhenTheTestLabelsArePermuted(search: String) throws {
     #expect(trialMetrics[0] == trialMetrics[1])
     #expect(trialMetrics[0].count == (search == "halving" ? 2 * 3 * 3 + 2 * 1 * 3 : 2 * 3 * 3))
 }
+
+@Test func foldsTheTrainingClassesCannotFillAreASpecErrorNamingTheMinimum() throws {
+    // Five training classes, as Fashion-MNIST: the default 4 folds need 8. (Line 11: the first key of tune:.)
+    let data = temporaryDirectory()
+    try writeClusters(data, prefix: "train", first: 0, classes: 5, perClass: 8, dim: 4, seed: 1)
+    try writeClusters(data, prefix: "test", first: 5, classes: 5, perClass: 8, dim: 4, seed: 2)
+    let text = npyTunedSpec(data).replacingOccurrences(of: "  folds: 3\n", with: "")
+    let plan = try ExperimentPlan(SpecParser.parse(text, file: "five.yaml"))
+    #expect { try Tuner.check(plan) } throws: { e in
+        guard let e = e as? SpecError else { return false }
+        return e.file == "five.yaml" && e.key == "tune.folds" && e.line == 11
+            && e.message.contains("at least 8 training classes") && e.message.contains("at most 2")
+    }
+    // Two folds leave 2 or 3 classes to train on: too few for the 4-class batches of the spec.
+    let two = try ExperimentPlan(SpecParser.parse(text.replacingOccurrences(of: "  metric: map@r\n", with: "  metric: map@r\n  folds: 2\n"), file: "five.yaml"))
+    #expect { try Tuner.check(two) } throws: { e in "\(e)".contains("a batch needs 4 classes") }
+}

@@ -21,17 +21,23 @@ public enum Tuner {
     }
 
     /// The folds of the spec's training classes (seeded by the spec's first seed), checked against every variant's batch.
+    /// A `TuningError` comes back as a `SpecError` naming the spec file, the `tune:` line and `folds`.
     public static func folds(_ tuning: TuningPlan, classes: TrainingClasses) throws -> ValidationFolds {
-        let folds = try ValidationFolds(classes: classes.data.labels, folds: tuning.tune.folds, seed: tuning.trialSeed)
-        let all = Set(classes.data.labels).count
-        for search in tuning.searches {
-            let t = search.variant.configuration.train
-            let perBatch = t.batchSize / t.samplesPerClass
-            for (f, held) in folds.classes.enumerated() where all - held.count < perBatch {
-                throw TuningError.tooFewClassesToTrain(fold: f, classes: all - held.count, needed: perBatch)
+        let spec = tuning.plan.spec
+        do {
+            let folds = try ValidationFolds(classes: classes.data.labels, folds: tuning.tune.folds, seed: tuning.trialSeed)
+            let all = Set(classes.data.labels).count
+            for search in tuning.searches {
+                let t = search.variant.configuration.train
+                let perBatch = t.batchSize / t.samplesPerClass
+                for (f, held) in folds.classes.enumerated() where all - held.count < perBatch {
+                    throw TuningError.tooFewClassesToTrain(fold: f, classes: all - held.count, needed: perBatch)
+                }
             }
+            return folds
+        } catch let e as TuningError {
+            throw SpecError(file: spec.file, line: tuning.tune.line, key: "tune.folds", message: e.description)
         }
-        return folds
     }
 
     /// A shard takes its share of the first rung only. Which later trials and final runs exist
@@ -42,6 +48,13 @@ public enum Tuner {
         var o = options
         if !first { o.shard = nil }
         return o
+    }
+
+    /// Checks what the spec alone cannot show (the folds against the data's training classes,
+    /// every trial's draws) before anything is written; loads the training classes.
+    public static func check(_ plan: ExperimentPlan) throws {
+        let tuning = try TuningPlan(plan)
+        _ = try folds(tuning, classes: TrainingClasses.load(plan.spec.dataset))
     }
 
     /// Runs every pending trial, rung by rung, then the final runs of the searches that are complete.
