@@ -3,31 +3,6 @@ import MetricLearning
 import NumericCore
 import Training
 
-/// One trial of a variant's search: the drawn values and the configuration they give.
-public struct Trial: Sendable {
-    public var index: Int
-    /// The drawn value of every setting of the variant's search, in the order of `tune.space`.
-    public var values: [(Axis, AxisValue)]
-    /// The sweep variant's configuration with `values` applied (at the spec's epochs).
-    public var configuration: RunConfiguration
-}
-
-/// The search of one sweep variant: which settings it tunes, which it leaves out, and its trials.
-public struct VariantSearch: Sendable {
-    /// The sweep variant as the spec defines it (before tuning).
-    public var variant: Variant
-    public var space: [TuneParameter]
-    /// Tuned settings that do not apply to this variant (a parameter its loss does not have).
-    public var leftOut: [Axis]
-    public var trials: [Trial]
-}
-
-/// One rung of a search: how many trials train, for how many epochs.
-public struct Rung: Sendable, Equatable {
-    public var trials: Int
-    public var epochs: Int
-}
-
 /// The tuning stage of a spec with `tune:`: every variant's search, its trial runs and its folds.
 ///
 /// Pure and deterministic: the draws of trial t of variant v come from a
@@ -143,28 +118,5 @@ public struct TuningPlan: Sendable {
                 return PlannedRun(variant: Variant(id: trialID(search, trial: t, rung: rung, fold: f), configuration: c), seed: trialSeed)
             }
         }
-    }
-}
-
-extension RunConfiguration {
-    /// This configuration with tuned setting `axis` at `value`; loss parameters are checked by the loss.
-    func setting(_ axis: Axis, _ value: AxisValue) throws -> RunConfiguration {
-        var c = self
-        switch (axis, value) {
-        case (.learningRate, .double(let v)): c.train.learningRate = v
-        case (.weightDecay, .double(let v)): c.train.weightDecay = v
-        case (.normalize, .bool(let v)): c.model.normalize = v
-        case (.embeddingDim, .int(let v)): c.embeddingDim = v
-        case (.optimizer, .string(let v)): c.train.optimizer = OptimizerKind(rawValue: v) ?? c.train.optimizer
-        case (.schedule, .string(let v)): c.train.schedule = ScheduleKind(rawValue: v) ?? c.train.schedule
-        case (.parameter(let key), _):
-            guard let registered = LossRegistry.loss(loss.loss) else { return c }
-            var set = loss.parameters
-            set[key] = value
-            c.loss.parameters = try registered.resolvedParameters(set)
-        default:
-            preconditionFailure("the parser gives \(axis) only values of its kind, not \(value)")
-        }
-        return c
     }
 }
