@@ -6,7 +6,9 @@ import Yams
 /// Reads and validates an experiment file: every problem is a `SpecError`
 /// naming the file, line and key, found before any training starts.
 public enum SpecParser {
-    static let topKeys = ["name", "description", "dataset", "model", "train", "seeds", "base", "sweeps", "metrics", "tables"]
+    static let topKeys = ["name", "description", "dataset", "model", "train", "seeds", "base", "sweeps", "metrics", "tables", "tune"]
+    static let tuneKeys = ["metric", "folds", "budget", "search", "space"]
+    static let distributionKeys = ["log_uniform", "uniform", "int_uniform", "choice"]
     /// The keys of every dataset section; the others are the registered dataset's own.
     static let datasetCommon = ["name", "split", "standardize"]
     static let modelKeys = ["kind", "hidden", "channels", "normalize"]
@@ -321,9 +323,10 @@ struct Reader {
                 tables.append(TableSpec(rows: rows, columns: columns, metric: metric))
             }
         }
+        let tune = try node("tune").map { try self.tune($0, sweeps: sweeps, metrics: metrics) }
         return ExperimentSpec(
             file: file, name: name, description: description, dataset: dataset, model: model, train: train,
-            seeds: seeds, base: base, sweeps: sweeps, metrics: metrics, tables: tables)
+            seeds: seeds, base: base, sweeps: sweeps, metrics: metrics, tables: tables, tune: tune)
     }
 
     /// `dataset: { name: …, split: …, standardize: …, <the dataset's own keys> }`:
@@ -397,5 +400,94 @@ struct Reader {
             default: break
             }
         }
+    }
+
+    /// `tune: { metric, folds, budget: { trials }, search, space: { key: { log_uniform | uniform | int_uniform | choice: … } } }`.
+    func tune(_ n: Node, sweeps: [ExperimentSpec.Sweep], metrics: [MetricID]) throws -> TuneSpec {
+        let entries = try mapping(n, "tune")
+        try checkKeys(entries, allowed: SpecParser.tuneKeys, section: "tune")
+        func entry(_ k: String) -> (Node, Node)? { entries.first { $0.0 == k }.map { ($0.1, $0.2) } }
+        guard let (_, metricNode) = entry("metric") else {
+            throw fail(n, "tune", "needs 'metric': the validation metric the search maximises, e.g. metric: map@r")
+        }
+        let metricText = try string(metricNode, "metric")
+        guard let metric = try? MetricID(parsing: metricText) else {
+            throw fail(metricNode, "metric", "unknown metric '\(metricText)'; known: \(MetricID.known)")
+        }
+        let folds = try entry("folds").map { try int($0.1, "folds", min: 2) } ?? TuneSpec.defaultFolds
+        guard let (_, budgetNode) = entry("budget") else {
+            throw fail(n, "budget", "missing: give the trials per variant, e.g. budget: { trials: 24 }")
+        }
+        let budget = try mapping(budgetNode, "budget")
+        try checkKeys(budget, allowed: ["trials"], section: "tune.budget")
+        guard let trialsNode = budget.first(where: { $0.0 == "trials" })?.2 else {
+            throw fail(budgetNode, "trials", "missing: give the trials per variant, e.g. budget: { trials: 24 }")
+        }
+        let trials = try int(trialsNode, "trials", min: 1)
+        let search = try entry("search").map { try word($0.1, "search", as: SearchKind.self) } ?? .random
+        if search == .tpe {
+            throw fail(entry("search")?.1, "search", "'tpe' is not implemented yet; use 'random' or 'halving'")
+        }
+        guard let (_, spaceNode) = entry("space") else {
+            throw fail(n, "space", "missing: name the settings to tune, e.g. space: { learning_rate: { log_uniform: [1.0e-4, 1.0e-2] } }")
+        }
+        var space: [TuneParameter] = []
+        let swept = Set(sweeps.flatMap { $0.axes.map(\.0) })
+        for (k, kn, v) in try mapping(spaceNode, "space") {
+            let a = try axis(k, kn, section: "tune.space")
+            guard TuneSpec.isTunable(a) else {
+                throw fail(kn, k, "cannot be tuned: loss, mining and model define the variants, epochs are the budget, and the batch composition is fixed per variant; tune a training or loss setting")
+            }
+            guard !swept.contains(a) else {
+                throw fail(kn, k, "is both swept and tuned; remove it from 'sweeps' or from 'tune.space'")
+            }
+            space.append(TuneParameter(axis: a, distribution: try distribution(v, axis: a), line: kn.mark?.line))
+        }
+        guard !space.isEmpty else { throw fail(spaceNode, "space", "name at least one setting to tune") }
+        return TuneSpec(metric: metric, folds: folds, trials: trials, search: search, space: space, line: n.mark?.line)
+    }
+
+    /// `{ log_uniform: [lo, hi] }`, `{ uniform: [lo, hi] }`, `{ int_uniform: [lo, hi] }` or `{ choice: [a, b, …] }`.
+    func distribution(_ n: Node, axis: Axis) throws -> TuneDistribution {
+        let key = axis.rawValue
+        let entries = try mapping(n, key)
+        try checkKeys(entries, allowed: SpecParser.distributionKeys, section: "tune.space.\(key)")
+        guard entries.count == 1, let (kind, _, v) = entries.first else {
+            throw fail(n, key, "give exactly one of \(SpecParser.distributionKeys.joined(separator: ", ")), e.g. { uniform: [0.05, 1.0] }")
+        }
+        if kind == "choice" {
+            let values = try list(v, key).map { try axisValue($0, axis: axis) }
+            guard !values.isEmpty else { throw fail(v, key, "give at least one value to choose from") }
+            return .choice(values)
+        }
+        let bounds = try list(v, key)
+        guard bounds.count == 2 else { throw fail(v, key, "\(kind) needs two bounds [low, high], found \(bounds.count) value(s)") }
+        let numeric: Bool
+        switch axis.kind {
+        case .int: numeric = kind == "int_uniform"
+        case .double: numeric = kind != "int_uniform"
+        case .bool, .word: numeric = false
+        }
+        guard numeric else {
+            let hint: String
+            switch axis.kind {
+            case .int: hint = "it takes whole numbers: use int_uniform or choice"
+            case .double: hint = "it takes real numbers: use log_uniform, uniform or choice"
+            case .bool, .word: hint = "it is not a number: use choice"
+            }
+            throw fail(v, key, "\(kind) does not fit '\(key)': \(hint)")
+        }
+        if kind == "int_uniform" {
+            let lo = try int(bounds[0], key), hi = try int(bounds[1], key)
+            guard lo <= hi, lo >= 1 else { throw fail(v, key, "int_uniform needs 1 ≤ low ≤ high, found [\(lo), \(hi)]") }
+            return .intUniform(lo, hi)
+        }
+        let lo = try double(bounds[0], key), hi = try double(bounds[1], key)
+        guard lo < hi else { throw fail(v, key, "\(kind) needs low < high, found [\(lo), \(hi)]") }
+        if kind == "log_uniform" {
+            guard lo > 0 else { throw fail(v, key, "log_uniform needs positive bounds, found [\(lo), \(hi)]") }
+            return .logUniform(lo, hi)
+        }
+        return .uniform(lo, hi)
     }
 }
