@@ -120,6 +120,8 @@ private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: In
     checkAgainstReference(c: 2, o: 3, h: 7, w: 6, k: 3, p: 1, batch: 5, workers: 1)
     checkAgainstReference(c: 1, o: 4, h: 6, w: 9, k: 3, p: 1, batch: 3, workers: 3)
     checkAgainstReference(c: 3, o: 2, h: 6, w: 6, k: 2, p: 0, batch: 4, workers: 2)
+    // Seven windows a row: a block of four, then one overlapping it by a window.
+    checkAgainstReference(c: 2, o: 3, h: 5, w: 14, k: 3, p: 1, batch: 3, workers: 2)
 }
 
 @Test func convReLUPoolGradientsMatchFiniteDifferences() {
