@@ -6,15 +6,21 @@ import NumericCore
 import Training
 
 /// `metricbench bench`: throughput of this machine, in one process, release build.
+///
+/// Training row names, mirrored by the PyTorch side in `benchmarks/`:
+/// `LOSS/MINING/BATCH/EMBEDDING[/MODEL]` with MODEL `mlp` (default), `convnet`
+/// (28×28) or `convnet32` (32×32); see ``TrainRow``.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure sgemm GFLOP/s, training throughput, loss+gradient time and evaluation time.",
         discussion: """
             Training rows: MLP 784-512-E (L2-normalised), Adam, P×K batches of the Fashion-MNIST \
-            training classes 0–4, one full epoch timed after a warm-up; samples/s include the loss. \
-            The GEMM limit of a row is the model's dense products alone, timed interleaved with the \
-            steps, so machine load affects both alike. Quote medians on a shared machine.
+            training classes 0–4, one full epoch timed after a warm-up (a tenth of one for the \
+            convnet rows: --train LOSS/MINING/BATCH/EMB/convnet or /convnet32 for 32×32 inputs); \
+            samples/s include the loss. The GEMM limit of a row is the model's dense products alone \
+            (a convolution's as its whole-batch im2col GEMMs), timed interleaved with the steps, so \
+            machine load affects both alike. Quote medians on a shared machine.
             """)
 
     @Flag(help: "Print one JSON object instead of tables.") var json = false
@@ -109,7 +115,7 @@ struct BenchCommand: ParsableCommand {
                 var loss = try LossRegistry.loss(l)!.make(mining: m, context: context)
                 let k = PKSampler.suggestedSamplesPerClass(batchSize: b, classCount: 5)
                 let epoch = (data.train.count + b - 1) / b
-                // The convnet's epoch takes seconds per step-size of the MLP's: a tenth of it is plenty.
+                // A convnet step costs about 30 MLP steps: a tenth of an epoch (at least 20 steps) gives a steady rate.
                 let steps = model == .mlp ? epoch : max(20, epoch / 10)
                 let r = try TrainingBenchmark.measure(
                     model: model.spec, embeddingDim: e, batchSize: b, samplesPerClass: k, loss: &loss, data: data.train,

@@ -42,9 +42,9 @@ struct _ConvGeometry {
                             continue
                         }
                         let src = x + (c * h + iy) * w + (v - p)
-                        for j in 0..<jLow { out[j] = 0 }
-                        for j in jLow..<jHigh { out[j] = src[j] }
-                        for j in jHigh..<ow { out[j] = 0 }
+                        out.update(repeating: 0, count: jLow)
+                        (out + jLow).update(from: src + jLow, count: jHigh - jLow)
+                        (out + jHigh).update(repeating: 0, count: ow - jHigh)
                     }
                     row += 1
                 }
@@ -66,8 +66,7 @@ struct _ConvGeometry {
                         let iy = i + u - p
                         if iy < 0 || iy >= h || jLow >= jHigh { continue }
                         let dst = dx + (c * h + iy) * w + (v - p)
-                        let g = src + i * ow
-                        for j in jLow..<jHigh { dst[j] += g[j] }
+                        _Vectorized.add(src + i * ow + jLow, into: dst + jLow, count: jHigh - jLow)
                     }
                     row += 1
                 }
