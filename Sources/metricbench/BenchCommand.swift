@@ -107,7 +107,7 @@ struct BenchCommand: ParsableCommand {
             configs += [(128, TrainModel.convnet), (256, .convnet), (128, .convnet32), (256, .convnet32)].map { (.triplet, .semihard, $0.0, 128, $0.1) }
             if !self.train.isEmpty { configs = try self.train.map(Self.parseTrainRow) }
             if !wants(.train) { configs = [] }
-            let data = configs.isEmpty ? nil : try loadDataset(DatasetSpec(kind: .fashionMNIST))
+            let data = configs.isEmpty ? nil : try loadDataset(.fashionMNIST())
             let padded = configs.contains { $0.4 == .convnet32 } ? data!.zeroPadded(by: 2) : nil
             var train: [TrainRow] = []
             for (l, m, b, e, model) in configs {

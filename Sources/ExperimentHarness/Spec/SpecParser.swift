@@ -7,14 +7,8 @@ import Yams
 /// naming the file, line and key, found before any training starts.
 public enum SpecParser {
     static let topKeys = ["name", "description", "dataset", "model", "train", "seeds", "base", "sweeps", "metrics", "tables"]
-    static let datasetCommon = ["name", "split"]
-    static let datasetKeys: [DatasetKind: [String]] = [
-        .fashionMNIST: ["path", "standardize"],
-        .synthetic: ["classes", "train_classes", "samples_per_class", "input_dim", "latent_dim", "noise", "seed"],
-        .npy: ["train_features", "train_labels", "test_features", "test_labels", "features", "labels", "test_classes_from"],
-        .glyphs: ["classes", "train_classes", "size", "min_fonts", "jitter", "fonts", "dedup", "seed", "standardize"],
-    ]
-    static let glyphFontKeys = ["include", "exclude"]
+    /// The keys of every dataset section; the others are the registered dataset's own.
+    static let datasetCommon = ["name", "split", "standardize"]
     static let modelKeys = ["kind", "hidden", "channels", "normalize"]
     static let trainKeys = [
         "optimizer", "learning_rate", "momentum", "weight_decay", "epochs", "samples_per_class",
@@ -164,16 +158,38 @@ struct Reader {
 
     func axisValue(_ node: Node, axis: Axis) throws -> AxisValue {
         let key = axis.rawValue
+        let value: AxisValue
         switch axis.kind {
-        case .int: return .int(try int(node, key, min: 1))
-        case .double: return .double(try double(node, key))
-        case .bool: return .bool(try bool(node, key))
+        case .int: value = .int(try int(node, key, min: 1))
+        case .double: value = .double(try double(node, key))
+        case .bool: value = .bool(try bool(node, key))
         case .word(let names):
             let s = try string(node, key)
             guard names.contains(s) else {
                 throw fail(node, key, "unknown value '\(s)'\(didYouMean(s, names)); one of: \(names.joined(separator: ", "))")
             }
-            return .string(s)
+            value = .string(s)
+        }
+        if case .parameter(let name) = axis { try checkLossParameter(name, value, node) }
+        return value
+    }
+
+    /// A loss parameter's value, checked by every registered loss that has
+    /// the key, here where its line is known: a value only a skipped
+    /// loss/mining combination would take is still bad input, not silently
+    /// dropped with the combination. (Only errors about this key itself; a
+    /// rule joining several keys is checked when each variant is resolved.)
+    func checkLossParameter(_ key: String, _ value: AxisValue, _ node: Node) throws {
+        let losses = LossRegistry.losses.filter { $0.parameterKeys.contains { $0.name == key } }
+        for loss in losses {
+            do {
+                _ = try loss.resolvedParameters([key: value])
+            } catch let error as LossError {
+                let text = "\(error)"
+                guard text.contains(key + " must") else { continue }
+                let owners = losses.count > 1 ? " (every loss with '\(key)' checks it: \(losses.map(\.kind.rawValue).joined(separator: ", ")))" : ""
+                throw fail(node, key, (text.hasPrefix("\(loss.kind):") ? text : "\(loss.kind): \(text)") + owners)
+            }
         }
     }
 
@@ -277,85 +293,39 @@ struct Reader {
             seeds: seeds, base: base, sweeps: sweeps, metrics: metrics, tables: tables)
     }
 
+    /// `dataset: { name: …, split: …, standardize: …, <the dataset's own keys> }`:
+    /// the options are read by the registered dataset and validated by it.
     func dataset(_ n: Node) throws -> DatasetSpec {
         let entries = try mapping(n, "dataset")
+        let names = DatasetRegistry.names
         guard let nameEntry = entries.first(where: { $0.0 == "name" }) else {
-            throw fail(n, "dataset", "needs 'name': one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw fail(n, "dataset", "needs 'name': one of \(names.joined(separator: ", "))")
         }
-        let kind = try word(nameEntry.2, "name", as: DatasetKind.self)
-        try checkKeys(entries, allowed: SpecParser.datasetCommon + SpecParser.datasetKeys[kind]!, section: "dataset (\(kind.rawValue))")
-        var d = DatasetSpec(kind: kind)
-        if kind == .glyphs { return try glyphs(n, entries) }
-        for (k, _, v) in entries {
+        let name = try string(nameEntry.2, "name")
+        guard let kind = DatasetKind(rawValue: name), let registered = DatasetRegistry.dataset(kind) else {
+            throw fail(nameEntry.2, "name", "unknown value '\(name)'\(didYouMean(name, names)); one of: \(names.joined(separator: ", "))")
+        }
+        try checkKeys(entries, allowed: SpecParser.datasetCommon + registered.specKeys, section: "dataset (\(kind))")
+        var split = SplitKind.classDisjoint, standardize = false
+        var own: [(Node, Node)] = []
+        for (k, kn, v) in entries {
             switch k {
-            case "split": d.split = try word(v, k, as: SplitKind.self)
-            case "path": d.path = try string(v, k)
-            case "standardize": d.standardize = try bool(v, k)
-            case "classes": d.classes = try int(v, k, min: 4)
-            case "train_classes": d.trainClasses = try int(v, k, min: 2)
-            case "samples_per_class": d.samplesPerClass = try int(v, k, min: 2)
-            case "input_dim": d.inputDim = try int(v, k, min: 1)
-            case "latent_dim": d.latentDim = try int(v, k, min: 1)
-            case "noise": d.noise = try double(v, k)
-            case "seed": d.seed = UInt64(try int(v, k, min: 0))
-            case "train_features": d.trainFeatures = try string(v, k)
-            case "train_labels": d.trainLabels = try string(v, k)
-            case "test_features": d.testFeatures = try string(v, k)
-            case "test_labels": d.testLabels = try string(v, k)
-            case "features": d.features = try string(v, k)
-            case "labels": d.labels = try string(v, k)
-            case "test_classes_from": d.testClassesFrom = try int(v, k, min: 1)
-            default: break
+            case "name": break
+            case "split": split = try word(v, k, as: SplitKind.self)
+            case "standardize": standardize = try bool(v, k)
+            default: own.append((kn, v))
             }
         }
-        if kind == .synthetic, let t = d.trainClasses, t >= d.classes {
-            throw fail(n, "train_classes", "must be below 'classes' (\(d.classes)): the rest are the unseen test classes")
+        let section = Node.mapping(Node.Mapping(own, .implicit, .any, n.mark))
+        let options = try registered.options(specFrom: _SpecNodeDecoder(reader: self, node: section, key: "dataset"))
+        let spec = DatasetSpec(erased: options, split: split, standardize: standardize)
+        do {
+            try spec.validate()
+        } catch let e as DatasetError {
+            let at = e.key.flatMap { key in entries.first { $0.0 == key }?.2 } ?? n
+            throw fail(at, e.key ?? "dataset", e.message)
         }
-        if kind == .npy {
-            let four = [d.trainFeatures, d.trainLabels, d.testFeatures, d.testLabels].allSatisfy { $0 != nil }
-            let pair = d.features != nil && d.labels != nil && d.testClassesFrom != nil
-            guard four || pair else {
-                throw fail(n, "dataset", "the npy dataset needs train_features, train_labels, test_features and test_labels, or features, labels and test_classes_from")
-            }
-        }
-        return d
-    }
-
-    /// `dataset: { name: glyphs, ... }`: the options go into `DatasetSpec.glyphs`.
-    func glyphs(_ n: Node, _ entries: [(String, Node, Node)]) throws -> DatasetSpec {
-        var d = DatasetSpec(kind: .glyphs)
-        var g = GlyphOptions()
-        for (k, _, v) in entries {
-            switch k {
-            case "split":
-                d.split = try word(v, k, as: SplitKind.self)
-                guard d.split == .classDisjoint else {
-                    throw fail(v, k, "glyphs has one image per typeface and class, so only class-disjoint splits are meaningful")
-                }
-            case "standardize": d.standardize = try bool(v, k)
-            case "classes": g.classes = try int(v, k, min: 2)
-            case "train_classes": g.trainClasses = try int(v, k, min: 1)
-            case "size": g.size = try int(v, k, min: 8)
-            case "min_fonts": g.minFonts = try int(v, k, min: 2)
-            case "jitter": g.jitter = try bool(v, k)
-            case "dedup": g.dedup = try bool(v, k)
-            case "seed": g.seed = UInt64(try int(v, k, min: 0))
-            case "fonts":
-                let fonts = try mapping(v, k)
-                try checkKeys(fonts, allowed: SpecParser.glyphFontKeys, section: "dataset.fonts")
-                for (fk, _, fv) in fonts {
-                    let names = try list(fv, fk).map { try string($0, fk) }
-                    if fk == "include" { g.include = names } else { g.exclude = names }
-                }
-            default: break
-            }
-        }
-        if let t = g.trainClasses, t >= g.classes {
-            throw fail(n, "train_classes", "must be below 'classes' (\(g.classes)): the rest are the unseen test classes")
-        }
-        if g.size > 256 { throw fail(n, "size", "must be at most 256 pixels, found \(g.size)") }
-        d.glyphs = g
-        return d
+        return spec
     }
 
     func model(_ n: Node, into m: inout ModelSpec, base: inout [(Axis, AxisValue)]) throws {
