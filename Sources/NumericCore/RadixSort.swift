@@ -128,57 +128,70 @@ public enum RadixSort {
     }
 
     /// Writes the `k` smallest keys of `a[0..<count]` to `a[0..<k]` (in no
-    /// particular order; the keys after them are left unspecified): one radix step on the value half — a histogram
-    /// of its top 8 varying bits, then one branch-free pass that keeps the
-    /// keys of the buckets below the `k`-th key's and sets that bucket's
-    /// keys aside in `temp` — and quickselect on the (few) keys of that
-    /// bucket. Without data-dependent branches over the whole input, this is
-    /// several times faster than quickselect for a neighbour list's cut.
-    /// Returns the `k`-th smallest key (the largest kept).
+    /// particular order; the keys after them are left unspecified) and
+    /// returns the `k`-th smallest (the largest kept). Radix steps on the
+    /// value half: a histogram of the top 8 bits of the candidates' value
+    /// range, then one branch-free pass that appends the keys of the buckets
+    /// below the `k`-th key's to the output and sets that bucket's keys aside
+    /// in `temp`; the bucket's keys are the next step's candidates, until at
+    /// most 64 remain or all share one value, which quickselect settles.
+    /// Values crowded near the `k`-th (the distances of a query's neighbours
+    /// in high dimensions) only add a step of 1/256 the range. Without
+    /// data-dependent branches over the whole input this is several times
+    /// faster than quickselect for a neighbour list's cut.
     /// `temp` holds `count` keys, `histogram` 256 counters.
     ///
-    /// - Complexity: O(count) worst case for the radix step, plus expected
-    ///   O(size of the `k`-th key's bucket).
+    /// - Complexity: O(count) per step, each step narrowing the value range
+    ///   256-fold (at most 4 steps), plus O(64) expected for quickselect.
     @inlinable @discardableResult
     public static func selectSmallest(
         _ a: UnsafeMutablePointer<UInt64>, count m: Int, k: Int, temp: UnsafeMutablePointer<UInt64>,
         histogram: UnsafeMutablePointer<Int>
     ) -> UInt64 {
         precondition(k > 0 && k <= m, "select the k = \(k) smallest of \(m) keys")
-        if k == m { return largest(a, k) }
-        var low = UInt32.max, high = UInt32.min
-        for i in 0..<m {
-            let f = UInt32(truncatingIfNeeded: a[i] &>> 32)
-            low = min(low, f)
-            high = max(high, f)
+        // a[0..<out]: keys known to be among the k smallest; source[0..<count]: the candidates
+        // for the other `need` (first a itself, then the set-aside bucket in temp).
+        var out = 0, need = k, source = a, count = m
+        while need < count {
+            var low = UInt32.max, high = UInt32.min
+            for i in 0..<count {
+                let f = UInt32(truncatingIfNeeded: source[i] &>> 32)
+                low = min(low, f)
+                high = max(high, f)
+            }
+            let range = high &- low
+            if range == 0 || count <= 64 {  // one value (the order is the indices'), or few keys
+                quickselect(source, count: count, k: need)
+                break
+            }
+            let shift = UInt32(max(0, (32 - range.leadingZeroBitCount) - 8))
+            let buckets = Int(range &>> shift) + 1
+            for b in 0..<buckets { histogram[b] = 0 }
+            for i in 0..<count { histogram[Int((UInt32(truncatingIfNeeded: source[i] &>> 32) &- low) &>> shift)] &+= 1 }
+            var below = 0, bucket = 0
+            while below + histogram[bucket] < need {
+                below &+= histogram[bucket]
+                bucket &+= 1
+            }
+            var kept = out, aside = 0
+            for i in 0..<count {
+                // Read before writing: a[kept] (kept ≤ i while source is a) and temp[aside] (aside ≤ i) trail i.
+                let key = source[i]
+                let b = Int((UInt32(truncatingIfNeeded: key &>> 32) &- low) &>> shift)
+                a[kept] = key
+                kept &+= b < bucket ? 1 : 0
+                temp[aside] = key
+                aside &+= b == bucket ? 1 : 0
+            }
+            out = kept
+            need &-= below
+            source = temp
+            count = aside
         }
-        let range = high &- low
-        if range == 0 {  // one value: the order is the indices'
-            quickselect(a, count: m, k: k)
-            return largest(a, k)
-        }
-        let shift = UInt32(max(0, (32 - range.leadingZeroBitCount) - 8))
-        let buckets = Int(range &>> shift) + 1
-        for b in 0..<buckets { histogram[b] = 0 }
-        for i in 0..<m { histogram[Int((UInt32(truncatingIfNeeded: a[i] &>> 32) &- low) &>> shift)] &+= 1 }
-        var below = 0, bucket = 0
-        while below + histogram[bucket] < k {
-            below &+= histogram[bucket]
-            bucket &+= 1
-        }
-        var kept = 0, aside = 0
-        for i in 0..<m {
-            let key = a[i]  // read before a[kept] (kept ≤ i) is written
-            let b = Int((UInt32(truncatingIfNeeded: key &>> 32) &- low) &>> shift)
-            a[kept] = key
-            kept &+= b < bucket ? 1 : 0
-            temp[aside] = key
-            aside &+= b == bucket ? 1 : 0
-        }
-        quickselect(temp, count: aside, k: k - below)
-        (a + below).update(from: temp, count: k - below)
-        // Every kept key below the bucket is smaller than every key of it.
-        return largest(temp, k - below)
+        // The candidates' `need` smallest lead source; every one is above every key already out.
+        let top = largest(source, need)
+        if source != a + out { (a + out).update(from: source, count: need) }
+        return top
     }
 
     /// The largest of `a[0..<n]` (0 when `n = 0`).

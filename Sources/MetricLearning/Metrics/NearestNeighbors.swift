@@ -78,8 +78,12 @@ public struct NearestNeighbors: Sendable {
     /// Exact blocked search of the `k` nearest neighbours of every row of `embeddings`.
     ///
     /// - Precondition: `0 ≤ k < embeddings.rows` and every value finite.
-    public static func search(_ embeddings: Matrix, k: Int, blockSize: Int = 1024, context: ComputeContext) -> NearestNeighbors {
-        _search(PairDistanceSweep(embeddings, blockSize: blockSize, context: context), k: k, sampleSize: 2048) { _, _ in }
+    /// `sampleSize` items give the first distance bounds (see ``_sampledThresholds(_:k:sampleSize:into:)``);
+    /// it changes the speed, never the result.
+    public static func search(
+        _ embeddings: Matrix, k: Int, blockSize: Int = 1024, sampleSize: Int = 2048, context: ComputeContext
+    ) -> NearestNeighbors {
+        _search(PairDistanceSweep(embeddings, blockSize: blockSize, context: context), k: k, sampleSize: sampleSize) { _, _ in }
     }
 
     /// The search over an existing sweep; `alsoConsume` sees every tile after the top-k update
@@ -95,6 +99,7 @@ public struct NearestNeighbors: Sendable {
         // Every slot is written before it is read (appends, then cuts and sorts of the filled prefix).
         var keys = [UInt64](unsafeUninitializedCapacity: n * capacity) { _, count in count = n * capacity }
         let filled = ScratchBuffer<Int32>(), threshold = ScratchBuffer<Float>()
+        defer { withExtendedLifetime((filled, threshold)) {} }  // the candidate lists point into them
         filled.reserve(n).initialize(repeating: 0, count: n)
         threshold.reserve(n)
         if !_sampledThresholds(sweep, k: k, sampleSize: sampleSize, into: threshold.base) {
