@@ -155,6 +155,9 @@ func sampledBoundsWithRadixCutsMatchBruteForceWithTies(workers: Int) {
         let sweep = PairDistanceSweep(x, blockSize: blockSize, context: ComputeContext(workers: workers))
         let nn = NearestNeighbors._search(sweep, k: 90, sampleSize: 64) { _, _ in }
         #expect((0..<n).allSatisfy { nn.neighbors(of: $0) == naive[$0] }, "block size \(blockSize)")
+        // Without sampled bounds (thresholds from +∞, other cuts): the same keys, bit for bit.
+        let unsampled = NearestNeighbors._search(sweep, k: 90, sampleSize: 0) { _, _ in }
+        #expect(nn.keys == unsampled.keys)
         for q in [0, 1, 450] {
             let expected = naive[q].map { j in (0..<3).reduce(Float(0)) { $0 + (x[q, $1] - x[Int(j), $1]) * (x[q, $1] - x[Int(j), $1]) } }
             #expect(nn.distances(of: q) == expected)

@@ -239,7 +239,7 @@ func _sampleKeys(
         let d = _squaredDistance(nq + SIMDMath.load(sampleNorms + j), SIMDMath.load(dots + j))
         let high = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(d, to: SIMD8<UInt32>.self) | 0x8000_0000)
         let key = high &<< 32 | (lanes &+ UInt64(j))
-        UnsafeMutableRawPointer(keys + j).storeBytes(of: key, as: SIMD8<UInt64>.self)
+        SIMDMath.store(key, keys + j)
         j += 8
     }
     while j < m {

@@ -57,8 +57,8 @@ func _compactNegatives(
     let own = SIMD8<Int32>(repeating: label)
     var c = 0, n = 0
     while n + 8 <= b {
-        let v = UnsafeRawPointer(row + n).loadUnaligned(as: SIMD8<Float>.self)
-        let labels = UnsafeRawPointer(y + n).loadUnaligned(as: SIMD8<Int32>.self)
+        let v = SIMDMath.load(row + n)
+        let labels = SIMDMath.load(y + n)
         let bits = SIMDMath.laneBits((labels .!= own) .& (v .>= low) .& (v .< high))
         for t in 0..<8 {
             indices[c] = Int32(truncatingIfNeeded: n + t)
@@ -172,7 +172,7 @@ struct _RankTable {
         var low = Int(starts[q]), high = Int(starts[q + 1])
         if high - low <= 8 {
             // The eight values from `low` on: the rest of v's bucket, then larger values or the NaN padding.
-            let x = UnsafeRawPointer(sorted + low).loadUnaligned(as: SIMD8<Float>.self), y = SIMD8(repeating: v)
+            let x = SIMDMath.load(sorted + low), y = SIMD8(repeating: v)
             return low + (strict ? SIMDMath.laneBits(x .< y) : SIMDMath.laneBits(x .<= y)).nonzeroBitCount
         }
         while low < high {
@@ -190,7 +190,7 @@ struct _RankTable {
         for t in c..<((c + 7) & ~7) { values[t] = origin }  // padding with a harmless value
         var j = 0
         while j < c {
-            let v = UnsafeRawPointer(values + j).loadUnaligned(as: SIMD8<Float>.self)
+            let v = SIMDMath.load(values + j)
             let q = buckets(v)
             for t in 0..<8 {
                 ranks[j + t] = Int32(truncatingIfNeeded: count(v[t], bucket: Int(q[t]), strict: strict))

@@ -327,8 +327,8 @@ public struct TripletMiner: Sendable {
         var lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
         var n = 0
         while n + 8 <= b {
-            let v = UnsafeRawPointer(row + n).loadUnaligned(as: SIMD8<Float>.self)
-            let labels = UnsafeRawPointer(y.baseAddress! + n).loadUnaligned(as: SIMD8<Int32>.self)
+            let v = SIMDMath.load(row + n)
+            let labels = SIMDMath.load(y.baseAddress! + n)
             let smaller = (labels .!= own) .& (v .< best)  // false for NaN
             best.replace(with: v, where: smaller)
             bestIndex.replace(with: lane, where: smaller)
