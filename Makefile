@@ -111,10 +111,7 @@ PAPER_GLYPHS := facenet-embedding-dim-glyphs facenet-heuristics-glyphs \
                 lse-embedding-size-glyphs lse-exact-vs-smooth-glyphs
 
 paper-glyphs: deps build
-	@set -e; for x in $(PAPER_GLYPHS); do \
-	  echo "== $$x"; \
-	  $(BIN) run experiments/$$x.yaml --out results/$$x --jobs $(JOBS); \
-	done
+	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) $(PAPER_GLYPHS)
 
 # libFuzzer on the readers of untrusted input (Fuzz/): FUZZ_SECONDS per target.
 # Leak checks are off: Foundation keeps caches that LeakSanitizer reports at exit.
