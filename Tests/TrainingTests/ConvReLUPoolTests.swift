@@ -136,6 +136,9 @@ private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: In
     checkAgainstReference(c: 4, o: 5, h: 9, w: 8, k: 3, p: 1, batch: 4, workers: 3, algorithm: .winograd)
     checkAgainstReference(c: 5, o: 6, h: 8, w: 17, k: 3, p: 1, batch: 7, workers: 2, algorithm: .winograd, tileFloats: 16 * 11 * 32 * 2)
     checkAgainstReference(c: 16, o: 8, h: 14, w: 14, k: 3, p: 1, batch: 3, workers: 2, algorithm: .winograd, tileFloats: 1 << 20)
+    // Partial blocks (rows of 2 and 3 tiles) in tiles of several samples.
+    checkAgainstReference(c: 8, o: 4, h: 4, w: 4, k: 3, p: 1, batch: 3, workers: 1, algorithm: .winograd, tileFloats: 1 << 20)
+    checkAgainstReference(c: 3, o: 2, h: 6, w: 7, k: 3, p: 1, batch: 5, workers: 2, algorithm: .winograd, tileFloats: 16 * 5 * 9 * 2)
 }
 
 @Test func convReLUPoolPrefersWinogradWhereItPays() {
