@@ -30,7 +30,7 @@ WORK ?= .build/results
 # (after an intended change of the code; then commit them).
 PUBLISH ?=
 
-.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs bench slurm-test fuzz clean
+.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs bench bench-compare slurm-test fuzz clean
 
 # Everything: the build's libraries, Fashion-MNIST and the CJK fonts of the glyphs dataset.
 deps: build-deps
@@ -137,6 +137,12 @@ fuzz: build-deps
 
 bench: build
 	OPENBLAS_NUM_THREADS=2 $(BIN) bench
+
+# MetricBench against PyTorch + pytorch-metric-learning on the same training rows,
+# interleaved (ROUNDS=3), into benchmarks/<date>-bench-compare/ (table + raw JSON).
+# Installs torch and PML into .build/venv-bench on first use; not part of test or CI.
+bench-compare: build
+	BIN=$(BIN) benchmarks/bench_compare.sh
 
 clean:
 	rm -rf .build
