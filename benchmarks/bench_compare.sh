@@ -20,7 +20,10 @@
 # else from PyPI; pytorch-metric-learning from PyPI. Not part of `make test`
 # or CI: it needs the network once and takes 20–30 minutes on 2 cores.
 #
-# Environment: BIN, ROUNDS, THREADS (default 2), OUT, VENV, WHEELS, SECONDS_PER_ROW
+# BASE_BIN (optional): another metricbench build, also run on the cold rows each
+# round (ours-base-*.json), for a before/after column of the fraction of the GEMM limit.
+#
+# Environment: BIN, BASE_BIN, ROUNDS, THREADS (default 2), OUT, VENV, WHEELS, SECONDS_PER_ROW
 # (PyTorch's timed seconds per row, default 2), ROWS / WARM_ROWS (space-separated
 # LOSS/MINING/BATCH/EMBEDDING[/MODEL] names, as `metricbench bench --train`).
 set -euo pipefail
@@ -51,7 +54,7 @@ if [ -z "${ROWS:-}" ]; then
   fi
 fi
 # Warm rows: where the mining depends on how far training has spread the embeddings.
-WARM_ROWS=${WARM_ROWS:-"triplet/semihard/128/128 triplet/semihard/256/128 triplet/semihard/1024/128 triplet/hard/128/128 contrastive/all/128/128 multi-similarity/all/128/128"}
+WARM_ROWS=${WARM_ROWS:-"triplet/semihard/128/128 triplet/semihard/256/128 triplet/hard/128/128 contrastive/all/128/128 multi-similarity/all/128/128"}
 
 # ---- the PyTorch environment ---------------------------------------------------------
 if ! "$VENV/bin/python" -c "import torch, pytorch_metric_learning" 2>/dev/null; then
@@ -78,16 +81,21 @@ openblas=$(pkg-config --modversion openblas 2>/dev/null || echo unknown)
 swift_version=$(swift --version 2>&1 | head -n 1 || echo unknown)
 "$VENV/bin/python" - "$OUT/machine.json" "$cpu" "$(nproc)" "$openblas" "$swift_version" "$(git rev-parse --short HEAD)" \
   "$ROUNDS" "$THREADS" "$OPENBLAS_CORETYPE" <<'EOF'
-import json, sys, time, torch, pytorch_metric_learning
+import json, os, sys, time, torch, pytorch_metric_learning
 out, cpu, cores, openblas, swift, commit, rounds, threads, coretype = sys.argv[1:]
 json.dump({"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpu": cpu, "cores": int(cores),
            "openblas": openblas, "openblas_coretype": coretype, "swift": swift, "commit": commit,
            "torch": torch.__version__, "pytorch_metric_learning": pytorch_metric_learning.__version__,
-           "rounds": int(rounds), "threads": int(threads)}, open(out, "w"), indent=1)
+           "rounds": int(rounds), "threads": int(threads),
+           "base": os.environ.get("BASE_DESC") or os.environ.get("BASE_BIN")}, open(out, "w"), indent=1)
 EOF
 
 # ---- the interleaved rounds ----------------------------------------------------------------
 for i in $(seq "$ROUNDS"); do
+  if [ -n "${BASE_BIN:-}" ]; then
+    echo "== round $i/$ROUNDS: $BASE_BIN (cold rows)" >&2
+    "$BASE_BIN" bench --only train --json --threads "$THREADS" "${train_args[@]}" > "$OUT/base-cold-$i.json"
+  fi
   echo "== round $i/$ROUNDS: metricbench (cold rows)" >&2
   "$BIN" bench --only train --json --threads "$THREADS" "${train_args[@]}" > "$OUT/ours-cold-$i.json"
   echo "== round $i/$ROUNDS: metricbench (warm rows)" >&2

@@ -50,6 +50,7 @@ def main():
     with open(os.path.join(out, "machine.json")) as f:
         machine = json.load(f)
     ours = collect(os.path.join(out, "ours-*.json"), "train")
+    base = collect(os.path.join(out, "base-*.json"), "train")
     torch_rows = collect(os.path.join(out, "torch-*.json"), "rows")
     print(f"# MetricBench vs PyTorch + pytorch-metric-learning, training throughput ({machine['date'][:10]})\n")
     print(f"Machine: {machine['cpu']}, {machine['cores']} cores; {machine['threads']} threads each side. "
@@ -66,9 +67,12 @@ def main():
           "`convnet` 28×28, `convnet32` the images zero-padded to 32×32). Samples/s include the loss; the "
           "fraction of the GEMM limit is samples/s over the model's dense products alone, timed interleaved in "
           "the same process.\n")
+    if base:
+        print("With BASE_BIN: the column 'before' is the fraction of the GEMM limit of that build "
+              f"({machine.get('base', 'another build')}), run in the same rounds.\n")
     print("| row | MetricBench samples/s | PyTorch + PML samples/s | ratio | fraction of GEMM limit | "
-          "warm: MetricBench | warm: fraction | warm: PyTorch | warm: ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          + ("before | " if base else "") + "warm: MetricBench | warm: fraction | warm: PyTorch | warm: ratio |")
+    print("|---|---:|---:|---:|---:|" + ("---:|" if base else "") + "---:|---:|---:|---:|")
     names = []
     for (name, _warm) in list(ours) + list(torch_rows):
         if name not in names:
@@ -86,7 +90,9 @@ def main():
         ratio = o / t if o and t else None
         ratio_w = ow / tww if ow and tww else None
         print(f"| {name} | {fmt(o)} | {fmt(t, 1 if t and t < 100 else 0)} | {fmt(ratio, 1)}{'×' if ratio else ''} | "
-              f"{fmt(median(cold, 'fraction_of_gemm_limit'), 2)} | {fmt(ow)} | {fmt(median(warm, 'fraction_of_gemm_limit'), 2)} | "
+              f"{fmt(median(cold, 'fraction_of_gemm_limit'), 2)} | "
+              + (f"{fmt(median(base.get((name, False), []), 'fraction_of_gemm_limit'), 2)} | " if base else "")
+              + f"{fmt(ow)} | {fmt(median(warm, 'fraction_of_gemm_limit'), 2)} | "
               f"{fmt(tww, 1 if tww and tww < 100 else 0)} | {fmt(ratio_w, 1)}{'×' if ratio_w else ''} |")
     if failed:
         print("\nPyTorch rows without a number (—):")
