@@ -26,8 +26,11 @@ def row_name(r):
 def collect(pattern, key):
     rows = {}
     for path in sorted(glob.glob(pattern)):
-        with open(path) as f:
-            doc = json.load(f)
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except ValueError:
+            continue  # a round still running (or cut short) left an empty or partial file
         for r in doc["train"] if "train" in doc else doc["rows"]:
             warm = bool(r.get("warm", False))
             rows.setdefault((row_name(r), warm), []).append(r)
@@ -57,7 +60,10 @@ def main():
           f"OpenBLAS {machine['openblas']} (OPENBLAS_CORETYPE={machine['openblas_coretype']}), {machine['swift']}, "
           f"MetricBench {machine['commit']}; PyTorch {machine['torch']}, pytorch-metric-learning "
           f"{machine['pytorch_metric_learning']}. Measured {machine['date']}.\n")
-    print(f"Produced by `make bench-compare` (benchmarks/bench_compare.sh): {machine['rounds']} rounds, each "
+    done = sum(1 for path in glob.glob(os.path.join(out, "torch-*.json")) if os.path.getsize(path) > 0)
+    rounds = f"{machine['rounds']} rounds" if done == machine["rounds"] else \
+        f"{done} of {machine['rounds']} planned rounds (the run was cut short)"
+    print(f"Produced by `make bench-compare` (benchmarks/bench_compare.sh): {rounds}, each "
           "`metricbench bench --only train --json` on every row (cold: from the initialisation at learning rate 1e-6), "
           "the same on the warm rows with `--warm` (after 200 real steps at Adam's 1e-3, timed at that rate), then "
           "`benchmarks/pml_bench.py --row` on the same rows (PyTorch at lr 1e-3 after a warm-up; warm rows also "
