@@ -30,7 +30,7 @@ WORK ?= .build/results
 # (after an intended change of the code; then commit them).
 PUBLISH ?=
 
-.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs bench bench-compare slurm-test fuzz clean
+.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs fair bench bench-compare slurm-test fuzz clean
 
 # Everything: the build's libraries, Fashion-MNIST and the CJK fonts of the glyphs dataset.
 deps: build-deps
@@ -83,6 +83,7 @@ test: build-deps test-fonts
 	$(SWIFT) test
 	$(SWIFT) build --product metricbench
 	scripts/kill-resume-test.sh .build/debug/metricbench
+	scripts/fair-kill-resume-test.sh .build/debug/metricbench
 	scripts/score-guard-test.sh .build/debug/metricbench
 	scripts/hostile-input-test.sh .build/debug/metricbench
 
@@ -106,15 +107,20 @@ PAPER := facenet-embedding-dim facenet-embedding-dim-synthetic \
 paper: build
 	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) $(PAPER)
 
+# The papers' questions re-asked under the fair protocol (issue 14: equal tuning budgets on
+# class-disjoint validation folds, the test split read once), with the hand-tuned twin of the
+# loss × mining table; about 20-30 min on 2 cores. Each into $(WORK)/<name>; PUBLISH=1 publishes.
+FAIR := fair-losses-hand fair-losses fair-lse-exact-vs-smooth fair-facenet-heuristics
+
+fair: build
+	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) $(FAIR)
+
 # The same reproductions on the glyphs dataset (needs the CJK fonts of `make deps`).
 PAPER_GLYPHS := facenet-embedding-dim-glyphs facenet-heuristics-glyphs \
                 lse-embedding-size-glyphs lse-exact-vs-smooth-glyphs
 
 paper-glyphs: deps build
-	@set -e; for x in $(PAPER_GLYPHS); do \
-	  echo "== $$x"; \
-	  $(BIN) run experiments/$$x.yaml --out results/$$x --jobs $(JOBS); \
-	done
+	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) $(PAPER_GLYPHS)
 
 # libFuzzer on the readers of untrusted input (Fuzz/): FUZZ_SECONDS per target.
 # Leak checks are off: Foundation keeps caches that LeakSanitizer reports at exit.

@@ -55,6 +55,12 @@ for name in "$@"; do
     find "$out/runs" -maxdepth 1 -name '*.json' ! -name '.*' -exec cp {} "$dest/runs/" \;
     cp -r "$out/plots" "$dest/plots"
     cp "$out/results.csv" "$out/summary.csv" "$out/tables.md" "$out/spec.yaml" "$dest/"
+    # A tuned experiment (tune:) also keeps its trial records and tuning report.
+    if [ -d "$out/tuning/runs" ]; then
+      rm -rf "$dest/tuning"; mkdir -p "$dest/tuning/runs"
+      find "$out/tuning/runs" -maxdepth 1 -name '*.json' ! -name '.*' -exec cp {} "$dest/tuning/runs/" \;
+      cp "$out/tuning.md" "$dest/"
+    fi
     echo "published $out over $dest ($(ls "$dest/runs" | wc -l) run records and the reports); commit them" >&2
     rc=0
   fi

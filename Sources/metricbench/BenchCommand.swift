@@ -106,7 +106,7 @@ struct BenchCommand: ParsableCommand {
             configs += LossKind.allCases.filter { ![.contrastive, .triplet, .lifted].contains($0) }.map { ($0, .all, 128, 128) }
             if !self.train.isEmpty { configs = try self.train.map(Self.parseTrainRow) }
             if !wants(.train) { configs = [] }
-            let data = configs.isEmpty ? nil : try loadDataset(DatasetSpec(kind: .fashionMNIST))
+            let data = configs.isEmpty ? nil : try loadDataset(.fashionMNIST())
             var train: [TrainRow] = []
             for ((l, m, b, e), warm) in configs.map({ ($0, false) }) + (warm ? configs.map { ($0, true) } : []) {
                 let data = data!

@@ -9,13 +9,13 @@ struct CheckCommand: ParsableCommand {
 
     @Argument(help: "The results folder (its reports are rebuilt from the run records first).") var directory: String
     @Option(help: "The baseline summary.csv.") var baseline: String
-    @Option(help: "Allowed absolute drop of a metric mean (finite, ≥ 0).") var tolerance: Double = 0.02
+    @Option(help: "Allowed absolute drop of a metric mean (finite, ≥ 0); default: the baseline mean's 95% CI half-width (its measured seed variation), 0.02 for a one-seed baseline.") var tolerance: Double?
 
     func run() throws {
         var failed = false
         try reportingErrors {
             // The tolerance and the baseline are checked before the reports are rebuilt (bad input writes nothing).
-            guard tolerance.isFinite, tolerance >= 0 else {
+            if let tolerance, !(tolerance.isFinite && tolerance >= 0) {
                 throw UsageFailure("--tolerance must be a finite number ≥ 0, got \(tolerance)")
             }
             try OptionChecks.resultsFolder(directory, option: "DIRECTORY")
@@ -39,7 +39,8 @@ struct CheckCommand: ParsableCommand {
             for f in outcome.improvements {
                 print("improved   \(f.variantID) \(f.metric): \(String(format: "%.4f", f.baseline)) → \(String(format: "%.4f", f.current ?? .nan))")
             }
-            print("\(outcome.compared) metric mean(s) compared with tolerance \(tolerance): \(outcome.regressions.count) regression(s)")
+            let rule = tolerance.map { "tolerance \($0)" } ?? "each baseline mean's 95% CI as tolerance (\(RegressionCheck.fallbackTolerance) for one-seed means)"
+            print("\(outcome.compared) metric mean(s) compared with \(rule): \(outcome.regressions.count) regression(s)")
             failed = !outcome.regressions.isEmpty || outcome.compared == 0
         }
         if failed { throw ExitCode(1) }

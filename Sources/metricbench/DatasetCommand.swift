@@ -10,7 +10,7 @@ struct DatasetCommand: ParsableCommand {
         abstract: "Show what a dataset is (classes, samples per class, split, fingerprint, fonts) and draw a contact sheet.",
         discussion: """
             SPEC is an experiment file (its dataset section is used) or a dataset name \
-            (\(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))) with its defaults.
+            (\(DatasetRegistry.names.joined(separator: ", "))) with its defaults.
             """)
 
     @Argument(help: "An experiment file (YAML) or a dataset name.") var spec: String
@@ -25,13 +25,13 @@ struct DatasetCommand: ParsableCommand {
             let start = MonotonicClock.now()
             var glyphs: GlyphSet?
             var data: Dataset
-            switch datasetSpec.kind {
-            case .glyphs:
-                let g = try GlyphDataset.load(datasetSpec, cache: noCache ? nil : GlyphCache.user())
+            if let options = datasetSpec.options(as: GlyphOptions.self) {
+                // The glyph set adds its fonts to the summary and draws one typeface per column.
+                let g = try GlyphDataset.load(options, split: datasetSpec.split, cache: noCache ? nil : GlyphCache.user())
                 glyphs = g
                 data = g.dataset
-            case .fashionMNIST, .synthetic, .npy:
-                data = try loadDataset(datasetSpec)
+            } else {
+                data = try loadDataset(datasetSpec, cached: !noCache)
             }
             let seconds = MonotonicClock.seconds(since: start)
             let summary = DatasetSummary(spec: datasetSpec, data: data, glyphs: glyphs)
@@ -54,15 +54,15 @@ struct DatasetCommand: ParsableCommand {
 
     /// The dataset section of an experiment file, or the defaults of a named dataset.
     func resolve(_ argument: String) throws -> DatasetSpec {
-        if let kind = DatasetKind(rawValue: argument) {
-            switch kind {
-            case .glyphs: return .glyphs()
-            case .fashionMNIST, .synthetic: return DatasetSpec(kind: kind)
-            case .npy: throw UsageFailure("the npy dataset needs file names: give an experiment file whose dataset section names them")
+        if let kind = DatasetKind(rawValue: argument), let registered = DatasetRegistry.dataset(kind) {
+            let spec = DatasetSpec(erased: registered.defaults)
+            do { try spec.validate() } catch let e as DatasetError {
+                throw UsageFailure("the \(kind) dataset cannot be used with its defaults (\(e)): give an experiment file whose dataset section sets it")
             }
+            return spec
         }
         guard FileManager.default.fileExists(atPath: argument) else {
-            throw UsageFailure("\(argument) is neither an experiment file nor a dataset name (\(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw UsageFailure("\(argument) is neither an experiment file nor a dataset name (\(DatasetRegistry.names.joined(separator: ", ")))")
         }
         return try SpecParser.load(argument).dataset
     }

@@ -25,8 +25,15 @@ func writeReports(directory: String, spec: String? = nil, log: (String) -> Void 
     guard FileManager.default.fileExists(atPath: specPath) else {
         throw UsageFailure("\(specPath): no such file; a results folder written by 'metricbench run' holds a copy of its spec (or pass --spec)")
     }
-    let plan = try ExperimentPlan(SpecParser.load(specPath))
+    var plan = try ExperimentPlan(SpecParser.load(specPath))
     let store = try RunStore(directory: directory)
+    // A tuned spec's runs are the chosen configurations, read off the trial records.
+    var tuning: TuningReport?
+    if plan.spec.tune != nil {
+        let report = try TuningReport.load(plan, directory: directory)
+        plan = report.finalPlan
+        tuning = report
+    }
     let (records, problems) = store.records()
     problems.forEach(log)
     let set = ResultSet(plan: plan, records: records)
@@ -34,7 +41,7 @@ func writeReports(directory: String, spec: String? = nil, log: (String) -> Void 
         log("warning: \(set.unmatched.count) of \(records.count) record(s) in \(store.runsDirectory) match no planned run of \(specPath); they are listed at the end of results.csv and left out of the summary:")
         for u in set.unmatched { log("  \(u.record.key): \(u.reason)") }
     }
-    return try ReportWriter.write(set, to: directory)
+    return try ReportWriter.write(set, to: directory, extra: tuning.map { $0.files(set) } ?? [])
 }
 
 /// "wrote DIR/results.csv, DIR/summary.csv, DIR/tables.md and 12 plots in DIR/plots".

@@ -38,13 +38,22 @@ struct RunCommand: ParsableCommand {
             try OptionChecks.resultsFolder(dir)
             guard let specData = FileManager.default.contents(atPath: spec) else { throw UsageFailure("\(spec): cannot be read") }
 
+            // Folds that the training classes cannot fill are bad input too: found before the folder exists.
+            if plan.spec.tune != nil { try Tuner.check(plan) }
             let store = try RunStore(directory: dir)
             try copySpec(specData, to: dir)
             for s in plan.skipped { log(s.note) }
             let tally: RunTally
             do {
                 defer { display.finish() }
-                tally = try Runner.run(plan, store: store, executor: TrainingExecutor(), options: options, log: { log($0) })
+                if plan.spec.tune != nil {
+                    let outcome = try Tuner.run(plan, directory: dir, final: TrainingExecutor(), options: options, log: { log($0) })
+                    let t = outcome.trials
+                    log("tuning: \(t.ok) ok, \(t.diverged) diverged, \(t.failed) failed, \(t.alreadyDone) already done (of \(t.selected) selected trial runs)\(outcome.complete ? "" : "; some searches wait for other shards")")
+                    tally = outcome.finals
+                } else {
+                    tally = try Runner.run(plan, store: store, executor: TrainingExecutor(), options: options, log: { log($0) })
+                }
             }
             log("done: \(tally.ok) ok, \(tally.diverged) diverged, \(tally.failed) failed, \(tally.alreadyDone) already done (of \(tally.selected) selected)")
             if !noReport {

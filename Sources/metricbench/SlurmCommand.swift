@@ -28,7 +28,13 @@ struct SlurmCommand: ParsableCommand {
             try OptionChecks.atLeastOne(cpusPerTask, "--cpus-per-task")
             let plan = try ExperimentPlan(SpecParser.load(spec))
             if let out { try OptionChecks.resultsFolder(out) }
-            let runCount = plan.runs.count
+            // A tuned spec's shards split its first-rung trials; the later rungs and the final runs
+            // are shared out by run claims, so they count toward each task's time too.
+            var runCount = plan.runs.count
+            if let tune = plan.spec.tune {
+                let tuning = try TuningPlan(plan)
+                runCount += tuning.searches.count * tuning.rungs.reduce(0) { $0 + $1.trials } * tune.folds
+            }
             let shardCount = shards ?? SlurmScript.defaultShards(runCount: runCount)
             let options = SlurmJobOptions(
                 executable: try runningExecutable(), spec: absolute(spec),

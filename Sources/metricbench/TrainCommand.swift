@@ -17,8 +17,8 @@ struct TrainCommand: ParsableCommand {
             --bench-throughput instead measures the training step with a trivial loss.
             """)
 
-    @Option(help: "fashion-mnist | synthetic | glyphs") var dataset: String = "fashion-mnist"
-    @Option(help: "Folder of MNIST-format IDX files (fashion-mnist).") var dataPath: String = DatasetSpec.defaultFashionMNISTPath
+    @Option(help: "A registered dataset (\(DatasetRegistry.names.joined(separator: " | "))) usable with its defaults.") var dataset: String = "fashion-mnist"
+    @Option(help: "Folder of MNIST-format IDX files (fashion-mnist).") var dataPath: String = FashionMNIST.defaultPath
     @Option(help: "Classes of the synthetic (default 200) or glyphs (default 3000) dataset.") var classes: Int?
     @Option(help: "Input dimension of the synthetic dataset.") var inputDim: Int = 64
     @Option(help: "linear | mlp | convnet") var model: String = "mlp"
@@ -48,8 +48,8 @@ struct TrainCommand: ParsableCommand {
             if let embeddingsOut { try OptionChecks.outputFile(embeddingsOut, option: "--embeddings-out") }
             if let labelsOut { try OptionChecks.outputFile(labelsOut, option: "--labels-out") }
             let context = ComputeContext(workers: threads)
-            guard let datasetKind = DatasetKind(rawValue: dataset), datasetKind != .npy else {
-                throw UsageFailure("--dataset must be fashion-mnist, synthetic or glyphs, got '\(dataset)'")
+            guard let datasetKind = DatasetKind(rawValue: dataset), let registered = DatasetRegistry.dataset(datasetKind) else {
+                throw UsageFailure("--dataset must be one of \(DatasetRegistry.names.joined(separator: ", ")), got '\(dataset)'")
             }
             guard let modelKind = ModelKind(rawValue: model) else {
                 throw UsageFailure("--model must be linear, mlp or convnet, got '\(model)'")
@@ -59,12 +59,12 @@ struct TrainCommand: ParsableCommand {
             }
             let modelSpec = ModelSpec(kind: modelKind, hidden: try integers(hidden, "--hidden"),
                                       channels: try integers(channels, "--channels"), normalize: !noNormalize)
-            var datasetSpec = DatasetSpec(kind: datasetKind, path: dataPath)
-            datasetSpec.classes = classes ?? datasetSpec.classes
-            datasetSpec.inputDim = inputDim
-            datasetSpec.seed = seed
-            if datasetKind == .glyphs {
-                datasetSpec.glyphs = GlyphOptions(classes: classes ?? GlyphOptions().classes, seed: seed)
+            // The options this dataset has, by their spec keys; the others do not apply to it.
+            var values: [String: Any] = ["path": dataPath, "input_dim": inputDim, "seed": seed]
+            if let classes { values["classes"] = classes }
+            let datasetSpec = DatasetSpec(erased: try registered.options(specValues: values.filter { registered.specKeys.contains($0.key) }))
+            do { try datasetSpec.validate() } catch let e as DatasetError {
+                throw UsageFailure("--dataset \(dataset): \(e) (a dataset that needs files is trained through an experiment file)")
             }
 
             // Sizes from the command line, checked against this machine before anything is allocated.

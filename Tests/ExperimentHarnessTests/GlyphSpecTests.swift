@@ -11,12 +11,12 @@ import Training
         model: { kind: mlp }
         """, file: "g.yaml")
     #expect(spec.dataset.kind == .glyphs)
-    #expect(spec.dataset.glyphs == GlyphOptions(
+    #expect(spec.dataset.options(as: GlyphOptions.self) == GlyphOptions(
         classes: 400, trainClasses: 300, size: 24, minFonts: 12, jitter: false,
         include: ["Noto", "Kai"], exclude: ["Mono"], dedup: false, seed: 9))
     #expect(spec.dataset.facts.trainClasses == 300)
     let defaults = try SpecParser.parse("dataset: { name: glyphs }\nmodel: { kind: mlp }", file: "d.yaml")
-    #expect(defaults.dataset.glyphs == GlyphOptions())
+    #expect(defaults.dataset.options(as: GlyphOptions.self) == GlyphOptions())
     #expect(defaults.dataset.facts.trainClasses == 1500)
 }
 
@@ -30,12 +30,12 @@ import Training
 
 @Test func otherDatasetsEncodeNoGlyphOptions() throws {
     // Variant ids hash the encoded configuration: the new field must not appear for the old kinds.
-    for spec in [DatasetSpec(kind: .fashionMNIST), DatasetSpec.synthetic()] {
+    for spec in [DatasetSpec.fashionMNIST(), DatasetSpec.synthetic()] {
         let json = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
         #expect(!json.contains("glyphs"))
     }
     let decoded = try JSONDecoder().decode(DatasetSpec.self, from: JSONEncoder().encode(DatasetSpec.glyphs(GlyphOptions(classes: 50))))
-    #expect(decoded.glyphs?.classes == 50)
+    #expect(decoded.options(as: GlyphOptions.self)?.classes == 50)
 }
 
 @Test func datasetSummaryCountsClassesAndSamples() throws {

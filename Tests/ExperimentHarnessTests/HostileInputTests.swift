@@ -49,7 +49,7 @@ import Testing
 
 @Test func aGridWhoseSizeOverflowsIntIsRejected() throws {
     // 11 numeric axes of 60 values: 60¹¹ ≈ 3.6·10¹⁹ variants, more than Int.max.
-    let axes = ["batch_size", "embedding_dim", "power", "samples_per_class", "classes_per_batch", "epochs",
+    let axes = ["batch_size", "embedding_dim", "temperature", "samples_per_class", "classes_per_batch", "epochs",
                 "margin", "pos_margin", "neg_margin", "learning_rate", "weight_decay"]
     let values = "[" + (1...60).map(String.init).joined(separator: ", ") + "]"
     let sweep = "  - { " + axes.map { "\($0): \(values)" }.joined(separator: ", ") + " }\n"

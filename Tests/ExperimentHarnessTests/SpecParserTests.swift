@@ -38,7 +38,7 @@ func parseError(_ text: String) -> SpecError? {
     #expect(spec.recallK == [1, 2])
     #expect(spec.fars == [0.001])
     #expect(spec.tables.count == 2)
-    #expect(spec.dataset.trainClasses == 20)
+    #expect(spec.dataset.options(as: SyntheticData.self)?.trainClasses == 20)
     #expect(spec.train.samplesPerClass == 4)
 }
 
@@ -163,4 +163,38 @@ func parseError(_ text: String) -> SpecError? {
         sampleSpec.replacingOccurrences(of: "base: { loss: triplet,", with: "base: { loss: triplet, temperature: 0.5,"), file: "x.yaml"))
     let base = try #require(plan.base)
     #expect(base.configuration.loss.parameters["temperature"] == nil)
+}
+
+/// A bad parameter value is bad input even where its loss/mining combination is skipped
+/// (ntxent takes only `all`, so `ntxent` + `semihard` trains nothing), with its key and line.
+@Test func aBadLossParameterOnASkippedCombinationIsStillAnError() throws {
+    let skippedBase = sampleSpec.replacingOccurrences(
+        of: "base: { loss: triplet, mining: semihard,", with: "base: { loss: ntxent, mining: semihard, temperature: -1,")
+    let bad = try #require(parseError(skippedBase))
+    #expect(bad.key == "temperature")
+    #expect(bad.message.contains("temperature must be a positive number"))
+    let line = try #require(bad.line)
+    #expect(skippedBase.split(separator: "\n", omittingEmptySubsequences: false)[line - 1].contains("temperature: -1"))
+    // In a sweep: the value list's own line.
+    let swept = sampleSpec.replacingOccurrences(
+        of: "batch_size: [16, 32] }", with: "batch_size: [16, 32] }\n  - { loss: [supcon], mining: [hard], temperature: [0.1, 0] }")
+    let inSweep = try #require(parseError(swept))
+    #expect(inSweep.key == "temperature" && inSweep.message.contains("temperature must be a positive number"))
+    #expect(inSweep.message.hasPrefix("supcon: "))
+    // Every loss the spec names with the key judges it, and only those.
+    let both = swept.replacingOccurrences(of: "loss: [supcon]", with: "loss: [supcon, ntxent]")
+    #expect(try #require(parseError(both)).message.contains("every loss of this spec with 'temperature' checks it: supcon, ntxent"))
+    #expect(swept.split(separator: "\n", omittingEmptySubsequences: false)[try #require(inSweep.line) - 1].contains("temperature: [0.1, 0]"))
+    // A good value on a skipped combination is not an error: the combination is skipped with its note.
+    let fine = sampleSpec.replacingOccurrences(
+        of: "base: { loss: triplet, mining: semihard,", with: "base: { loss: ntxent, mining: semihard, temperature: 0.5,")
+    #expect(parseError(fine) == nil)
+    // A value that suits the spec's losses is not judged by a loss the spec never names:
+    // arcface rejects a negative margin, triplet takes it.
+    let negativeMargin = sampleSpec.replacingOccurrences(
+        of: "base: { loss: triplet, mining: semihard,", with: "base: { loss: triplet, mining: semihard, margin: -0.1,")
+    #expect(parseError(negativeMargin) == nil)
+    let withArcFace = negativeMargin.replacingOccurrences(
+        of: "batch_size: [16, 32] }", with: "batch_size: [16, 32] }\n  - { loss: [arcface] }")
+    #expect(try #require(parseError(withArcFace)).key == "margin")
 }

@@ -44,7 +44,7 @@ private func separatedClusters(_ clusters: Int, perCluster: Int, dim: Int, seed:
 @Test func evaluationRunsKMeansWhenNoAssignmentsAreGiven() throws {
     let (x, labels) = separatedClusters(5, perCluster: 10, dim: 4, seed: 7)
     let result = try evaluateEmbeddings(x, labels: labels, options: .init(seed: 3))
-    #expect(close(result.nmi!, 1) && close(result.f1!, 1))
+    #expect(close(result[.nmi]!, 1) && close(result[.f1]!, 1))
 }
 
 private func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 }

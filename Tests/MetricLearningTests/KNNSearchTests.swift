@@ -131,9 +131,8 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
     #expect(lists[1] == lists[0] && lists[2] == lists[0])
     for (i, r) in results.enumerated().dropFirst(2) {
         let one = results[i % 2]
-        #expect(r.recallAtK.map(\.value) == one.recallAtK.map(\.value))
-        #expect(r.mapAtR == one.mapAtR && r.rPrecision == one.rPrecision)
-        #expect(r.valAtFar.map(\.value) == one.valAtFar.map(\.value) && r.verificationIsExact == one.verificationIsExact)
+        #expect(r.named.map(\.name) == one.named.map(\.name) && r.named.map(\.value) == one.named.map(\.value))
+        #expect(r.verificationIsExact == one.verificationIsExact)
         #expect(r.roc.map(\.val) == one.roc.map(\.val))
     }
     #expect(!results[0].verificationIsExact && results[1].verificationIsExact)

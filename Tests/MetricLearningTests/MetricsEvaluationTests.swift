@@ -34,7 +34,7 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool
     let options = EvaluationOptions(fars: [0.01], clustering: false, exactVerificationLimit: 0)
     let result = try evaluateEmbeddings(Matrix(fixture.embeddings), labels: fixture.labels, options: options)
     #expect(!result.verificationIsExact)
-    #expect(abs(result.valAtFar[0].value - fixture.expected["val@far=0.01"]!) <= 1e-3)
+    #expect(abs(result[.valAtFAR(0.01)]! - fixture.expected["val@far=0.01"]!) <= 1e-3)
 }
 
 @Test func perfectEmbeddingsScoreOneEverywhere() throws {
@@ -70,11 +70,11 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool
     let x: [[Float]] = [[0], [1], [2], [3.5], [10], [11.5]]
     let labels: [Int32] = [0, 0, 1, 0, 1, 1]
     let result = try evaluateEmbeddings(Matrix(x), labels: labels, options: .init(recallK: [1, 2], clustering: false))
-    #expect(close(result.mapAtR, 0.375, 1e-12))
-    #expect(close(result.rPrecision, 5.0 / 12, 1e-12))
-    #expect(close(result.precisionAt1, 4.0 / 6, 1e-12))
-    #expect(close(result.recallAtK[0].value, 4.0 / 6, 1e-12))
-    #expect(close(result.recallAtK[1].value, 5.0 / 6, 1e-12))
+    #expect(close(result[.mapAtR]!, 0.375, 1e-12))
+    #expect(close(result[.rPrecision]!, 5.0 / 12, 1e-12))
+    #expect(close(result[.precisionAt1]!, 4.0 / 6, 1e-12))
+    #expect(close(result[.recall(1)]!, 4.0 / 6, 1e-12))
+    #expect(close(result[.recall(2)]!, 5.0 / 6, 1e-12))
 }
 
 @Test func singletonClassesAreExcludedFromRPrecisionButCountForRecall() throws {
@@ -82,9 +82,9 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool
     let labels: [Int32] = [0, 0, 1, 1, 2]
     let result = try evaluateEmbeddings(Matrix(x), labels: labels, options: .init(recallK: [1], clustering: false))
     #expect(result.queriesWithPositives == 4)
-    #expect(close(result.mapAtR, 1, 1e-12))
-    #expect(close(result.precisionAt1, 1, 1e-12))
-    #expect(close(result.recallAtK[0].value, 0.8, 1e-12))
+    #expect(close(result[.mapAtR]!, 1, 1e-12))
+    #expect(close(result[.precisionAt1]!, 1, 1e-12))
+    #expect(close(result[.recall(1)]!, 0.8, 1e-12))
 }
 
 /// Manning, Raghavan & Schütze, *Introduction to Information Retrieval*, §16.3 (figure 16.4):
@@ -177,4 +177,26 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool
         #expect(a.far <= b.far && a.val <= b.val)
     }
     #expect(result.roc.last!.far == 1 && result.roc.last!.val == 1)
+}
+
+/// The result holds what the metric families report, under their ids and in report order; no metric
+/// has a field of its own, so a new metric needs only its `MetricID` case and its family's computation.
+@Test func theResultIsTheFamiliesValuesUnderTheirIDs() throws {
+    var rng = SplitMix64(seed: 5)
+    let n = 60
+    let x = Matrix(rows: n, cols: 3, storage: (0..<(n * 3)).map { _ in Float(rng.nextNormal()) })
+    let labels = (0..<n).map { Int32($0 % 4) }
+    let result = try evaluateEmbeddings(x, labels: labels, options: .init(recallK: [1, 2], fars: [1e-2, 1e-1]))
+    #expect(result.named.map(\.name) == ["recall@1", "recall@2", "precision@1", "r-precision", "map@r", "nmi", "f1",
+                                         "val@far=0.01", "val@far=0.1"])
+    let neighbors = NearestNeighbors.search(x, k: n - 1, context: .serial)
+    let retrieval = RetrievalMetrics(neighbors: neighbors, labels: labels, recallK: [1, 2])
+    for (metric, value) in retrieval.values { #expect(result[metric] == value, "\(metric)") }
+    #expect(result[.recall(8)] == nil)
+    let unclustered = try evaluateEmbeddings(x, labels: labels, options: .init(recallK: [1], clustering: false))
+    #expect(unclustered[.nmi] == nil && unclustered[.f1] == nil && unclustered[.mapAtR] == result[.mapAtR])
+    // Plotted against the swept axes: recall@1 (the others have the recall@K plot), map@r, nmi, f1, val@far.
+    let plotted = [MetricID.recall(1), .recall(2), .precisionAt1, .rPrecision, .mapAtR, .nmi, .f1, .valAtFAR(1e-3)]
+        .filter(\.isPlottedAgainstAxes).map(\.name)
+    #expect(plotted == ["recall@1", "map@r", "nmi", "f1", "val@far=0.001"])
 }

@@ -78,7 +78,7 @@ struct GlyphDatasetTests {
     }
 
     @Test func fingerprintChangesWhenAFontIsExcluded() throws {
-        let options = GlyphTestFonts.spec().glyphOptions
+        let options = GlyphTestFonts.spec().options(as: GlyphOptions.self)!
         let all = try GlyphDataset.candidateFaces(options)
         var fewer = options
         fewer.exclude = ["VL Gothic"]
@@ -94,7 +94,7 @@ struct GlyphDatasetTests {
 
     @Test func anIncludeMatchingNoFontIsAClearError() {
         var spec = GlyphTestFonts.spec()
-        spec.glyphs!.include = ["No Such Family"]
+        spec.update(GlyphOptions.self) { $0.include = ["No Such Family"] }
         #expect { try GlyphDataset.load(spec, cache: nil) } throws: { e in
             "\(e)".contains("dataset.fonts") && "\(e)".contains("No Such Family") && "\(e)".contains("IPAexGothic")
         }

@@ -3,7 +3,7 @@ import NumericCore
 import Testing
 @testable import Training
 
-private let fashion = DatasetSpec.defaultFashionMNISTPath
+private let fashion = FashionMNIST.defaultPath
 
 @Test func fashionMNISTFilesHaveTheirKnownCountsAndFirstLabels() throws {
     let train = try FashionMNIST.files(fashion, prefix: "train")
@@ -19,7 +19,7 @@ private let fashion = DatasetSpec.defaultFashionMNISTPath
 }
 
 @Test func fashionMNISTDefaultSplitIsClassDisjoint() throws {
-    let data = try loadDataset(DatasetSpec())
+    let data = try loadDataset(.fashionMNIST())
     #expect(data.inputShape == InputShape(channels: 1, height: 28, width: 28))
     #expect(data.train.classes == [0, 1, 2, 3, 4])
     #expect(data.test.classes == [5, 6, 7, 8, 9])
@@ -28,7 +28,7 @@ private let fashion = DatasetSpec.defaultFashionMNISTPath
 }
 
 @Test func standardizedFashionMNISTHasZeroMeanUnitVarianceOnTrain() throws {
-    let data = try loadDataset(DatasetSpec(standardize: true))
+    let data = try loadDataset(.fashionMNIST(standardize: true))
     let v = data.train.features.storage.map(Double.init)
     let mean = v.reduce(0, +) / Double(v.count)
     let variance = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count)
@@ -76,7 +76,7 @@ private func expectDataError(naming path: String, containing words: String, _ bo
     _ = write(idxLabels([0, 1, 2, 3]), dir, "train-labels-idx1-ubyte")
     _ = write(idxImages(count: 2), dir, "t10k-images-idx3-ubyte")
     _ = write(idxLabels([7, 8]), dir, "t10k-labels-idx1-ubyte")
-    var spec = DatasetSpec(path: dir)
+    var spec = DatasetSpec.fashionMNIST(path: dir)
     spec.split = .sameClasses
     let data = try loadDataset(spec)
     #expect(data.train.labels == [0, 1, 2, 3])
@@ -113,12 +113,12 @@ private func expectDataError(naming path: String, containing words: String, _ bo
 @Test func missingFilesAreReportedWithTheFileAndHowToInstall() {
     let dir = temporaryDirectory("missing")
     let expected = (dir as NSString).appendingPathComponent("train-images-idx3-ubyte.gz")
-    expectDataError(naming: expected, containing: "no such file") { _ = try loadDataset(DatasetSpec(path: dir)) }
+    expectDataError(naming: expected, containing: "no such file") { _ = try loadDataset(.fashionMNIST(path: dir)) }
     let direct = (dir as NSString).appendingPathComponent("nothing.gz")
     expectDataError(naming: direct, containing: "no such file") { _ = try IDX.readLabels(direct) }
     // The default location's message tells how to install the package.
     do {
-        _ = try FashionMNIST.locate(DatasetSpec.defaultFashionMNISTPath, "no-such-file-idx3-ubyte")
+        _ = try FashionMNIST.locate(FashionMNIST.defaultPath, "no-such-file-idx3-ubyte")
         Issue.record("expected an error")
     } catch let e as DataFileError {
         #expect(e.problem.contains("apt-get install dataset-fashion-mnist"))

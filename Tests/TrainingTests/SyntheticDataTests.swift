@@ -8,7 +8,7 @@ import Testing
     #expect(a.train.features == b.train.features && a.test.features == b.test.features)
     #expect(a.train.labels == b.train.labels)
     var other = spec
-    other.seed = 8
+    other.update(SyntheticData.self) { $0.seed = 8 }
     #expect(try loadDataset(other).train.features != a.train.features)
 }
 
@@ -31,14 +31,14 @@ import Testing
     let features = randomMatrix(rows: 6, cols: 3, seed: 1)
     try NPY.write(features, to: dir + "/f.npy")
     try NPY.write(labels: [1, 2, 101, 1, 150, 2], to: dir + "/l.npy")
-    let spec = DatasetSpec(kind: .npy, features: dir + "/f.npy", labels: dir + "/l.npy", testClassesFrom: 101)
+    let spec = DatasetSpec(NPYDataset(features: dir + "/f.npy", labels: dir + "/l.npy", testClassesFrom: 101))
     let data = try loadDataset(spec)
     #expect(data.train.labels == [1, 2, 1, 2])
     #expect(data.test.labels == [101, 150])
     #expect(data.test.features.row(0) == features.row(2))
     try NPY.write(labels: [1, 2, 3], to: dir + "/short.npy")
     var bad = spec
-    bad.labels = dir + "/short.npy"
+    bad.update(NPYDataset.self) { $0.labels = dir + "/short.npy" }
     #expect { try loadDataset(bad) } throws: { ($0 as? DataFileError)?.path == dir + "/short.npy" }
 }
 
@@ -48,12 +48,12 @@ import Testing
     try NPY.write(labels: [0, 0, 1, 1], to: dir + "/trl.npy", int64: false)
     try NPY.write(randomMatrix(rows: 2, cols: 2, seed: 2), to: dir + "/tef.npy")
     try NPY.write(labels: [5, 6], to: dir + "/tel.npy")
-    var spec = DatasetSpec(kind: .npy, trainFeatures: dir + "/trf.npy", trainLabels: dir + "/trl.npy",
-                           testFeatures: dir + "/tef.npy", testLabels: dir + "/tel.npy")
+    var spec = DatasetSpec(NPYDataset(trainFeatures: dir + "/trf.npy", trainLabels: dir + "/trl.npy",
+                                      testFeatures: dir + "/tef.npy", testLabels: dir + "/tel.npy"))
     let data = try loadDataset(spec)
     #expect(data.train.labels == [0, 0, 1, 1] && data.test.labels == [5, 6])
     #expect(data.inputShape == InputShape(flat: 2))
     try NPY.write(randomMatrix(rows: 2, cols: 3, seed: 2), to: dir + "/wide.npy")
-    spec.testFeatures = dir + "/wide.npy"
+    spec.update(NPYDataset.self) { $0.testFeatures = dir + "/wide.npy" }
     #expect { try loadDataset(spec) } throws: { ($0 as? DataFileError)?.path == dir + "/wide.npy" }
 }

@@ -10,6 +10,10 @@ public enum MarkdownTables {
         out += "Model: \(spec.model.kind.rawValue)"
         if spec.model.kind == .mlp { out += " \(spec.model.hidden.map(String.init).joined(separator: "-"))" }
         out += ", \(spec.train.optimizer.rawValue), learning rate \(MetricID.plainDecimal(spec.train.learningRate)), \(spec.train.epochs) epoch(s).\n\n"
+        if let tune = spec.tune {
+            let tuned = tune.space.map(\.axis.rawValue).joined(separator: ", ")
+            out += "Tuned (\(tune.folds)-fold class-disjoint validation, \(tune.trials) trials per variant, by \(tune.metric)): every cell is its variant at the chosen \(tuned) — see tuning.md; the settings above are the defaults before tuning.\n\n"
+        }
         for (i, t) in spec.tables.enumerated() {
             out += table(t, number: i + 1, set) + "\n"
         }

@@ -6,7 +6,8 @@ public enum ReportWriter {
     ///
     /// `plots/` is entirely generated: SVG files in it that the current records no longer produce are removed.
     @discardableResult
-    public static func write(_ set: ResultSet, to directory: String) throws -> [String] {
+    /// `extra` are more files (name relative to `directory`, text), e.g. the tuning report and its plots.
+    public static func write(_ set: ResultSet, to directory: String, extra: [(String, String)] = []) throws -> [String] {
         var files: [(String, String)] = [
             ("results.csv", CSVReport.results(set)),
             ("summary.csv", CSVReport.summary(set)),
@@ -14,11 +15,12 @@ public enum ReportWriter {
         ]
         let plots = PlotReport.plots(set)
         files += plots.map { ("plots/" + $0.name, $0.svg) }
+        files += extra
         let plotDirectory = directory + "/plots"
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: plotDirectory, withIntermediateDirectories: true)
-            let current = Set(plots.map(\.name))
+            let current = Set(files.map(\.0).filter { $0.hasPrefix("plots/") }.map { String($0.dropFirst(6)) })
             for old in try fm.contentsOfDirectory(atPath: plotDirectory) where old.hasSuffix(".svg") && !current.contains(old) {
                 // `try?`: another process writing the reports of this folder may have removed it first.
                 try? fm.removeItem(atPath: plotDirectory + "/" + old)

@@ -71,20 +71,7 @@ public struct MemoryEstimate: Sendable, Equatable {
 
     /// The input shape and sample count a dataset spec tells before any file is read
     /// (an npy dataset's are known only once loaded: one value, no samples; a glyph set's count is a lower bound).
-    public static func declaredShape(of d: DatasetSpec) -> (input: InputShape, samples: Int) {
-        switch d.kind {
-        case .fashionMNIST: return (InputShape(channels: 1, height: 28, width: 28), 70_000)
-        case .synthetic:
-            let (samples, overflow) = d.classes.multipliedReportingOverflow(by: d.samplesPerClass)
-            return (InputShape(flat: d.inputDim), overflow ? Int.max : samples)
-        case .npy: return (InputShape(flat: 1), 0)
-        case .glyphs:
-            // At least `min_fonts` renderings of each class (fonts with the glyph may be more).
-            let g = d.glyphOptions
-            let (samples, overflow) = g.classes.multipliedReportingOverflow(by: g.minFonts)
-            return (InputShape(channels: 1, height: g.size, width: g.size), overflow ? Int.max : samples)
-        }
-    }
+    public static func declaredShape(of d: DatasetSpec) -> (input: InputShape, samples: Int) { d.declaredShape }
 
     /// The spec key most responsible for the estimate, for messages.
     public var largestPart: String {

@@ -41,7 +41,16 @@ public enum Runner {
         _ plan: ExperimentPlan, store: RunStore, executor: any RunExecutor, options: RunnerOptions,
         log: @escaping @Sendable (String) -> Void
     ) throws -> RunTally {
-        let selected = options.shard.map { plan.runs(shard: $0.index, of: $0.count) } ?? plan.runs
+        try run(plan.runs, spec: plan.spec, store: store, executor: executor, options: options, log: log)
+    }
+
+    /// Runs the pending ones of `runs` (e.g. the trials of a tuning stage); a shard takes every
+    /// `count`-th of them, starting at `index`, as `ExperimentPlan.runs(shard:of:)` does.
+    public static func run(
+        _ runs: [PlannedRun], spec: ExperimentSpec, store: RunStore, executor: any RunExecutor, options: RunnerOptions,
+        log: @escaping @Sendable (String) -> Void
+    ) throws -> RunTally {
+        let selected = options.shard.map { s in runs.enumerated().filter { $0.offset % s.count == s.index }.map(\.element) } ?? runs
         // Only this shard's leftovers: other shards may be writing theirs right now.
         let removed = store.removeLeftovers(of: options.shard == nil ? nil : Set(selected.map(\.key)))
         if removed > 0 { log("removed \(removed) partial record(s) left by an interrupted run") }
@@ -128,7 +137,7 @@ public enum Runner {
                     report(.started(run))
                     lock.unlock()
 
-                    let record = executor.execute(run, spec: plan.spec, context: context)
+                    let record = executor.execute(run, spec: spec, context: context)
                     var writeError: (any Error)?
                     do { try store.write(record) } catch { writeError = error }
                     claim.release()

@@ -33,6 +33,9 @@ public struct ExperimentPlan: Sendable {
     public var base: Variant?
     /// The base settings as written, before defaults.
     var baseDraft: VariantDraft
+    /// For the final plan of a tuned spec: each sweep variant's id → the id of its chosen
+    /// configuration (which `variants` then holds), so tables find a cell by its sweep settings.
+    public var tunedIDs: [String: String] = [:]
 
     /// Every run: each variant with each seed, in plan order.
     public var runs: [PlannedRun] {
@@ -220,7 +223,8 @@ extension ExperimentPlan {
             guard supports(d.lossKind, d.miningKind) else { continue }
             sawSupported = true
             guard let c = try? Self.resolve(d, spec: spec, line: nil) else { continue }
-            let id = VariantID.of(c)
+            let untuned = VariantID.of(c)
+            let id = tunedIDs[untuned] ?? untuned
             if let v = variants.first(where: { $0.id == id }) { return .variant(v) }
         }
         return sawSupported ? .notPlanned : .unsupported

@@ -26,6 +26,8 @@ public struct ExperimentSpec: Sendable {
     /// The metrics to report, in the order given.
     public var metrics: [MetricID]
     public var tables: [TableSpec]
+    /// The `tune:` section: when present, every variant is tuned on validation folds before its test runs.
+    public var tune: TuneSpec? = nil
 
     /// The K of every `recall@K` in `metrics` (`[1]` when none).
     public var recallK: [Int] {

@@ -6,15 +6,11 @@ import Yams
 /// Reads and validates an experiment file: every problem is a `SpecError`
 /// naming the file, line and key, found before any training starts.
 public enum SpecParser {
-    static let topKeys = ["name", "description", "dataset", "model", "train", "seeds", "base", "sweeps", "metrics", "tables"]
-    static let datasetCommon = ["name", "split"]
-    static let datasetKeys: [DatasetKind: [String]] = [
-        .fashionMNIST: ["path", "standardize"],
-        .synthetic: ["classes", "train_classes", "samples_per_class", "input_dim", "latent_dim", "noise", "seed"],
-        .npy: ["train_features", "train_labels", "test_features", "test_labels", "features", "labels", "test_classes_from"],
-        .glyphs: ["classes", "train_classes", "size", "min_fonts", "jitter", "fonts", "dedup", "seed", "standardize"],
-    ]
-    static let glyphFontKeys = ["include", "exclude"]
+    static let topKeys = ["name", "description", "dataset", "model", "train", "seeds", "base", "sweeps", "metrics", "tables", "tune"]
+    static let tuneKeys = ["metric", "folds", "budget", "search", "space"]
+    static let distributionKeys = ["log_uniform", "uniform", "int_uniform", "choice"]
+    /// The keys of every dataset section; the others are the registered dataset's own.
+    static let datasetCommon = ["name", "split", "standardize"]
     static let modelKeys = ["kind", "hidden", "channels", "normalize"]
     static let trainKeys = [
         "optimizer", "learning_rate", "momentum", "weight_decay", "epochs", "samples_per_class",
@@ -164,16 +160,68 @@ struct Reader {
 
     func axisValue(_ node: Node, axis: Axis) throws -> AxisValue {
         let key = axis.rawValue
+        let value: AxisValue
         switch axis.kind {
-        case .int: return .int(try int(node, key, min: 1))
-        case .double: return .double(try double(node, key))
-        case .bool: return .bool(try bool(node, key))
+        case .int: value = .int(try int(node, key, min: 1))
+        case .double: value = .double(try double(node, key))
+        case .bool: value = .bool(try bool(node, key))
         case .word(let names):
             let s = try string(node, key)
             guard names.contains(s) else {
                 throw fail(node, key, "unknown value '\(s)'\(didYouMean(s, names)); one of: \(names.joined(separator: ", "))")
             }
-            return .string(s)
+            value = .string(s)
+        }
+        return value
+    }
+
+    /// Every loss-parameter value of `base` and `sweeps`, checked by each loss
+    /// the spec names (the base's, default triplet, and every `loss` of a
+    /// sweep) that has the key, here where its line is known: a value only a
+    /// skipped loss/mining combination would take is still bad input, not
+    /// silently dropped with the combination. A loss the spec never names does
+    /// not judge the value (a negative triplet margin is not arcface's
+    /// business). Only errors about the key itself; a rule joining several
+    /// keys is checked when each variant is resolved.
+    func checkLossParameters(base: [(Axis, AxisValue, Node?)], sweeps: [[(Axis, [(AxisValue, Node)])]]) throws {
+        var named: [LossKind] = []
+        func add(_ value: AxisValue) {
+            if case .string(let s) = value, let kind = LossKind(rawValue: s), !named.contains(kind) { named.append(kind) }
+        }
+        if let b = base.first(where: { $0.0 == .loss }) { add(b.1) } else { named.append(.triplet) }
+        for sweep in sweeps { for (axis, values) in sweep where axis == .loss { values.forEach { add($0.0) } } }
+        let losses = named.compactMap(LossRegistry.loss)
+        /// `key` as a word of `text` (`margin` is not in `pos_margin`).
+        func mentions(_ text: String, _ key: String) -> Bool {
+            var rest = text[...]
+            while let r = rest.range(of: key) {
+                let before = r.lowerBound == text.startIndex ? nil : text[text.index(before: r.lowerBound)]
+                let after = r.upperBound == text.endIndex ? nil : text[r.upperBound]
+                func isWord(_ c: Character?) -> Bool { c.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false }
+                if !isWord(before) && !isWord(after) { return true }
+                rest = text[r.upperBound...]
+            }
+            return false
+        }
+        func check(_ key: String, _ value: AxisValue, _ node: Node?) throws {
+            let owners = losses.filter { $0.parameterKeys.contains { $0.name == key } }
+            for loss in owners {
+                do {
+                    _ = try loss.resolvedParameters([key: value])
+                } catch let error as LossError {
+                    // With the other keys at their defaults, an error about this key alone
+                    // names only it; one naming another key too is a rule between keys,
+                    // judged per variant with the values actually combined.
+                    let text = "\(error)"
+                    guard mentions(text, key), !loss.parameterKeys.contains(where: { $0.name != key && mentions(text, $0.name) }) else { continue }
+                    let all = owners.count > 1 ? " (every loss of this spec with '\(key)' checks it: \(owners.map(\.kind.rawValue).joined(separator: ", ")))" : ""
+                    throw fail(node, key, (text.hasPrefix("\(loss.kind):") ? text : "\(loss.kind): \(text)") + all)
+                }
+            }
+        }
+        for (axis, value, node) in base { if case .parameter(let key) = axis { try check(key, value, node) } }
+        for sweep in sweeps {
+            for (axis, values) in sweep { if case .parameter(let key) = axis { for (v, n) in values { try check(key, v, n) } } }
         }
     }
 
@@ -212,32 +260,35 @@ struct Reader {
         }
 
         var base: [(Axis, AxisValue)] = baseFromSections
+        var baseNodes: [(Axis, AxisValue, Node?)] = []
         if let b = node("base") {
             for (k, kn, v) in try mapping(b, "base") {
                 let a = try axis(k, kn, section: "base")
+                let value = try axisValue(v, axis: a)
                 base.removeAll { $0.0 == a }
-                base.append((a, try axisValue(v, axis: a)))
+                base.append((a, value))
+                baseNodes.append((a, value, v))
             }
         }
 
         var sweeps: [ExperimentSpec.Sweep] = []
+        var sweepNodes: [[(Axis, [(AxisValue, Node)])]] = []
         if let s = node("sweeps") {
             for item in try list(s, "sweeps") {
-                var axes: [(Axis, [AxisValue])] = []
+                var axes: [(Axis, [(AxisValue, Node)])] = []
                 for (k, kn, v) in try mapping(item, "sweeps") {
                     let a = try axis(k, kn, section: "sweeps")
-                    let values: [AxisValue]
-                    if case .sequence = v {
-                        values = try list(v, k).map { try axisValue($0, axis: a) }
-                    } else {
-                        values = [try axisValue(v, axis: a)]
-                    }
+                    let items: [Node]
+                    if case .sequence = v { items = try list(v, k) } else { items = [v] }
+                    let values = try items.map { (try axisValue($0, axis: a), $0) }
                     guard !values.isEmpty else { throw fail(v, k, "give at least one value") }
                     axes.append((a, values))
                 }
-                sweeps.append(.init(axes: axes, line: item.mark?.line))
+                sweeps.append(.init(axes: axes.map { ($0.0, $0.1.map(\.0)) }, line: item.mark?.line))
+                sweepNodes.append(axes)
             }
         }
+        try checkLossParameters(base: baseNodes, sweeps: sweepNodes)
 
         var metrics: [MetricID] = [.recall(1), .recall(2), .recall(4), .recall(8), .mapAtR, .nmi, .f1]
         var metricNodes: [MetricID: Node] = [:]
@@ -272,90 +323,45 @@ struct Reader {
                 tables.append(TableSpec(rows: rows, columns: columns, metric: metric))
             }
         }
+        let tune = try node("tune").map { try self.tune($0, sweeps: sweeps, metrics: metrics) }
         return ExperimentSpec(
             file: file, name: name, description: description, dataset: dataset, model: model, train: train,
-            seeds: seeds, base: base, sweeps: sweeps, metrics: metrics, tables: tables)
+            seeds: seeds, base: base, sweeps: sweeps, metrics: metrics, tables: tables, tune: tune)
     }
 
+    /// `dataset: { name: …, split: …, standardize: …, <the dataset's own keys> }`:
+    /// the options are read by the registered dataset and validated by it.
     func dataset(_ n: Node) throws -> DatasetSpec {
         let entries = try mapping(n, "dataset")
+        let names = DatasetRegistry.names
         guard let nameEntry = entries.first(where: { $0.0 == "name" }) else {
-            throw fail(n, "dataset", "needs 'name': one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw fail(n, "dataset", "needs 'name': one of \(names.joined(separator: ", "))")
         }
-        let kind = try word(nameEntry.2, "name", as: DatasetKind.self)
-        try checkKeys(entries, allowed: SpecParser.datasetCommon + SpecParser.datasetKeys[kind]!, section: "dataset (\(kind.rawValue))")
-        var d = DatasetSpec(kind: kind)
-        if kind == .glyphs { return try glyphs(n, entries) }
-        for (k, _, v) in entries {
+        let name = try string(nameEntry.2, "name")
+        guard let kind = DatasetKind(rawValue: name), let registered = DatasetRegistry.dataset(kind) else {
+            throw fail(nameEntry.2, "name", "unknown value '\(name)'\(didYouMean(name, names)); one of: \(names.joined(separator: ", "))")
+        }
+        try checkKeys(entries, allowed: SpecParser.datasetCommon + registered.specKeys, section: "dataset (\(kind))")
+        var split = SplitKind.classDisjoint, standardize = false
+        var own: [(Node, Node)] = []
+        for (k, kn, v) in entries {
             switch k {
-            case "split": d.split = try word(v, k, as: SplitKind.self)
-            case "path": d.path = try string(v, k)
-            case "standardize": d.standardize = try bool(v, k)
-            case "classes": d.classes = try int(v, k, min: 4)
-            case "train_classes": d.trainClasses = try int(v, k, min: 2)
-            case "samples_per_class": d.samplesPerClass = try int(v, k, min: 2)
-            case "input_dim": d.inputDim = try int(v, k, min: 1)
-            case "latent_dim": d.latentDim = try int(v, k, min: 1)
-            case "noise": d.noise = try double(v, k)
-            case "seed": d.seed = UInt64(try int(v, k, min: 0))
-            case "train_features": d.trainFeatures = try string(v, k)
-            case "train_labels": d.trainLabels = try string(v, k)
-            case "test_features": d.testFeatures = try string(v, k)
-            case "test_labels": d.testLabels = try string(v, k)
-            case "features": d.features = try string(v, k)
-            case "labels": d.labels = try string(v, k)
-            case "test_classes_from": d.testClassesFrom = try int(v, k, min: 1)
-            default: break
+            case "name": break
+            case "split": split = try word(v, k, as: SplitKind.self)
+            case "standardize": standardize = try bool(v, k)
+            default: own.append((kn, v))
             }
         }
-        if kind == .synthetic, let t = d.trainClasses, t >= d.classes {
-            throw fail(n, "train_classes", "must be below 'classes' (\(d.classes)): the rest are the unseen test classes")
+        let section = Node.mapping(Node.Mapping(own, .implicit, .any, n.mark))
+        let options = try registered.options(specFrom: _SpecNodeDecoder(reader: self, node: section, key: "dataset"))
+        let spec = DatasetSpec(erased: options, split: split, standardize: standardize)
+        do {
+            try spec.validate()
+        } catch let e as DatasetError {
+            let at = e.key.flatMap { key in entries.first { $0.0 == key }?.2 } ?? n
+            throw fail(at, e.key ?? "dataset", e.message)
         }
-        if kind == .npy {
-            let four = [d.trainFeatures, d.trainLabels, d.testFeatures, d.testLabels].allSatisfy { $0 != nil }
-            let pair = d.features != nil && d.labels != nil && d.testClassesFrom != nil
-            guard four || pair else {
-                throw fail(n, "dataset", "the npy dataset needs train_features, train_labels, test_features and test_labels, or features, labels and test_classes_from")
-            }
-        }
-        return d
-    }
-
-    /// `dataset: { name: glyphs, ... }`: the options go into `DatasetSpec.glyphs`.
-    func glyphs(_ n: Node, _ entries: [(String, Node, Node)]) throws -> DatasetSpec {
-        var d = DatasetSpec(kind: .glyphs)
-        var g = GlyphOptions()
-        for (k, _, v) in entries {
-            switch k {
-            case "split":
-                d.split = try word(v, k, as: SplitKind.self)
-                guard d.split == .classDisjoint else {
-                    throw fail(v, k, "glyphs has one image per typeface and class, so only class-disjoint splits are meaningful")
-                }
-            case "standardize": d.standardize = try bool(v, k)
-            case "classes": g.classes = try int(v, k, min: 2)
-            case "train_classes": g.trainClasses = try int(v, k, min: 1)
-            case "size": g.size = try int(v, k, min: 8)
-            case "min_fonts": g.minFonts = try int(v, k, min: 2)
-            case "jitter": g.jitter = try bool(v, k)
-            case "dedup": g.dedup = try bool(v, k)
-            case "seed": g.seed = UInt64(try int(v, k, min: 0))
-            case "fonts":
-                let fonts = try mapping(v, k)
-                try checkKeys(fonts, allowed: SpecParser.glyphFontKeys, section: "dataset.fonts")
-                for (fk, _, fv) in fonts {
-                    let names = try list(fv, fk).map { try string($0, fk) }
-                    if fk == "include" { g.include = names } else { g.exclude = names }
-                }
-            default: break
-            }
-        }
-        if let t = g.trainClasses, t >= g.classes {
-            throw fail(n, "train_classes", "must be below 'classes' (\(g.classes)): the rest are the unseen test classes")
-        }
-        if g.size > 256 { throw fail(n, "size", "must be at most 256 pixels, found \(g.size)") }
-        d.glyphs = g
-        return d
+        return spec
     }
 
     func model(_ n: Node, into m: inout ModelSpec, base: inout [(Axis, AxisValue)]) throws {
@@ -394,5 +400,94 @@ struct Reader {
             default: break
             }
         }
+    }
+
+    /// `tune: { metric, folds, budget: { trials }, search, space: { key: { log_uniform | uniform | int_uniform | choice: … } } }`.
+    func tune(_ n: Node, sweeps: [ExperimentSpec.Sweep], metrics: [MetricID]) throws -> TuneSpec {
+        let entries = try mapping(n, "tune")
+        try checkKeys(entries, allowed: SpecParser.tuneKeys, section: "tune")
+        func entry(_ k: String) -> (Node, Node)? { entries.first { $0.0 == k }.map { ($0.1, $0.2) } }
+        guard let (_, metricNode) = entry("metric") else {
+            throw fail(n, "tune", "needs 'metric': the validation metric the search maximises, e.g. metric: map@r")
+        }
+        let metricText = try string(metricNode, "metric")
+        guard let metric = try? MetricID(parsing: metricText) else {
+            throw fail(metricNode, "metric", "unknown metric '\(metricText)'; known: \(MetricID.known)")
+        }
+        let folds = try entry("folds").map { try int($0.1, "folds", min: 2) } ?? TuneSpec.defaultFolds
+        guard let (_, budgetNode) = entry("budget") else {
+            throw fail(n, "budget", "missing: give the trials per variant, e.g. budget: { trials: 24 }")
+        }
+        let budget = try mapping(budgetNode, "budget")
+        try checkKeys(budget, allowed: ["trials"], section: "tune.budget")
+        guard let trialsNode = budget.first(where: { $0.0 == "trials" })?.2 else {
+            throw fail(budgetNode, "trials", "missing: give the trials per variant, e.g. budget: { trials: 24 }")
+        }
+        let trials = try int(trialsNode, "trials", min: 1)
+        let search = try entry("search").map { try word($0.1, "search", as: SearchKind.self) } ?? .random
+        if search == .tpe {
+            throw fail(entry("search")?.1, "search", "'tpe' is not implemented yet; use 'random' or 'halving'")
+        }
+        guard let (_, spaceNode) = entry("space") else {
+            throw fail(n, "space", "missing: name the settings to tune, e.g. space: { learning_rate: { log_uniform: [1.0e-4, 1.0e-2] } }")
+        }
+        var space: [TuneParameter] = []
+        let swept = Set(sweeps.flatMap { $0.axes.map(\.0) })
+        for (k, kn, v) in try mapping(spaceNode, "space") {
+            let a = try axis(k, kn, section: "tune.space")
+            guard TuneSpec.isTunable(a) else {
+                throw fail(kn, k, "cannot be tuned: loss, mining and model define the variants, epochs are the budget, and the batch composition is fixed per variant; tune a training or loss setting")
+            }
+            guard !swept.contains(a) else {
+                throw fail(kn, k, "is both swept and tuned; remove it from 'sweeps' or from 'tune.space'")
+            }
+            space.append(TuneParameter(axis: a, distribution: try distribution(v, axis: a), line: kn.mark?.line))
+        }
+        guard !space.isEmpty else { throw fail(spaceNode, "space", "name at least one setting to tune") }
+        return TuneSpec(metric: metric, folds: folds, trials: trials, search: search, space: space, line: n.mark?.line)
+    }
+
+    /// `{ log_uniform: [lo, hi] }`, `{ uniform: [lo, hi] }`, `{ int_uniform: [lo, hi] }` or `{ choice: [a, b, …] }`.
+    func distribution(_ n: Node, axis: Axis) throws -> TuneDistribution {
+        let key = axis.rawValue
+        let entries = try mapping(n, key)
+        try checkKeys(entries, allowed: SpecParser.distributionKeys, section: "tune.space.\(key)")
+        guard entries.count == 1, let (kind, _, v) = entries.first else {
+            throw fail(n, key, "give exactly one of \(SpecParser.distributionKeys.joined(separator: ", ")), e.g. { uniform: [0.05, 1.0] }")
+        }
+        if kind == "choice" {
+            let values = try list(v, key).map { try axisValue($0, axis: axis) }
+            guard !values.isEmpty else { throw fail(v, key, "give at least one value to choose from") }
+            return .choice(values)
+        }
+        let bounds = try list(v, key)
+        guard bounds.count == 2 else { throw fail(v, key, "\(kind) needs two bounds [low, high], found \(bounds.count) value(s)") }
+        let numeric: Bool
+        switch axis.kind {
+        case .int: numeric = kind == "int_uniform"
+        case .double: numeric = kind != "int_uniform"
+        case .bool, .word: numeric = false
+        }
+        guard numeric else {
+            let hint: String
+            switch axis.kind {
+            case .int: hint = "it takes whole numbers: use int_uniform or choice"
+            case .double: hint = "it takes real numbers: use log_uniform, uniform or choice"
+            case .bool, .word: hint = "it is not a number: use choice"
+            }
+            throw fail(v, key, "\(kind) does not fit '\(key)': \(hint)")
+        }
+        if kind == "int_uniform" {
+            let lo = try int(bounds[0], key), hi = try int(bounds[1], key)
+            guard lo <= hi, lo >= 1 else { throw fail(v, key, "int_uniform needs 1 ≤ low ≤ high, found [\(lo), \(hi)]") }
+            return .intUniform(lo, hi)
+        }
+        let lo = try double(bounds[0], key), hi = try double(bounds[1], key)
+        guard lo < hi else { throw fail(v, key, "\(kind) needs low < high, found [\(lo), \(hi)]") }
+        if kind == "log_uniform" {
+            guard lo > 0 else { throw fail(v, key, "log_uniform needs positive bounds, found [\(lo), \(hi)]") }
+            return .logUniform(lo, hi)
+        }
+        return .uniform(lo, hi)
     }
 }

@@ -81,40 +81,14 @@ public struct PairwiseDistance: Sendable {
     ///
     /// - Complexity: O(B² · d), in one GEMM, plus O(B²) split over the workers.
     public func backward(embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix, scale: Float = 1) {
-        _backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, scale: scale, labelWeights: nil)
+        backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, combining: _SymmetricSum(), scale: scale)
     }
 
-    /// `backward` with the coefficients of same-label pairs multiplied by
-    /// `same` and the others by `different` (a pair reducer's two weights),
-    /// applied in the symmetrising pass.
-    func backward(embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix,
-                  labels: [Int32], same: Float, different: Float) {
-        labels.withUnsafeBufferPointer { y in
-            _backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, scale: 1,
-                      labelWeights: (y.baseAddress!, same, different))
-        }
-    }
-
-    /// `backward` for coefficients that are scaled per row: a same-label
-    /// pair's derivative is the upper-triangle entry `C_ij`, i < j, alone
-    /// (the entry below the diagonal is scratch and ignored); a pair with
-    /// different labels combines as `s_i C_ij + s_j C_ji`, `s = rowScales`
-    /// (B values), so a loss need not rewrite those entries before the pass.
-    /// With `symmetric`, `C_ji` is taken to equal `C_ij` there too: only the
-    /// upper triangle is read.
-    func backward(embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix,
-                  labels: [Int32], rowScales: UnsafePointer<Float>, symmetric: Bool) {
-        labels.withUnsafeBufferPointer { y in
-            _backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, scale: 1,
-                      labelWeights: nil, rowScales: (y.baseAddress!, rowScales, symmetric))
-        }
-    }
-
-    private func _backward(
-        embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix, scale: Float,
-        labelWeights: (labels: UnsafePointer<Int32>, same: Float, different: Float)?,
-        rowScales: (labels: UnsafePointer<Int32>, scales: UnsafePointer<Float>, symmetric: Bool)? = nil
-    ) {
+    /// `backward` with each pair's two coefficients combined by `combination`
+    /// (a reducer's per-pair weights, or a loss's per-row scales) in the
+    /// symmetrising pass, instead of the plain sum `C_ij + C_ji`.
+    func backward<P: _PairCombination>(embeddings: Matrix, coefficients: inout Matrix, gradient: inout Matrix,
+                                       combining combination: P, scale: Float = 1) {
         let b = embeddings.rows
         precondition(coefficients.rows == b && coefficients.cols == b, "coefficients must be \(b)×\(b)")
         precondition(values.rows == b, "backward needs the distances of the same batch")
@@ -122,29 +96,14 @@ public struct PairwiseDistance: Sendable {
         values.storage.withUnsafeBufferPointer { dBuffer in
             coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
                 let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!
-                let y = labelWeights?.labels, same = labelWeights?.same ?? 1, different = labelWeights?.different ?? 1
-                // S_ij = w_ij (C_ij + C_ji), then divided by 2 D_ij for euclidean (0 where D_ij = 0).
+                // S_ij = combination(C_ij, C_ji), then divided by 2 D_ij for euclidean (0 where D_ij = 0).
                 _forEachUpperTileRows(b, context) { rows in
                     _visitUpperTiles(b, rows, tile: { i0, j0 in
                         let upper = c + i0 * b + j0, lower = c + j0 * b + i0
-                        let yj = y.map { UnsafeRawPointer($0 + j0).loadUnaligned(as: SIMD8<Int32>.self) }
                         let above = _Tile8(upper, stride: b)
-                        let sums: _Tile8
-                        if let (ys, s, symmetric) = rowScales {
-                            let yj = UnsafeRawPointer(ys + j0).loadUnaligned(as: SIMD8<Int32>.self), sj = SIMDMath.load(s + j0)
-                            let below = symmetric ? above : _Tile8(lower, stride: b).transposed()
-                            sums = above.map(below) { k, u, l in
-                                let sameLabel = yj .== SIMD8<Int32>(repeating: ys[i0 + k])
-                                return (u * SIMD8(repeating: s[i0 + k]) + l * sj).replacing(with: u, where: sameLabel)
-                            }
-                        } else {
-                            sums = above.map(_Tile8(lower, stride: b).transposed()) { k, u, l in
-                                guard let y, let yj else { return u + l }
-                                let sameLabel = yj .== SIMD8<Int32>(repeating: y[i0 + k])
-                                let w = SIMD8<Float>(repeating: different).replacing(with: same, where: sameLabel)
-                                return (u + l) * w
-                            }
-                        }
+                        let below = combination.readsLower ? _Tile8(lower, stride: b).transposed() : above
+                        let columns = combination.columns(j0)
+                        let sums = above.map(below) { k, u, l in combination.combine(u, l, row: i0 + k, columns) }
                         let t = euclidean
                             ? sums.map(_Tile8(d + i0 * b + j0, stride: b)) { _, s, dij in
                                 (s / (2 * dij)).replacing(with: 0, where: .!(dij .> SIMD8<Float>.zero))
@@ -153,12 +112,8 @@ public struct PairwiseDistance: Sendable {
                         t.store(upper, stride: b)
                         t.transposed().store(lower, stride: b)
                     }, pair: { i, j in
-                        var s = c[i * b + j] + c[j * b + i]
-                        if let (ys, scales, symmetric) = rowScales {
-                            let cij = c[i * b + j], cji = symmetric ? cij : c[j * b + i]
-                            s = ys[i] == ys[j] ? cij : scales[i] * cij + scales[j] * cji
-                        }
-                        if let y { s *= y[i] == y[j] ? same : different }
+                        let cij = c[i * b + j]
+                        var s = combination.combine(cij, combination.readsLower ? c[j * b + i] : cij, i, j)
                         if euclidean {
                             let dij = d[i * b + j]
                             s = dij > 0 ? s / (2 * dij) : 0

@@ -54,3 +54,18 @@ extension TripletMiner {
                            context: context)
     }
 }
+
+/// The batch's distances (read), dL/dD coefficients (written) and labels as
+/// pointers, for the O(B²) passes of a loss: one closure instead of three
+/// nested `withUnsafe…` calls (the losses' own scratch lives in typed
+/// `ScratchBuffer` workspaces and needs none).
+func _withBatchPointers<R>(
+    _ distances: Matrix, _ coefficients: inout Matrix, _ labels: [Int32],
+    _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafePointer<Int32>) throws -> R
+) rethrows -> R {
+    try distances.storage.withUnsafeBufferPointer { d in
+        try coefficients.storage.withUnsafeMutableBufferPointer { c in
+            try labels.withUnsafeBufferPointer { y in try body(d.baseAddress!, c.baseAddress!, y.baseAddress!) }
+        }
+    }
+}

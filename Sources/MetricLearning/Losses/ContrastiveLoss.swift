@@ -24,8 +24,8 @@ public struct ContrastiveLoss: BatchLoss {
     private var triplets = TripletIndices()
     private var pairs = PairIndices()
     private var pairMask: [UInt8] = []
-    /// Per-row sums of the fused `all` pass, added in row order.
-    private var rowSums: [_PairSums] = []
+    /// Per-row sums of the fused `all` pass (B), added in row order.
+    private let rowSums = ScratchBuffer<_PairSums>()
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration, context: ComputeContext) {
@@ -44,7 +44,7 @@ public struct ContrastiveLoss: BatchLoss {
             miner!.mine(distances: distance.values, distanceKind: distance.kind, labels: labels,
                         dimension: embeddings.cols, into: &triplets)
             pairs.assignDeduplicated(triplets, batchSize: b, mask: &pairMask)
-            sums = accumulateSelected(b)
+            sums = accumulateSelected(labels)
         } else {
             sums = accumulateAll(labels)
         }
@@ -54,8 +54,10 @@ public struct ContrastiveLoss: BatchLoss {
             return LossResult(loss: 0, tuples: 0, activeFraction: 0)
         }
         let (loss, positiveWeight, negativeWeight) = reduce(sums)
-        distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient,
-                          labels: labels, same: positiveWeight, different: negativeWeight)
+        labels.withUnsafeBufferPointer { y in
+            let weights = _PairReducerWeights(labels: y.baseAddress!, same: positiveWeight, different: negativeWeight)
+            distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, combining: weights)
+        }
         let active = sums.activePositive + sums.activeNegative
         return LossResult(loss: loss, tuples: pairCount, activeFraction: Double(active) / Double(pairCount))
     }
@@ -80,24 +82,17 @@ public struct ContrastiveLoss: BatchLoss {
         let b = labels.count
         let posMargin = Float(configuration.resolvedPosMargin), negMargin = Float(configuration.resolvedNegMargin)
         let squared = configuration.resolvedPower == 2
-        if rowSums.count < b { rowSums = [_PairSums](repeating: _PairSums(), count: b) }
-        distance.values.storage.withUnsafeBufferPointer { dBuffer in
-            coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
-                labels.withUnsafeBufferPointer { y in
-                    rowSums.withUnsafeMutableBufferPointer { partial in
-                        let d = dBuffer.baseAddress!, c = cBuffer.baseAddress!, out = partial.baseAddress!
-                        Parallel.forEachRange(b, parts: distance.context.parts(forWork: b * b)) { rows in
-                            for i in rows {
-                                out[i] = Self.accumulateRow(
-                                    i, d, c, y.baseAddress!, b, posMargin, negMargin, squared: squared)
-                            }
-                        }
-                    }
+        let out = rowSums.reserve(b)
+        let parts = distance.context.parts(forWork: b * b)
+        _withBatchPointers(distance.values, &coefficients, labels) { d, c, y in
+            Parallel.forEachRange(b, parts: parts) { rows in
+                for i in rows {
+                    out[i] = Self.accumulateRow(i, d, c, y, b, posMargin, negMargin, squared: squared)
                 }
             }
         }
         var total = _PairSums()
-        for i in 0..<b { total.add(rowSums[i]) }
+        for i in 0..<b { total.add(out[i]) }
         return total
     }
 
@@ -169,30 +164,29 @@ public struct ContrastiveLoss: BatchLoss {
     }
 
     /// The mined pairs: unit-weight dL/dD into the zeroed `coefficients`.
-    private mutating func accumulateSelected(_ b: Int) -> _PairSums {
+    private mutating func accumulateSelected(_ labels: [Int32]) -> _PairSums {
+        let b = labels.count
         let posMargin = Float(configuration.resolvedPosMargin), negMargin = Float(configuration.resolvedNegMargin)
         let squared = configuration.resolvedPower == 2
         var s = _PairSums()
-        distance.values.storage.withUnsafeBufferPointer { d in
-            coefficients.storage.withUnsafeMutableBufferPointer { c in
-                for t in 0..<pairs.positiveAnchors.count {
-                    let k = Int(pairs.positiveAnchors[t]) * b + Int(pairs.positives[t])
-                    let (h, term, slope) = Self.term(d[k], positive: true, posMargin, negMargin, squared: squared)
-                    s.positivePairs += 1
-                    guard h > 0 else { continue }
-                    s.positive += term
-                    s.activePositive += 1
-                    c[k] = slope
-                }
-                for t in 0..<pairs.negativeAnchors.count {
-                    let k = Int(pairs.negativeAnchors[t]) * b + Int(pairs.negatives[t])
-                    let (h, term, slope) = Self.term(d[k], positive: false, posMargin, negMargin, squared: squared)
-                    s.negativePairs += 1
-                    guard h > 0 else { continue }
-                    s.negative += term
-                    s.activeNegative += 1
-                    c[k] = slope
-                }
+        _withBatchPointers(distance.values, &coefficients, labels) { d, c, _ in
+            for t in 0..<pairs.positiveAnchors.count {
+                let k = Int(pairs.positiveAnchors[t]) * b + Int(pairs.positives[t])
+                let (h, term, slope) = Self.term(d[k], positive: true, posMargin, negMargin, squared: squared)
+                s.positivePairs += 1
+                guard h > 0 else { continue }
+                s.positive += term
+                s.activePositive += 1
+                c[k] = slope
+            }
+            for t in 0..<pairs.negativeAnchors.count {
+                let k = Int(pairs.negativeAnchors[t]) * b + Int(pairs.negatives[t])
+                let (h, term, slope) = Self.term(d[k], positive: false, posMargin, negMargin, squared: squared)
+                s.negativePairs += 1
+                guard h > 0 else { continue }
+                s.negative += term
+                s.activeNegative += 1
+                c[k] = slope
             }
         }
         return s

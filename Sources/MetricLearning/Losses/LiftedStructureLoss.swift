@@ -40,7 +40,7 @@ import Darwin
 /// 3. Each row adds up the shares left to it, in index order, to `w_i`; the
 ///    negatives' coefficients are then `−(w_i / Σ_k e_ik) e_ik`, applied by
 ///    the distance's backward pass as per-row scales
-///    (`PairwiseDistance.backward(…, rowScales:, symmetric:)`) instead of by
+///    (`_LiftedRowScales`, the combination `PairwiseDistance.backward` applies) instead of by
 ///    a pass of their own.
 ///
 /// The exact form finds each row's nearest negative (eight columns at a
@@ -56,12 +56,8 @@ public struct LiftedStructureLoss: BatchLoss {
     public let configuration: LossConfiguration
     private var distance: PairwiseDistance
     private var coefficients = Matrix(rows: 0, cols: 0)
-    /// Per-row workspaces (`_LiftedRows` slices them) and, for the tiles of
-    /// step 1, the sums of each row over each block of eight columns.
-    private var rowReals: [Double] = []
-    private var rowFloats: [Float] = []
-    private var rowIntegers: [Int] = []
-    private var blockSums: [Float] = []
+    /// The per-row workspaces (`_LiftedRows` slices them) and the block sums of step 1.
+    private let work = _LiftedWorkspace()
 
     /// The largest distance for which `exp(−D)` is computed without a shift:
     /// e^−64 ≈ 1.6e−28 is far above the smallest normal float.
@@ -76,80 +72,106 @@ public struct LiftedStructureLoss: BatchLoss {
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], gradient: inout Matrix) throws -> LossResult {
         try distance._beginBatch(embeddings: embeddings, labels: labels, coefficients: &coefficients, zeroed: false)
         let b = embeddings.rows, blocks = (b + _tile - 1) / _tile
-        Workspace.reserve(&rowReals, _LiftedRows.realsPerRow * b)
-        Workspace.reserve(&rowFloats, _LiftedRows.floatsPerRow * b)
-        Workspace.reserve(&rowIntegers, _LiftedRows.integersPerRow * b)
         let alpha = configuration.resolvedMargin
         let exact = configuration.mining == .hard
         var largestSquaredNorm: Float = 0
         for n in distance.squaredNorms[0..<b] { largestSquaredNorm = max(largestSquaredNorm, n) }
         let unshifted = !exact && 2 * largestSquaredNorm.squareRoot() <= Self.unshiftedDistanceLimit
-        if unshifted { Workspace.reserve(&blockSums, blocks * b) }
+        let blockSums = work.reserve(b: b, blockSums: unshifted ? blocks * b : 0)
         let parts = distance.context.parts(forWork: b * b)
-        let (total, positivePairs, active) = distance.values.storage.withUnsafeBufferPointer { dBuffer in
-            coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
-                labels.withUnsafeBufferPointer { y in
-                    rowReals.withUnsafeMutableBufferPointer { reals in
-                        rowFloats.withUnsafeMutableBufferPointer { floats in
-                            rowIntegers.withUnsafeMutableBufferPointer { integers in
-                                blockSums.withUnsafeMutableBufferPointer { blockSums in
-                                    let rows = _LiftedRows(
-                                        b: b, d: dBuffer.baseAddress!, c: cBuffer.baseAddress!, y: y.baseAddress!,
-                                        reals: reals.baseAddress!, floats: floats.baseAddress!,
-                                        integers: integers.baseAddress!)
-                                    if unshifted {
-                                        let sums = blockSums.baseAddress!
-                                        sums.update(repeating: 0, count: blocks * b)
-                                        _forEachUpperTileRows(b, distance.context) { rows.exponentials($0, blockSums: sums) }
-                                        Parallel.forEachRange(blocks, parts: parts) { range in
-                                            for block in range { rows.rowScores(block, blockSums: sums, alpha: alpha) }
-                                        }
-                                    } else {
-                                        Parallel.forEachRange(b, parts: parts) { range in
-                                            for i in range { rows.negatives(i, alpha: alpha, exact: exact) }
-                                        }
-                                    }
-                                    let positivePairs = rows.groupClasses(smooth: !exact)
-                                    let perPair = 1 / Double(positivePairs)
-                                    Parallel.forEachRange(b, parts: parts, cost: { Double(rows.end[$0] - rows.position[$0]) }) { range in
-                                        for i in range {
-                                            if exact {
-                                                rows.exactPairs(i, perPair: perPair)
-                                            } else {
-                                                rows.smoothPairs(i, perPair: perPair)
-                                            }
-                                        }
-                                    }
-                                    if !exact {
-                                        Parallel.forEachRange(b, parts: parts) { range in
-                                            for i in range { rows.negativeScale(i) }
-                                        }
-                                    }
-                                    var total = 0.0, active = 0
-                                    for i in 0..<b {
-                                        total += rows.total[i]
-                                        active += rows.active[i]
-                                    }
-                                    return (total, positivePairs, active)
-                                }
-                            }
-                        }
+        let (total, positivePairs, active) = _withBatchPointers(distance.values, &coefficients, labels) { d, c, y in
+            let rows = _LiftedRows(b: b, d: d, c: c, y: y, work: work)
+            if unshifted {
+                blockSums.update(repeating: 0, count: blocks * b)
+                _forEachUpperTileRows(b, distance.context) { rows.exponentials($0, blockSums: blockSums) }
+                Parallel.forEachRange(blocks, parts: parts) { range in
+                    for block in range { rows.rowScores(block, blockSums: blockSums, alpha: alpha) }
+                }
+            } else {
+                Parallel.forEachRange(b, parts: parts) { range in
+                    for i in range { rows.negatives(i, alpha: alpha, exact: exact) }
+                }
+            }
+            let positivePairs = rows.groupClasses(smooth: !exact)
+            let perPair = 1 / Double(positivePairs)
+            Parallel.forEachRange(b, parts: parts, cost: { Double(rows.end[$0] - rows.position[$0]) }) { range in
+                for i in range {
+                    if exact {
+                        rows.exactPairs(i, perPair: perPair)
+                    } else {
+                        rows.smoothPairs(i, perPair: perPair)
                     }
                 }
             }
+            if !exact {
+                Parallel.forEachRange(b, parts: parts) { range in
+                    for i in range { rows.negativeScale(i) }
+                }
+            }
+            var total = 0.0, active = 0
+            for i in 0..<b {
+                total += rows.total[i]
+                active += rows.active[i]
+            }
+            return (total, positivePairs, active)
         }
         if exact {
             distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient)
         } else {
-            rowFloats.withUnsafeBufferPointer { floats in
-                distance.backward(
-                    embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, labels: labels,
-                    rowScales: floats.baseAddress! + _LiftedRows.scaleOffset * b, symmetric: unshifted)
+            labels.withUnsafeBufferPointer { y in
+                let scales = _LiftedRowScales(labels: y.baseAddress!, scales: _LiftedRows.scales(work, b: b), readsLower: !unshifted)
+                distance.backward(embeddings: embeddings, coefficients: &coefficients, gradient: &gradient, combining: scales)
             }
         }
         return LossResult(
             loss: total / Double(2 * positivePairs), tuples: positivePairs,
             activeFraction: Double(active) / Double(positivePairs))
+    }
+}
+
+/// The smooth lifted loss's negatives, scaled per row: a same-label pair's
+/// derivative is the upper-triangle entry `C_ij`, i < j, alone (the entry
+/// below the diagonal is scratch and ignored); a pair with different labels
+/// combines as `s_i C_ij + s_j C_ji`, `s` the rows' scales, so the loss need
+/// not rewrite those entries before the backward pass. Without `readsLower`,
+/// `C_ji` is taken to equal `C_ij` there too: only the upper triangle is read.
+private struct _LiftedRowScales: _PairCombination {
+    let labels: UnsafePointer<Int32>
+    let scales: UnsafePointer<Float>
+    let readsLower: Bool
+
+    @inline(__always) func columns(_ j0: Int) -> (labels: SIMD8<Int32>, scales: SIMD8<Float>) {
+        (UnsafeRawPointer(labels + j0).loadUnaligned(as: SIMD8<Int32>.self), SIMDMath.load(scales + j0))
+    }
+
+    @inline(__always)
+    func combine(_ upper: SIMD8<Float>, _ lower: SIMD8<Float>, row i: Int,
+                 _ columns: (labels: SIMD8<Int32>, scales: SIMD8<Float>)) -> SIMD8<Float> {
+        let sameLabel = columns.labels .== SIMD8<Int32>(repeating: labels[i])
+        return (upper * SIMD8(repeating: scales[i]) + lower * columns.scales).replacing(with: upper, where: sameLabel)
+    }
+
+    @inline(__always) func combine(_ upper: Float, _ lower: Float, _ i: Int, _ j: Int) -> Float {
+        labels[i] == labels[j] ? upper : scales[i] * upper + scales[j] * lower
+    }
+}
+
+/// The reused buffers of `LiftedStructureLoss`: per row `realsPerRow`
+/// doubles, `floatsPerRow` floats and `integersPerRow` integers (sliced by
+/// `_LiftedRows`), and for the tiles of smooth step 1 the sums of each row
+/// over each block of eight columns.
+struct _LiftedWorkspace {
+    let reals = ScratchBuffer<Double>()
+    let floats = ScratchBuffer<Float>()
+    let integers = ScratchBuffer<Int>()
+    let blockSums = ScratchBuffer<Float>()
+
+    /// Room for a batch of `b` and `blockSums` block sums; returns the block sums.
+    func reserve(b: Int, blockSums count: Int) -> UnsafeMutablePointer<Float> {
+        reals.reserve(_LiftedRows.realsPerRow * b)
+        floats.reserve(_LiftedRows.floatsPerRow * b)
+        integers.reserve(_LiftedRows.integersPerRow * b)
+        return blockSums.reserve(count)
     }
 }
 
@@ -161,6 +183,11 @@ private struct _LiftedRows {
     static let realsPerRow = 5, floatsPerRow = 2, integersPerRow = 6
     /// Where the per-row scales of the negatives' coefficients start in the `Float` workspace.
     static let scaleOffset = 1
+
+    /// The scales −w_i / Σ_k e_ik of the rows' negatives, as `negativeScale` left them in `work`.
+    static func scales(_ work: _LiftedWorkspace, b: Int) -> UnsafePointer<Float> {
+        UnsafePointer(work.floats.base + scaleOffset * b)
+    }
     let b: Int
     let d: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, y: UnsafePointer<Int32>
     /// L_i (−∞ without negatives); Σ_k e_ik (smooth); w_i; the sum of relu(J̃_ij)² over j > i;
@@ -175,9 +202,10 @@ private struct _LiftedRows {
     /// index order).
     let argmax, first, position, end, active, members: UnsafeMutablePointer<Int>
 
-    init(b: Int, d: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, y: UnsafePointer<Int32>,
-         reals: UnsafeMutablePointer<Double>, floats: UnsafeMutablePointer<Float>, integers: UnsafeMutablePointer<Int>) {
+    /// The rows of a batch of `b` over `d`, `c`, `y`, their workspaces sliced from `work` (reserved for `b`).
+    init(b: Int, d: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, y: UnsafePointer<Int32>, work: _LiftedWorkspace) {
         (self.b, self.d, self.c, self.y) = (b, d, c, y)
+        let reals = work.reals.base, floats = work.floats.base, integers = work.integers.base
         (score, sum, weight, total, classMax) = (reals, reals + b, reals + 2 * b, reals + 3 * b, reals + 4 * b)
         (scaled, scale) = (floats, floats + Self.scaleOffset * b)
         (argmax, first, position, end, active, members) =

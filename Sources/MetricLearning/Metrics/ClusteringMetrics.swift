@@ -17,6 +17,9 @@ public struct ClusteringMetrics: Sendable, Equatable {
     /// The pair counts behind `f1`.
     public var truePositives: Int, falsePositives: Int, falseNegatives: Int
 
+    /// The metrics in report order: `nmi`, `f1`.
+    public var values: [(metric: MetricID, value: Double)] { [(.nmi, nmi), (.f1, f1)] }
+
     public init(assignments: [Int32], labels: [Int32]) {
         precondition(assignments.count == labels.count, "\(assignments.count) assignments for \(labels.count) labels")
         let n = labels.count

@@ -51,10 +51,8 @@ public func evaluateEmbeddings(
         clusteringResult = ClusteringMetrics(assignments: assignments, labels: labels)
     }
     return EvaluationResult(
-        n: n, recallAtK: retrieval.recallAtK, precisionAt1: retrieval.precisionAt1,
-        rPrecision: retrieval.rPrecision, mapAtR: retrieval.mapAtR,
-        nmi: clusteringResult?.nmi, f1: clusteringResult?.f1,
-        valAtFar: verificationResult.valAtFar, roc: verificationResult.roc,
+        n: n, values: retrieval.values + (clusteringResult?.values ?? []) + verificationResult.values,
+        roc: verificationResult.roc,
         queriesWithPositives: retrieval.queriesWithPositives,
         verificationIsExact: verificationResult.isExact,
         seconds: MonotonicClock.seconds(since: start))

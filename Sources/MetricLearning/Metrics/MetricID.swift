@@ -52,6 +52,17 @@ public enum MetricID: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the reports plot it against every swept axis (the other
+    /// recalls appear in the recall@K plot; precision@1 and r-precision only
+    /// in the tables).
+    public var isPlottedAgainstAxes: Bool {
+        switch self {
+        case .recall(let k): return k == 1
+        case .mapAtR, .nmi, .f1, .valAtFAR: return true
+        case .precisionAt1, .rPrecision: return false
+        }
+    }
+
     /// Whether the metric scores a clustering (k-means) rather than neighbours or pairs.
     public var isClustering: Bool {
         switch self {

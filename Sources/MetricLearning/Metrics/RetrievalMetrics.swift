@@ -22,6 +22,11 @@ public struct RetrievalMetrics: Sendable {
     /// Number of queries with `R_q > 0` (the denominator of the last three).
     public var queriesWithPositives: Int
 
+    /// The metrics in report order: `recall@K`…, `precision@1`, `r-precision`, `map@r`.
+    public var values: [(metric: MetricID, value: Double)] {
+        recallAtK.map { (.recall($0.k), $0.value) } + [(.precisionAt1, precisionAt1), (.rPrecision, rPrecision), (.mapAtR, mapAtR)]
+    }
+
     /// The metrics of `neighbors` (which must hold at least `max(recallK)` and
     /// `max R_q` neighbours per query) for items labelled `labels`.
     ///

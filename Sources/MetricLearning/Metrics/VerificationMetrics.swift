@@ -27,6 +27,9 @@ public struct VerificationMetrics: Sendable {
     public var isExact: Bool
     public var samePairs: Int
     public var differentPairs: Int
+
+    /// The metrics in report order: `val@far=F`… as asked.
+    public var values: [(metric: MetricID, value: Double)] { valAtFar.map { (.valAtFAR($0.far), $0.value) } }
 }
 
 /// Collects the pair distances of a sweep, exactly or as a histogram, and answers VAL@FAR queries.

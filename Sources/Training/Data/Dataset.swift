@@ -21,18 +21,14 @@ public struct Dataset: Sendable {
     }
 }
 
-/// Loads the dataset `spec` describes.
+/// Loads the dataset `spec` describes (its registered dataset's `load`),
+/// standardized when the spec asks; `cached` lets a rendered dataset use its
+/// on-disk cache.
 ///
 /// Throws `DataFileError` (naming the file) for missing or corrupt files and
 /// `DatasetError` for inconsistent parameters.
-public func loadDataset(_ spec: DatasetSpec) throws -> Dataset {
-    var dataset: Dataset
-    switch spec.kind {
-    case .fashionMNIST: dataset = try FashionMNIST.load(spec)
-    case .synthetic: dataset = try SyntheticData.generate(spec)
-    case .npy: dataset = try NPYDataset.load(spec)
-    case .glyphs: dataset = try GlyphDataset.load(spec).dataset
-    }
+public func loadDataset(_ spec: DatasetSpec, cached: Bool = true) throws -> Dataset {
+    var dataset = try spec.options.load(split: spec.split, cached: cached)
     if spec.standardize { dataset.standardize() }
     return dataset
 }

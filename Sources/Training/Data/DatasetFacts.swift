@@ -15,19 +15,3 @@ public struct DatasetFacts: Sendable, Equatable {
         self.classNames = classNames
     }
 }
-
-extension DatasetSpec {
-    /// The facts of this dataset that its own loader states.
-    public var facts: DatasetFacts {
-        switch kind {
-        case .fashionMNIST: return FashionMNIST.facts(self)
-        case .synthetic: return SyntheticData.facts(self)
-        case .npy: return DatasetFacts()
-        case .glyphs:
-            // Images per class are the faces that draw it: at least min_fonts,
-            // about twice that with the Debian fonts.
-            let classes = glyphOptions.resolvedTrainClasses
-            return DatasetFacts(trainClasses: classes, trainSamples: classes * 2 * glyphOptions.minFonts)
-        }
-    }
-}

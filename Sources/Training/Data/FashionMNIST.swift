@@ -1,41 +1,91 @@
 import Foundation
 import NumericCore
 
-/// Fashion-MNIST (or any MNIST-format folder) with the class-disjoint split of DESIGN §7.
+/// Fashion-MNIST (or any MNIST-format folder) with the class-disjoint split
+/// of DESIGN §7: `dataset: { name: fashion-mnist, path: …, train_classes: … }`.
 ///
 /// Parsed files are cached for the life of the process, keyed by path: the
 /// runner trains many variants on the same 70,000 images and decompressing
 /// them again for each would dominate short runs.
-enum FashionMNIST {
+public struct FashionMNIST: DatasetDefinition {
+    public static let name = "fashion-mnist"
+    /// Where Debian's `dataset-fashion-mnist` installs the files.
+    public static let defaultPath = "/usr/share/datasets/fashion-mnist"
     static let classCount: Int32 = 10
     /// Training images per class in the train file.
     static let trainImagesPerClass = 6000
     /// The labels' names (Xiao, Rasul & Vollgraf 2017); only for the real data at the default path.
     static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
-    static func facts(_ spec: DatasetSpec) -> DatasetFacts {
-        let classes = spec.split == .classDisjoint ? spec.trainClasses ?? Int(classCount) / 2 : Int(classCount)
-        return DatasetFacts(trainClasses: classes, trainSamples: classes * trainImagesPerClass,
-                            classNames: spec.path == DatasetSpec.defaultFashionMNISTPath ? classNames : nil)
+    /// Folder holding `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]`.
+    public var path: String
+    /// Classes `0..<trainClasses` train (class-disjoint split); `nil` = half.
+    public var trainClasses: Int?
+
+    public init() { self.init(path: FashionMNIST.defaultPath) }
+
+    public init(path: String = FashionMNIST.defaultPath, trainClasses: Int? = nil) {
+        self.path = path
+        self.trainClasses = trainClasses
     }
 
-    static func load(_ spec: DatasetSpec) throws -> Dataset {
-        let train = try files(spec.path, prefix: "train")
-        let test = try files(spec.path, prefix: "t10k")
+    public enum SpecKeys: String, CodingKey, CaseIterable {
+        case path
+        case trainClasses = "train_classes"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: SpecKeys.self)
+        path = try c.decodeIfPresent(String.self, forKey: .path) ?? FashionMNIST.defaultPath
+        trainClasses = try c.decodeIfPresent(Int.self, forKey: .trainClasses)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: SpecKeys.self)
+        try c.encode(path, forKey: .path)
+        try c.encodeIfPresent(trainClasses, forKey: .trainClasses)
+    }
+
+    public func validate(split: SplitKind) throws {
+        if let t = trainClasses, !(1..<Int(FashionMNIST.classCount)).contains(t) {
+            throw DatasetError(key: "train_classes", "must be in 1...\(FashionMNIST.classCount - 1) for fashion-mnist, got \(t)")
+        }
+    }
+
+    public func facts(split: SplitKind) -> DatasetFacts {
+        let classes = split == .classDisjoint ? trainClasses ?? Int(FashionMNIST.classCount) / 2 : Int(FashionMNIST.classCount)
+        return DatasetFacts(trainClasses: classes, trainSamples: classes * FashionMNIST.trainImagesPerClass,
+                            classNames: path == FashionMNIST.defaultPath ? FashionMNIST.classNames : nil)
+    }
+
+    public var declaredShape: (input: InputShape, samples: Int) { (InputShape(channels: 1, height: 28, width: 28), 70_000) }
+
+    public func load(split: SplitKind, cached: Bool) throws -> Dataset {
+        let train = try FashionMNIST.files(path, prefix: "train")
+        let test = try FashionMNIST.files(path, prefix: "t10k")
         guard train.height == test.height, train.width == test.width else {
-            throw DataFileError(path: spec.path, problem: "train images are \(train.height)×\(train.width) but t10k images are \(test.height)×\(test.width)")
+            throw DataFileError(path: path, problem: "train images are \(train.height)×\(train.width) but t10k images are \(test.height)×\(test.width)")
         }
         let shape = InputShape(channels: 1, height: train.height, width: train.width)
-        switch spec.split {
+        switch split {
         case .sameClasses:
             return Dataset(train: train.data, test: test.data, inputShape: shape)
         case .classDisjoint:
-            let first = Int32(spec.trainClasses ?? Int(classCount) / 2)
-            guard first > 0 && first < classCount else {
+            let first = Int32(trainClasses ?? Int(FashionMNIST.classCount) / 2)
+            guard first > 0 && first < FashionMNIST.classCount else {
                 throw DatasetError("dataset.train_classes must be in 1...9 for fashion-mnist, got \(first)")
             }
             return Dataset(train: train.data.filter { $0 < first }, test: test.data.filter { $0 >= first }, inputShape: shape)
         }
+    }
+
+    public func encodeCanonical(to encoder: any Encoder) throws {
+        try _DatasetLayout1.with { $0.path = path; $0.trainClasses = trainClasses }.encode(to: encoder)
+    }
+
+    public static func decodeCanonical(from decoder: any Decoder) throws -> FashionMNIST {
+        let l = try _DatasetLayout1(from: decoder)
+        return FashionMNIST(path: l.path, trainClasses: l.trainClasses)
     }
 
     /// The images and labels of `<folder>/<prefix>-{images-idx3,labels-idx1}-ubyte[.gz]`.
@@ -58,7 +108,7 @@ enum FashionMNIST {
         let plain = (folder as NSString).appendingPathComponent(name)
         if _fileExists(gz) { return gz }
         if _fileExists(plain) { return plain }
-        let standard = (folder as NSString).standardizingPath == (DatasetSpec.defaultFashionMNISTPath as NSString).standardizingPath
+        let standard = (folder as NSString).standardizingPath == (FashionMNIST.defaultPath as NSString).standardizingPath
         let hint = standard
             ? "Fashion-MNIST is not installed; install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"
             : "no such file (nor \(name)); dataset.path must be a folder of MNIST-format IDX files"

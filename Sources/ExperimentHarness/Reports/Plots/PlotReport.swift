@@ -18,12 +18,7 @@ public enum PlotReport {
     /// Every plot the data supports, in a stable order.
     public static func plots(_ set: ResultSet) -> [Plot] {
         var out: [Plot] = []
-        let metrics = set.plan.spec.metrics.filter { m in
-            switch m {
-            case .recall(1), .mapAtR, .nmi, .f1, .valAtFAR: return true
-            case .recall, .precisionAt1, .rPrecision: return false
-            }
-        }
+        let metrics = set.plan.spec.metrics.filter(\.isPlottedAgainstAxes)
         for axis in sweptAxes {
             for metric in metrics {
                 out += metricVsAxis(set, metric: metric, axis: axis)

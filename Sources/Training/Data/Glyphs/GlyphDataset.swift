@@ -27,12 +27,15 @@ public enum GlyphDataset {
     /// Loads the glyph dataset `spec` describes, from `cache` when it holds it,
     /// rendering (and storing) it otherwise.
     public static func load(_ spec: DatasetSpec, cache: GlyphCache? = GlyphCache.user()) throws -> GlyphSet {
-        precondition(spec.kind == .glyphs, "GlyphDataset.load takes a glyphs spec")
-        guard spec.split == .classDisjoint else {
-            throw DatasetError("dataset.split must be class-disjoint for glyphs (each class has one image per typeface; the test classes are unseen characters)")
-        }
-        let options = spec.glyphOptions
-        try options.validate()
+        guard let options = spec.options(as: GlyphOptions.self) else { preconditionFailure("GlyphDataset.load takes a glyphs spec") }
+        return try load(options, split: spec.split, cache: cache)
+    }
+
+    /// Loads the glyph dataset of `options`, from `cache` when it holds it,
+    /// rendering (and storing) it otherwise.
+    public static func load(_ options: GlyphOptions, split: SplitKind = .classDisjoint,
+                            cache: GlyphCache? = GlyphCache.user()) throws -> GlyphSet {
+        try options.validate(split: split)
         let faces = try candidateFaces(options)
         let fingerprint = try self.fingerprint(faces: faces, options: options)
         if let cache, let set = cache.read(fingerprint) { return set }
