@@ -102,7 +102,7 @@ for i in $(seq "$ROUNDS"); do
   "$BIN" bench --only train --json --threads "$THREADS" --warm "${warm_args[@]}" > "$OUT/ours-warm-$i.json"
   echo "== round $i/$ROUNDS: PyTorch + PML" >&2
   "$VENV/bin/python" benchmarks/pml_bench.py --threads "$THREADS" --seconds "$SECONDS_PER_ROW" "${torch_args[@]}" \
-    > "$OUT/torch-$i.json"
+    --out "$OUT/torch-$i.json"
 done
 
 "$VENV/bin/python" benchmarks/bench_compare_table.py "$OUT" > "$OUT/README.md"

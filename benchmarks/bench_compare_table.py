@@ -60,9 +60,15 @@ def main():
           f"OpenBLAS {machine['openblas']} (OPENBLAS_CORETYPE={machine['openblas_coretype']}), {machine['swift']}, "
           f"MetricBench {machine['commit']}; PyTorch {machine['torch']}, pytorch-metric-learning "
           f"{machine['pytorch_metric_learning']}. Measured {machine['date']}.\n")
-    done = sum(1 for path in glob.glob(os.path.join(out, "torch-*.json")) if os.path.getsize(path) > 0)
+    done = 0
+    for path in glob.glob(os.path.join(out, "torch-*.json")):
+        try:
+            with open(path) as f:
+                done += json.load(f).get("complete", True) is not False
+        except ValueError:
+            pass
     rounds = f"{machine['rounds']} rounds" if done == machine["rounds"] else \
-        f"{done} of {machine['rounds']} planned rounds (the run was cut short)"
+        f"{done} complete of {machine['rounds']} planned rounds (the run was cut short; rows of an unfinished round are included)"
     print(f"Produced by `make bench-compare` (benchmarks/bench_compare.sh): {rounds}, each "
           "`metricbench bench --only train --json` on every row (cold: from the initialisation at learning rate 1e-6), "
           "the same on the warm rows with `--warm` (after 200 real steps at Adam's 1e-3, timed at that rate), then "

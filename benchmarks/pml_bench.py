@@ -114,7 +114,7 @@ class ConvNet(torch.nn.Module):
         return self.fc(x.flatten(1))
 
 
-def measure_rows(args, images, labels):
+def measure_rows(args, images, labels, progress):
     """The --row mode: one JSON row per requested row (and per warm row)."""
     keep = labels < 5
     flat = images[keep].astype(np.float32) / 255.0
@@ -180,6 +180,7 @@ def measure_rows(args, images, labels):
             # PML's LiftedStructureLoss at batch 1024 asks for ~200 GB: the row has no number.
             row.update({"samples_per_s": None, "error": str(error).splitlines()[0][:200]})
         rows.append(row)
+        progress(rows)
         print(json.dumps(row), flush=True, file=__import__("sys").stderr)
     return rows
 
@@ -195,6 +196,7 @@ def main():
     parser.add_argument("--trained-steps", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=3.0, help="--row mode: timed seconds per row")
     parser.add_argument("--min-steps", type=int, default=3, help="--row mode: timed steps per row at least")
+    parser.add_argument("--out", help="--row mode: write the JSON document here, rewritten after every row")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -203,14 +205,29 @@ def main():
     labels = read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz"))
     if args.row or args.warm_row:
         load_start = os.getloadavg()[0]
-        rows = measure_rows(args, images, labels)
-        print(json.dumps({
-            "script": "benchmarks/pml_bench.py --row", "threads": args.threads, "warmup_steps": args.warmup,
-            "seconds_per_row": args.seconds, "torch": torch.__version__,
-            "pytorch_metric_learning": pytorch_metric_learning.__version__, "python": platform.python_version(),
-            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "load_average_1min_at_start_and_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
-            "rows": rows}, indent=1))
+
+        def document(rows, complete):
+            return json.dumps({
+                "script": "benchmarks/pml_bench.py --row", "threads": args.threads, "warmup_steps": args.warmup,
+                "seconds_per_row": args.seconds, "torch": torch.__version__,
+                "pytorch_metric_learning": pytorch_metric_learning.__version__, "python": platform.python_version(),
+                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "load_average_1min_at_start_and_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
+                "complete": complete, "rows": rows}, indent=1)
+
+        def progress(rows):
+            # --out keeps the rows measured so far, so a run cut short still has its numbers.
+            if args.out:
+                with open(args.out + ".partial", "w") as f:
+                    f.write(document(rows, False))
+                os.replace(args.out + ".partial", args.out)
+
+        rows = measure_rows(args, images, labels, progress)
+        if args.out:
+            with open(args.out, "w") as f:
+                f.write(document(rows, True))
+        else:
+            print(document(rows, True))
         return
     keep = labels < 5
     x_all = torch.tensor(images[keep].reshape(-1, 784).astype(np.float32) / 255.0)
