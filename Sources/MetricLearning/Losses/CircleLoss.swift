@@ -53,8 +53,9 @@ public struct CircleLoss {
     }
 
     public let parameters: Parameters
-    /// The workers of the GEMMs; the results do not depend on them (the
-    /// products are tiled by shape, the other passes are serial).
+    /// The workers of the GEMMs and of the per-row pass; the results do not
+    /// depend on them (the products are tiled by shape, each row is computed
+    /// whole by one worker, and the loss is summed afterwards in row order).
     public let context: ComputeContext
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
