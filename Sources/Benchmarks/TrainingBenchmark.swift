@@ -15,8 +15,9 @@ public enum TrainingBenchmark {
         public var lossSecondsPerStep: Double
         /// Samples per second of the model's dense products alone (the
         /// forward, weight-gradient and input-gradient GEMMs of its `Linear`
-        /// layers, timed interleaved with the steps): the ceiling the step
-        /// approaches for an MLP. Convolutions are not included.
+        /// layers and, for a convnet, of its convolutions as whole-batch
+        /// im2col GEMMs of the same shapes, timed interleaved with the steps):
+        /// the ceiling the step approaches. See `_DenseProducts`.
         public var gemmLimitSamplesPerSecond: Double
         /// `samplesPerSecond / gemmLimitSamplesPerSecond`.
         public var fractionOfGEMMLimit: Double { gemmLimitSamplesPerSecond > 0 ? samplesPerSecond / gemmLimitSamplesPerSecond : 0 }

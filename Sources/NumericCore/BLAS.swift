@@ -18,6 +18,12 @@ public enum Transpose: Sendable {
 /// tiles fixed by the shape alone and runs each tile as a single-threaded
 /// GEMM on one of the context's workers: the same bits for any worker count.
 public enum BLAS {
+    /// The name of the OpenBLAS kernel set this process uses ("Haswell",
+    /// "SkylakeX", …: chosen by `OPENBLAS_CORETYPE` or by CPU detection when
+    /// OpenBLAS loads). Kernel sets block and vectorise products differently,
+    /// so they give different last bits; run records carry this name.
+    public static var kernel: String { String(cString: openblas_get_corename()) }
+
     /// Pins OpenBLAS to one thread, once per process, before its first product.
     @usableFromInline static let _singleThreaded: Void = { openblas_set_num_threads(1) }()
 

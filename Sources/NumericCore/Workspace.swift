@@ -28,6 +28,18 @@ extension SIMDMath {
     public static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
+
+    /// Eight labels or indices from `p`, unaligned.
+    @inlinable @inline(__always)
+    public static func load(_ p: UnsafePointer<Int32>) -> SIMD8<Int32> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int32>.self)
+    }
+
+    /// Stores eight keys (``SortKey``s) at `p`, unaligned.
+    @inlinable @inline(__always)
+    public static func store(_ v: SIMD8<UInt64>, _ p: UnsafeMutablePointer<UInt64>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<UInt64>.self)
+    }
 }
 
 /// A reused buffer of `T` that hands out its memory as a pointer, without a

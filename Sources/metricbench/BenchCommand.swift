@@ -6,15 +6,21 @@ import NumericCore
 import Training
 
 /// `metricbench bench`: throughput of this machine, in one process, release build.
+///
+/// Training row names, mirrored by the PyTorch side in `benchmarks/`:
+/// `LOSS/MINING/BATCH/EMBEDDING[/MODEL]` with MODEL `mlp` (default), `convnet`
+/// (28×28) or `convnet32` (32×32); see ``TrainRow``.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure sgemm GFLOP/s, training throughput, loss+gradient time and evaluation time.",
         discussion: """
             Training rows: MLP 784-512-E (L2-normalised), Adam, P×K batches of the Fashion-MNIST \
-            training classes 0–4, one full epoch timed after a warm-up; samples/s include the loss. \
-            The GEMM limit of a row is the model's dense products alone, timed interleaved with the \
-            steps, so machine load affects both alike. Quote medians on a shared machine. \
+            training classes 0–4, one full epoch timed after a warm-up (a tenth of one for the \
+            convnet rows: --train LOSS/MINING/BATCH/EMB/convnet or /convnet32 for 32×32 inputs); \
+            samples/s include the loss. The GEMM limit of a row is the model's dense products alone \
+            (a convolution's as its whole-batch im2col GEMMs), timed interleaved with the steps, so \
+            machine load affects both alike. Quote medians on a shared machine. \
             Cold rows step at learning rate 1e-6 from the initialisation; --warm adds each row again \
             after --trained-steps real steps at --learning-rate (a partly trained model, as in a real run).
             """)
@@ -26,7 +32,7 @@ struct BenchCommand: ParsableCommand {
             help: "Run only these sections: train, loss, knn (both kNN rows), sop-knn, kmeans. Default: all.")
     var sections: [Section] = []
     @Option(help: "Rows per GEMM tile of the kNN sweeps.") var knnBlockSize: Int = 1024
-    @Option(help: "Training rows to run, as LOSS/MINING/BATCH/EMBEDDING, e.g. triplet/semihard/1024/128 (default: the table's twelve rows).")
+    @Option(help: "Training rows to run, as LOSS/MINING/BATCH/EMBEDDING[/MODEL], e.g. triplet/semihard/1024/128 or triplet/semihard/128/128/convnet32; MODEL is mlp (default), convnet (28×28 Fashion-MNIST) or convnet32 (the images zero-padded to 32×32, the glyph size) (default: the table's rows).")
     var train: [String] = []
     @Option(name: .customLong("loss-batch-size"), help: "Batch sizes of the loss rows (default: 128, 512, 2048).")
     var lossBatchSizes: [Int] = [128, 512, 2048]
@@ -50,8 +56,12 @@ struct BenchCommand: ParsableCommand {
         return sections.contains(section) || (section == .sopKNN && sections.contains(.knn))
     }
 
+    /// Training row names (mirrored by the PyTorch side in benchmarks/):
+    /// `LOSS/MINING/BATCH/EMBEDDING[/MODEL]`, MODEL one of ``TrainModel``
+    /// (`mlp`, the default, `convnet`, `convnet32`). JSON rows carry `model`
+    /// (`mlp` or `convnet`) and `input` (`784`, `1x28x28` or `1x32x32`).
     struct TrainRow: Codable {
-        var loss: String, mining: String
+        var loss: String, mining: String, model: String, input: String
         var batch_size: Int, embedding_dim: Int
         var samples_per_s: Double, samples_per_s_without_loss: Double
         var gemm_limit_samples_per_s: Double, fraction_of_gemm_limit: Double
@@ -95,39 +105,47 @@ struct BenchCommand: ParsableCommand {
                 say("\(threads) thread(s), OPENBLAS_CORETYPE=\(coretype)")
             }
 
-            var configs: [(LossKind, MiningKind, Int, Int)] = [
-                (.contrastive, .all, 128, 128), (.triplet, .semihard, 128, 128), (.triplet, .all, 128, 128),
-                (.triplet, .hard, 128, 128), (.lifted, .all, 128, 128), (.triplet, .semihard, 256, 128),
-                (.triplet, .semihard, 128, 512),
-                (.contrastive, .all, 1024, 128), (.triplet, .semihard, 1024, 128), (.triplet, .all, 1024, 128),
-                (.triplet, .hard, 1024, 128), (.lifted, .all, 1024, 128),
+            var configs: [(LossKind, MiningKind, Int, Int, TrainModel)] = [
+                (.contrastive, .all, 128, 128, .mlp), (.triplet, .semihard, 128, 128, .mlp), (.triplet, .all, 128, 128, .mlp),
+                (.triplet, .hard, 128, 128, .mlp), (.lifted, .all, 128, 128, .mlp), (.triplet, .semihard, 256, 128, .mlp),
+                (.triplet, .semihard, 128, 512, .mlp),
+                (.contrastive, .all, 1024, 128, .mlp), (.triplet, .semihard, 1024, 128, .mlp), (.triplet, .all, 1024, 128, .mlp),
+                (.triplet, .hard, 1024, 128, .mlp), (.lifted, .all, 1024, 128, .mlp),
             ]
             // One row per loss of the registry beyond the classic three, at batch 128 with its default miner.
-            configs += LossKind.allCases.filter { ![.contrastive, .triplet, .lifted].contains($0) }.map { ($0, .all, 128, 128) }
+            configs += LossKind.allCases.filter { ![.contrastive, .triplet, .lifted].contains($0) }.map { ($0, .all, 128, 128, .mlp) }
+            // The convnet 32-64 at both input sizes and both batch sizes of the PyTorch comparison.
+            configs += [(128, TrainModel.convnet), (256, .convnet), (128, .convnet32), (256, .convnet32)].map { (.triplet, .semihard, $0.0, 128, $0.1) }
             if !self.train.isEmpty { configs = try self.train.map(Self.parseTrainRow) }
             if !wants(.train) { configs = [] }
             let data = configs.isEmpty ? nil : try loadDataset(.fashionMNIST())
+            let padded = configs.contains { $0.4 == .convnet32 } ? data!.zeroPadded(by: 2) : nil
             var train: [TrainRow] = []
-            for ((l, m, b, e), warm) in configs.map({ ($0, false) }) + (warm ? configs.map { ($0, true) } : []) {
-                let data = data!
+            for ((l, m, b, e, model), warm) in configs.map({ ($0, false) }) + (warm ? configs.map { ($0, true) } : []) {
+                let data = model == .convnet32 ? padded! : data!
                 var loss = try LossRegistry.loss(l)!.make(mining: m, context: context)
                 let k = PKSampler.suggestedSamplesPerClass(batchSize: b, classCount: 5)
                 let epoch = (data.train.count + b - 1) / b
+                // A convnet step costs about 30 MLP steps: a tenth of an epoch (at least 20 steps) gives a steady rate.
+                let steps = model == .mlp ? epoch : max(20, epoch / 10)
                 let trained = warm ? trainedSteps : 0
                 let rate = warm ? learningRate : TrainingBenchmark.coldLearningRate
                 let r = try TrainingBenchmark.measure(
-                    embeddingDim: e, batchSize: b, samplesPerClass: k, loss: &loss, data: data.train,
-                    inputShape: data.inputShape, steps: epoch, warmup: max(5, epoch / 10),
+                    model: model.spec, embeddingDim: e, batchSize: b, samplesPerClass: k, loss: &loss, data: data.train,
+                    inputShape: data.inputShape, steps: steps, warmup: max(5, steps / 10),
                     trainedSteps: trained, learningRate: rate, context: context)
+                let shape = data.inputShape
                 let row = TrainRow(
-                    loss: l.rawValue, mining: m.rawValue, batch_size: b, embedding_dim: e,
+                    loss: l.rawValue, mining: m.rawValue, model: model.spec.kind.rawValue,
+                    input: model == .mlp ? "\(shape.count)" : "\(shape.channels)x\(shape.height)x\(shape.width)",
+                    batch_size: b, embedding_dim: e,
                     samples_per_s: r.samplesPerSecondWithLoss, samples_per_s_without_loss: r.samplesPerSecond,
                     gemm_limit_samples_per_s: r.gemmLimitSamplesPerSecond,
                     fraction_of_gemm_limit: r.gemmLimitSamplesPerSecond > 0 ? r.samplesPerSecondWithLoss / r.gemmLimitSamplesPerSecond : 0,
                     warm: warm, trained_steps: trained, learning_rate: rate)
                 train.append(row)
-                say(String(format: "train %-11@ %-9@ b%-5d e%-4d %-4@ %9.0f samples/s (%.0f without loss), GEMM limit %.0f: %.0f%%",
-                           l.rawValue, m.rawValue, b, e, warm ? "warm" : "cold", row.samples_per_s, row.samples_per_s_without_loss,
+                say(String(format: "train %-11@ %-9@ b%-5d e%-4d %-9@ %-4@ %9.0f samples/s (%.0f without loss), GEMM limit %.0f: %.0f%%",
+                           l.rawValue, m.rawValue, b, e, model.rawValue, warm ? "warm" : "cold", row.samples_per_s, row.samples_per_s_without_loss,
                            row.gemm_limit_samples_per_s, 100 * row.fraction_of_gemm_limit))
             }
 
@@ -184,14 +202,17 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// `LOSS/MINING/BATCH/EMBEDDING` → a training row.
-    static func parseTrainRow(_ text: String) throws -> (LossKind, MiningKind, Int, Int) {
+    /// `LOSS/MINING/BATCH/EMBEDDING[/MODEL]` → a training row.
+    static func parseTrainRow(_ text: String) throws -> (LossKind, MiningKind, Int, Int, TrainModel) {
         let parts = text.split(separator: "/").map(String.init)
-        guard parts.count == 4, let loss = LossKind(rawValue: parts[0]), let mining = MiningKind(rawValue: parts[1]),
-              let b = Int(parts[2]), let e = Int(parts[3]), b > 0, e > 0 else {
-            throw ValidationError("--train \(text): expected LOSS/MINING/BATCH/EMBEDDING, e.g. triplet/semihard/1024/128")
+        guard (4...5).contains(parts.count), let loss = LossKind(rawValue: parts[0]), let mining = MiningKind(rawValue: parts[1]),
+              let b = Int(parts[2]), let e = Int(parts[3]), b > 0, e > 0,
+              let model = parts.count == 5 ? TrainModel(rawValue: parts[4]) : .mlp else {
+            throw ValidationError("--train \(text): expected LOSS/MINING/BATCH/EMBEDDING[/MODEL] with MODEL one of "
+                                  + TrainModel.allCases.map(\.rawValue).joined(separator: ", ")
+                                  + ", e.g. triplet/semihard/1024/128 or triplet/semihard/128/128/convnet32")
         }
-        return (loss, mining, b, e)
+        return (loss, mining, b, e, model)
     }
 
     /// `LOSS` or `LOSS/MINING` → a loss-row filter (mining nil: every supported mining).

@@ -37,6 +37,7 @@ func writeReports(directory: String, spec: String? = nil, log: (String) -> Void 
     let (records, problems) = store.records()
     problems.forEach(log)
     let set = ResultSet(plan: plan, records: records)
+    try KernelMismatch.check(Array(set.records.values), directory: directory)
     if !set.unmatched.isEmpty {
         log("warning: \(set.unmatched.count) of \(records.count) record(s) in \(store.runsDirectory) match no planned run of \(specPath); they are listed at the end of results.csv and left out of the summary:")
         for u in set.unmatched { log("  \(u.record.key): \(u.reason)") }

@@ -171,3 +171,29 @@ func temporaryDirectory() -> String {
     let missing = try RegressionCheck.compare(current: lines.prefix(1).joined(), baseline: baseline, tolerance: 0.01, baselinePath: "b.csv")
     #expect(missing.regressions.count == 40)
 }
+
+/// Records of another OpenBLAS kernel set differ in the last bits: `run` adds
+/// nothing to their folder, and no summary mixes two sets; records without
+/// the field (written before it) match any set.
+@Test func runsOfAnotherBLASKernelSetAreNeverMixedIntoAFolder() throws {
+    let plan = try ExperimentPlan(SpecParser.parse(sampleSpec, file: "demo.yaml"))
+    let dir = temporaryDirectory()
+    let store = try RunStore(directory: dir)
+    let fake = FakeExecutor()
+    var foreign = try fake.execute(plan.runs[0], spec: plan.spec, context: .serial)
+    foreign.blasKernel = BLAS.kernel == "SkylakeX" ? "Haswell" : "SkylakeX"
+    try store.write(foreign)
+    let second = FakeExecutor()
+    #expect(throws: KernelMismatch.self) { try Runner.run(plan, store: store, executor: second, options: RunnerOptions(), log: quiet) }
+    #expect(second.calls.all.isEmpty)
+    let message = "\(KernelMismatch(counts: [foreign.blasKernel!: 1], directory: dir, current: BLAS.kernel))"
+    #expect(message.contains("OPENBLAS_CORETYPE=\(foreign.blasKernel!)") && message.contains(dir))
+
+    var same = foreign
+    same.blasKernel = BLAS.kernel
+    #expect(throws: KernelMismatch.self) { try KernelMismatch.check([foreign, same], directory: dir) }
+    var old = foreign
+    old.blasKernel = nil
+    try KernelMismatch.check([old, same], directory: dir, current: BLAS.kernel)
+    try KernelMismatch.check([same, same], directory: dir, current: BLAS.kernel)
+}

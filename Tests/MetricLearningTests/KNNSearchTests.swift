@@ -137,3 +137,29 @@ func blockedSearchMatchesBruteForceWithExactTies(blockSize: Int) {
     }
     #expect(!results[0].verificationIsExact && results[1].verificationIsExact)
 }
+
+@Test(arguments: [1, 2])
+func sampledBoundsWithRadixCutsMatchBruteForceWithTies(workers: Int) {
+    // n ≥ 8 × sample size, so the sampled bounds and the radix-select cuts run
+    // (k = 90: a list of 122 is cut every 32 appends); integer coordinates in a
+    // small cube give exact arithmetic and many equal distances, so every cut
+    // and the final sort must break ties by index.
+    var rng = SplitMix64(seed: 31)
+    let n = 900
+    var rows: [[Float]] = (0..<n).map { _ in (0..<3).map { _ in Float(rng.nextInt(below: 6) - 3) } }
+    for i in stride(from: 0, to: 100, by: 4) { rows[i + 1] = rows[i] }
+    let x = Matrix(rows)
+    let naive = naiveNeighbors(x, k: 90)
+    for blockSize in [64, 1024] {
+        let sweep = PairDistanceSweep(x, blockSize: blockSize, context: ComputeContext(workers: workers))
+        let nn = NearestNeighbors._search(sweep, k: 90, sampleSize: 64) { _, _ in }
+        #expect((0..<n).allSatisfy { nn.neighbors(of: $0) == naive[$0] }, "block size \(blockSize)")
+        // Without sampled bounds (thresholds from +∞, other cuts): the same keys, bit for bit.
+        let unsampled = NearestNeighbors._search(sweep, k: 90, sampleSize: 0) { _, _ in }
+        #expect(nn.keys == unsampled.keys)
+        for q in [0, 1, 450] {
+            let expected = naive[q].map { j in (0..<3).reduce(Float(0)) { $0 + (x[q, $1] - x[Int(j), $1]) * (x[q, $1] - x[Int(j), $1]) } }
+            #expect(nn.distances(of: q) == expected)
+        }
+    }
+}

@@ -17,9 +17,9 @@ import NumericCore
         let outlier = (0..<k).map { $0 == 0 ? Float(1e6) : Float(rng.nextUniform()) }
         for values in [tied, spread, outlier] {
             // Keys written in index order of the unsorted values, as the losses write them.
-            var keys = values.enumerated().map { _sortKey($0.element, $0.offset) }
+            var keys = values.enumerated().map { SortKey.make($0.element, $0.offset) }
             let wantKeys = keys.sorted(), sortedValues = values.sorted()
-            var temp = [UInt64](repeating: 0, count: k), histogram = [Int](repeating: 0, count: _radixHistogramSize)
+            var temp = [UInt64](repeating: 0, count: k), histogram = [Int](repeating: 0, count: RadixSort.histogramSize)
             var sorted = [Float](repeating: 0, count: k + 8), starts = [Int32](repeating: 0, count: k + 1)
             var queries = sortedValues + [-1, -.infinity, .infinity, 2e6, 0.3, 1.7]
             queries += sortedValues.map { $0.nextUp } + sortedValues.map { $0.nextDown }
@@ -65,7 +65,7 @@ import NumericCore
         let y = (0..<b).map { _ in [Int32.min, -3, 0, 5, 5, Int32.max][rng.nextInt(below: 6)] }
         let row = (0..<b).map { _ in [Float.nan, -.infinity, .infinity, 0, -0.0, 0.5, 1][rng.nextInt(below: 7)] + Float(rng.nextInt(below: 3)) }
         var members = [Int32](repeating: -1, count: b), runs = [Int32](repeating: -1, count: 2 * b)
-        var keys = [UInt64](repeating: 0, count: 2 * b), histogram = [Int](repeating: 0, count: _radixHistogramSize)
+        var keys = [UInt64](repeating: 0, count: 2 * b), histogram = [Int](repeating: 0, count: RadixSort.histogramSize)
         _groupByLabel(y, b, members: &members, runs: &runs, keys: &keys, histogram: &histogram)
         let byLabel = (0..<b).sorted { (y[$0], $0) < (y[$1], $1) }.map(Int32.init)
         #expect(members == byLabel, "b \(b)")

@@ -68,6 +68,9 @@ public struct RunRecord: Codable, Sendable {
     /// `metricbench run` share a process, so this is an upper bound for the run).
     public var peakMemoryBytes: Int
     public var threads: Int
+    /// The OpenBLAS kernel set of the process that trained the run (``BLAS/kernel``);
+    /// nil in records written before it was recorded.
+    public var blasKernel: String?
     public var codeVersion: String
     public var finishedAt: String
     /// The ROC curve of the test pairs (VAL against FAR), for plots.
@@ -100,6 +103,7 @@ public struct RunRecord: Codable, Sendable {
         case variantID = "variant_id", divergedEpoch = "diverged_epoch", datasetFingerprint = "dataset_fingerprint"
         case trainSeconds = "train_seconds", evalSeconds = "eval_seconds"
         case samplesPerSecond = "samples_per_second", peakMemoryBytes = "peak_memory_bytes"
+        case blasKernel = "blas_kernel"
         case codeVersion = "code_version", finishedAt = "finished_at", map2D = "map_2d"
     }
 }

@@ -56,6 +56,7 @@ public enum Runner {
         if removed > 0 { log("removed \(removed) partial record(s) left by an interrupted run") }
         let (records, problems) = store.records()
         problems.forEach(log)
+        try KernelMismatch.check(records.filter { $0.status != .failed }, directory: store.directory, current: BLAS.kernel)
         // A failed run (an error, not a divergence) is tried again; ok and diverged are results.
         let done = Set(records.filter { $0.status != .failed }.map(\.key))
         let pending = options.force ? selected : selected.filter { !done.contains($0.key) }

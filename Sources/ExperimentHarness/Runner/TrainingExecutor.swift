@@ -14,6 +14,7 @@ public struct TrainingExecutor: RunExecutor {
     public func execute(_ run: PlannedRun, spec: ExperimentSpec, context: ComputeContext) -> RunRecord {
         var record = RunRecord(run: run, experiment: spec.name)
         record.threads = context.workers
+        record.blasKernel = BLAS.kernel
         let c = run.variant.configuration
         do {
             // Before the data exists (a synthetic set is generated from the spec's sizes), then with its real shape.

@@ -128,7 +128,7 @@ public struct TripletLoss: BatchLoss {
                         if p == a { continue }
                         let shifted = row[p] + margin
                         if shifted.isNaN { continue }
-                        keys[k] = _sortKey(shifted, p)
+                        keys[k] = SortKey.make(shifted, p)
                         k += 1
                     }
                     totals[a] = 0

@@ -88,31 +88,30 @@ struct PairDistanceSweep {
         let n = embeddings.rows, d = embeddings.cols
         guard n > 0 else { return }
         let b = min(blockSize, n)
-        var buffer = [Float](repeating: 0, count: b * b)
+        let tile = ScratchBuffer<Float>()
+        let buf = tile.reserve(b * b)
+        defer { withExtendedLifetime(tile) {} }  // `buf` points into it
         embeddings.storage.withUnsafeBufferPointer { x in
             norms.withUnsafeBufferPointer { nrm in
-                buffer.withUnsafeMutableBufferPointer { buf in
-                    var i0 = 0
-                    while i0 < n {
-                        let rows = i0..<min(n, i0 + b)
-                        var j0 = i0
-                        while j0 < n {
-                            let cols = j0..<min(n, j0 + b)
-                            if d > 0 {
-                                BLAS.gemm(
-                                    .none, .transposed, m: rows.count, n: cols.count, k: d,
-                                    a: x.baseAddress! + i0 * d, lda: d, b: x.baseAddress! + j0 * d, ldb: d,
-                                    c: buf.baseAddress!, ldc: cols.count)
-                            } else {
-                                buf.update(repeating: 0)
-                            }
-                            consume(_DistanceTile(
-                                rows: rows, cols: cols, dots: UnsafePointer(buf.baseAddress!), ld: cols.count,
-                                norms: nrm.baseAddress!))
-                            j0 += b
+                var i0 = 0
+                while i0 < n {
+                    let rows = i0..<min(n, i0 + b)
+                    var j0 = i0
+                    while j0 < n {
+                        let cols = j0..<min(n, j0 + b)
+                        if d > 0 {
+                            BLAS.gemm(
+                                .none, .transposed, m: rows.count, n: cols.count, k: d,
+                                a: x.baseAddress! + i0 * d, lda: d, b: x.baseAddress! + j0 * d, ldb: d,
+                                c: buf, ldc: cols.count)
+                        } else {
+                            buf.update(repeating: 0, count: rows.count * cols.count)
                         }
-                        i0 += b
+                        consume(_DistanceTile(
+                            rows: rows, cols: cols, dots: UnsafePointer(buf), ld: cols.count, norms: nrm.baseAddress!))
+                        j0 += b
                     }
+                    i0 += b
                 }
             }
         }
@@ -140,27 +139,27 @@ extension PairDistanceSweep {
         let blocks = (n + b - 1) / b
         let schedule = _TileSchedule(blocks: blocks)
         let w = max(1, min(workers, blocks * (blocks + 1) / 2))
+        // One tile of dot products per worker.
+        let tiles = ScratchBuffer<Float>()
+        tiles.reserve(w * b * b)
         embeddings.storage.withUnsafeBufferPointer { xBuffer in
             norms.withUnsafeBufferPointer { normBuffer in
                 let x = xBuffer.baseAddress!, nrm = normBuffer.baseAddress!
                 Parallel.forEachWorker(w) { worker in
-                    var buffer = [Float](repeating: 0, count: b * b)
-                    buffer.withUnsafeMutableBufferPointer { buf in
-                        while let (bi, bj) = schedule.take() {
-                            let rows = (bi * b)..<min(n, bi * b + b), cols = (bj * b)..<min(n, bj * b + b)
-                            if d > 0 {
-                                BLAS.gemm(
-                                    .none, .transposed, m: rows.count, n: cols.count, k: d,
-                                    a: x + rows.lowerBound * d, lda: d, b: x + cols.lowerBound * d, ldb: d,
-                                    c: buf.baseAddress!, ldc: cols.count)
-                            } else {
-                                buf.update(repeating: 0)
-                            }
-                            consume(_DistanceTile(
-                                rows: rows, cols: cols, dots: UnsafePointer(buf.baseAddress!), ld: cols.count,
-                                norms: nrm), worker)
-                            schedule.release(bi, bj)
+                    let buffer = tiles.part(worker, stride: b * b)
+                    while let (bi, bj) = schedule.take() {
+                        let rows = (bi * b)..<min(n, bi * b + b), cols = (bj * b)..<min(n, bj * b + b)
+                        if d > 0 {
+                            BLAS.gemm(
+                                .none, .transposed, m: rows.count, n: cols.count, k: d,
+                                a: x + rows.lowerBound * d, lda: d, b: x + cols.lowerBound * d, ldb: d,
+                                c: buffer, ldc: cols.count)
+                        } else {
+                            buffer.update(repeating: 0, count: rows.count * cols.count)
                         }
+                        consume(_DistanceTile(
+                            rows: rows, cols: cols, dots: UnsafePointer(buffer), ld: cols.count, norms: nrm), worker)
+                        schedule.release(bi, bj)
                     }
                 }
             }

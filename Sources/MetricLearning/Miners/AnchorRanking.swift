@@ -15,7 +15,7 @@ import NumericCore
 /// Groups `0..<b` by label: `members` lists the indices label by label
 /// (labels ascending, indices ascending within a label), and
 /// `runs[2i] ..< runs[2i + 1]` is the slice of `members` holding i's label.
-/// `keys` holds 2B keys and `histogram` `_radixHistogramSize` counters.
+/// `keys` holds 2B keys and `histogram` `RadixSort.histogramSize` counters.
 /// - Complexity: O(B).
 func _groupByLabel(
     _ y: UnsafePointer<Int32>, _ b: Int, members: UnsafeMutablePointer<Int32>, runs: UnsafeMutablePointer<Int32>,
@@ -26,7 +26,7 @@ func _groupByLabel(
         let label = UInt64(UInt32(bitPattern: y[i]) ^ 0x8000_0000)
         keys[i] = label << 32 | UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: i))
     }
-    _radixSort(keys, keys + b, b, histogram)  // stable: indices stay ascending within a label
+    RadixSort.sort(keys, keys + b, b, histogram)  // stable: indices stay ascending within a label
     var start = 0
     while start < b {
         let label = keys[start] &>> 32
@@ -57,8 +57,8 @@ func _compactNegatives(
     let own = SIMD8<Int32>(repeating: label)
     var c = 0, n = 0
     while n + 8 <= b {
-        let v = UnsafeRawPointer(row + n).loadUnaligned(as: SIMD8<Float>.self)
-        let labels = UnsafeRawPointer(y + n).loadUnaligned(as: SIMD8<Int32>.self)
+        let v = SIMDMath.load(row + n)
+        let labels = SIMDMath.load(y + n)
         let bits = SIMDMath.laneBits((labels .!= own) .& (v .>= low) .& (v .< high))
         for t in 0..<8 {
             indices[c] = Int32(truncatingIfNeeded: n + t)
@@ -99,14 +99,14 @@ struct _RankTable {
     let scale: Float
     let last: Float
 
-    /// Sorts `keys[0..<k]` (`_sortKey`s of non-NaN values, written in index
+    /// Sorts `keys[0..<k]` (`SortKey`s of non-NaN values, written in index
     /// order) and builds the table of their values in the same pass: the
     /// table's buckets are a counting sort's, so each key is scattered to
     /// its bucket (stably) and an insertion sort puts the few keys that
     /// share a bucket in order. When values crowd into a few buckets (the
     /// insertion sort would cost more than O(k)) or the histogram is too
-    /// small, `_radixSort` sorts instead; the table is the same either way.
-    /// `temp` holds k keys, `histogram` `_radixHistogramSize` counters,
+    /// small, `RadixSort.sort` sorts instead; the table is the same either way.
+    /// `temp` holds k keys, `histogram` `RadixSort.histogramSize` counters,
     /// `sorted` k + 8 values and `starts` k + 1 counters.
     @inline(__always)
     init(
@@ -115,7 +115,7 @@ struct _RankTable {
     ) {
         var lowest = Float.infinity, highest = -Float.infinity
         for t in 0..<k {
-            let v = _keyValue(keys[t])
+            let v = SortKey.value(keys[t])
             lowest = min(lowest, v)
             highest = max(highest, v)
         }
@@ -127,25 +127,25 @@ struct _RankTable {
         let s = Float(k) / (highest - lowest)
         scale = s.isFinite ? s : 0
         for q in 0...k { starts[q] = 0 }
-        for t in 0..<k { starts[bucket(_keyValue(keys[t])) + 1] &+= 1 }
+        for t in 0..<k { starts[bucket(SortKey.value(keys[t])) + 1] &+= 1 }
         var crowding = 0
         for q in 0..<k {
             crowding &+= Int(starts[q + 1]) &* Int(starts[q + 1])
             starts[q + 1] &+= starts[q]
         }
-        if crowding <= 8 * k && k < _radixHistogramSize {
+        if crowding <= 8 * k && k < RadixSort.histogramSize {
             for q in 0..<k { histogram[q] = Int(starts[q]) }
             for t in 0..<k {
-                let q = bucket(_keyValue(keys[t]))
+                let q = bucket(SortKey.value(keys[t]))
                 temp[histogram[q]] = keys[t]
                 histogram[q] &+= 1
             }
             keys.update(from: temp, count: k)
-            _insertionSort(keys, k)  // only keys that share a bucket move
+            RadixSort.insertionSort(keys, k)  // only keys that share a bucket move
         } else {
-            _radixSort(keys, temp, k, histogram)
+            RadixSort.sort(keys, temp, k, histogram)
         }
-        for t in 0..<k { sorted[t] = _keyValue(keys[t]) }
+        for t in 0..<k { sorted[t] = SortKey.value(keys[t]) }
         for t in k..<(k + 8) { sorted[t] = .nan }
     }
 
@@ -172,7 +172,7 @@ struct _RankTable {
         var low = Int(starts[q]), high = Int(starts[q + 1])
         if high - low <= 8 {
             // The eight values from `low` on: the rest of v's bucket, then larger values or the NaN padding.
-            let x = UnsafeRawPointer(sorted + low).loadUnaligned(as: SIMD8<Float>.self), y = SIMD8(repeating: v)
+            let x = SIMDMath.load(sorted + low), y = SIMD8(repeating: v)
             return low + (strict ? SIMDMath.laneBits(x .< y) : SIMDMath.laneBits(x .<= y)).nonzeroBitCount
         }
         while low < high {
@@ -190,7 +190,7 @@ struct _RankTable {
         for t in c..<((c + 7) & ~7) { values[t] = origin }  // padding with a harmless value
         var j = 0
         while j < c {
-            let v = UnsafeRawPointer(values + j).loadUnaligned(as: SIMD8<Float>.self)
+            let v = SIMDMath.load(values + j)
             let q = buckets(v)
             for t in 0..<8 {
                 ranks[j + t] = Int32(truncatingIfNeeded: count(v[t], bucket: Int(q[t]), strict: strict))
@@ -236,7 +236,7 @@ struct _RankingWorkspace {
         labelMembers.reserve(b)
         labelRuns.reserve(2 * b)
         keys.reserve(parts * 2 * b)
-        histograms.reserve(parts * _radixHistogramSize)
+        histograms.reserve(parts * RadixSort.histogramSize)
         sortedValues.reserve(parts * (b + 8))
         starts.reserve(parts * (b + 1))
         candidates.reserve(parts * 2 * (b + 8))
@@ -260,7 +260,7 @@ struct _RankingWorkspace {
         let keys = keys.part(part, stride: 2 * b), candidates = candidates.part(part, stride: 2 * (b + 8))
         let order = order.part(part, stride: 2 * b)
         return _RankingScratch(
-            keys: keys, temp: keys + b, histogram: histograms.part(part, stride: _radixHistogramSize),
+            keys: keys, temp: keys + b, histogram: histograms.part(part, stride: RadixSort.histogramSize),
             sorted: sortedValues.part(part, stride: b + 8), starts: starts.part(part, stride: b + 1),
             rankCounts: rankCounts.part(part, stride: b + 1), rankSums: rankSums.part(part, stride: b + 1),
             best: best.part(part, stride: b + 1), positivesInOrder: order, chosen: order + b,

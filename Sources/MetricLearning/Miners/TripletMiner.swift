@@ -195,7 +195,7 @@ public struct TripletMiner: Sendable {
                         chosen[p] = -1
                         let v = row[p]
                         if v.isNaN { continue }  // never inside a window
-                        keys[k] = _sortKey(v, p)
+                        keys[k] = SortKey.make(v, p)
                         k += 1
                     }
                     if k > 0 {
@@ -212,7 +212,7 @@ public struct TripletMiner: Sendable {
                         for j in 0..<c {
                             let r = Int(candidateRanks[j])
                             // Unconditional: the branch mispredicts.
-                            best[r] = min(best[r], _sortKey(candidateValues[j], Int(candidates[j])))
+                            best[r] = min(best[r], SortKey.make(candidateValues[j], Int(candidates[j])))
                         }
                         var nearest = UInt64.max
                         for t in stride(from: k - 1, through: 0, by: -1) {
@@ -327,8 +327,8 @@ public struct TripletMiner: Sendable {
         var lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
         var n = 0
         while n + 8 <= b {
-            let v = UnsafeRawPointer(row + n).loadUnaligned(as: SIMD8<Float>.self)
-            let labels = UnsafeRawPointer(y.baseAddress! + n).loadUnaligned(as: SIMD8<Int32>.self)
+            let v = SIMDMath.load(row + n)
+            let labels = SIMDMath.load(y.baseAddress! + n)
             let smaller = (labels .!= own) .& (v .< best)  // false for NaN
             best.replace(with: v, where: smaller)
             bestIndex.replace(with: lane, where: smaller)
@@ -351,109 +351,3 @@ public struct TripletMiner: Sendable {
         return nearest >= 0 ? nearest : first
     }
 }
-
-/// The bits of `v` as an unsigned integer whose order is the order of the
-/// floats (−0 is mapped to +0 so that the two compare equal, as floats do).
-/// Not meaningful for NaN.
-@inline(__always)
-func _orderedBits(_ v: Float) -> UInt32 {
-    let bits = (v == 0 ? 0 : v).bitPattern
-    return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-}
-
-/// The float whose `_orderedBits` are the high 32 bits of `key`.
-@inline(__always)
-func _keyValue(_ key: UInt64) -> Float {
-    let k = UInt32(truncatingIfNeeded: key &>> 32)
-    return Float(bitPattern: k & 0x8000_0000 != 0 ? k ^ 0x8000_0000 : ~k)
-}
-
-/// A key ordering by (distance, index): `_orderedBits(distance)` above `index`.
-@inline(__always)
-func _sortKey(_ distance: Float, _ index: Int) -> UInt64 {
-    (UInt64(_orderedBits(distance)) << 32) | UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: index))
-}
-
-/// Sorts `keys[0..<n]` ascending by their high 32 bits, stably, so keys
-/// written in index order with the index in the low bits come out in
-/// (distance, index) order. A least-significant-digit radix sort over the
-/// range `max − min` of the high halves only, in at most 3 passes of
-/// ≤ 11-bit digits (passes whose digit is the same for every key are
-/// skipped); short inputs use insertion sort. `temp` holds at least `n`
-/// keys and `histogram` at least `_radixHistogramSize` counters; nothing
-/// is allocated.
-///
-/// - Complexity: O(n + 2^digit) per pass.
-@inline(__always)
-func _radixSort(
-    _ keys: UnsafeMutablePointer<UInt64>, _ temp: UnsafeMutablePointer<UInt64>, _ n: Int,
-    _ histogram: UnsafeMutablePointer<Int>
-) {
-    if n < 2 { return }
-    if n <= 24 {
-        _insertionSort(keys, n)
-        return
-    }
-    var low = UInt32.max, high = UInt32.min
-    for i in 0..<n {
-        let f = UInt32(truncatingIfNeeded: keys[i] &>> 32)
-        low = min(low, f)
-        high = max(high, f)
-    }
-    let range = high &- low
-    if range == 0 { return }  // all equal: already in index order
-    let bits = 32 - range.leadingZeroBitCount
-    let widest = min(11, max(6, Int.bitWidth - n.leadingZeroBitCount))
-    let passes = (bits + widest - 1) / widest
-    let width = (bits + passes - 1) / passes
-    let buckets = 1 << width
-    let mask = UInt32(buckets - 1)
-    for j in 0..<(passes * buckets) { histogram[j] = 0 }
-    for i in 0..<n {
-        let f = UInt32(truncatingIfNeeded: keys[i] &>> 32) &- low
-        var shift: UInt32 = 0
-        for pass in 0..<passes {
-            histogram[pass * buckets + Int((f &>> shift) & mask)] += 1
-            shift &+= UInt32(width)
-        }
-    }
-    var source = keys, target = temp
-    for pass in 0..<passes {
-        let h = histogram + pass * buckets
-        let shift = UInt32(pass * width)
-        let first = (UInt32(truncatingIfNeeded: source[0] &>> 32) &- low) &>> shift & mask
-        if h[Int(first)] == n { continue }
-        var sum = 0
-        for j in 0..<buckets {
-            let c = h[j]
-            h[j] = sum
-            sum += c
-        }
-        for i in 0..<n {
-            let k = source[i]
-            let digit = Int(((UInt32(truncatingIfNeeded: k &>> 32) &- low) &>> shift) & mask)
-            target[h[digit]] = k
-            h[digit] += 1
-        }
-        swap(&source, &target)
-    }
-    if source != keys { keys.update(from: source, count: n) }
-}
-
-/// Sorts `keys[0..<n]` ascending by insertion: O(n + inversions), so for
-/// short or nearly sorted keys.
-@inline(__always)
-func _insertionSort(_ keys: UnsafeMutablePointer<UInt64>, _ n: Int) {
-    for i in 1..<max(n, 1) {
-        let key = keys[i]
-        var j = i
-        while j > 0 && keys[j - 1] > key {
-            keys[j] = keys[j - 1]
-            j -= 1
-        }
-        keys[j] = key
-    }
-}
-
-/// Counters `_radixSort` needs.
-let _radixHistogramSize = 3 * 2048

@@ -30,8 +30,9 @@ public final class Conv2D: Layer {
     private var channelMajor: [Float] = []
 
     public var outputWidth: Int { outChannels * outHeight * outWidth }
-    var patch: Int { inChannels * kernel * kernel }
-    var positions: Int { outHeight * outWidth }
+    var patch: Int { geometry.patch }
+    var positions: Int { geometry.positions }
+    private let geometry: _ConvGeometry
 
     /// He-uniform weights (gain √2: a ReLU follows in every model here), zero bias.
     /// The workers of the products (their tiles, not the results, depend on it).
@@ -49,8 +50,9 @@ public final class Conv2D: Layer {
         self.width = width
         self.kernel = kernel
         self.padding = padding
-        outHeight = height + 2 * padding - kernel + 1
-        outWidth = width + 2 * padding - kernel + 1
+        geometry = _ConvGeometry(channels: inChannels, height: height, width: width, kernel: kernel, padding: padding)
+        outHeight = geometry.outHeight
+        outWidth = geometry.outWidth
         precondition(outHeight > 0 && outWidth > 0, "Conv2D kernel \(kernel) larger than padded input \(height)×\(width)")
         weight = Matrix(rows: outChannels, cols: inChannels * kernel * kernel)
         _heUniform(&weight.storage, fanIn: inChannels * kernel * kernel, gain: 2.0.squareRoot(), rng: &rng)
@@ -67,7 +69,7 @@ public final class Conv2D: Layer {
         Workspace.reserve(&channelMajor, o * n)
         input.storage.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { cols in
-                for s in 0..<b { _im2col(x.baseAddress! + s * input.cols, cols.baseAddress! + s * positions, rowStride: n) }
+                for s in 0..<b { geometry.im2col(x.baseAddress! + s * input.cols, cols.baseAddress! + s * positions, rowStride: n) }
                 weight.storage.withUnsafeBufferPointer { w in
                     channelMajor.withUnsafeMutableBufferPointer { yt in
                         BLAS.gemm(.none, .none, m: o, n: n, k: patch, a: w.baseAddress!, lda: patch,
@@ -128,7 +130,7 @@ public final class Conv2D: Layer {
                               b: gt.baseAddress!, ldb: n, beta: 0, c: dcol.baseAddress!, ldc: n, context: context)
                     inputGradient.storage.withUnsafeMutableBufferPointer { dx in
                         for s in 0..<b {
-                            _col2im(dcol.baseAddress! + s * positions, rowStride: n, dx.baseAddress! + s * inChannels * height * width)
+                            geometry.col2im(dcol.baseAddress! + s * positions, rowStride: n, dx.baseAddress! + s * inChannels * height * width)
                         }
                     }
                 }
@@ -139,56 +141,5 @@ public final class Conv2D: Layer {
     public func visitParameters(_ body: (inout [Float], inout [Float]) -> Void) {
         body(&weight.storage, &weightGradient.storage)
         body(&bias, &biasGradient)
-    }
-
-    /// Writes one sample's `(C·k·k) × (H'·W')` block of the column matrix (rows `rowStride` apart).
-    private func _im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, rowStride: Int) {
-        let k = kernel, p = padding, oh = outHeight, ow = outWidth, h = height, w = width
-        var row = 0
-        for c in 0..<inChannels {
-            for u in 0..<k {
-                for v in 0..<k {
-                    let dst = col + row * rowStride
-                    // Output columns j whose input column j + v − p lies inside the image.
-                    let jLow = max(0, p - v), jHigh = min(ow, w + p - v)
-                    for i in 0..<oh {
-                        let iy = i + u - p
-                        let out = dst + i * ow
-                        if iy < 0 || iy >= h || jLow >= jHigh {
-                            out.update(repeating: 0, count: ow)
-                            continue
-                        }
-                        let src = x + (c * h + iy) * w + (v - p)
-                        for j in 0..<jLow { out[j] = 0 }
-                        for j in jLow..<jHigh { out[j] = src[j] }
-                        for j in jHigh..<ow { out[j] = 0 }
-                    }
-                    row += 1
-                }
-            }
-        }
-    }
-
-    /// Overwrites one sample's input gradient with its column-gradient block folded back.
-    private func _col2im(_ col: UnsafePointer<Float>, rowStride: Int, _ dx: UnsafeMutablePointer<Float>) {
-        let k = kernel, p = padding, oh = outHeight, ow = outWidth, h = height, w = width
-        dx.update(repeating: 0, count: inChannels * h * w)
-        var row = 0
-        for c in 0..<inChannels {
-            for u in 0..<k {
-                for v in 0..<k {
-                    let src = col + row * rowStride
-                    let jLow = max(0, p - v), jHigh = min(ow, w + p - v)
-                    for i in 0..<oh {
-                        let iy = i + u - p
-                        if iy < 0 || iy >= h || jLow >= jHigh { continue }
-                        let dst = dx + (c * h + iy) * w + (v - p)
-                        let g = src + i * ow
-                        for j in jLow..<jHigh { dst[j] += g[j] }
-                    }
-                    row += 1
-                }
-            }
-        }
     }
 }

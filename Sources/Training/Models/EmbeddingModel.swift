@@ -42,11 +42,8 @@ public final class EmbeddingModel {
                 guard h >= 2 && w >= 2 else {
                     throw ModelError("model.channels \(spec.channels) pools a \(inputShape.height)×\(inputShape.width) image below 1×1; use fewer conv blocks")
                 }
-                let conv = Conv2D(inChannels: c, outChannels: out, height: h, width: w, kernel: 3, padding: 1, rng: &rng, context: context)
-                layers.append(conv)
-                layers.append(ReLU(width: conv.outputWidth))
-                let pool = MaxPool(channels: out, height: h, width: w)
-                layers.append(pool)
+                // One fused layer per block: conv + bias + ReLU + pool in cache-sized tiles of samples.
+                layers.append(ConvReLUPool(inChannels: c, outChannels: out, height: h, width: w, kernel: 3, padding: 1, rng: &rng, context: context))
                 (c, h, w) = (out, h / 2, w / 2)
             }
             width = c * h * w

@@ -1,0 +1,215 @@
+import NumericCore
+
+/// A convnet block as one layer: convolution (stride 1, zero padding) + bias,
+/// ReLU, 2×2 max pooling with stride 2 — ``Conv2D`` → ``ReLU`` → ``MaxPool``
+/// computed tile by tile so that no whole-batch intermediate exists.
+///
+/// Shapes (per sample, channel-major rows): x `C × H × W`, W `O × (C·k·k)`,
+/// b `O`, pre-activation `a = conv(x) + b` of `O × H' × W'`, y `O × ⌊H'/2⌋ × ⌊W'/2⌋`:
+/// `y[o, i, j] = max(a[o, 2i + u*, 2j + v*], 0)` with `(u*, v*)` the first
+/// maximum of the 2×2 window (row-major order), as the unfused chain.
+/// Backward routes `dy` to `(2i + u*, 2j + v*)` where `y > 0` (the ReLU's mask
+/// at the window's maximum): `da`, then `db[o] = Σ da[o, ·]`, `dW = Σ_s da_s X_sᵀ`,
+/// `dX_s = Wᵀ da_s` folded back (col2im), with `X_s` the column matrix of sample s.
+///
+/// The batch is cut into tiles of `samplesPerTile` samples whose column
+/// matrix and pre-activations stay in a core's L2 cache; each tile is an im2col
+/// and one GEMM forward, and an im2col and two GEMMs backward (the columns
+/// are rebuilt rather than kept: cheaper than streaming them from memory).
+/// Tiles form `groups` contiguous groups, fixed by the shape alone, that the
+/// workers share; each group accumulates its own weight and bias gradient in
+/// tile order, and the groups' gradients are summed in group order — the same
+/// bits for every worker count.
+///
+/// - Complexity: 2·B·O·C·k²·H'·W' flops forward, twice that backward (once
+///   without the input gradient); memory O(workers · tile + groups · O·C·k²)
+///   besides the output and a byte per output value for the pooling choice.
+public final class ConvReLUPool: Layer {
+    public let inChannels: Int, outChannels: Int, height: Int, width: Int, kernel: Int, padding: Int
+    /// The pooled output size, `⌊H'/2⌋ × ⌊W'/2⌋`.
+    public let pooledHeight: Int, pooledWidth: Int
+    public var weight: Matrix
+    public var bias: [Float]
+    public var weightGradient: Matrix
+    public var biasGradient: [Float]
+    public private(set) var output = Matrix(rows: 0, cols: 0)
+    public private(set) var inputGradient = Matrix(rows: 0, cols: 0)
+    /// The workers of the tiles (which worker computes a tile, not the result, depends on it).
+    public let context: ComputeContext
+    /// Samples per tile: as many as keep the tile's columns and pre-activations
+    /// within `tileFloats` (at least one), a function of the shape alone.
+    public let samplesPerTile: Int
+
+    /// The default floats of one tile's column matrix plus pre-activations: 512 KB, half a core's L2 here.
+    public static let defaultTileFloats = 1 << 17
+    /// At most this many groups: enough to balance a few workers, few enough that summing their gradients is cheap.
+    static let maxGroups = 16
+
+    private let geometry: _ConvGeometry
+    /// The window position (0–3, row-major) of each output's maximum, `B × outputWidth`.
+    private var choice: [UInt8] = []
+    /// One per worker: a tile's columns (`patch × S·H'·W'`), then its pre-activations or their gradient (`O × S·H'·W'`).
+    private let tiles: [ScratchBuffer<Float>]
+    /// Per group: its weight gradient `O × patch`, then its bias gradient `O`.
+    private let partials = ScratchBuffer<Float>()
+
+    public var outputWidth: Int { outChannels * pooledHeight * pooledWidth }
+    var patch: Int { geometry.patch }
+    var positions: Int { geometry.positions }
+
+    /// He-uniform weights (gain √2 for the ReLU), zero bias; the same draws as ``Conv2D``.
+    /// `tileFloats` bounds a tile (tests make it small to get many tiles from a few samples).
+    public init(
+        inChannels: Int, outChannels: Int, height: Int, width: Int, kernel: Int = 3, padding: Int = 1,
+        rng: inout SplitMix64, context: ComputeContext = .serial, tileFloats: Int = defaultTileFloats
+    ) {
+        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && padding >= 0, "bad ConvReLUPool configuration")
+        geometry = _ConvGeometry(channels: inChannels, height: height, width: width, kernel: kernel, padding: padding)
+        precondition(geometry.outHeight >= 2 && geometry.outWidth >= 2,
+                     "ConvReLUPool: a \(kernel)×\(kernel) kernel on \(height)×\(width) (padding \(padding)) leaves nothing to pool")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.height = height
+        self.width = width
+        self.kernel = kernel
+        self.padding = padding
+        self.context = context
+        pooledHeight = geometry.outHeight / 2
+        pooledWidth = geometry.outWidth / 2
+        samplesPerTile = max(1, tileFloats / ((geometry.patch + outChannels) * geometry.positions))
+        weight = Matrix(rows: outChannels, cols: geometry.patch)
+        _heUniform(&weight.storage, fanIn: geometry.patch, gain: 2.0.squareRoot(), rng: &rng)
+        bias = [Float](repeating: 0, count: outChannels)
+        weightGradient = Matrix(rows: outChannels, cols: geometry.patch)
+        biasGradient = [Float](repeating: 0, count: outChannels)
+        tiles = (0..<context.workers).map { _ in ScratchBuffer<Float>() }
+    }
+
+    /// The tiles of a batch of `batch` samples and their groups: group `g`
+    /// covers tiles `g·T/G ..< (g+1)·T/G`.
+    func tiling(batch: Int) -> (tiles: Int, groups: Int) {
+        let t = (batch + samplesPerTile - 1) / samplesPerTile
+        return (t, min(t, Self.maxGroups))
+    }
+
+    /// Calls `body(worker, tile, samples, firstOfGroup, group)` for every tile,
+    /// the groups shared among the workers, the tiles of a group in order.
+    private func forEachTile(batch: Int, _ body: (_ worker: Int, _ samples: Range<Int>, _ first: Bool, _ group: Int) -> Void) {
+        let (count, groups) = tiling(batch: batch)
+        let s = samplesPerTile
+        Parallel.forEachChunk(groups, chunk: 1, workers: context.workers) { worker, range in
+            for g in range {
+                let first = g * count / groups, end = (g + 1) * count / groups
+                for t in first..<end { body(worker, (t * s)..<min(batch, t * s + s), t == first, g) }
+            }
+        }
+    }
+
+    private func reserveTiles() {
+        let floats = (patch + outChannels) * samplesPerTile * positions
+        for t in tiles { t.reserve(floats) }
+    }
+
+    public func forward(_ input: Matrix) {
+        let inWidth = inChannels * height * width
+        precondition(input.cols == inWidth, "ConvReLUPool expects \(inChannels)×\(height)×\(width) inputs, got \(input.cols) values")
+        let b = input.rows, outWidth = outputWidth
+        output.reshape(rows: b, cols: outWidth)
+        Workspace.reserve(&choice, b * outWidth)
+        reserveTiles()
+        let geometry = self.geometry, patch = self.patch, positions = self.positions, o = outChannels, s = samplesPerTile
+        let ph = pooledHeight, pw = pooledWidth, windows = _PoolWindows(rows: ph, cols: pw, rowStride: geometry.outWidth)
+        input.storage.withUnsafeBufferPointer { xBuffer in
+        output.storage.withUnsafeMutableBufferPointer { yBuffer in
+        choice.withUnsafeMutableBufferPointer { choiceBuffer in
+        weight.storage.withUnsafeBufferPointer { wBuffer in
+        bias.withUnsafeBufferPointer { biasBuffer in
+            let x = xBuffer.baseAddress!, y = yBuffer.baseAddress!, am = choiceBuffer.baseAddress!
+            let w = wBuffer.baseAddress!, bias = biasBuffer.baseAddress!
+            forEachTile(batch: b) { worker, samples, _, _ in
+                let n = samples.count * positions
+                let cols = tiles[worker].base, a = cols + patch * s * positions
+                for (t, sample) in samples.enumerated() { geometry.im2col(x + sample * inWidth, cols + t * positions, rowStride: n) }
+                BLAS.gemm(.none, .none, m: o, n: n, k: patch, a: w, lda: patch, b: cols, ldb: n, beta: 0, c: a, ldc: n)
+                for (t, sample) in samples.enumerated() {
+                    for c in 0..<o {
+                        let out = sample * outWidth + c * ph * pw
+                        windows.forward(a + c * n + t * positions, bias: bias[c], y + out, am + out)
+                    }
+                }
+            }
+        }
+        }
+        }
+        }
+        }
+    }
+
+    public func backward(input: Matrix, outputGradient dy: Matrix, needInputGradient: Bool, accumulate: Bool) {
+        let b = dy.rows, outWidth = outputWidth, inWidth = inChannels * height * width
+        precondition(dy.cols == outWidth && input.rows == b && output.rows == b,
+                     "ConvReLUPool gradient shape \(dy.rows)×\(dy.cols) does not match the last forward")
+        reserveTiles()
+        let groups = tiling(batch: b).groups, o = outChannels, patch = self.patch, partialFloats = o * patch + o
+        partials.reserve(groups * partialFloats)
+        if needInputGradient { inputGradient.reshape(rows: b, cols: inWidth) }
+        let geometry = self.geometry, positions = self.positions, s = samplesPerTile
+        let ph = pooledHeight, pw = pooledWidth, windows = _PoolWindows(rows: ph, cols: pw, rowStride: geometry.outWidth)
+        input.storage.withUnsafeBufferPointer { xBuffer in
+        dy.storage.withUnsafeBufferPointer { gBuffer in
+        output.storage.withUnsafeBufferPointer { yBuffer in
+        choice.withUnsafeBufferPointer { choiceBuffer in
+        weight.storage.withUnsafeBufferPointer { wBuffer in
+        inputGradient.storage.withUnsafeMutableBufferPointer { dxBuffer in
+            let x = xBuffer.baseAddress!, g = gBuffer.baseAddress!, y = yBuffer.baseAddress!, am = choiceBuffer.baseAddress!
+            let w = wBuffer.baseAddress!, dx = dxBuffer.baseAddress
+            forEachTile(batch: b) { worker, samples, first, group in
+                let n = samples.count * positions
+                let cols = tiles[worker].base, da = cols + patch * s * positions
+                let dw = partials.part(group, stride: partialFloats), db = dw + o * patch
+                if first { db.update(repeating: 0, count: o) }
+                // The windows cover the planes but for a trailing odd row or column, which must read as zero.
+                if geometry.outHeight % 2 == 1 || geometry.outWidth % 2 == 1 { da.update(repeating: 0, count: o * n) }
+                for (t, sample) in samples.enumerated() {
+                    geometry.im2col(x + sample * inWidth, cols + t * positions, rowStride: n)
+                    for c in 0..<o {
+                        let at = sample * outWidth + c * ph * pw
+                        db[c] += windows.backward(g + at, y + at, am + at, da + c * n + t * positions)
+                    }
+                }
+                BLAS.gemm(.none, .transposed, m: o, n: patch, k: n, a: da, lda: n, b: cols, ldb: n,
+                          beta: first ? 0 : 1, c: dw, ldc: patch)
+                guard needInputGradient, let dx else { return }
+                // The columns are spent: their buffer takes the column gradient.
+                BLAS.gemm(.transposed, .none, m: patch, n: n, k: o, a: w, lda: patch, b: da, ldb: n, beta: 0, c: cols, ldc: n)
+                for (t, sample) in samples.enumerated() { geometry.col2im(cols + t * positions, rowStride: n, dx + sample * inWidth) }
+            }
+        }
+        }
+        }
+        }
+        }
+        }
+        // The groups' gradients, summed in group order.
+        weightGradient.storage.withUnsafeMutableBufferPointer { dwBuffer in
+            biasGradient.withUnsafeMutableBufferPointer { dbBuffer in
+                let dw = dwBuffer.baseAddress!, db = dbBuffer.baseAddress!
+                for group in 0..<groups {
+                    let pWeights = partials.part(group, stride: partialFloats), pBias = pWeights + o * patch
+                    if group == 0 && !accumulate {
+                        dw.update(from: pWeights, count: o * patch)
+                        db.update(from: pBias, count: o)
+                    } else {
+                        _Vectorized.add(pWeights, into: dw, count: o * patch)
+                        _Vectorized.add(pBias, into: db, count: o)
+                    }
+                }
+            }
+        }
+    }
+
+    public func visitParameters(_ body: (inout [Float], inout [Float]) -> Void) {
+        body(&weight.storage, &weightGradient.storage)
+        body(&bias, &biasGradient)
+    }
+}

@@ -1,0 +1,212 @@
+import NumericCore
+import Testing
+@testable import Training
+
+// The fused convnet block against a naive reference (the definition as loops in
+// Double: convolution, bias, ReLU, 2×2 max pooling, and the chain rule through
+// each), against finite differences, and bitwise across worker counts.
+
+/// Forward and backward of conv (stride 1, zero padding) → ReLU → 2×2 max pool by their definitions.
+private struct NaiveConvBlock {
+    let c: Int, o: Int, h: Int, w: Int, k: Int, p: Int
+    var oh: Int { h + 2 * p - k + 1 }
+    var ow: Int { w + 2 * p - k + 1 }
+
+    func preActivation(_ x: [Float], _ weight: [Float], _ bias: [Float]) -> [Double] {
+        var a = [Double](repeating: 0, count: o * oh * ow)
+        for q in 0..<o {
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    var s = Double(bias[q])
+                    for ch in 0..<c {
+                        for u in 0..<k {
+                            for v in 0..<k {
+                                let y = i + u - p, z = j + v - p
+                                if y < 0 || y >= h || z < 0 || z >= w { continue }
+                                s += Double(weight[((q * c + ch) * k + u) * k + v]) * Double(x[(ch * h + y) * w + z])
+                            }
+                        }
+                    }
+                    a[(q * oh + i) * ow + j] = s
+                }
+            }
+        }
+        return a
+    }
+
+    /// The pooled output and, per output, the flat index into `a` of its window's maximum.
+    func pool(_ a: [Double]) -> (y: [Double], at: [Int]) {
+        var y: [Double] = [], at: [Int] = []
+        for q in 0..<o {
+            for i in 0..<(oh / 2) {
+                for j in 0..<(ow / 2) {
+                    var best = (q * oh + 2 * i) * ow + 2 * j
+                    for (u, v) in [(0, 1), (1, 0), (1, 1)] {
+                        let t = (q * oh + 2 * i + u) * ow + 2 * j + v
+                        if a[t] > a[best] { best = t }
+                    }
+                    y.append(max(a[best], 0))
+                    at.append(best)
+                }
+            }
+        }
+        return (y, at)
+    }
+
+    /// dW, db and dx of one sample for upstream gradient `g` of the pooled output.
+    func backward(_ x: [Float], _ weight: [Float], _ bias: [Float], _ g: [Float]) -> (dw: [Double], db: [Double], dx: [Double]) {
+        let (y, at) = pool(preActivation(x, weight, bias))
+        var da = [Double](repeating: 0, count: o * oh * ow)
+        for t in y.indices where y[t] > 0 { da[at[t]] += Double(g[t]) }
+        var dw = [Double](repeating: 0, count: o * c * k * k), db = [Double](repeating: 0, count: o)
+        var dx = [Double](repeating: 0, count: c * h * w)
+        for q in 0..<o {
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    let d = da[(q * oh + i) * ow + j]
+                    db[q] += d
+                    for ch in 0..<c {
+                        for u in 0..<k {
+                            for v in 0..<k {
+                                let yy = i + u - p, z = j + v - p
+                                if yy < 0 || yy >= h || z < 0 || z >= w { continue }
+                                dw[((q * c + ch) * k + u) * k + v] += d * Double(x[(ch * h + yy) * w + z])
+                                dx[(ch * h + yy) * w + z] += d * Double(weight[((q * c + ch) * k + u) * k + v])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (dw, db, dx)
+    }
+}
+
+private func expectClose(_ actual: [Float], _ expected: [Double], _ what: String) {
+    #expect(actual.count == expected.count, "\(what): \(actual.count) values, expected \(expected.count)")
+    for i in expected.indices where abs(Double(actual[i]) - expected[i]) > 1e-4 * max(1, abs(expected[i])) {
+        Issue.record("\(what)[\(i)]: \(actual[i]) vs reference \(expected[i])")
+        return
+    }
+}
+
+/// Runs the fused layer on `batch` samples (odd sizes so that the pool drops a row and a column;
+/// tiles of one sample so that several tiles and groups are exercised) against the reference.
+private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: Int, batch: Int, workers: Int) {
+    var rng = SplitMix64(seed: 21)
+    let layer = ConvReLUPool(inChannels: c, outChannels: o, height: h, width: w, kernel: k, padding: p, rng: &rng,
+                             context: ComputeContext(workers: workers), tileFloats: 1)
+    #expect(layer.samplesPerTile == 1)
+    for j in layer.bias.indices { layer.bias[j] = 0.05 * Float(j) - 0.05 }
+    let naive = NaiveConvBlock(c: c, o: o, h: h, w: w, k: k, p: p)
+    let x = randomMatrix(rows: batch, cols: c * h * w, seed: 22)
+    let g = randomMatrix(rows: batch, cols: layer.outputWidth, seed: 23)
+    layer.forward(x)
+    layer.backward(input: x, outputGradient: g, needInputGradient: true, accumulate: false)
+    var dw = [Double](repeating: 0, count: layer.weight.count), db = [Double](repeating: 0, count: o)
+    for s in 0..<batch {
+        let (y, _) = naive.pool(naive.preActivation(x.row(s), layer.weight.storage, layer.bias))
+        expectClose(layer.output.row(s), y, "output of sample \(s)")
+        let r = naive.backward(x.row(s), layer.weight.storage, layer.bias, g.row(s))
+        expectClose(layer.inputGradient.row(s), r.dx, "input gradient of sample \(s)")
+        for i in dw.indices { dw[i] += r.dw[i] }
+        for i in db.indices { db[i] += r.db[i] }
+    }
+    expectClose(layer.weightGradient.storage, dw, "weight gradient")
+    expectClose(layer.biasGradient, db, "bias gradient")
+}
+
+@Test func convReLUPoolMatchesTheNaiveDefinition() {
+    checkAgainstReference(c: 2, o: 3, h: 7, w: 6, k: 3, p: 1, batch: 5, workers: 1)
+    checkAgainstReference(c: 1, o: 4, h: 6, w: 9, k: 3, p: 1, batch: 3, workers: 3)
+    checkAgainstReference(c: 3, o: 2, h: 6, w: 6, k: 2, p: 0, batch: 4, workers: 2)
+    // Seven windows a row: a block of four, then one overlapping it by a window.
+    checkAgainstReference(c: 2, o: 3, h: 5, w: 14, k: 3, p: 1, batch: 3, workers: 2)
+}
+
+@Test func convReLUPoolGradientsMatchFiniteDifferences() {
+    var rng = SplitMix64(seed: 24)
+    let layer = ConvReLUPool(inChannels: 2, outChannels: 3, height: 6, width: 5, rng: &rng, tileFloats: 1)
+    for j in layer.bias.indices { layer.bias[j] = 0.1 * Float(j) }
+    let x = randomMatrix(rows: 3, cols: 2 * 6 * 5, seed: 25)
+    layer.forward(x)
+    let r = randomMatrix(rows: 3, cols: layer.outputWidth, seed: 26)
+    layer.backward(input: x, outputGradient: r, needInputGradient: true, accumulate: false)
+    func objective() -> Double {
+        var s = 0.0
+        for i in layer.output.storage.indices { s += Double(layer.output.storage[i]) * Double(r.storage[i]) }
+        return s
+    }
+    let eps: Float = 1e-3
+    // Input gradient: every value; skip the rare perturbation that moves a window's maximum or crosses the ReLU kink.
+    let dx = layer.inputGradient
+    var xp = x, checked = 0
+    for i in 0..<x.count {
+        let v = x.storage[i]
+        xp.storage[i] = v + eps; layer.forward(xp); let up = objective()
+        xp.storage[i] = v - eps; layer.forward(xp); let down = objective()
+        xp.storage[i] = v; layer.forward(xp); let mid = objective()
+        let numeric = (up - down) / (2 * Double(eps))
+        if abs((up - mid) - (mid - down)) > 1e-4 { continue }  // not differentiable within ±eps
+        checked += 1
+        #expect(isClose(Double(dx.storage[i]), numeric), "input \(i): analytic \(dx.storage[i]) numeric \(numeric)")
+    }
+    #expect(checked > x.count / 2)
+    // Parameter gradients, skipping the same way (a weight moves every pre-activation of its channel).
+    let analytic = [layer.weightGradient.storage, layer.biasGradient]
+    var parametersChecked = 0
+    for t in 0..<2 {
+        for i in analytic[t].indices {
+            func perturb(_ d: Float) { if t == 0 { layer.weight.storage[i] += d } else { layer.bias[i] += d } }
+            perturb(eps); layer.forward(x); let up = objective()
+            perturb(-2 * eps); layer.forward(x); let down = objective()
+            perturb(eps); layer.forward(x); let mid = objective()
+            let numeric = (up - down) / (2 * Double(eps))
+            if abs((up - mid) - (mid - down)) > 1e-4 { continue }
+            parametersChecked += 1
+            #expect(isClose(Double(analytic[t][i]), numeric), "parameter \(t)[\(i)]: analytic \(analytic[t][i]) numeric \(numeric)")
+        }
+    }
+    #expect(parametersChecked > (analytic[0].count + analytic[1].count) / 2)
+}
+
+@Test func convReLUPoolBackwardAccumulatesWhenAsked() {
+    var rng = SplitMix64(seed: 27)
+    let layer = ConvReLUPool(inChannels: 1, outChannels: 2, height: 4, width: 4, rng: &rng, tileFloats: 1)
+    let x = randomMatrix(rows: 3, cols: 16, seed: 28), g = randomMatrix(rows: 3, cols: layer.outputWidth, seed: 29)
+    layer.forward(x)
+    layer.backward(input: x, outputGradient: g, needInputGradient: false, accumulate: false)
+    let once = layer.weightGradient.storage, onceBias = layer.biasGradient
+    #expect(once.contains { $0 != 0 })
+    layer.backward(input: x, outputGradient: g, needInputGradient: false, accumulate: true)
+    for i in once.indices { #expect(abs(layer.weightGradient.storage[i] - 2 * once[i]) <= 1e-5 * max(1, abs(once[i]))) }
+    for j in onceBias.indices { #expect(abs(layer.biasGradient[j] - 2 * onceBias[j]) <= 1e-5 * max(1, abs(onceBias[j]))) }
+}
+
+/// A convnet step (forward, backward, every gradient) gives the same bits on 1, 2 and 3 workers.
+/// The 32-64 network on 28×28 inputs at batch 24: the first block has 6 tiles of 4 samples, the
+/// second 24 tiles of one sample in 16 groups of unequal size.
+@Test func convnetStepIsBitwiseTheSameForEveryWorkerCount() throws {
+    let x = randomMatrix(rows: 24, cols: 28 * 28, seed: 30), g = randomMatrix(rows: 24, cols: 16, seed: 31)
+    var reference: (output: [Float], gradients: [[Float]])?
+    for workers in [1, 2, 3] {
+        let model = try EmbeddingModel(spec: ModelSpec(kind: .convnet, channels: [32, 64], normalize: true),
+                                       inputShape: InputShape(channels: 1, height: 28, width: 28), embeddingDim: 16, seed: 5,
+                                       context: ComputeContext(workers: workers))
+        let blocks = model.layers.compactMap { $0 as? ConvReLUPool }
+        #expect(blocks.map { $0.tiling(batch: 24).tiles } == [6, 24])
+        #expect(blocks.map { $0.tiling(batch: 24).groups } == [6, 16])
+        model.forward(x)
+        model.backward(input: x, outputGradient: g)
+        var gradients: [[Float]] = []
+        model.visitParameters { _, gradient in gradients.append(gradient) }
+        let run = (model.output.storage, gradients)
+        if let reference {
+            #expect(run.0 == reference.output, "embeddings differ with \(workers) workers")
+            #expect(run.1 == reference.gradients, "gradients differ with \(workers) workers")
+        } else {
+            #expect(gradients.allSatisfy { $0.contains { $0 != 0 } })
+            reference = run
+        }
+    }
+}
