@@ -86,6 +86,7 @@ test: build-deps test-fonts
 	scripts/fair-kill-resume-test.sh .build/debug/metricbench
 	scripts/score-guard-test.sh .build/debug/metricbench
 	scripts/hostile-input-test.sh .build/debug/metricbench
+	python3 scripts/check-results-readme.py > /dev/null || python3 scripts/check-results-readme.py
 
 # Trains all 105 runs into $(WORK)/ablation, then compares them with the committed
 # results/ablation and ends with one verdict line (scripts/reproduce.sh).

@@ -87,3 +87,5 @@ _t = open(ROOT + 'results/losses/tables.md').read()
 _m = _re.search(r'## Table 1\. recall@1 by loss × mining\n\n(\|.*?\n)\n', _t, _re.S).group(1)
 for _p in ['README.md', 'results/README.md']:
     print(_p, 'losses Table 1 verbatim:', _m in open(ROOT + _p).read())
+_ok = all(_m in open(ROOT + _p).read() for _p in ['README.md', 'results/README.md'])
+sys.exit(0 if b == 0 and _ok else 1)
