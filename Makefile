@@ -30,7 +30,7 @@ WORK ?= .build/results
 # (after an intended change of the code; then commit them).
 PUBLISH ?=
 
-.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs fair bench slurm-test fuzz clean
+.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs fair bench bench-compare slurm-test fuzz clean
 
 # Everything: the build's libraries, Fashion-MNIST and the CJK fonts of the glyphs dataset.
 deps: build-deps
@@ -86,6 +86,7 @@ test: build-deps test-fonts
 	scripts/fair-kill-resume-test.sh .build/debug/metricbench
 	scripts/score-guard-test.sh .build/debug/metricbench
 	scripts/hostile-input-test.sh .build/debug/metricbench
+	python3 scripts/check-results-readme.py > /dev/null || python3 scripts/check-results-readme.py
 
 # Trains all 105 runs into $(WORK)/ablation, then compares them with the committed
 # results/ablation and ends with one verdict line (scripts/reproduce.sh).
@@ -143,6 +144,12 @@ fuzz: build-deps
 
 bench: build
 	OPENBLAS_NUM_THREADS=2 $(BIN) bench
+
+# MetricBench against PyTorch + pytorch-metric-learning on the same training rows,
+# interleaved (ROUNDS=3), into benchmarks/<date>-bench-compare/ (table + raw JSON).
+# Installs torch and PML into .build/venv-bench on first use; not part of test or CI.
+bench-compare: build
+	BIN=$(BIN) benchmarks/bench_compare.sh
 
 clean:
 	rm -rf .build

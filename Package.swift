@@ -34,10 +34,13 @@ let package = Package(
         .systemLibrary(
             name: "CFontconfig", path: "Sources/CFontconfig", pkgConfig: "fontconfig",
             providers: [.apt(["libfontconfig-dev"])]),
+        // AVX2 / AVX-512 versions of the training step's elementwise passes, chosen at run time
+        // (the Swift versions stay the portable path; see include/CKernels.h).
+        .target(name: "CKernels"),
         .target(name: "NumericCore", dependencies: ["COpenBLAS", "CZlib"], swiftSettings: settings),
         .target(name: "MetricLearning", dependencies: ["NumericCore"], swiftSettings: settings),
         .target(
-            name: "Training", dependencies: ["NumericCore", "MetricLearning", "CFreeType", "CFontconfig"],
+            name: "Training", dependencies: ["NumericCore", "MetricLearning", "CKernels", "CFreeType", "CFontconfig"],
             swiftSettings: settings),
         // Throughput measurements of `metricbench bench`, kept out of the library targets.
         .target(name: "Benchmarks", dependencies: ["NumericCore", "MetricLearning", "Training"], swiftSettings: settings),
@@ -57,7 +60,7 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(name: "NumericCoreTests", dependencies: ["NumericCore", "CZlib"]),
         .testTarget(name: "MetricLearningTests", dependencies: ["MetricLearning", "NumericCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore", "Benchmarks"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore", "Benchmarks", "CKernels"]),
         .testTarget(
             name: "ExperimentHarnessTests", dependencies: ["ExperimentHarness", "Training", "MetricLearning", "NumericCore"],
             exclude: ["Golden", "FuzzRegressions"]),  // read by path (#filePath), not bundled

@@ -25,24 +25,34 @@ public enum TrainingBenchmark {
         public var batchSize: Int
     }
 
+    /// The learning rate of the cold rows: it keeps long benchmarks away from
+    /// numerical trouble and leaves the model at its initialisation.
+    public static let coldLearningRate = 1e-6
+
     /// Runs `warmup` untimed steps, then `steps` timed steps of the real
     /// training step on `data`, and reports the throughput.
+    ///
+    /// A cold row (`trainedSteps` 0) times a model at its initialisation,
+    /// stepping at ``coldLearningRate``. A warm row first takes `trainedSteps`
+    /// real steps at `learningRate` (a spec's rate, e.g. Adam's 1e-3) and keeps
+    /// that rate while timed: what a user's run costs once the embeddings have
+    /// spread out, when the miners find other numbers of pairs and triplets.
     ///
     /// - Throws: as `Trainer.train` (bad sizes, too few classes for P×K).
     public static func measure(
         model spec: ModelSpec = ModelSpec(), embeddingDim: Int = 128, batchSize: Int = 128, samplesPerClass: Int = 4,
         optimizer: OptimizerKind = .adam, loss: inout any BatchLoss, data: LabeledData, inputShape: InputShape,
-        steps: Int = 200, warmup: Int = 20, seed: UInt64 = 0, context: ComputeContext
+        steps: Int = 200, warmup: Int = 20, trainedSteps: Int = 0, learningRate: Double = 1e-3,
+        seed: UInt64 = 0, context: ComputeContext
     ) throws -> Result {
-        precondition(steps >= 1 && warmup >= 0, "steps must be positive")
+        precondition(steps >= 1 && warmup >= 0 && trainedSteps >= 0, "steps must be positive")
         let train = TrainSpec(optimizer: optimizer, batchSize: batchSize, samplesPerClass: samplesPerClass)
         try train.validate()
         let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed, context: context)
-        var step = try TrainingStep(model: model, data: data, train: train, seed: seed)
+        var step = try TrainingStep(model: model, data: data, train: train, seed: seed, context: context)
         try step.prepare(&loss, seed: seed)
-        // A tiny rate keeps long benchmarks away from numerical trouble; speed does not depend on it.
-        let rate = 1e-6
-        for _ in 0..<warmup {
+        let rate = trainedSteps > 0 ? learningRate : coldLearningRate
+        for _ in 0..<(trainedSteps + warmup) {
             step.sampleBatch(); step.forward()
             _ = try step.evaluate(&loss)
             step.backwardAndUpdate(learningRate: rate)

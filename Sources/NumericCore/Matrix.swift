@@ -69,15 +69,20 @@ public struct Matrix: Equatable, Sendable {
         return out
     }
 
-    /// Writes the rows at `indices` into `out`, reshaping it.
-    public func gatherRows(_ indices: [Int], into out: inout Matrix) {
+    /// Writes the rows at `indices` into `out`, reshaping it; `context`'s
+    /// workers copy contiguous ranges of the rows at once (the rows come from
+    /// all over memory, so two cores hide more of its latency than one).
+    public func gatherRows(_ indices: [Int], into out: inout Matrix, context: ComputeContext = .serial) {
         out.reshape(rows: indices.count, cols: cols)
-        let c = cols
+        let c = cols, n = rows
+        for i in indices { precondition(i >= 0 && i < n, "row index \(i) out of 0..<\(n)") }
         storage.withUnsafeBufferPointer { src in
             out.storage.withUnsafeMutableBufferPointer { dst in
-                for (r, i) in indices.enumerated() {
-                    precondition(i >= 0 && i < rows, "row index \(i) out of 0..<\(rows)")
-                    (dst.baseAddress! + r * c).update(from: src.baseAddress! + i * c, count: c)
+                indices.withUnsafeBufferPointer { indices in
+                    let src = src.baseAddress!, dst = dst.baseAddress!
+                    Parallel.forEachRange(indices.count, parts: context.parts(forWork: indices.count * c)) { rows in
+                        for r in rows { (dst + r * c).update(from: src + indices[r] * c, count: c) }
+                    }
                 }
             }
         }

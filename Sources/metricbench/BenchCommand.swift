@@ -22,7 +22,9 @@ struct BenchCommand: ParsableCommand {
             (a convolution's as its whole-batch im2col GEMMs, also where the step computes it with \
             Winograd's 2.25× fewer multiplications, so a fraction above 1 means fewer flops than \
             im2col), timed interleaved with the steps, so machine load affects both alike. Quote \
-            medians on a shared machine.
+            medians on a shared machine. \
+            Cold rows step at learning rate 1e-6 from the initialisation; --warm adds each row again \
+            after --trained-steps real steps at --learning-rate (a partly trained model, as in a real run).
             """)
 
     @Flag(help: "Print one JSON object instead of tables.") var json = false
@@ -41,6 +43,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("loss"), help: "Loss rows to run, as LOSS or LOSS/MINING (default: every supported pair).")
     var lossFilter: [String] = []
     @Option(help: "Timed evaluations per loss row (the median is reported).") var lossRepeats: Int = 7
+    @Flag(help: "Also measure every training row warm: after --trained-steps real steps at --learning-rate, timed at that rate (rows with \"warm\": true).")
+    var warm = false
+    @Option(help: "Real training steps before a warm row is timed.") var trainedSteps: Int = 200
+    @Option(help: "Adam's learning rate of the warm rows (the cold rows step at 1e-6 from the initialisation).")
+    var learningRate: Double = 1e-3
 
     enum Section: String, ExpressibleByArgument, CaseIterable {
         case train, loss, knn, sopKNN = "sop-knn", kmeans
@@ -60,6 +67,8 @@ struct BenchCommand: ParsableCommand {
         var batch_size: Int, embedding_dim: Int
         var samples_per_s: Double, samples_per_s_without_loss: Double
         var gemm_limit_samples_per_s: Double, fraction_of_gemm_limit: Double
+        /// Timed after `trained_steps` real steps at `learning_rate` (warm), or from the initialisation at 1e-6.
+        var warm: Bool, trained_steps: Int, learning_rate: Double
     }
     struct LossRow: Codable {
         var loss: String, mining: String, batch_size: Int, embedding_dim: Int, samples_per_class: Int, milliseconds: Double
@@ -80,6 +89,8 @@ struct BenchCommand: ParsableCommand {
         for text in train { _ = try Self.parseTrainRow(text) }
         guard lossRepeats >= 1 else { throw ValidationError("--loss-repeats must be at least 1") }
         guard samplesPerClass >= 2 else { throw ValidationError("--samples-per-class must be at least 2") }
+        guard trainedSteps >= 1 else { throw ValidationError("--trained-steps must be at least 1, got \(trainedSteps)") }
+        guard learningRate > 0 && learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
     }
 
     func run() throws {
@@ -112,16 +123,19 @@ struct BenchCommand: ParsableCommand {
             let data = configs.isEmpty ? nil : try loadDataset(.fashionMNIST())
             let padded = configs.contains { $0.4 == .convnet32 } ? data!.zeroPadded(by: 2) : nil
             var train: [TrainRow] = []
-            for (l, m, b, e, model) in configs {
+            for ((l, m, b, e, model), warm) in configs.map({ ($0, false) }) + (warm ? configs.map { ($0, true) } : []) {
                 let data = model == .convnet32 ? padded! : data!
                 var loss = try LossRegistry.loss(l)!.make(mining: m, context: context)
                 let k = PKSampler.suggestedSamplesPerClass(batchSize: b, classCount: 5)
                 let epoch = (data.train.count + b - 1) / b
                 // A convnet step costs about 30 MLP steps: a tenth of an epoch (at least 20 steps) gives a steady rate.
                 let steps = model == .mlp ? epoch : max(20, epoch / 10)
+                let trained = warm ? trainedSteps : 0
+                let rate = warm ? learningRate : TrainingBenchmark.coldLearningRate
                 let r = try TrainingBenchmark.measure(
                     model: model.spec, embeddingDim: e, batchSize: b, samplesPerClass: k, loss: &loss, data: data.train,
-                    inputShape: data.inputShape, steps: steps, warmup: max(5, steps / 10), context: context)
+                    inputShape: data.inputShape, steps: steps, warmup: max(5, steps / 10),
+                    trainedSteps: trained, learningRate: rate, context: context)
                 let shape = data.inputShape
                 let row = TrainRow(
                     loss: l.rawValue, mining: m.rawValue, model: model.spec.kind.rawValue,
@@ -129,10 +143,11 @@ struct BenchCommand: ParsableCommand {
                     batch_size: b, embedding_dim: e,
                     samples_per_s: r.samplesPerSecondWithLoss, samples_per_s_without_loss: r.samplesPerSecond,
                     gemm_limit_samples_per_s: r.gemmLimitSamplesPerSecond,
-                    fraction_of_gemm_limit: r.gemmLimitSamplesPerSecond > 0 ? r.samplesPerSecondWithLoss / r.gemmLimitSamplesPerSecond : 0)
+                    fraction_of_gemm_limit: r.gemmLimitSamplesPerSecond > 0 ? r.samplesPerSecondWithLoss / r.gemmLimitSamplesPerSecond : 0,
+                    warm: warm, trained_steps: trained, learning_rate: rate)
                 train.append(row)
-                say(String(format: "train %-11@ %-9@ b%-5d e%-4d %-9@ %9.0f samples/s (%.0f without loss), GEMM limit %.0f: %.0f%%",
-                           l.rawValue, m.rawValue, b, e, model.rawValue, row.samples_per_s, row.samples_per_s_without_loss,
+                say(String(format: "train %-11@ %-9@ b%-5d e%-4d %-9@ %-4@ %9.0f samples/s (%.0f without loss), GEMM limit %.0f: %.0f%%",
+                           l.rawValue, m.rawValue, b, e, model.rawValue, warm ? "warm" : "cold", row.samples_per_s, row.samples_per_s_without_loss,
                            row.gemm_limit_samples_per_s, 100 * row.fraction_of_gemm_limit))
             }
 

@@ -32,7 +32,9 @@ private let repository = URL(fileURLWithPath: #filePath)
         let folder = results.appendingPathComponent(name)
         let spec = folder.appendingPathComponent("spec.yaml").path
         guard FileManager.default.fileExists(atPath: spec) else { continue }
-        let plan = try ExperimentPlan(SpecParser.load(spec))
+        var plan = try ExperimentPlan(SpecParser.load(spec))
+        // A tuned spec's runs are the chosen configurations, read off its trial records.
+        if plan.spec.tune != nil { plan = try TuningReport.load(plan, directory: folder.path).finalPlan }
         let planned = Set(plan.runs.map(\.key))
         let records = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("runs").path)
             .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }

@@ -53,8 +53,9 @@ public struct CircleLoss {
     }
 
     public let parameters: Parameters
-    /// The workers of the GEMMs; the results do not depend on them (the
-    /// products are tiled by shape, the other passes are serial).
+    /// The workers of the GEMMs and of the per-row pass; the results do not
+    /// depend on them (the products are tiled by shape, each row is computed
+    /// whole by one worker, and the loss is summed afterwards in row order).
     public let context: ComputeContext
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
@@ -62,6 +63,8 @@ public struct CircleLoss {
     private var mask = _PairMask()
     /// Per row: the positive and negative log-sum-exps and the sigmoid of the softplus argument (0 when inactive).
     private var rowP: [Double] = [], rowN: [Double] = [], rowSlope: [Double] = []
+    /// Per row, its softplus term (−1 when the row is dropped), summed in row order.
+    private var rowTerm: [Double] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -103,10 +106,24 @@ public struct CircleLoss {
         let m = parameters.m, gamma = parameters.gamma
         var total = 0.0
         var activeRows = 0
+        // Rows on the context's workers (each row's logits and exponentials belong to it
+        // alone); the loss is summed afterwards in row order, as one serial pass would.
+        let parts = context.parts(forWork: b * b * 16)
+        var rowP = self.rowP, rowN = self.rowN, rowSlope = self.rowSlope
+        self.rowP = []; self.rowN = []; self.rowSlope = []
+        Workspace.reserve(&rowTerm, b)
+        var rowTerm = self.rowTerm
+        self.rowTerm = []
         similarities.storage.withUnsafeBufferPointer { s in
             mask.values.withUnsafeBufferPointer { selection in
-                for i in 0..<b {
+            rowP.withUnsafeMutableBufferPointer { rowP in
+            rowN.withUnsafeMutableBufferPointer { rowN in
+            rowSlope.withUnsafeMutableBufferPointer { rowSlope in
+            rowTerm.withUnsafeMutableBufferPointer { rowTerm in
+                Parallel.forEachRange(b, parts: parts) { rows in
+                for i in rows {
                     let row = i * b
+                    rowTerm[i] = -1
                     var topP = -Double.infinity, topN = -Double.infinity
                     for j in 0..<b {
                         let k = selection[row + j]
@@ -128,12 +145,22 @@ public struct CircleLoss {
                     let z = rowP[i] + rowN[i]
                     // float32 softplus is exactly 0 once exp(z) underflows; PML's reducer then drops the row.
                     guard Float(exp(z)) > 0 else { continue }
-                    total += _Stable.softplus(z)
-                    activeRows += 1
+                    rowTerm[i] = _Stable.softplus(z)
                     rowSlope[i] = _Stable.sigmoid(z)
                 }
+                }
+                // −1 marks a dropped row (softplus is never negative).
+                for i in 0..<b where rowTerm[i] >= 0 {
+                    total += rowTerm[i]
+                    activeRows += 1
+                }
+            }
+            }
+            }
+            }
             }
         }
+        self.rowP = rowP; self.rowN = rowN; self.rowSlope = rowSlope; self.rowTerm = rowTerm
         let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
         let positiveLSE = rowP, negativeLSE = rowN, slopes = rowSlope
         similarities.storage.withUnsafeBufferPointer { s in

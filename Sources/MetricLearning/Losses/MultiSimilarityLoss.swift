@@ -66,13 +66,16 @@ public struct MultiSimilarityLoss {
     }
 
     public let parameters: Parameters
-    /// The workers of the GEMMs; the results do not depend on them (the
-    /// products are tiled by shape, the other passes are serial).
+    /// The workers of the GEMMs and of the per-row pass; the results do not
+    /// depend on them (the products are tiled by shape, each row is computed
+    /// whole by one worker, and the loss is summed afterwards in row order).
     public let context: ComputeContext
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var mask = _PairMask()
+    /// Per row, its term, summed in row order after the parallel pass.
+    private var rowTerms: [Double] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -99,10 +102,18 @@ public struct MultiSimilarityLoss {
         let alpha = parameters.alpha, beta = parameters.beta, base = parameters.base
         var total = 0.0
         var activeRows = 0
+        // Rows on the context's workers (each row's exponentials and coefficients belong to
+        // it alone); the loss is summed afterwards in row order, as one serial pass would.
+        let parts = context.parts(forWork: b * b * 16)
+        Workspace.reserve(&rowTerms, b)
+        var rowTerms = self.rowTerms
+        self.rowTerms = []
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { m in
-                    for i in 0..<b {
+                rowTerms.withUnsafeMutableBufferPointer { rowTerms in
+                    Parallel.forEachRange(b, parts: parts) { rows in
+                    for i in rows {
                         let row = i * b
                         // Both log-sum-exps include the "1" (exponent 0), so their maxima start at 0.
                         var maxP = 0.0, maxN = 0.0
@@ -130,18 +141,23 @@ public struct MultiSimilarityLoss {
                             }
                         }
                         let lseP = maxP + log(sumP), lseN = maxN + log(sumN)
-                        let term = (anyP ? lseP / alpha : 0) + (anyN ? lseN / beta : 0)
-                        total += term
-                        if term > 0 { activeRows += 1 }
+                        rowTerms[i] = (anyP ? lseP / alpha : 0) + (anyN ? lseN / beta : 0)
                         // dL/dS_ij = −softmax⁺_ij / B for a positive, +softmax⁻_ij / B for a negative.
                         let scaleP = -exp(maxP - lseP) / Double(b), scaleN = exp(maxN - lseN) / Double(b)
                         for j in 0..<b where m[row + j] != _PairMask.none {
                             c[row + j] = Float(Double(c[row + j]) * (m[row + j] == _PairMask.positive ? scaleP : scaleN))
                         }
                     }
+                    }
+                    for i in 0..<b {
+                        total += rowTerms[i]
+                        if rowTerms[i] > 0 { activeRows += 1 }
+                    }
+                }
                 }
             }
         }
+        self.rowTerms = rowTerms
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.backward(&gradient)
         return LossResult(loss: total / Double(b), tuples: mask.positivePairs + mask.negativePairs,

@@ -46,9 +46,15 @@ public struct NTXentLoss {
     }
 
     public let parameters: Parameters
-    /// The workers of the GEMMs; the results do not depend on them (the
-    /// products are tiled by shape, the other passes are serial).
+    /// The workers of the GEMMs and of the per-anchor pass; the results do
+    /// not depend on them (the products are tiled by shape, each anchor's row
+    /// is computed whole by one worker, and the loss is summed afterwards in
+    /// anchor order).
     public let context: ComputeContext
+    /// Per positive pair, its term −log(r + tiny), summed in (anchor, positive) order after the parallel pass.
+    private var terms: [Double] = []
+    /// Per anchor, its positive pairs with r < 1.
+    private var activePerAnchor: [Int] = []
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
@@ -77,11 +83,21 @@ public struct NTXentLoss {
         let invT = 1 / parameters.temperature, weight = 1 / Double(positivePairs)
         var total = 0.0
         var active = 0
+        Workspace.reserve(&terms, b * b)
+        Workspace.reserve(&activePerAnchor, b)
+        // Each anchor costs about b exponentials and logarithms: worth both workers from b ≈ 64 on.
+        let parts = context.parts(forWork: b * b * 16)
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { m in
-                    for a in 0..<b {
+                terms.withUnsafeMutableBufferPointer { terms in
+                activePerAnchor.withUnsafeMutableBufferPointer { activePerAnchor in
+                    let s = s.baseAddress!, c = c.baseAddress!, m = m.baseAddress!
+                    let terms = terms.baseAddress!, activePerAnchor = activePerAnchor.baseAddress!
+                    Parallel.forEachRange(b, parts: parts) { anchors in
+                    for a in anchors {
                         let row = a * b
+                        var active = 0
                         // The anchor's negatives: max and sum of exp(S/τ − max).
                         var maxN = -Double.infinity
                         for j in 0..<b where m[row + j] == _PairMask.negative { maxN = max(maxN, Double(s[row + j]) * invT) }
@@ -102,7 +118,7 @@ public struct NTXentLoss {
                             let l = top + log(exp(z - top) + sumN * exp(maxN - top))
                             let logRatio = z - l
                             let ratio = exp(logRatio)
-                            total += -log(ratio + _Stable.tiny)
+                            terms[row + j] = -log(ratio + _Stable.tiny)
                             if ratio < 1 { active += 1 }
                             // d(−log(r + tiny))/dlogRatio = −κ with κ = r / (r + tiny).
                             let kappa = ratio / (ratio + _Stable.tiny)
@@ -112,7 +128,17 @@ public struct NTXentLoss {
                         for j in 0..<b where m[row + j] == _PairMask.negative {
                             c[row + j] = Float(negativeWeight * exp(Double(s[row + j]) * invT - maxN) * invT * weight)
                         }
+                        activePerAnchor[a] = active
                     }
+                    }
+                    // The loss in the order of a serial pass over the anchors and their positives.
+                    for a in 0..<b {
+                        let row = a * b
+                        for j in 0..<b where m[row + j] == _PairMask.positive { total += terms[row + j] }
+                        active += activePerAnchor[a]
+                    }
+                }
+                }
                 }
             }
         }

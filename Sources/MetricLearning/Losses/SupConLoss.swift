@@ -46,8 +46,9 @@ public struct SupConLoss {
     }
 
     public let parameters: Parameters
-    /// The workers of the GEMMs; the results do not depend on them (the
-    /// products are tiled by shape, the other passes are serial).
+    /// The workers of the GEMMs and of the per-row pass; the results do not
+    /// depend on them (the products are tiled by shape, each row is computed
+    /// whole by one worker, and the loss is summed afterwards in row order).
     public let context: ComputeContext
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
@@ -84,10 +85,19 @@ public struct SupConLoss {
         let invT = 1 / parameters.temperature
         var total = 0.0
         var activeRows = 0
+        // Rows on the context's workers (each row's exponentials and its results belong to
+        // it alone); the loss is summed afterwards in row order, as one serial pass would.
+        let parts = context.parts(forWork: b * b * 16)
+        var rowLSE = self.rowLSE, rowLoss = self.rowLoss, rowTop = self.rowTop
+        self.rowLSE = []; self.rowLoss = []; self.rowTop = []
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { m in
-                    for i in 0..<b {
+                rowLSE.withUnsafeMutableBufferPointer { rowLSE in
+                rowLoss.withUnsafeMutableBufferPointer { rowLoss in
+                rowTop.withUnsafeMutableBufferPointer { rowTop in
+                    Parallel.forEachRange(b, parts: parts) { rows in
+                    for i in rows {
                         let row = i * b
                         var top = -Double.infinity, positives = 0, positiveSum = 0.0
                         for j in 0..<b where m[row + j] != _PairMask.none {
@@ -118,14 +128,19 @@ public struct SupConLoss {
                         // so that a loss near 0 keeps its digits.
                         let loss = (lse - top) - (positiveSum / Double(positives) - top)
                         rowLoss[i] = _Stable.roundsPositive(loss) ? loss : 0
-                        if rowLoss[i] > 0 {
-                            total += loss
-                            activeRows += 1
-                        }
                     }
+                    }
+                    for i in 0..<b where rowLoss[i] > 0 {
+                        total += rowLoss[i]
+                        activeRows += 1
+                    }
+                }
+                }
+                }
                 }
             }
         }
+        self.rowLSE = rowLSE; self.rowLoss = rowLoss; self.rowTop = rowTop
         let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
         let lse = rowLSE, losses = rowLoss, tops = rowTop
         coefficients.storage.withUnsafeMutableBufferPointer { c in

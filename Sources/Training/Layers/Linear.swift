@@ -38,7 +38,7 @@ public final class Linear: Layer {
         let n = outputWidth, b = input.rows
         bias.withUnsafeBufferPointer { bias in
             output.storage.withUnsafeMutableBufferPointer { y in
-                for r in 0..<b { _Vectorized.add(bias.baseAddress!, into: y.baseAddress! + r * n, count: n) }
+                _Vectorized.addRows(bias.baseAddress!, into: y.baseAddress!, rows: b, count: n)
             }
         }
     }
@@ -49,8 +49,7 @@ public final class Linear: Layer {
         let n = outputWidth, b = dy.rows
         dy.storage.withUnsafeBufferPointer { g in
             biasGradient.withUnsafeMutableBufferPointer { db in
-                if !accumulate { for j in 0..<n { db[j] = 0 } }
-                for r in 0..<b { _Vectorized.add(g.baseAddress! + r * n, into: db.baseAddress!, count: n) }
+                _Vectorized.columnSums(g.baseAddress!, into: db.baseAddress!, rows: b, count: n, accumulate: accumulate)
             }
         }
         if needInputGradient {

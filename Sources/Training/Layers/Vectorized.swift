@@ -1,10 +1,33 @@
+import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Explicitly vectorised elementwise kernels for the hot loops of a step.
 ///
 /// The compiler cannot prove that the raw buffers of a step do not alias, so
 /// it leaves scalar loops scalar; these kernels process eight lanes at a time
-/// with `SIMD8<Float>` and finish the tail one value at a time.
+/// with `SIMD8<Float>` and finish the tail one value at a time. Swift compiles
+/// them for baseline x86-64 (two 4-lane SSE halves per `SIMD8`): on a CPU with
+/// AVX2 or AVX-512 the same arithmetic runs in the C target `CKernels`, which
+/// computes the same bits (`WideKernelTests`); these Swift loops are the
+/// portable path, and the definition of the results.
 enum _Vectorized {
     typealias V = SIMD8<Float>
+
+    /// The instruction set of the wide kernels: 0 (portable Swift), 1 (AVX2),
+    /// 2 (AVX-512F). The CPU's best, or lower when the environment variable
+    /// `METRICBENCH_SIMD` is `portable` or `avx2` (to measure what the wide
+    /// paths gain; the results are the same).
+    static let isa: Int32 = {
+        let detected = Int32(mb_isa_detected())
+        guard let raw = getenv("METRICBENCH_SIMD") else { return detected }
+        switch String(cString: raw) {
+        case "portable": return 0
+        case "avx2": return min(detected, 1)
+        default: return detected
+        }
+    }()
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>, _ i: Int) -> V {
         UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
@@ -24,8 +47,29 @@ enum _Vectorized {
         while i < n { y[i] += x[i]; i += 1 }
     }
 
+    /// `y[r·n + j] += b[j]` for each of `rows` rows.
+    static func addRows(_ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, count n: Int, isa: Int32 = isa) {
+        #if arch(x86_64)
+        if isa > 0 { mb_add_rows(isa, b, y, rows, n); return }
+        #endif
+        for r in 0..<rows { add(b, into: y + r * n, count: n) }
+    }
+
+    /// `db[j] = Σ_r g[r·n + j]` (added to `db` when `accumulate`), rows summed in order.
+    static func columnSums(_ g: UnsafePointer<Float>, into db: UnsafeMutablePointer<Float>, rows: Int, count n: Int,
+                           accumulate: Bool, isa: Int32 = isa) {
+        #if arch(x86_64)
+        if isa > 0 { mb_column_sums(isa, g, db, rows, n, accumulate ? 1 : 0); return }
+        #endif
+        if !accumulate { for j in 0..<n { db[j] = 0 } }
+        for r in 0..<rows { add(g + r * n, into: db, count: n) }
+    }
+
     /// `y[i] = max(x[i], 0)`.
-    static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+    static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int, isa: Int32 = isa) {
+        #if arch(x86_64)
+        if isa > 0 { mb_relu(isa, x, y, n); return }
+        #endif
         var i = 0
         let zero = V.zero
         while i + 8 <= n {
@@ -37,7 +81,11 @@ enum _Vectorized {
     }
 
     /// `dx[i] = x[i] > 0 ? g[i] : 0`.
-    static func reluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count n: Int) {
+    static func reluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count n: Int,
+                             isa: Int32 = isa) {
+        #if arch(x86_64)
+        if isa > 0 { mb_relu_backward(isa, x, g, dx, n); return }
+        #endif
         var i = 0
         let zero = V.zero
         while i + 8 <= n { store(load(g, i).replacing(with: zero, where: load(x, i) .<= zero), dx, i); i += 8 }

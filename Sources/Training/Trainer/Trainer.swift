@@ -22,7 +22,8 @@ public enum Trainer {
             throw ModelError("training features have \(data.features.cols) values per row, input shape \(inputShape) needs \(inputShape.count)")
         }
         let model = try EmbeddingModel(spec: spec, inputShape: inputShape, embeddingDim: embeddingDim, seed: seed, context: context)
-        var step = try TrainingStep(model: model, data: data, train: train, seed: SplitMix64.derived(seed: seed, stream: 7).state)
+        var step = try TrainingStep(model: model, data: data, train: train, seed: SplitMix64.derived(seed: seed, stream: 7).state,
+                                    context: context)
         try step.prepare(&loss, seed: SplitMix64.derived(seed: seed, stream: 0x4C4F_5353).state)
         let lossRate = train.resolvedLossLearningRate / train.learningRate
         let stepsPerEpoch = min(step.sampler.batchesPerEpoch, train.maxStepsPerEpoch ?? Int.max)

@@ -17,11 +17,13 @@ import NumericCore
     /// The optimizer of the loss's own parameters (proxies, class weights), if any.
     var lossOptimizer: Optimizer
 
-    public init(model: EmbeddingModel, data: LabeledData, train: TrainSpec, seed: UInt64) throws {
+    /// `context`'s workers share the optimizer's update and the batch gather
+    /// (elementwise: the results do not depend on them).
+    public init(model: EmbeddingModel, data: LabeledData, train: TrainSpec, seed: UInt64, context: ComputeContext = .serial) throws {
         self.model = model
         self.data = data
         sampler = try PKSampler(labels: data.labels, batchSize: train.batchSize, samplesPerClass: train.samplesPerClass, seed: seed)
-        optimizer = Optimizer(kind: train.optimizer, momentum: Float(train.momentum), weightDecay: Float(train.weightDecay))
+        optimizer = Optimizer(kind: train.optimizer, momentum: Float(train.momentum), weightDecay: Float(train.weightDecay), context: context)
         indices = [Int](repeating: 0, count: train.batchSize)
         batch = Matrix(rows: train.batchSize, cols: data.features.cols)
         labels = [Int32](repeating: 0, count: train.batchSize)
@@ -38,7 +40,7 @@ import NumericCore
     /// Draws the next P×K batch into `batch` and `labels`.
     public mutating func sampleBatch() {
         sampler.nextBatch(into: &indices)
-        data.features.gatherRows(indices, into: &batch)
+        data.features.gatherRows(indices, into: &batch, context: optimizer.context)
         indices.withUnsafeBufferPointer { idx in
             data.labels.withUnsafeBufferPointer { all in
                 labels.withUnsafeMutableBufferPointer { out in

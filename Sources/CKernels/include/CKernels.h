@@ -1,0 +1,56 @@
+#ifndef METRICBENCH_CKERNELS_H
+#define METRICBENCH_CKERNELS_H
+
+// Wide-vector versions of the elementwise passes of a training step
+// (Training/Layers/Vectorized.swift and Optimizer.swift keep the portable
+// Swift versions that define the results). Each kernel computes, per element,
+// exactly the operations of its Swift counterpart in the same order, without
+// FMA contraction, so every instruction set gives the same bits; the test
+// TrainingTests/WideKernelTests runs each available set against the Swift path.
+//
+// The kernels exist only on x86-64; elsewhere mb_isa_detected() returns 0 and
+// the Swift path runs.
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 0: none of the kernels below (portable Swift path), 1: AVX2, 2: AVX-512F.
+/// The highest set this CPU and OS support (AVX-512 state saved by the OS).
+int mb_isa_detected(void);
+
+#if defined(__x86_64__)
+
+/// The constants of one Adam/AdamW step (Optimizer._adam).
+typedef struct {
+    float lr, beta1, beta2, epsilon, correction1, correction2, coupled_decay, decoupled_decay;
+} mb_adam_params;
+
+/// One fused Adam pass over `n` values. Elements below n rounded down to a
+/// multiple of 8 use the vector formula of the Swift kernel, the rest its
+/// scalar tail formula (they differ in the association of (1−β₂)·g·g).
+void mb_adam(int isa, float *p, const float *g, float *m, float *s, size_t n, const mb_adam_params *c);
+
+/// y = max(x, 0) with the Swift kernel's semantics (−0 and NaN kept in the
+/// 8-lane body; the tail follows Swift.max).
+void mb_relu(int isa, const float *x, float *y, size_t n);
+
+/// dx = x > 0 ? g : 0 (body: 0 where x ≤ 0, so g where x is NaN; tail: 0 where x is NaN).
+void mb_relu_backward(int isa, const float *x, const float *g, float *dx, size_t n);
+
+/// y[r·n + j] += b[j] for every row r < rows.
+void mb_add_rows(int isa, const float *b, float *y, size_t rows, size_t n);
+
+/// db[j] (+)= Σ_r g[r·n + j], rows added in order 0, 1, …, starting from 0
+/// unless `accumulate`.
+void mb_column_sums(int isa, const float *g, float *db, size_t rows, size_t n, int accumulate);
+
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""The markdown table of `make bench-compare` from the JSON files in its output folder.
+
+Usage: python3 benchmarks/bench_compare_table.py OUT > OUT/README.md
+
+Reads OUT/machine.json, OUT/ours-cold-*.json, OUT/ours-warm-*.json (metricbench bench --json)
+and OUT/torch-*.json (benchmarks/pml_bench.py --row); every number is the median over rounds.
+Standard library only.
+"""
+import glob
+import json
+import os
+import statistics
+import sys
+
+
+def row_name(r):
+    """metricbench's and pml_bench.py's rows under one name: LOSS/MINING/BATCH/EMB[/convnet|/convnet32]."""
+    name = f"{r['loss']}/{r['mining']}/{r['batch_size']}/{r['embedding_dim']}"
+    model, shape = r.get("model", "mlp"), r.get("input", "784")
+    if model == "convnet":
+        name += "/convnet32" if shape.endswith("32x32") else "/convnet"
+    return name
+
+
+def collect(pattern, key):
+    rows = {}
+    for path in sorted(glob.glob(pattern)):
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except ValueError:
+            continue  # a round still running (or cut short) left an empty or partial file
+        for r in doc["train"] if "train" in doc else doc["rows"]:
+            warm = bool(r.get("warm", False))
+            rows.setdefault((row_name(r), warm), []).append(r)
+    return rows
+
+
+def median(rows, field):
+    values = [r[field] for r in rows if r.get(field) is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "—"
+    return f"{v:,.{digits}f}"
+
+
+def main():
+    out = sys.argv[1]
+    with open(os.path.join(out, "machine.json")) as f:
+        machine = json.load(f)
+    ours = collect(os.path.join(out, "ours-*.json"), "train")
+    base = collect(os.path.join(out, "base-*.json"), "train")
+    torch_rows = collect(os.path.join(out, "torch-*.json"), "rows")
+    print(f"# MetricBench vs PyTorch + pytorch-metric-learning, training throughput ({machine['date'][:10]})\n")
+    print(f"Machine: {machine['cpu']}, {machine['cores']} cores; {machine['threads']} threads each side. "
+          f"OpenBLAS {machine['openblas']} (OPENBLAS_CORETYPE={machine['openblas_coretype']}), {machine['swift']}, "
+          f"MetricBench {machine['commit']}; PyTorch {machine['torch']}, pytorch-metric-learning "
+          f"{machine['pytorch_metric_learning']}. Measured {machine['date']}.\n")
+    done = 0
+    for path in glob.glob(os.path.join(out, "torch-*.json")):
+        try:
+            with open(path) as f:
+                done += json.load(f).get("complete", True) is not False
+        except ValueError:
+            pass
+    rounds = f"{machine['rounds']} rounds" if done == machine["rounds"] else \
+        f"{done} complete of {machine['rounds']} planned rounds (the run was cut short; rows of an unfinished round are included)"
+    print(f"Produced by `make bench-compare` (benchmarks/bench_compare.sh): {rounds}, each "
+          "`metricbench bench --only train --json` on every row (cold: from the initialisation at learning rate 1e-6), "
+          "the same on the warm rows with `--warm` (after 200 real steps at Adam's 1e-3, timed at that rate), then "
+          "`benchmarks/pml_bench.py --row` on the same rows (PyTorch at lr 1e-3 after a warm-up; warm rows also "
+          "after 200 steps). Every number is the median over the rounds; the raw JSON is beside this file. "
+          "Rows: LOSS/MINING/BATCH/EMBEDDING, MLP 784-512-E on Fashion-MNIST classes 0–4 (4 classes × B/4 "
+          "per batch), or the convnet (conv 3×3 32, ReLU, max pool 2, conv 3×3 64, ReLU, max pool 2, linear; "
+          "`convnet` 28×28, `convnet32` the images zero-padded to 32×32). Samples/s include the loss; the "
+          "fraction of the GEMM limit is samples/s over the model's dense products alone, timed interleaved in "
+          "the same process.\n")
+    if base:
+        print("With BASE_BIN: the column 'before' is the fraction of the GEMM limit of that build "
+              f"({machine.get('base', 'another build')}), run in the same rounds.\n")
+    print("| row | MetricBench samples/s | PyTorch + PML samples/s | ratio | fraction of GEMM limit | "
+          + ("before | " if base else "") + "warm: MetricBench | warm: fraction | warm: PyTorch | warm: ratio |")
+    print("|---|---:|---:|---:|---:|" + ("---:|" if base else "") + "---:|---:|---:|---:|")
+    names = []
+    for (name, _warm) in list(ours) + list(torch_rows):
+        if name not in names:
+            names.append(name)
+    failed = {}
+    for (name, warm), rows in torch_rows.items():
+        for r in rows:
+            if r.get("error"):
+                failed[name] = r["error"]
+    for name in names:
+        cold, warm = ours.get((name, False), []), ours.get((name, True), [])
+        tc, tw = torch_rows.get((name, False), []), torch_rows.get((name, True), [])
+        o, t = median(cold, "samples_per_s"), median(tc, "samples_per_s")
+        ow, tww = median(warm, "samples_per_s"), median(tw, "samples_per_s")
+        ratio = o / t if o and t else None
+        ratio_w = ow / tww if ow and tww else None
+        print(f"| {name} | {fmt(o)} | {fmt(t, 1 if t and t < 100 else 0)} | {fmt(ratio, 1)}{'×' if ratio else ''} | "
+              f"{fmt(median(cold, 'fraction_of_gemm_limit'), 2)} | "
+              + (f"{fmt(median(base.get((name, False), []), 'fraction_of_gemm_limit'), 2)} | " if base else "")
+              + f"{fmt(ow)} | {fmt(median(warm, 'fraction_of_gemm_limit'), 2)} | "
+              f"{fmt(tww, 1 if tww and tww < 100 else 0)} | {fmt(ratio_w, 1)}{'×' if ratio_w else ''} |")
+    if failed:
+        print("\nPyTorch rows without a number (—):")
+        for name, error in failed.items():
+            print(f"- {name}: {error}")
+
+
+if __name__ == "__main__":
+    main()
