@@ -297,7 +297,7 @@ private func simulate(_ tuning: TuningPlan) -> (records: [String: RunRecord], ou
     #expect(TuningPlan.waves(search: .tpe, trials: 3) == [0..<3])
     #expect(TuningPlan.waves(search: .random, trials: 24) == [0..<24])
     let tpe = try fairCIPlan(search: "tpe", trials: 24), random = try fairCIPlan(search: "random", trials: 24)
-    #expect(tpe.stages == 9 && random.stages == 1)
+    #expect(tpe.tune.search == .tpe && tpe.stages == 9 && random.stages == 1)
     for (t, r) in zip(tpe.searches, random.searches) {
         #expect(t.trials.count == 8)
         #expect(t.trials.map { $0.values.map(\.1) } == r.trials.prefix(8).map { $0.values.map(\.1) })
