@@ -411,3 +411,36 @@ private func simulate(_ tuning: TuningPlan) -> (records: [String: RunRecord], ou
         #expect(fresh.search.trials[8].values.map(\.1) != o.search.trials[8].values.map(\.1))
     }
 }
+
+/// A tpe search interrupted in its second wave (a kill -9 leaves some of the wave's trial runs
+/// recorded, the rest and the final runs not) resumes to the same trial records as an
+/// uninterrupted search, training only the missing runs.
+@Test func tpeResumedMidWaveTrainsOnlyTheMissingRunsAndDrawsTheSame() throws {
+    let data = temporaryDirectory()
+    try writeClusters(data, prefix: "train", first: 0, classes: 12, perClass: 12, dim: 10, seed: 1)
+    try writeClusters(data, prefix: "test", first: 12, classes: 6, perClass: 12, dim: 10, seed: 2)
+    let plan = try ExperimentPlan(SpecParser.parse(npyTunedSpec(data, search: "tpe").replacingOccurrences(of: "trials: 3", with: "trials: 7"), file: "t.yaml"))
+    var options = RunnerOptions()
+    options.threads = 1
+    let whole = temporaryDirectory()
+    _ = try Tuner.run(plan, directory: whole, final: FakeExecutor(), options: options, log: quiet)
+    let complete = try Tuner.trialStore(whole, create: false).records().records
+    #expect(complete.count == 2 * 7 * 3)
+
+    // The interrupted folder: the start-up trials, and trial 4 but not 5 of the second wave.
+    let tuning = try TuningPlan(plan)
+    let resumed = temporaryDirectory()
+    let kept = Set(tuning.searches.flatMap { s in (0...4).flatMap { t in (0..<3).map { tuning.trialID(s, trial: t, rung: 0, fold: $0) + "-s0" } } })
+    let store = try Tuner.trialStore(resumed)
+    for r in complete where kept.contains(r.key) { try store.write(r) }
+    let finals = FakeExecutor()
+    let outcome = try Tuner.run(plan, directory: resumed, final: finals, options: options, log: quiet)
+    #expect(outcome.complete)
+    #expect(outcome.trials.ok == complete.count - kept.count && outcome.trials.alreadyDone == kept.count)
+    #expect(finals.calls.all.count == 2 * plan.spec.seeds.count)
+    let again = try Tuner.trialStore(resumed, create: false).records().records
+    func configurations(_ rs: [RunRecord]) -> [String: String] { Dictionary(uniqueKeysWithValues: rs.map { ($0.key, VariantID.of($0.configuration)) }) }
+    func metrics(_ rs: [RunRecord]) -> [String: [String: Double]] { Dictionary(uniqueKeysWithValues: rs.map { ($0.key, $0.metrics) }) }
+    let sameConfigurations = configurations(again) == configurations(complete), sameMetrics = metrics(again) == metrics(complete)
+    #expect(sameConfigurations && sameMetrics)
+}
