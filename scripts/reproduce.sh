@@ -70,15 +70,16 @@ for name in "$@"; do
 done
 
 if [ "$#" -gt 1 ]; then
-  identical=0; noise=0; different=0
+  identical=0; noise=0; different=0; new=0
   for v in "${verdicts[@]}"; do
     case "$v" in
       *"verdict: bit-identical"*) identical=$((identical + 1)) ;;
       *"verdict: identical within seed noise"*) noise=$((noise + 1)) ;;
+      *"verdict: nothing to compare"*) new=$((new + 1)) ;;
       *) different=$((different + 1)) ;;
     esac
   done
-  echo "verdict: $# experiments — $identical bit-identical, $noise identical within seed noise, $different different${PUBLISH:+ (published)}"
+  echo "verdict: $# experiments — $identical bit-identical, $noise identical within seed noise, $different different, $new with nothing committed to compare${PUBLISH:+ (published)}"
 else
   echo "${line}${PUBLISH:+ (published)}"
 fi

@@ -19,8 +19,10 @@ struct BenchCommand: ParsableCommand {
             training classes 0–4, one full epoch timed after a warm-up (a tenth of one for the \
             convnet rows: --train LOSS/MINING/BATCH/EMB/convnet or /convnet32 for 32×32 inputs); \
             samples/s include the loss. The GEMM limit of a row is the model's dense products alone \
-            (a convolution's as its whole-batch im2col GEMMs), timed interleaved with the steps, so \
-            machine load affects both alike. Quote medians on a shared machine. \
+            (a convolution's as its whole-batch im2col GEMMs, also where the step computes it with \
+            Winograd's 2.25× fewer multiplications, so a fraction above 1 means fewer flops than \
+            im2col), timed interleaved with the steps, so machine load affects both alike. Quote \
+            medians on a shared machine. \
             Cold rows step at learning rate 1e-6 from the initialisation; --warm adds each row again \
             after --trained-steps real steps at --learning-rate (a partly trained model, as in a real run).
             """)

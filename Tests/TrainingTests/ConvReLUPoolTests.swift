@@ -92,11 +92,13 @@ private func expectClose(_ actual: [Float], _ expected: [Double], _ what: String
 
 /// Runs the fused layer on `batch` samples (odd sizes so that the pool drops a row and a column;
 /// tiles of one sample so that several tiles and groups are exercised) against the reference.
-private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: Int, batch: Int, workers: Int) {
+private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: Int, batch: Int, workers: Int,
+                                   algorithm: ConvAlgorithm = .im2col, tileFloats: Int = 1) {
     var rng = SplitMix64(seed: 21)
     let layer = ConvReLUPool(inChannels: c, outChannels: o, height: h, width: w, kernel: k, padding: p, rng: &rng,
-                             context: ComputeContext(workers: workers), tileFloats: 1)
-    #expect(layer.samplesPerTile == 1)
+                             context: ComputeContext(workers: workers), tileFloats: tileFloats, algorithm: algorithm)
+    #expect(layer.algorithm == algorithm)
+    if tileFloats == 1 { #expect(layer.samplesPerTile == 1) }
     for j in layer.bias.indices { layer.bias[j] = 0.05 * Float(j) - 0.05 }
     let naive = NaiveConvBlock(c: c, o: o, h: h, w: w, k: k, p: p)
     let x = randomMatrix(rows: batch, cols: c * h * w, seed: 22)
@@ -124,9 +126,32 @@ private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: In
     checkAgainstReference(c: 2, o: 3, h: 5, w: 14, k: 3, p: 1, batch: 3, workers: 2)
 }
 
-@Test func convReLUPoolGradientsMatchFiniteDifferences() {
+/// Winograd F(2×2, 3×3) against the same Double reference: rows of 3 tiles (one partial block),
+/// 7 (a block, then one overlapping it), 4 and 8 (whole blocks), odd sizes (a trailing row and
+/// column that the pool drops), tiles of one sample and of several, 1–3 workers. Winograd's
+/// transforms round differently from im2col but stay within 1e-4 of outputs of order one.
+@Test func winogradConvReLUPoolMatchesTheNaiveDefinition() {
+    checkAgainstReference(c: 2, o: 3, h: 7, w: 6, k: 3, p: 1, batch: 5, workers: 1, algorithm: .winograd)
+    checkAgainstReference(c: 3, o: 4, h: 5, w: 14, k: 3, p: 1, batch: 3, workers: 2, algorithm: .winograd)
+    checkAgainstReference(c: 4, o: 5, h: 9, w: 8, k: 3, p: 1, batch: 4, workers: 3, algorithm: .winograd)
+    checkAgainstReference(c: 5, o: 6, h: 8, w: 17, k: 3, p: 1, batch: 7, workers: 2, algorithm: .winograd, tileFloats: 16 * 11 * 32 * 2)
+    checkAgainstReference(c: 16, o: 8, h: 14, w: 14, k: 3, p: 1, batch: 3, workers: 2, algorithm: .winograd, tileFloats: 1 << 20)
+    // Partial blocks (rows of 2 and 3 tiles) in tiles of several samples.
+    checkAgainstReference(c: 8, o: 4, h: 4, w: 4, k: 3, p: 1, batch: 3, workers: 1, algorithm: .winograd, tileFloats: 1 << 20)
+    checkAgainstReference(c: 3, o: 2, h: 6, w: 7, k: 3, p: 1, batch: 5, workers: 2, algorithm: .winograd, tileFloats: 16 * 5 * 9 * 2)
+}
+
+@Test func convReLUPoolPrefersWinogradWhereItPays() {
+    #expect(ConvAlgorithm.preferred(inChannels: 32, kernel: 3, padding: 1) == .winograd)
+    #expect(ConvAlgorithm.preferred(inChannels: 1, kernel: 3, padding: 1) == .im2col)
+    #expect(ConvAlgorithm.preferred(inChannels: 32, kernel: 2, padding: 0) == .im2col)
+    #expect(ConvAlgorithm.preferred(inChannels: 32, kernel: 3, padding: 0) == .im2col)
+}
+
+@Test(arguments: [ConvAlgorithm.im2col, .winograd])
+func convReLUPoolGradientsMatchFiniteDifferences(algorithm: ConvAlgorithm) {
     var rng = SplitMix64(seed: 24)
-    let layer = ConvReLUPool(inChannels: 2, outChannels: 3, height: 6, width: 5, rng: &rng, tileFloats: 1)
+    let layer = ConvReLUPool(inChannels: 2, outChannels: 3, height: 6, width: 5, rng: &rng, tileFloats: 1, algorithm: algorithm)
     for j in layer.bias.indices { layer.bias[j] = 0.1 * Float(j) }
     let x = randomMatrix(rows: 3, cols: 2 * 6 * 5, seed: 25)
     layer.forward(x)
@@ -170,9 +195,10 @@ private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: In
     #expect(parametersChecked > (analytic[0].count + analytic[1].count) / 2)
 }
 
-@Test func convReLUPoolBackwardAccumulatesWhenAsked() {
+@Test(arguments: [ConvAlgorithm.im2col, .winograd])
+func convReLUPoolBackwardAccumulatesWhenAsked(algorithm: ConvAlgorithm) {
     var rng = SplitMix64(seed: 27)
-    let layer = ConvReLUPool(inChannels: 1, outChannels: 2, height: 4, width: 4, rng: &rng, tileFloats: 1)
+    let layer = ConvReLUPool(inChannels: 1, outChannels: 2, height: 4, width: 4, rng: &rng, tileFloats: 1, algorithm: algorithm)
     let x = randomMatrix(rows: 3, cols: 16, seed: 28), g = randomMatrix(rows: 3, cols: layer.outputWidth, seed: 29)
     layer.forward(x)
     layer.backward(input: x, outputGradient: g, needInputGradient: false, accumulate: false)
@@ -184,8 +210,8 @@ private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: In
 }
 
 /// A convnet step (forward, backward, every gradient) gives the same bits on 1, 2 and 3 workers.
-/// The 32-64 network on 28×28 inputs at batch 24: the first block has 6 tiles of 4 samples, the
-/// second 24 tiles of one sample in 16 groups of unequal size.
+/// The 32-64 network on 28×28 inputs at batch 24: the first block (im2col) has 6 tiles of 4
+/// samples, the second (Winograd) 8 tiles of 3 samples in 8 groups.
 @Test func convnetStepIsBitwiseTheSameForEveryWorkerCount() throws {
     let x = randomMatrix(rows: 24, cols: 28 * 28, seed: 30), g = randomMatrix(rows: 24, cols: 16, seed: 31)
     var reference: (output: [Float], gradients: [[Float]])?
@@ -194,8 +220,9 @@ private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: In
                                        inputShape: InputShape(channels: 1, height: 28, width: 28), embeddingDim: 16, seed: 5,
                                        context: ComputeContext(workers: workers))
         let blocks = model.layers.compactMap { $0 as? ConvReLUPool }
-        #expect(blocks.map { $0.tiling(batch: 24).tiles } == [6, 24])
-        #expect(blocks.map { $0.tiling(batch: 24).groups } == [6, 16])
+        #expect(blocks.map(\.algorithm) == [.im2col, .winograd])
+        #expect(blocks.map { $0.tiling(batch: 24).tiles } == [6, 8])
+        #expect(blocks.map { $0.tiling(batch: 24).groups } == [6, 8])
         model.forward(x)
         model.backward(input: x, outputGradient: g)
         var gradients: [[Float]] = []

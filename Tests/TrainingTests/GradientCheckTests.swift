@@ -140,3 +140,38 @@ private func checkParameters(visit: ((inout [Float], inout [Float]) -> Void) -> 
     model.backward(input: x, outputGradient: r)
     checkParameters(visit: model.visitParameters, eps: 1e-3, stride: 3) { model.forward(x); return objective(model.output, r) }
 }
+
+/// The same through a Winograd block: its input gradient feeds the first block's parameter gradients.
+/// Eight channels make pool windows with near ties, so perturbations that move a window's maximum
+/// or cross a ReLU kink (the one-sided differences disagree) are skipped, as in the layer's own check.
+@Test func winogradConvnetGradientsMatchFiniteDifferences() throws {
+    let model = try EmbeddingModel(spec: ModelSpec(kind: .convnet, channels: [8, 4], normalize: true),
+                                   inputShape: InputShape(channels: 1, height: 8, width: 8), embeddingDim: 3, seed: 4, context: .serial)
+    #expect(model.layers.compactMap { ($0 as? ConvReLUPool)?.algorithm } == [.im2col, .winograd])
+    let x = randomMatrix(rows: 2, cols: 64, seed: 14)
+    model.forward(x)
+    let r = randomMatrix(rows: 2, cols: 3, seed: 15)
+    model.backward(input: x, outputGradient: r)
+    var analytic: [[Float]] = []
+    model.visitParameters { _, g in analytic.append(g) }
+    let eps: Float = 1e-3
+    var checked = 0, total = 0
+    for t in analytic.indices {
+        for i in analytic[t].indices {
+            func perturb(_ delta: Float) {
+                var k = 0
+                model.visitParameters { p, _ in if k == t { p[i] += delta }; k += 1 }
+            }
+            func f() -> Double { model.forward(x); return objective(model.output, r) }
+            perturb(eps); let up = f()
+            perturb(-2 * eps); let down = f()
+            perturb(eps); let mid = f()
+            total += 1
+            if abs((up - mid) - (mid - down)) > 1e-6 { continue }
+            checked += 1
+            let numeric = (up - down) / (2 * Double(eps))
+            #expect(isClose(Double(analytic[t][i]), numeric), "parameter \(t)[\(i)]: analytic \(analytic[t][i]) numeric \(numeric)")
+        }
+    }
+    #expect(checked > total * 3 / 4, "\(checked) of \(total) parameters checked")
+}

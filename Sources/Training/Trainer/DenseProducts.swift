@@ -7,7 +7,11 @@ import NumericCore
 /// whole-batch im2col products: forward `W · X` (`O × C·k² · C·k² × B·H'·W'`),
 /// weight gradient `dA · Xᵀ` and, unless it is the first layer, input
 /// gradient `Wᵀ · dA`, timed like the `Linear` products (the same tiling and
-/// workers); im2col, bias, ReLU and pooling are not part of the limit.
+/// workers); im2col, bias, ReLU and pooling are not part of the limit. A
+/// ``ConvReLUPool`` on ``ConvAlgorithm/winograd`` still counts as im2col: its
+/// 16 GEMMs per tile do 2.25× fewer multiplications, so a model with Winograd
+/// layers can run above its limit (a fraction > 1 means fewer flops, not a
+/// faster GEMM).
 @_spi(Benchmarks) public struct _DenseProducts {
     private var shapes: [(input: Int, output: Int, needInputGradient: Bool)] = []
     private var weights: [Matrix] = []
