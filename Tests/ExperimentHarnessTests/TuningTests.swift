@@ -106,7 +106,6 @@ private func writeClusters(_ dir: String, prefix: String, first: Int32, classes:
 }
 
 @Test(arguments: [
-    ("  search: tpe", "search", "'tpe' is not implemented yet"),
     ("  search: grid", "search", "unknown value 'grid'"),
     ("  budgett: { trials: 2 }", "budgett", "unknown key in 'tune' (did you mean 'budget'?)"),
     ("  space: { normalize: { uniform: [0, 1] } }", "normalize", "uniform does not fit 'normalize'"),
@@ -195,13 +194,15 @@ func badTuneSectionsAreErrorsNamingKeyAndLine(line: String, key: String, message
 
 /// Selection reads only training classes: permuting the test labels (and replacing the test
 /// features) changes no trial record and no choice; only the final test runs differ.
-@Test(arguments: ["random", "halving"])
+@Test(arguments: ["random", "halving", "tpe"])
 func selectionIsUnchangedWhenTheTestLabelsArePermuted(search: String) throws {
     // One folder (the dataset's paths are part of every id): the test files are rewritten between the two tunings.
     let data = temporaryDirectory()
     try writeClusters(data, prefix: "train", first: 0, classes: 12, perClass: 12, dim: 10, seed: 1)
     var text = npyTunedSpec(data, search: search)
     if search == "halving" { text = text.replacingOccurrences(of: "epochs: 1", with: "epochs: 3") }
+    // tpe: 4 random start-up trials, then waves of trials 4–5 and 6, each drawn from the trials before it.
+    if search == "tpe" { text = text.replacingOccurrences(of: "trials: 3", with: "trials: 7") }
     let plan = try ExperimentPlan(SpecParser.parse(text, file: "t.yaml"))
     var choices: [[String]] = []
     var trialMetrics: [[String: [String: Double]]] = []
@@ -232,7 +233,7 @@ func selectionIsUnchangedWhenTheTestLabelsArePermuted(search: String) throws {
     }
     #expect(choices[0] == choices[1])
     #expect(trialMetrics[0] == trialMetrics[1])
-    #expect(trialMetrics[0].count == (search == "halving" ? 2 * 3 * 3 + 2 * 1 * 3 : 2 * 3 * 3))
+    #expect(trialMetrics[0].count == (search == "halving" ? 2 * 3 * 3 + 2 * 1 * 3 : search == "tpe" ? 2 * 7 * 3 : 2 * 3 * 3))
 }
 
 @Test func foldsTheTrainingClassesCannotFillAreASpecErrorNamingTheMinimum() throws {
@@ -250,4 +251,196 @@ func selectionIsUnchangedWhenTheTestLabelsArePermuted(search: String) throws {
     // Two folds leave 2 or 3 classes to train on: too few for the 4-class batches of the spec.
     let two = try ExperimentPlan(SpecParser.parse(text.replacingOccurrences(of: "  metric: map@r\n", with: "  metric: map@r\n  folds: 2\n"), file: "five.yaml"))
     #expect { try Tuner.check(two) } throws: { e in "\(e)".contains("a batch needs 4 classes") }
+}
+
+// MARK: - tpe
+
+/// fair-ci.yaml with `trials` trials per variant by `search`, the first seed `seed`.
+private func fairCIPlan(search: String, trials: Int, seed: Int = 0) throws -> TuningPlan {
+    let text = try String(contentsOfFile: "experiments/fair-ci.yaml", encoding: .utf8)
+        .replacingOccurrences(of: "search: random", with: "search: \(search)")
+        .replacingOccurrences(of: "trials: 6", with: "trials: \(trials)")
+        .replacingOccurrences(of: "seeds: [0, 1, 2]", with: "seeds: [\(seed)]")
+    return try TuningPlan(ExperimentPlan(SpecParser.parse(text, file: "fair-ci.yaml")))
+}
+
+/// A synthetic validation score, no training: best at learning rate 2e-3 (log scale), margin 0.3
+/// (temperature 0.07 for ntxent) and normalised embeddings, falling off quadratically.
+private func syntheticScore(_ c: RunConfiguration) -> Double {
+    let lr = log10(c.train.learningRate) - log10(2.0e-3)
+    let other = c.loss.loss.rawValue == "ntxent"
+        ? log10(c.loss.parameters["temperature"]?.number ?? 1) - log10(0.07)
+        : (c.loss.parameters["margin"]?.number ?? 0) - 0.3
+    return 1 - 0.2 * lr * lr - 0.5 * other * other - (c.model.normalize ? 0 : 0.1)
+}
+
+/// Runs a search with `syntheticScore` as every fold's metric, wave by wave, as `Tuner.run` does
+/// (each stage planned from the records so far); returns the records and the outcomes.
+private func simulate(_ tuning: TuningPlan) -> (records: [String: RunRecord], outcomes: [SearchOutcome]) {
+    var records: [String: RunRecord] = [:]
+    for stage in 0..<tuning.stages {
+        let (runs, allPlanned) = tuning.runs(stage: stage, records: records)
+        #expect(allPlanned)
+        for run in runs {
+            var r = RunRecord(run: run, experiment: "sim")
+            r.status = .ok
+            r.metrics = [tuning.tune.metric.name: syntheticScore(run.variant.configuration)]
+            records[run.key] = r
+        }
+    }
+    return (records, tuning.outcomes(records))
+}
+
+@Test func tpeWavesAreFixedByTheBudgetAndItsStartUpTrialsAreRandomsFirstTrials() throws {
+    #expect(TuningPlan.waves(search: .tpe, trials: 24) == [0..<8, 8..<10, 10..<12, 12..<14, 14..<16, 16..<18, 18..<20, 20..<22, 22..<24])
+    #expect(TuningPlan.waves(search: .tpe, trials: 7) == [0..<4, 4..<6, 6..<7])
+    #expect(TuningPlan.waves(search: .tpe, trials: 3) == [0..<3])
+    #expect(TuningPlan.waves(search: .random, trials: 24) == [0..<24])
+    let tpe = try fairCIPlan(search: "tpe", trials: 24), random = try fairCIPlan(search: "random", trials: 24)
+    #expect(tpe.tune.search == .tpe && tpe.stages == 9 && random.stages == 1)
+    for (t, r) in zip(tpe.searches, random.searches) {
+        #expect(t.trials.count == 8)
+        #expect(t.trials.map { $0.values.map(\.1) } == r.trials.prefix(8).map { $0.values.map(\.1) })
+        #expect(t.trials.map { VariantID.of($0.configuration) } == r.trials.prefix(8).map { VariantID.of($0.configuration) })
+    }
+    // Before any record, only the start-up wave can be planned (what a shard that gets ahead waits for).
+    #expect(tpe.runs(stage: 0, records: [:]).runs.count == 3 * 8 * 4)
+    let second = tpe.runs(stage: 1, records: [:])
+    #expect(second.runs.isEmpty && !second.allPlanned)
+}
+
+@Test func tpeDrawIsAPureFunctionOfTheFinishedTrialsNotOfTheirOrder() throws {
+    let space: [TuneDistribution] = [.logUniform(1.0e-4, 1.0e-2), .uniform(0.05, 1.0), .intUniform(8, 64), .choice([.bool(true), .bool(false)])]
+    var source = SplitMix64(seed: 5)
+    let history = (0..<10).map { t in
+        TreeParzenEstimator.Observation(trial: t, values: space.map { TuningPlan.draw($0, &source) },
+                                        score: t == 3 ? nil : source.nextUniform())
+    }
+    func draw(_ h: [TreeParzenEstimator.Observation], trial: Int) -> [AxisValue] {
+        var rng = TuningPlan.tpeGenerator(seed: 0, variantID: "abc", trial: trial)
+        return TreeParzenEstimator.draw(space: space, history: h, rng: &rng)
+    }
+    let a = draw(history, trial: 10)
+    var shuffled = history
+    var p = SplitMix64(seed: 9)
+    p.shuffle(&shuffled)
+    #expect(shuffled.map(\.trial) != history.map(\.trial))
+    #expect(draw(shuffled, trial: 10) == a)
+    #expect(draw(history.reversed(), trial: 10) == a)
+    // Another trial index draws from another generator.
+    #expect(draw(history, trial: 11) != a)
+    // Inside the ranges, reals at 4 significant digits, whole numbers whole.
+    guard case .double(let lr) = a[0], case .double(let m) = a[1], case .int(let k) = a[2] else { Issue.record("\(a)"); return }
+    #expect(lr >= 1.0e-4 && lr <= 1.0e-2 && lr == Double(String(format: "%.4g", lr)))
+    #expect(m >= 0.05 && m <= 1.0 && m == Double(String(format: "%.4g", m)))
+    #expect(k >= 8 && k <= 64)
+
+    // Plan level: two plans given the same finished trials draw the same waves.
+    let x = simulate(try fairCIPlan(search: "tpe", trials: 12)).outcomes
+    let y = try fairCIPlan(search: "tpe", trials: 12).outcomes(simulate(try fairCIPlan(search: "tpe", trials: 12)).records)
+    for (o, q) in zip(x, y) {
+        #expect(o.complete && o.search.trials.count == 12)
+        #expect(o.search.trials.map { VariantID.of($0.configuration) } == q.search.trials.map { VariantID.of($0.configuration) })
+    }
+}
+
+@Test func tpeDensitiesMatchTheirFormulas() {
+    // Good = the best ⌈n/4⌉ = 1 of 4: l over x = 0.5 in [0, 1] is (U + N_[0,1](x; 0.5, 0.5)) / 2.
+    let space: [TuneDistribution] = [.uniform(0, 1)]
+    let d = _Density(space[0], [.double(0.5)])
+    #expect(d.kernels.count == 1 && d.kernels[0].mu == 0.5 && d.kernels[0].sigma == 0.5)
+    let mass = 0.5 * (erf(1 / 2.0.squareRoot()) - erf(-1 / 2.0.squareRoot()))
+    let kernel = exp(-0.5 * 0.16) / (0.5 * (2 * Double.pi).squareRoot() * mass)
+    #expect(abs(d.logDensity(space[0], .double(0.7)) - log((1 + kernel) / 2)) < 1e-12)
+    // The density integrates to 1 over the range (midpoint rule).
+    let n = 20_000
+    let integral = (0..<n).reduce(0.0) { $0 + exp(d.logDensity(space[0], .double((Double($1) + 0.5) / Double(n)))) / Double(n) }
+    #expect(abs(integral - 1) < 1e-6)
+    // Neighbour bandwidths: values 0.2 and 0.3 in [0, 1]: σ = max(0.2, 0.1) and max(0.1, 0.7),
+    // the first clipped up to (b − a) / min(100, k + 1) = 1/3.
+    let two = _Density(space[0], [.double(0.3), .double(0.2)])
+    #expect(two.kernels.map(\.mu) == [0.2, 0.3])
+    #expect(zip(two.kernels.map(\.sigma), [1.0 / 3, 0.7]).allSatisfy { abs($0 - $1) < 1e-12 })
+    // Bandwidths stay within the range's width.
+    #expect(_Density(.logUniform(1.0e-4, 1.0e-2), [.double(1.0e-3)]).kernels[0].sigma <= log(100.0))
+    // Choice: (count + 1) / (k + C).
+    let c = _Density(.choice([.bool(true), .bool(false)]), [.bool(true), .bool(true), .bool(false)])
+    #expect(c.weights == [3.0 / 5, 2.0 / 5])
+}
+
+/// On a synthetic objective of the parameters, TPE's best after 24 trials beats random search's,
+/// averaged over variants and seeds (both searches share their first 8 trials).
+@Test func tpeFindsBetterTrialsThanRandomSearchOnASyntheticObjective() throws {
+    var tpeBest: [Double] = [], randomBest: [Double] = []
+    for seed in 0..<6 {
+        for (search, into) in [("tpe", 0), ("random", 1)] {
+            let outcomes = simulate(try fairCIPlan(search: search, trials: 24, seed: seed)).outcomes
+            for o in outcomes {
+                #expect(o.complete && o.search.trials.count == 24)
+                let best = try #require(o.chosen?.mean)
+                if into == 0 { tpeBest.append(best) } else { randomBest.append(best) }
+            }
+        }
+    }
+    let tpeMean = tpeBest.reduce(0, +) / Double(tpeBest.count), randomMean = randomBest.reduce(0, +) / Double(randomBest.count)
+    print("synthetic objective, best after 24 trials over \(tpeBest.count) searches: tpe \(tpeMean), random \(randomMean); tpe ahead in \(zip(tpeBest, randomBest).filter { $0 > $1 }.count), behind in \(zip(tpeBest, randomBest).filter { $0 < $1 }.count)")
+    #expect(tpeMean > randomMean)
+    // Regret (distance to the optimum 1) shrinks by at least a third.
+    #expect(1 - tpeMean < (1 - randomMean) * 2 / 3)
+}
+
+/// A resumed search trains a recorded trial at its recorded values, even when the trials before it
+/// were since rescored (the record, not a re-draw, decides).
+@Test func tpeTrialsWithRecordsKeepTheirRecordedValues() throws {
+    let tuning = try fairCIPlan(search: "tpe", trials: 12)
+    let (records, outcomes) = simulate(tuning)
+    // Rescore the start-up trials (as if a failed fold had been rerun): a fresh draw of trial 8 now differs…
+    func keys(_ trials: Range<Int>) -> Set<String> {
+        Set(tuning.searches.flatMap { s in trials.flatMap { t in (0..<4).map { tuning.trialID(s, trial: t, rung: 0, fold: $0) + "-s0" } } })
+    }
+    var rescored = records
+    for k in keys(0..<8) { rescored[k]!.metrics = rescored[k]!.metrics.mapValues { 1 - $0 } }
+    let later = keys(8..<12)
+    #expect(later.isSubset(of: Set(records.keys)))
+    let redrawn = tuning.outcomes(rescored.filter { !later.contains($0.key) })
+    // …but with trial 8's records present, its recorded values stand.
+    let resumed = tuning.outcomes(rescored)
+    for (o, (r, fresh)) in zip(outcomes, zip(resumed, redrawn)) {
+        #expect(r.search.trials[8].values.map(\.1) == o.search.trials[8].values.map(\.1))
+        #expect(VariantID.of(r.search.trials[8].configuration) == VariantID.of(o.search.trials[8].configuration))
+        #expect(fresh.search.trials[8].values.map(\.1) != o.search.trials[8].values.map(\.1))
+    }
+}
+
+/// A tpe search interrupted in its second wave (a kill -9 leaves some of the wave's trial runs
+/// recorded, the rest and the final runs not) resumes to the same trial records as an
+/// uninterrupted search, training only the missing runs.
+@Test func tpeResumedMidWaveTrainsOnlyTheMissingRunsAndDrawsTheSame() throws {
+    let data = temporaryDirectory()
+    try writeClusters(data, prefix: "train", first: 0, classes: 12, perClass: 12, dim: 10, seed: 1)
+    try writeClusters(data, prefix: "test", first: 12, classes: 6, perClass: 12, dim: 10, seed: 2)
+    let plan = try ExperimentPlan(SpecParser.parse(npyTunedSpec(data, search: "tpe").replacingOccurrences(of: "trials: 3", with: "trials: 7"), file: "t.yaml"))
+    var options = RunnerOptions()
+    options.threads = 1
+    let whole = temporaryDirectory()
+    _ = try Tuner.run(plan, directory: whole, final: FakeExecutor(), options: options, log: quiet)
+    let complete = try Tuner.trialStore(whole, create: false).records().records
+    #expect(complete.count == 2 * 7 * 3)
+
+    // The interrupted folder: the start-up trials, and trial 4 but not 5 of the second wave.
+    let tuning = try TuningPlan(plan)
+    let resumed = temporaryDirectory()
+    let kept = Set(tuning.searches.flatMap { s in (0...4).flatMap { t in (0..<3).map { tuning.trialID(s, trial: t, rung: 0, fold: $0) + "-s0" } } })
+    let store = try Tuner.trialStore(resumed)
+    for r in complete where kept.contains(r.key) { try store.write(r) }
+    let finals = FakeExecutor()
+    let outcome = try Tuner.run(plan, directory: resumed, final: finals, options: options, log: quiet)
+    #expect(outcome.complete)
+    #expect(outcome.trials.ok == complete.count - kept.count && outcome.trials.alreadyDone == kept.count)
+    #expect(finals.calls.all.count == 2 * plan.spec.seeds.count)
+    let again = try Tuner.trialStore(resumed, create: false).records().records
+    func configurations(_ rs: [RunRecord]) -> [String: String] { Dictionary(uniqueKeysWithValues: rs.map { ($0.key, VariantID.of($0.configuration)) }) }
+    func metrics(_ rs: [RunRecord]) -> [String: [String: Double]] { Dictionary(uniqueKeysWithValues: rs.map { ($0.key, $0.metrics) }) }
+    let sameConfigurations = configurations(again) == configurations(complete), sameMetrics = metrics(again) == metrics(complete)
+    #expect(sameConfigurations && sameMetrics)
 }

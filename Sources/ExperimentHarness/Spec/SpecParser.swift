@@ -425,9 +425,6 @@ struct Reader {
         }
         let trials = try int(trialsNode, "trials", min: 1)
         let search = try entry("search").map { try word($0.1, "search", as: SearchKind.self) } ?? .random
-        if search == .tpe {
-            throw fail(entry("search")?.1, "search", "'tpe' is not implemented yet; use 'random' or 'halving'")
-        }
         guard let (_, spaceNode) = entry("space") else {
             throw fail(n, "space", "missing: name the settings to tune, e.g. space: { learning_rate: { log_uniform: [1.0e-4, 1.0e-2] } }")
         }

@@ -7,7 +7,8 @@ public enum SearchKind: String, CaseIterable, Sendable, Codable {
     /// Successive halving over epochs: all trials train a few epochs, the best
     /// third train three times longer, and so on up to the spec's epochs.
     case halving
-    /// Tree-structured Parzen estimator: named by the interface, not implemented (the parser rejects it).
+    /// Tree-structured Parzen estimator: the first trials are `random`'s, then each wave of
+    /// trials is drawn where the best quarter of the finished trials are denser than the rest.
     case tpe
 }
 
@@ -20,6 +21,16 @@ public enum TuneDistribution: Hashable, Sendable {
     case intUniform(Int, Int)
     /// One of the listed values, each equally likely.
     case choice([AxisValue])
+
+    /// `v` as a value of this distribution (a record reads a real 1.0 back as the whole number 1),
+    /// or nil when it is not one.
+    public func value(_ v: AxisValue) -> AxisValue? {
+        switch self {
+        case .logUniform, .uniform: return v.number.map { .double($0) }
+        case .intUniform: return v.number.flatMap { Int(exactly: $0) }.map { .int($0) }
+        case .choice(let values): return values.first { $0 == v } ?? v.number.flatMap { n in values.first { $0.number == n } }
+        }
+    }
 
     /// Whether plots of this setting use a log scale.
     public var isLogarithmic: Bool {
@@ -52,6 +63,12 @@ public struct TuneSpec: Sendable {
     public static let defaultFolds = 4
     /// Halving's reduction factor: a third of the trials go on to each next rung.
     public static let halvingFactor = 3
+    /// `tpe`'s wave: trials drawn together from the same finished trials (a constant, so the draws
+    /// do not depend on how many jobs or shards run them; a wave is `tpeWave` × folds runs to share).
+    public static let tpeWave = 2
+    /// `tpe`'s random start-up trials before the estimator takes over: a third of the budget, at
+    /// least 4 (the estimator needs a good and a bad trial to compare), at most the budget.
+    public static func tpeStartup(trials: Int) -> Int { min(trials, max(4, trials / 3)) }
     /// The axes a search may set: not the ones that define a variant (loss, mining,
     /// model), the batch composition (checked per variant at plan time), nor the epochs (the budget).
     static func isTunable(_ axis: Axis) -> Bool {

@@ -22,4 +22,10 @@ extension RunConfiguration {
         }
         return c
     }
+
+    /// The value of tuned setting `axis` in this configuration (a loss parameter at its default included).
+    func tunedValue(_ axis: Axis) -> AxisValue {
+        if case .parameter(let key) = axis, let v = loss.parameters[key] { return v }
+        return value(of: axis)
+    }
 }

@@ -40,7 +40,7 @@ public enum Tuner {
         }
     }
 
-    /// A shard takes its share of the first rung only. Which later trials and final runs exist
+    /// A shard takes its share of the first stage only (halving's first rung, tpe's start-up trials). Which later trials and final runs exist
     /// depends on how far the other shards got, so a share of them would not be stable: every
     /// shard that gets there takes up all of them, the run claims dividing the work (no run trains
     /// twice), and the shard that finishes last leaves nothing undone.
@@ -67,22 +67,25 @@ public enum Tuner {
         let folds = try Self.folds(tuning, classes: data)
         let store = try trialStore(directory)
         var trials = RunTally()
-        for rung in tuning.rungs.indices {
+        for stage in 0..<tuning.stages {
             let (records, _) = store.records()
-            let (runs, allPlanned) = tuning.runs(rung: rung, records: Dictionary(records.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
-            if tuning.rungs.count > 1 {
-                log("tuning rung \(rung + 1)/\(tuning.rungs.count): \(tuning.rungs[rung].trials) trial(s) × \(tuning.tune.folds) fold(s) per variant, \(tuning.rungs[rung].epochs) epoch(s)")
+            let (runs, allPlanned) = tuning.runs(stage: stage, records: Dictionary(records.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
+            if tuning.tune.search == .tpe {
+                let wave = tuning.waves[stage]
+                log("tuning wave \(stage + 1)/\(tuning.stages): trial(s) \(wave.lowerBound)–\(wave.upperBound - 1) × \(tuning.tune.folds) fold(s) per variant\(stage == 0 ? " (random start-up)" : ", drawn by TPE from the \(wave.lowerBound) finished")")
+            } else if tuning.rungs.count > 1 {
+                log("tuning rung \(stage + 1)/\(tuning.rungs.count): \(tuning.rungs[stage].trials) trial(s) × \(tuning.tune.folds) fold(s) per variant, \(tuning.rungs[stage].epochs) epoch(s)")
             }
             let foldOf = Dictionary(runs.map { ($0.variant.id, TuningPlan.fold(ofTrialID: $0.variant.id)) }, uniquingKeysWith: { a, _ in a })
             let executor = TuningExecutor(folds: folds, foldOf: foldOf, classes: data)
-            let tally = try Runner.run(runs, spec: plan.spec, store: store, executor: executor, options: stageOptions(options, first: rung == 0), log: log)
+            let tally = try Runner.run(runs, spec: plan.spec, store: store, executor: executor, options: stageOptions(options, first: stage == 0), log: log)
             trials.selected += tally.selected
             trials.alreadyDone += tally.alreadyDone
             trials.ok += tally.ok
             trials.diverged += tally.diverged
             trials.failed += tally.failed
             guard allPlanned else {
-                log("tuning: rung \(rung + 1) of some variants waits for trials another shard is running; run again once the other shards finish")
+                log("tuning: \(tuning.tune.search == .tpe ? "wave" : "rung") \(stage + 1) of some variants waits for trials another shard is running; run again once the other shards finish")
                 break
             }
         }
