@@ -67,14 +67,15 @@ fe = 'facenet-embedding-dim'
 specs_results = [
     (2, rm('lse-embedding-size', 1, {'contrastive': 'contrastive', 'triplet': 'triplet', 'lifted (smooth)': 'lifted'})),
     (3, rm('lse-embedding-size-synthetic', 1, {'contrastive': 'contrastive', 'triplet': 'triplet', 'lifted (smooth)': 'lifted'})),
-    (4, {**{'Fashion-MNIST / exact': ('lse-exact-vs-smooth', 1, 'hard'), 'Fashion-MNIST / smooth': ('lse-exact-vs-smooth', 1, 'all'),
+    (4, rm('lse-embedding-size-glyphs', 2, {'contrastive': 'contrastive', 'triplet': 'triplet', 'lifted (smooth)': 'lifted'})),
+    (5, {**{'Fashion-MNIST / exact': ('lse-exact-vs-smooth', 1, 'hard'), 'Fashion-MNIST / smooth': ('lse-exact-vs-smooth', 1, 'all'),
            'synthetic / exact': ('lse-exact-vs-smooth-synthetic', 1, 'hard'), 'synthetic / smooth': ('lse-exact-vs-smooth-synthetic', 1, 'all'),
            'glyphs / exact': ('lse-exact-vs-smooth-glyphs', 3, 'hard'), 'glyphs / smooth': ('lse-exact-vs-smooth-glyphs', 3, 'all')}}),
-    (5, {'ours, Fashion-MNIST (10 seeds)': (fe, 1, 'triplet'), 'ours, synthetic (5 seeds)': (fe + '-synthetic', 1, 'triplet'),
+    (6, {'ours, Fashion-MNIST (10 seeds)': (fe, 1, 'triplet'), 'ours, synthetic (5 seeds)': (fe + '-synthetic', 1, 'triplet'),
          'ours, glyphs (5 seeds)': (fe + '-glyphs', 1, 'triplet'), 'ours, glyphs, MAP@R': (fe + '-glyphs', 2, 'triplet'),
          'ours, Fashion-MNIST, VAL@10⁻²': (fe, 2, 'triplet'), 'ours, Fashion-MNIST, recall@1': (fe, 3, 'triplet')}),
-    (6, rm('facenet-heuristics', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
-    (7, rm('facenet-heuristics-synthetic', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
+    (7, rm('facenet-heuristics', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
+    (8, rm('facenet-heuristics-synthetic', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
 ]
 extra = [a for a in sys.argv[1:] if not a.startswith('--')]
 b = check('results/README.md', specs_results)
