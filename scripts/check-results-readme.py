@@ -76,6 +76,7 @@ specs_results = [
          'ours, Fashion-MNIST, VAL@10⁻²': (fe, 2, 'triplet'), 'ours, Fashion-MNIST, recall@1': (fe, 3, 'triplet')}),
     (7, rm('facenet-heuristics', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
     (8, rm('facenet-heuristics-synthetic', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
+    (9, rm('facenet-heuristics-glyphs', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
 ]
 extra = [a for a in sys.argv[1:] if not a.startswith('--')]
 b = check('results/README.md', specs_results)
