@@ -180,7 +180,7 @@ func temporaryDirectory() -> String {
     let dir = temporaryDirectory()
     let store = try RunStore(directory: dir)
     let fake = FakeExecutor()
-    var foreign = try fake.execute(plan.runs[0], spec: plan.spec, context: .serial)
+    var foreign = fake.execute(plan.runs[0], spec: plan.spec, context: .serial)
     foreign.blasKernel = BLAS.kernel == "SkylakeX" ? "Haswell" : "SkylakeX"
     try store.write(foreign)
     let second = FakeExecutor()

@@ -91,36 +91,6 @@ private func checkParameters(visit: ((inout [Float], inout [Float]) -> Void) -> 
     #expect(layer.inputGradient.isFinite)
 }
 
-@Test func conv2DGradientsMatchFiniteDifferences() {
-    var rng = SplitMix64(seed: 7)
-    let layer = Conv2D(inChannels: 2, outChannels: 3, height: 5, width: 4, kernel: 3, padding: 1, rng: &rng)
-    for j in layer.bias.indices { layer.bias[j] = 0.1 * Float(j) }
-    checkLayer(layer, input: randomMatrix(rows: 2, cols: 2 * 5 * 4, seed: 8))
-}
-
-@Test func conv2DWithoutPaddingMatchesADirectConvolution() {
-    var rng = SplitMix64(seed: 9)
-    let layer = Conv2D(inChannels: 1, outChannels: 1, height: 3, width: 3, kernel: 2, padding: 0, rng: &rng)
-    layer.weight = Matrix([[1, 2, 3, 4]])
-    layer.bias = [0.5]
-    layer.forward(Matrix([[1, 2, 3, 4, 5, 6, 7, 8, 9]]))
-    // y[0,0] = 1·1 + 2·2 + 3·4 + 4·5 + 0.5
-    #expect(layer.output.row(0) == [37.5, 47.5, 67.5, 77.5])
-    checkLayer(layer, input: randomMatrix(rows: 2, cols: 9, seed: 10))
-}
-
-@Test func maxPoolGradientMatchesFiniteDifferences() {
-    // Distinct, well-separated values so that no perturbation changes an argmax.
-    var rng = SplitMix64(seed: 11)
-    var values = (0..<(2 * 2 * 5 * 4)).map { Float($0) * 0.1 }
-    rng.shuffle(&values)
-    let x = Matrix(rows: 2, cols: 2 * 5 * 4, storage: values)
-    let layer = MaxPool(channels: 2, height: 5, width: 4)
-    layer.forward(x)
-    #expect(layer.output.cols == 2 * 2 * 2)
-    checkLayer(layer, input: x, eps: 1e-2)
-}
-
 @Test func mlpGradientsMatchFiniteDifferences() throws {
     let model = try EmbeddingModel(spec: ModelSpec(kind: .mlp, hidden: [7, 6], normalize: true),
                                    inputShape: InputShape(flat: 5), embeddingDim: 4, seed: 3, context: .serial)

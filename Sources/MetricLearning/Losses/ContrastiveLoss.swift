@@ -170,24 +170,17 @@ public struct ContrastiveLoss: BatchLoss {
         let squared = configuration.resolvedPower == 2
         var s = _PairSums()
         _withBatchPointers(distance.values, &coefficients, labels) { d, c, _ in
-            for t in 0..<pairs.positiveAnchors.count {
-                let k = Int(pairs.positiveAnchors[t]) * b + Int(pairs.positives[t])
-                let (h, term, slope) = Self.term(d[k], positive: true, posMargin, negMargin, squared: squared)
-                s.positivePairs += 1
-                guard h > 0 else { continue }
-                s.positive += term
-                s.activePositive += 1
-                c[k] = slope
+            // Positive pairs first, then negative ones: the order the sums are taken in.
+            func visit(_ anchors: [Int32], _ others: [Int32], positive: Bool) {
+                for t in 0..<anchors.count {
+                    let k = Int(anchors[t]) * b + Int(others[t])
+                    let (h, term, slope) = Self.term(d[k], positive: positive, posMargin, negMargin, squared: squared)
+                    s.count(positive: positive, active: h > 0, term: term)
+                    if h > 0 { c[k] = slope }
+                }
             }
-            for t in 0..<pairs.negativeAnchors.count {
-                let k = Int(pairs.negativeAnchors[t]) * b + Int(pairs.negatives[t])
-                let (h, term, slope) = Self.term(d[k], positive: false, posMargin, negMargin, squared: squared)
-                s.negativePairs += 1
-                guard h > 0 else { continue }
-                s.negative += term
-                s.activeNegative += 1
-                c[k] = slope
-            }
+            visit(pairs.positiveAnchors, pairs.positives, positive: true)
+            visit(pairs.negativeAnchors, pairs.negatives, positive: false)
         }
         return s
     }
@@ -214,6 +207,17 @@ struct _PairSums {
     var positive = 0.0, negative = 0.0
     var positivePairs = 0, negativePairs = 0
     var activePositive = 0, activeNegative = 0
+
+    /// One mined pair: counted, and its term added when it is active (h > 0).
+    mutating func count(positive isPositive: Bool, active: Bool, term: Double) {
+        if isPositive {
+            positivePairs += 1
+            if active { positive += term; activePositive += 1 }
+        } else {
+            negativePairs += 1
+            if active { negative += term; activeNegative += 1 }
+        }
+    }
 
     mutating func add(_ other: _PairSums) {
         positive += other.positive

@@ -1,5 +1,5 @@
 /// The geometry of a stride-1, zero-padded convolution and its column
-/// (im2col) transforms, shared by ``Conv2D`` and ``ConvReLUPool``.
+/// (im2col) transforms, used by ``ConvReLUPool``'s im2col path.
 ///
 /// Per sample: input `C × H × W`, output `H' × W'` positions with
 /// `H' = H + 2p − k + 1`, `W' = W + 2p − k + 1`; the column matrix is

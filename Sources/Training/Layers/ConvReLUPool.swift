@@ -1,7 +1,7 @@
 import NumericCore
 
 /// A convnet block as one layer: convolution (stride 1, zero padding) + bias,
-/// ReLU, 2×2 max pooling with stride 2 — ``Conv2D`` → ``ReLU`` → ``MaxPool``
+/// ReLU, 2×2 max pooling with stride 2,
 /// computed tile by tile so that no whole-batch intermediate exists.
 ///
 /// Shapes (per sample, channel-major rows): x `C × H × W`, W `O × (C·k·k)`,
@@ -72,7 +72,7 @@ public final class ConvReLUPool: Layer {
     var patch: Int { geometry.patch }
     var positions: Int { geometry.positions }
 
-    /// He-uniform weights (gain √2 for the ReLU), zero bias; the same draws as ``Conv2D``.
+    /// He-uniform weights (gain √2 for the ReLU), zero bias; the draws of the former separate convolution layer.
     /// `tileFloats` bounds a tile (tests make it small to get many tiles from a few samples; `nil`:
     /// the algorithm's default). `algorithm` defaults to ``ConvAlgorithm/preferred(inChannels:kernel:padding:)``.
     public init(

@@ -3,7 +3,7 @@ import NumericCore
 /// The dense products of one training step of a model's `Linear` layers and
 /// the GEMM equivalents of its convolutions, on scratch buffers.
 ///
-/// A convolution (``ConvReLUPool`` or ``Conv2D``) counts as its three
+/// A convolution (``ConvReLUPool``) counts as its three
 /// whole-batch im2col products: forward `W · X` (`O × C·k² · C·k² × B·H'·W'`),
 /// weight gradient `dA · Xᵀ` and, unless it is the first layer, input
 /// gradient `Wᵀ · dA`, timed like the `Linear` products (the same tiling and
@@ -35,8 +35,6 @@ import NumericCore
         self.context = context
         for (i, layer) in model.layers.enumerated() {
             if let conv = layer as? ConvReLUPool {
-                convolutions.append((conv.outChannels, conv.patch, batchSize * conv.positions, i > 0))
-            } else if let conv = layer as? Conv2D {
                 convolutions.append((conv.outChannels, conv.patch, batchSize * conv.positions, i > 0))
             }
             guard let linear = layer as? Linear else { continue }
