@@ -1,5 +1,9 @@
 import NumericCore
 
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Margin loss (Wu et al., ICCV 2017, "Sampling matters"), as
 /// pytorch-metric-learning 2.9's `MarginLoss()`.
 ///
@@ -69,8 +73,10 @@ public struct MarginLoss {
     }
 
     public let parameters: Parameters
-    /// The workers of the GEMMs; the results do not depend on them (the
-    /// products are tiled by shape, the other passes are serial).
+    /// The workers of the GEMMs and of the O(B²) passes; the results do not
+    /// depend on them (the products are tiled by shape, each element of a
+    /// pass is computed as a serial loop would, and the order-dependent sums
+    /// are taken afterwards in that loop's order).
     public let context: ComputeContext
     /// The current boundary β (trained when `learnBeta`).
     public var beta: Double
@@ -81,6 +87,12 @@ public struct MarginLoss {
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var squaredNorms: [Double] = [], rowSums: [Double] = []
     private var positiveCounts: [Int] = [], negativeCounts: [Int] = []
+    /// All triplets: each pair's share of the loss, summed in row-major order after the parallel pass.
+    private var terms: [Double] = []
+    /// dL/dD_ij / D_ij, kept in double for the rows' weight sums.
+    private var weights: [Double] = []
+    /// Per row, its active positive and negative pair terms (with multiplicities).
+    private var rowActive: [Int] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -96,6 +108,10 @@ public struct MarginLoss {
         let b = embeddings.rows, d = embeddings.cols
         gradient.reshape(rows: b, cols: d)
         betaGradient = 0
+        // Each O(B²) pass below runs over rows on the context's workers, every element computed
+        // as the serial loop did; the sums whose order is the bits (the loss, each row's weight
+        // sum) are taken afterwards in that loop's order.
+        let parts = context.parts(forWork: b * b * 16)
         // Triplet count and, for all triplets, each anchor's positives and negatives.
         if positiveCounts.count != b {
             positiveCounts = [Int](repeating: 0, count: b)
@@ -105,13 +121,22 @@ public struct MarginLoss {
         if let triplets {
             tripletCount = triplets.count
         } else {
-            for a in 0..<b {
-                var p = 0
-                for j in 0..<b where j != a && labels[j] == labels[a] { p += 1 }
-                positiveCounts[a] = p
-                negativeCounts[a] = b - 1 - p
-                tripletCount += p * (b - 1 - p)
+            labels.withUnsafeBufferPointer { l in
+                positiveCounts.withUnsafeMutableBufferPointer { pc in
+                    negativeCounts.withUnsafeMutableBufferPointer { nc in
+                        Parallel.forEachRange(b, parts: parts) { rows in
+                            for a in rows {
+                                var p = 0
+                                for j in 0..<b where l[j] == l[a] { p += 1 }
+                                p -= 1  // a itself
+                                pc[a] = p
+                                nc[a] = b - 1 - p
+                            }
+                        }
+                    }
+                }
             }
+            for a in 0..<b { tripletCount += positiveCounts[a] * negativeCounts[a] }
         }
         guard tripletCount > 0 else {
             gradient.fill(0)
@@ -120,90 +145,170 @@ public struct MarginLoss {
         unit.forward(embeddings)
         _Cosine.similarities(unit.unit, unit.unit, into: &gram, context: context)
         coefficients.reshape(rows: b, cols: b)
-        coefficients.fill(0)
         if squaredNorms.count != b {
             squaredNorms = [Double](repeating: 0, count: b)
             rowSums = squaredNorms
         }
         for i in 0..<b { squaredNorms[i] = Double(gram[i, i]) }
+        Workspace.reserve(&terms, b * b)
+        Workspace.reserve(&weights, b * b)
+        Workspace.reserve(&rowActive, 2 * b)
         // float32 arithmetic for the hinge tests, as PML's float32 tensors.
         let beta32 = Float(beta), margin32 = Float(parameters.margin)
         var sum = 0.0
         var activePositive = 0, activeNegative = 0
+        var terms = self.terms, rowActive = self.rowActive
+        self.terms = []
+        self.rowActive = []
         gram.storage.withUnsafeMutableBufferPointer { g in
-            // Distances replace the Gram matrix in place: D_ij = sqrt(max(‖u_i‖² + ‖u_j‖² − 2 u_i·u_j, 0)).
-            for i in 0..<b {
-                for j in 0..<b {
-                    let d2 = squaredNorms[i] + squaredNorms[j] - 2 * Double(g[i * b + j])
-                    g[i * b + j] = i == j ? 0 : Float(max(d2, 0).squareRoot())
+        coefficients.storage.withUnsafeMutableBufferPointer { c in
+        squaredNorms.withUnsafeBufferPointer { sq in
+        labels.withUnsafeBufferPointer { l in
+        terms.withUnsafeMutableBufferPointer { terms in
+        rowActive.withUnsafeMutableBufferPointer { rowActive in
+        positiveCounts.withUnsafeBufferPointer { pc in
+        negativeCounts.withUnsafeBufferPointer { nc in
+            let gp = g.baseAddress!, cp = c.baseAddress!, sqp = sq.baseAddress!, lp = l.baseAddress!
+            let tp = terms.baseAddress!
+            Parallel.forEachRange(b, parts: parts) { rows in
+                for i in rows {
+                    let row = i * b
+                    _MarginPasses.distances(gp + row, squaredNorms: sqp, i: i, count: b)
+                    guard triplets == nil else { continue }
+                    // All triplets: c holds dΣ/dD (unit weights, with multiplicities: a positive
+                    // pair of anchor i counts |N_i| times, a negative pair |P_i| times) before
+                    // the division by the divisor; `terms` each pair's share of the loss (0 when
+                    // inactive), summed below in this row-major order.
+                    let active = _MarginPasses.allTripletHinges(
+                        distances: gp + row, labels: lp, i: i, count: b, positiveMultiplicity: nc[i], negativeMultiplicity: pc[i],
+                        beta: beta32, margin: margin32, terms: tp + row, coefficients: cp + row)
+                    rowActive[2 * i] = active.positive
+                    rowActive[2 * i + 1] = active.negative
                 }
             }
-            coefficients.storage.withUnsafeMutableBufferPointer { c in
-                // c holds dΣ/dD (unit weights, with multiplicities) before the division by the divisor.
-                func positivePair(_ a: Int, _ p: Int, count: Int) {
+            if let triplets {
+                // Mined triplets: one serial pass in triplet order (pairs may repeat).
+                for k in 0..<(b * b) { c[k] = 0 }
+                func positivePair(_ a: Int, _ p: Int) {
                     let h = g[a * b + p] - beta32 + margin32
                     guard h > 0 else { return }
-                    sum += Double(h) * Double(count)
-                    activePositive += count
-                    c[a * b + p] += Float(count)
+                    sum += Double(h)
+                    activePositive += 1
+                    c[a * b + p] += 1
                 }
-                func negativePair(_ a: Int, _ n: Int, count: Int) {
+                func negativePair(_ a: Int, _ n: Int) {
                     let h = beta32 - g[a * b + n] + margin32
                     guard h > 0 else { return }
-                    sum += Double(h) * Double(count)
-                    activeNegative += count
-                    c[a * b + n] -= Float(count)
+                    sum += Double(h)
+                    activeNegative += 1
+                    c[a * b + n] -= 1
                 }
-                if let triplets {
-                    for t in 0..<triplets.count {
-                        let a = Int(triplets.anchors[t]), p = Int(triplets.positives[t]), n = Int(triplets.negatives[t])
-                        precondition(a != p && labels[a] == labels[p] && labels[a] != labels[n], "(\(a), \(p), \(n)) is not a valid triplet")
-                        positivePair(a, p, count: 1)
-                        negativePair(a, n, count: 1)
-                    }
-                } else {
-                    for a in 0..<b {
-                        for j in 0..<b where j != a {
-                            if labels[j] == labels[a] { positivePair(a, j, count: negativeCounts[a]) }
-                            else { negativePair(a, j, count: positiveCounts[a]) }
-                        }
-                    }
+                for t in 0..<triplets.count {
+                    let a = Int(triplets.anchors[t]), p = Int(triplets.positives[t]), n = Int(triplets.negatives[t])
+                    precondition(a != p && l[a] == l[p] && l[a] != l[n], "(\(a), \(p), \(n)) is not a valid triplet")
+                    positivePair(a, p)
+                    negativePair(a, n)
+                }
+            } else {
+                for i in 0..<b {
+                    activePositive += rowActive[2 * i]
+                    activeNegative += rowActive[2 * i + 1]
                 }
             }
         }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        self.rowActive = rowActive
         let divisor = activePositive + activeNegative
         let regulariser = parameters.learnBeta ? parameters.nu * beta : 0
         if parameters.learnBeta { betaGradient = parameters.nu }
         guard divisor > 0 else {
+            self.terms = terms
             gradient.fill(0)
             return LossResult(loss: regulariser, tuples: tripletCount, activeFraction: 0)
         }
         let scale = 1 / Double(divisor)
         betaGradient += Double(activeNegative - activePositive) * scale
         // dL/dU = Σ_j (W_ij + W_ji)(u_i − u_j) with W = (dL/dD) / D: store −W, let the GEMMs
-        // give −(W + Wᵀ) U, then add each row's (W + Wᵀ) sum times u_i.
-        for i in 0..<b { rowSums[i] = 0 }
+        // give −(W + Wᵀ) U, then add each row's (W + Wᵀ) sum times u_i. The loss's serial sum
+        // of the terms (all triplets) runs on one worker while the others compute W.
+        var weights = self.weights
+        self.weights = []
+        let chunk = 16
+        let rowChunks = (b + chunk - 1) / chunk
+        let sumsTerms = triplets == nil
         gram.storage.withUnsafeBufferPointer { g in
-            coefficients.storage.withUnsafeMutableBufferPointer { c in
+        coefficients.storage.withUnsafeMutableBufferPointer { c in
+        weights.withUnsafeMutableBufferPointer { w in
+        terms.withUnsafeBufferPointer { terms in
+            var termSum = 0.0
+            // Chunk 0 is the loss's sum (when there is one), chunk 1 + m rows 16m..<16m + 16.
+            let chunks = rowChunks + (sumsTerms ? 1 : 0)
+            Parallel.forEachChunk(chunks, chunk: 1, workers: parts) { _, range in
+                for index in range {
+                    if sumsTerms && index == 0 {
+                        // The loss, in the serial loop's row-major order (inactive pairs add +0).
+                        var s = 0.0
+                        for k in 0..<(b * b) { s += terms[k] }
+                        termSum = s
+                        continue
+                    }
+                    let first = (index - (sumsTerms ? 1 : 0)) * chunk
+                    for i in first..<min(b, first + chunk) {
+                        _MarginPasses.weights(distances: g.baseAddress! + i * b, coefficients: c.baseAddress! + i * b,
+                                              scale: scale, into: w.baseAddress! + i * b, count: b)
+                    }
+                }
+            }
+            if sumsTerms { sum = termSum }
+        }
+        }
+        }
+        }
+        // Each row's weight sum in the serial loop's order: row k receives W_ik for i < k, then
+        // its own row (W_kk twice, as the loop added W_ij to rows i and j), then W_ik for i > k.
+        weights.withUnsafeBufferPointer { w in
+        rowSums.withUnsafeMutableBufferPointer { r in
+            let wp = w.baseAddress!, rp = r.baseAddress!
+            Parallel.forEachRange(b, parts: parts) { ks in
+                for k in ks { rp[k] = 0 }
                 for i in 0..<b {
-                    for j in 0..<b {
-                        let dist = g[i * b + j]
-                        let w = dist > 0 ? Double(c[i * b + j]) * scale / Double(dist) : 0
-                        rowSums[i] += w
-                        rowSums[j] += w
-                        c[i * b + j] = Float(-w)
+                    let row = wp + i * b
+                    if ks.contains(i) {
+                        _MarginPasses.add(row + ks.lowerBound, into: rp + ks.lowerBound, count: i - ks.lowerBound)
+                        var own = rp[i]
+                        for j in 0..<b {
+                            own += row[j]
+                            if j == i { own += row[j] }
+                        }
+                        rp[i] = own
+                        _MarginPasses.add(row + i + 1, into: rp + i + 1, count: ks.upperBound - i - 1)
+                    } else {
+                        _MarginPasses.add(row + ks.lowerBound, into: rp + ks.lowerBound, count: ks.count)
                     }
                 }
             }
         }
+        }
+        self.weights = weights
+        self.terms = terms
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.unit.storage.withUnsafeBufferPointer { u in
-            gradient.storage.withUnsafeMutableBufferPointer { gp in
-                for i in 0..<b {
+        gradient.storage.withUnsafeMutableBufferPointer { gp in
+        rowSums.withUnsafeBufferPointer { rowSums in
+            Parallel.forEachRange(b, parts: context.parts(forWork: b * d)) { rows in
+                for i in rows {
                     let r = Float(rowSums[i])
                     for k in 0..<d { gp[i * d + k] += r * u[i * d + k] }
                 }
             }
+        }
+        }
         }
         unit.backward(&gradient)
         return LossResult(loss: sum * scale + regulariser, tuples: tripletCount,
@@ -263,5 +368,150 @@ struct _MarginTripletLoss: BatchLoss {
         betaGradient[0] = Float(kernel.betaGradient)
         body(&beta, &betaGradient)
         kernel.beta = Double(beta[0])
+    }
+}
+
+/// The vectorised per-row passes of ``MarginLoss`` (eight pairs at a time, the
+/// serial loop's arithmetic per pair, then the tail one by one).
+enum _MarginPasses {
+    /// Row `i` of the Gram matrix at `g` becomes its distances, in place:
+    /// `D_ij = sqrt(max(‖u_i‖² + ‖u_j‖² − 2 u_i·u_j, 0))` in double, `D_ii = 0`.
+    @inline(__always)
+    static func distances(_ g: UnsafeMutablePointer<Float>, squaredNorms sq: UnsafePointer<Double>, i: Int, count b: Int) {
+        let si = sq[i]
+        var j = 0
+        while j + 8 <= b {
+            let gram = SIMD8<Double>(SIMDMath.load(g + j))
+            let norms = SIMD8<Double>(sq[j], sq[j + 1], sq[j + 2], sq[j + 3], sq[j + 4], sq[j + 5], sq[j + 6], sq[j + 7])
+            let d2 = (si + norms) - 2 * gram
+            // max(d2, 0) as Swift's `max`: 0 when 0 ≥ d2 (also for −0), d2 otherwise (also NaN).
+            let clamped = d2.replacing(with: 0, where: d2 .<= 0)
+            SIMDMath.store(SIMD8<Float>(squareRoot(clamped)), g + j)
+            j += 8
+        }
+        while j < b {
+            let d2 = si + sq[j] - 2 * Double(g[j])
+            g[j] = Float(max(d2, 0).squareRoot())
+            j += 1
+        }
+        g[i] = 0
+    }
+
+    /// Lane-wise square root (`sqrtpd` on x86-64: correctly rounded, as the scalar one).
+    @inline(__always)
+    static func squareRoot(_ v: SIMD8<Double>) -> SIMD8<Double> {
+        #if arch(x86_64)
+        let a: SIMD2<Double> = _mm_sqrt_pd(v.lowHalf.lowHalf), b2: SIMD2<Double> = _mm_sqrt_pd(v.lowHalf.highHalf)
+        let c: SIMD2<Double> = _mm_sqrt_pd(v.highHalf.lowHalf), d: SIMD2<Double> = _mm_sqrt_pd(v.highHalf.highHalf)
+        return SIMD8(lowHalf: SIMD4(lowHalf: a, highHalf: b2), highHalf: SIMD4(lowHalf: c, highHalf: d))
+        #else
+        return v.squareRoot()
+        #endif
+    }
+
+    /// Anchor `i`'s pairs with every triplet (all triplets): for a positive
+    /// `h = D − β + α`, for a negative `h = β − D + α` (float32), and where
+    /// `h > 0` the term `h · multiplicity` (double) and the coefficient
+    /// `+multiplicity` (positive) or `0 − multiplicity` (negative); 0 and 0
+    /// elsewhere and on the diagonal. Returns the active multiplicities.
+    @inline(__always)
+    static func allTripletHinges(
+        distances g: UnsafePointer<Float>, labels l: UnsafePointer<Int32>, i: Int, count b: Int,
+        positiveMultiplicity pm: Int, negativeMultiplicity nm: Int, beta: Float, margin: Float,
+        terms t: UnsafeMutablePointer<Double>, coefficients c: UnsafeMutablePointer<Float>
+    ) -> (positive: Int, negative: Int) {
+        let li = l[i]
+        let positiveCoefficient = Float(pm), negativeCoefficient = 0 - Float(nm)
+        let positiveWeight = Double(pm), negativeWeight = Double(nm)
+        var positives = 0, negatives = 0
+        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        var j = 0
+        while j + 8 <= b {
+            let d = SIMDMath.load(g + j)
+            let same = SIMDMath.load(l + j) .== li
+            let h = ((d - beta) + margin).replacing(with: (beta - d) + margin, where: .!same)
+            let active = (h .> 0) .& (lanes &+ Int32(j) .!= Int32(i))
+            // Inactive lanes: 0 · multiplicity = +0, as the serial loop's untouched 0 (the
+            // multiplicities are below 2²⁴, exact in float).
+            let weight = SIMD8<Double>(SIMD8<Float>(repeating: Float(nm)).replacing(with: Float(pm), where: same))
+            SIMDMath.storeDouble(SIMD8<Double>(h.replacing(with: 0, where: .!active)) * weight, t + j)
+            let coefficient = SIMD8<Float>(repeating: negativeCoefficient).replacing(with: positiveCoefficient, where: same)
+            SIMDMath.store(coefficient.replacing(with: 0, where: .!active), c + j)
+            let bits = SIMDMath.laneBits(active), sameBits = SIMDMath.laneBits(same)
+            positives += (bits & sameBits).nonzeroBitCount
+            negatives += (bits & ~sameBits).nonzeroBitCount
+            j += 8
+        }
+        var positive = positives * pm, negative = negatives * nm
+        while j < b {
+            var term = 0.0, coefficient: Float = 0
+            if j == i {
+                // The diagonal is no pair: term and coefficient stay 0.
+            } else if l[j] == li {
+                let h = g[j] - beta + margin
+                if h > 0 { term = Double(h) * positiveWeight; positive += pm; coefficient = positiveCoefficient }
+            } else {
+                let h = beta - g[j] + margin
+                if h > 0 { term = Double(h) * negativeWeight; negative += nm; coefficient = negativeCoefficient }
+            }
+            t[j] = term
+            c[j] = coefficient
+            j += 1
+        }
+        return (positive, negative)
+    }
+
+    /// One row of `W = C / D` in double (`C · scale / D`, 0 where `D = 0`)
+    /// into `w`, and `−W` as float into `c`.
+    @inline(__always)
+    static func weights(distances g: UnsafePointer<Float>, coefficients c: UnsafeMutablePointer<Float>, scale: Double,
+                        into w: UnsafeMutablePointer<Double>, count b: Int) {
+        var j = 0
+        while j + 8 <= b {
+            let d = SIMDMath.load(g + j)
+            // Where D = 0 (or NaN): (0 · scale) / 1 = +0, the serial loop's 0 (scale > 0).
+            let positive = d .> 0
+            let q = (SIMD8<Double>(SIMDMath.load(c + j).replacing(with: 0, where: .!positive)) * scale)
+                / SIMD8<Double>(d.replacing(with: 1, where: .!positive))
+            let wv = q
+            SIMDMath.storeDouble(wv, w + j)
+            SIMDMath.store(SIMD8<Float>(-wv), c + j)
+            j += 8
+        }
+        while j < b {
+            let dist = g[j]
+            let wij = dist > 0 ? Double(c[j]) * scale / Double(dist) : 0
+            w[j] = wij
+            c[j] = Float(-wij)
+            j += 1
+        }
+    }
+
+    /// `r[k] += w[k]` for `k < count`.
+    @inline(__always)
+    static func add(_ w: UnsafePointer<Double>, into r: UnsafeMutablePointer<Double>, count: Int) {
+        var k = 0
+        while k + 8 <= count {
+            SIMDMath.storeDouble(SIMDMath.loadDouble(r + k) + SIMDMath.loadDouble(w + k), r + k)
+            k += 8
+        }
+        while k < count {
+            r[k] += w[k]
+            k += 1
+        }
+    }
+}
+
+extension SIMDMath {
+    /// Eight doubles from `p`, unaligned.
+    @inline(__always)
+    static func loadDouble(_ p: UnsafePointer<Double>) -> SIMD8<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
+    }
+
+    /// Stores the eight lanes of `v` at `p`, unaligned.
+    @inline(__always)
+    static func storeDouble(_ v: SIMD8<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Double>.self)
     }
 }

@@ -86,20 +86,22 @@ enum _Cosine {
     static func backwardSymmetric(coefficients c: inout Matrix, _ x: Matrix, gradient: inout Matrix, context: ComputeContext) {
         let n = c.rows
         precondition(c.cols == n, "coefficients must be square")
-        // In 32 × 32 blocks, so the transposed reads stay in cache.
-        let block = 32
-        c.storage.withUnsafeMutableBufferPointer { p in
-            for bi in stride(from: 0, to: n, by: block) {
-                for bj in stride(from: bi, to: n, by: block) {
-                    for i in bi..<min(bi + block, n) {
-                        let start = bi == bj ? i + 1 : bj
-                        for j in start..<max(start, min(bj + block, n)) {
-                            let t = p[i * n + j] + p[j * n + i]
-                            p[i * n + j] = t
-                            p[j * n + i] = t
-                        }
-                    }
-                }
+        // In 8 × 8 register tiles, each tile and its mirror read and written row by row (a
+        // column walk at a power-of-two stride misses the L1 cache), split by tile rows over
+        // the workers; each pair's sum C_ij + C_ji is one float addition whoever computes it.
+        c.storage.withUnsafeMutableBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            _forEachUpperTileRows(n, context) { rows in
+                _visitUpperTiles(n, rows, tile: { i0, j0 in
+                    let upper = p + i0 * n + j0, lower = p + j0 * n + i0
+                    let t = _Tile8(upper, stride: n).map(_Tile8(lower, stride: n).transposed()) { _, u, l in u + l }
+                    t.store(upper, stride: n)
+                    t.transposed().store(lower, stride: n)
+                }, pair: { i, j in
+                    let t = p[i * n + j] + p[j * n + i]
+                    p[i * n + j] = t
+                    p[j * n + i] = t
+                })
             }
             for i in 0..<n { p[i * n + i] *= 2 }
         }
