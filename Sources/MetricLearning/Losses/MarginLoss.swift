@@ -385,7 +385,7 @@ enum _MarginPasses {
             let norms = SIMD8<Double>(sq[j], sq[j + 1], sq[j + 2], sq[j + 3], sq[j + 4], sq[j + 5], sq[j + 6], sq[j + 7])
             let d2 = (si + norms) - 2 * gram
             // max(d2, 0) as Swift's `max`: 0 when 0 ≥ d2 (also for −0), d2 otherwise (also NaN).
-            let clamped = d2.replacing(with: 0, where: d2 .<= 0)
+            let clamped = d2.replacing(with: SIMD8<Double>.zero, where: d2 .<= SIMD8<Double>.zero)
             SIMDMath.store(SIMD8<Float>(squareRoot(clamped)), g + j)
             j += 8
         }
@@ -424,13 +424,15 @@ enum _MarginPasses {
         let positiveCoefficient = Float(pm), negativeCoefficient = 0 - Float(nm)
         let positiveWeight = Double(pm), negativeWeight = Double(nm)
         var positives = 0, negatives = 0
-        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        // Swift's lane-wise comparisons with a scalar lower to a loop over the lanes: compare with
+        // vectors. The diagonal is taken out after the vector loop.
+        let label = SIMD8<Int32>(repeating: li), betas = SIMD8<Float>(repeating: beta), margins = SIMD8<Float>(repeating: margin)
         var j = 0
         while j + 8 <= b {
             let d = SIMDMath.load(g + j)
-            let same = SIMDMath.load(l + j) .== li
-            let h = ((d - beta) + margin).replacing(with: (beta - d) + margin, where: .!same)
-            let active = (h .> 0) .& (lanes &+ Int32(j) .!= Int32(i))
+            let same = SIMDMath.load(l + j) .== label
+            let h = ((d - betas) + margins).replacing(with: (betas - d) + margins, where: .!same)
+            let active = h .> SIMD8<Float>.zero
             // Inactive lanes: 0 · multiplicity = +0, as the serial loop's untouched 0 (the
             // multiplicities are below 2²⁴, exact in float).
             let weight = SIMD8<Double>(SIMD8<Float>(repeating: Float(nm)).replacing(with: Float(pm), where: same))
@@ -443,6 +445,12 @@ enum _MarginPasses {
             j += 8
         }
         var positive = positives * pm, negative = negatives * nm
+        if i < j {
+            // The diagonal (D_ii = 0, a "positive" of itself) is no pair.
+            if g[i] - beta + margin > 0 { positive -= pm }
+            t[i] = 0
+            c[i] = 0
+        }
         while j < b {
             var term = 0.0, coefficient: Float = 0
             if j == i {
@@ -470,7 +478,7 @@ enum _MarginPasses {
         while j + 8 <= b {
             let d = SIMDMath.load(g + j)
             // Where D = 0 (or NaN): (0 · scale) / 1 = +0, the serial loop's 0 (scale > 0).
-            let positive = d .> 0
+            let positive = d .> SIMD8<Float>.zero
             let q = (SIMD8<Double>(SIMDMath.load(c + j).replacing(with: 0, where: .!positive)) * scale)
                 / SIMD8<Double>(d.replacing(with: 1, where: .!positive))
             let wv = q
