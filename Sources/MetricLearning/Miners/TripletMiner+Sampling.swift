@@ -32,47 +32,76 @@ extension TripletMiner {
         let b = labels.count
         let n = Double(max(dimension, 2))
         let squared = distanceKind == .squaredEuclidean
+        // Each anchor's weights do not depend on the draws: rows of the workspaces, on the
+        // context's workers, each anchor whole on one (the same arithmetic in the same order);
+        // then the draws, serially in (anchor, positive) order as one loop would take them.
+        Workspace.reserve(&negativeScratch, b * b)
+        Workspace.reserve(&weightScratch, b * b)
+        Workspace.reserve(&anchorNegatives, b)
+        Workspace.reserve(&anchorTotals, b)
         distances.storage.withUnsafeBufferPointer { dist in
-            for a in 0..<b {
-                negativeScratch.removeAll(keepingCapacity: true)
-                weightScratch.removeAll(keepingCapacity: true)
-                var largest = -Double.infinity
-                for k in 0..<b where labels[k] != labels[a] {
-                    var d = Double(dist[a * b + k])
-                    if squared { d = d.squareRoot() }
-                    let logWeight: Double
-                    if d >= Self.nonzeroLossCutoff {
-                        logWeight = -.infinity
-                    } else {
-                        d = max(d, Self.distanceCutoff)
-                        logWeight = -((n - 2) * log(d) + (n - 3) / 2 * log(max(1 - d * d / 4, 1e-8)))
+        labels.withUnsafeBufferPointer { y in
+        negativeScratch.withUnsafeMutableBufferPointer { negatives in
+        weightScratch.withUnsafeMutableBufferPointer { weights in
+        anchorNegatives.withUnsafeMutableBufferPointer { counts in
+        anchorTotals.withUnsafeMutableBufferPointer { totals in
+            let d = dist.baseAddress!, yp = y.baseAddress!
+            let negativesBase = negatives.baseAddress!, weightsBase = weights.baseAddress!
+            Parallel.forEachChunk(b, chunk: 16, workers: context.parts(forWork: b * b * 16)) { _, anchors in
+                for a in anchors {
+                    let row = d + a * b, negative = negativesBase + a * b, weight = weightsBase + a * b
+                    var count = 0
+                    var largest = -Double.infinity
+                    for k in 0..<b where yp[k] != yp[a] {
+                        var dk = Double(row[k])
+                        if squared { dk = dk.squareRoot() }
+                        let logWeight: Double
+                        if dk >= Self.nonzeroLossCutoff {
+                            logWeight = -.infinity
+                        } else {
+                            dk = max(dk, Self.distanceCutoff)
+                            logWeight = -((n - 2) * log(dk) + (n - 3) / 2 * log(max(1 - dk * dk / 4, 1e-8)))
+                        }
+                        negative[count] = Int32(k)
+                        weight[count] = logWeight
+                        largest = max(largest, logWeight)
+                        count += 1
                     }
-                    negativeScratch.append(Int32(k))
-                    weightScratch.append(logWeight)
-                    largest = max(largest, logWeight)
+                    // The running sums of exp(log w − largest): the draws' cumulative weights.
+                    var total = 0.0
+                    for i in 0..<count {
+                        if largest > -.infinity { total += exp(weight[i] - largest) }
+                        weight[i] = total
+                    }
+                    counts[a] = count
+                    totals[a] = total
                 }
-                if negativeScratch.isEmpty { continue }
-                var total = 0.0
-                for i in weightScratch.indices {
-                    if largest > -.infinity { total += exp(weightScratch[i] - largest) }
-                    weightScratch[i] = total
-                }
-                for p in 0..<b where p != a && labels[p] == labels[a] {
+            }
+            for a in 0..<b {
+                let count = counts[a], total = totals[a]
+                if count == 0 { continue }
+                let negative = negativesBase + a * b, weight = weightsBase + a * b
+                for p in 0..<b where p != a && yp[p] == yp[a] {
                     let pick: Int
                     if total > 0 && total.isFinite {
                         let u = rng.nextUniform() * total
-                        var lo = 0, hi = weightScratch.count - 1
+                        var lo = 0, hi = count - 1
                         while lo < hi {
                             let mid = (lo + hi) / 2
-                            if weightScratch[mid] > u { hi = mid } else { lo = mid + 1 }
+                            if weight[mid] > u { hi = mid } else { lo = mid + 1 }
                         }
                         pick = lo
                     } else {
-                        pick = rng.nextInt(below: negativeScratch.count)
+                        pick = rng.nextInt(below: count)
                     }
-                    triplets.append(a, p, Int(negativeScratch[pick]))
+                    triplets.append(a, p, Int(negative[pick]))
                 }
             }
+        }
+        }
+        }
+        }
+        }
         }
     }
 }

@@ -33,8 +33,13 @@ public struct TripletMiner: Sendable {
     public let context: ComputeContext
     /// How many times `mine` has run (the random stream of the next call).
     public private(set) var calls: UInt64 = 0
+    /// Distance-weighted sampling: per anchor (a row of B), its negatives and
+    /// their cumulative weights; `anchorNegatives` and `anchorTotals` their
+    /// count and total.
     var negativeScratch: [Int32] = []
     var weightScratch: [Double] = []
+    var anchorNegatives: [Int] = []
+    var anchorTotals: [Double] = []
     /// `semihard`: the label groups and each worker's ranking scratch
     /// (`_RankingWorkspace`); per anchor the number of selected pairs
     /// (`selectedScratch`) and (`pairScratch`, 2B per anchor) the selected
