@@ -214,3 +214,76 @@ func largeBatchHingeTripletMinedMatchesBruteForce(_ mining: MiningKind) throws {
         #expect(results[0].1.storage.map(\.bitPattern) == results[1].1.storage.map(\.bitPattern), "\(label)")
     }
 }
+
+/// The margin loss's parallel, vectorised passes and the distance-weighted
+/// miner's parallel weights: the same bits with 1, 2 and 3 workers, at a
+/// batch (133 rows: vector loops with tails) large enough to split, with
+/// duplicate rows (D = 0), β learned, and α > β (the diagonal would pass
+/// the positive hinge test and must not count).
+@Test func marginLossAndDistanceWeightedMinerAreBitwiseIdenticalForEveryWorkerCount() throws {
+    let (x, y) = fastPathBatch(seed: 17, classes: 7, perClass: 19, duplicates: true)
+    let parameters: [MarginLoss.Parameters] = [.init(), .init(margin: 1.5, beta: 1.2, learnBeta: true, nu: 0.1)]
+    for p in parameters {
+        for mining in [MiningKind.all, .distanceWeighted, .semihard] {
+            var results: [(LossResult, Matrix)] = []
+            for n in [1, 2, 3] {
+                var loss = MarginLoss.make(p, mining: mining, seed: 5, context: ComputeContext(workers: n))
+                var gradient = Matrix(rows: 0, cols: 0)
+                results.append((try loss.evaluate(embeddings: x, labels: y, gradient: &gradient), gradient))
+            }
+            for r in results.dropFirst() {
+                #expect(r.0.loss.bitPattern == results[0].0.loss.bitPattern, "margin \(p) \(mining)")
+                #expect(r.0.tuples == results[0].0.tuples && r.0.activeFraction == results[0].0.activeFraction, "margin \(p) \(mining)")
+                #expect(r.1.storage.map(\.bitPattern) == results[0].1.storage.map(\.bitPattern), "margin \(p) \(mining)")
+            }
+        }
+    }
+    // Triplet and contrastive losses on distance-weighted triplets: the same draws for every worker count.
+    for loss in [LossKind.triplet, .contrastive] {
+        var results: [(LossResult, Matrix)] = []
+        for n in [1, 2, 3] {
+            var batchLoss = try makeBatchLoss(LossConfiguration(loss: loss, mining: .distanceWeighted), context: ComputeContext(workers: n))
+            var gradient = Matrix(rows: 0, cols: 0)
+            results.append((try batchLoss.evaluate(embeddings: x, labels: y, gradient: &gradient), gradient))
+        }
+        for r in results.dropFirst() {
+            #expect(r.0.loss.bitPattern == results[0].0.loss.bitPattern, "\(loss) distance-weighted")
+            #expect(r.1.storage.map(\.bitPattern) == results[0].1.storage.map(\.bitPattern), "\(loss) distance-weighted")
+        }
+    }
+}
+
+/// The margin loss over all triplets against a brute-force enumeration of
+/// every triplet (float64 distances of the L2-normalised rows), at a batch
+/// whose passes split over two workers, for α < β and α > β (where a
+/// self-pair would pass the positive hinge test).
+@Test(arguments: [0.2, 1.5])
+func largeBatchMarginLossMatchesBruteForce(margin: Double) throws {
+    let (x, y) = fastPathBatch(seed: 19, classes: 5, perClass: 27, duplicates: false)
+    let b = y.count, beta = 1.2
+    var loss = MarginLoss(.init(margin: margin, beta: beta), context: ComputeContext(workers: 2))
+    var gradient = Matrix(rows: 0, cols: 0)
+    let result = try loss.evaluate(embeddings: x, labels: y, triplets: nil, gradient: &gradient)
+    let u: [[Double]] = (0..<b).map { i in
+        let r = x.row(i).map(Double.init)
+        let n = r.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return r.map { $0 / n }
+    }
+    func distance(_ i: Int, _ j: Int) -> Double { zip(u[i], u[j]).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot() }
+    var sum = 0.0, active = 0, triplets = 0
+    for a in 0..<b {
+        for p in 0..<b where p != a && y[p] == y[a] {
+            for n in 0..<b where y[n] != y[a] {
+                triplets += 1
+                let pos = distance(a, p) - beta + margin, neg = beta - distance(a, n) + margin
+                if pos > 0 { sum += pos; active += 1 }
+                if neg > 0 { sum += neg; active += 1 }
+            }
+        }
+    }
+    #expect(triplets > 0 && active > 0)
+    #expect(result.tuples == triplets)
+    #expect(abs(result.loss - sum / Double(active)) <= 1e-5 * sum / Double(active), "loss \(result.loss), brute force \(sum / Double(active))")
+    #expect(abs(result.activeFraction - Double(active) / Double(2 * triplets)) <= 1e-3, "active fraction")
+    #expect(gradient.storage.allSatisfy(\.isFinite) && gradient.storage.contains { $0 != 0 })
+}
