@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "CKernelsKNN.h"  // the kNN scan's filter
+
 #ifdef __cplusplus
 extern "C" {
 #endif
