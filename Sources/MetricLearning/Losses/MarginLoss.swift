@@ -124,7 +124,8 @@ public struct MarginLoss {
             labels.withUnsafeBufferPointer { l in
                 positiveCounts.withUnsafeMutableBufferPointer { pc in
                     negativeCounts.withUnsafeMutableBufferPointer { nc in
-                        Parallel.forEachRange(b, parts: parts) { rows in
+                        // One label comparison per pair: split only where that outweighs a hand-off.
+                        Parallel.forEachRange(b, parts: context.parts(forWork: b * b)) { rows in
                             for a in rows {
                                 var p = 0
                                 for j in 0..<b where l[j] == l[a] { p += 1 }
