@@ -37,7 +37,7 @@ let package = Package(
         // AVX2 / AVX-512 versions of the training step's elementwise passes, chosen at run time
         // (the Swift versions stay the portable path; see include/CKernels.h).
         .target(name: "CKernels"),
-        .target(name: "NumericCore", dependencies: ["COpenBLAS", "CZlib"], swiftSettings: settings),
+        .target(name: "NumericCore", dependencies: ["COpenBLAS", "CZlib", "CKernels"], swiftSettings: settings),
         .target(name: "MetricLearning", dependencies: ["NumericCore"], swiftSettings: settings),
         .target(
             name: "Training", dependencies: ["NumericCore", "MetricLearning", "CKernels", "CFreeType", "CFontconfig"],
@@ -58,7 +58,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings),
-        .testTarget(name: "NumericCoreTests", dependencies: ["NumericCore", "CZlib"]),
+        .testTarget(name: "NumericCoreTests", dependencies: ["NumericCore", "CZlib", "CKernels"]),
         .testTarget(name: "MetricLearningTests", dependencies: ["MetricLearning", "NumericCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore", "Benchmarks", "CKernels"]),
         .testTarget(

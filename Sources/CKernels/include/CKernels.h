@@ -21,6 +21,17 @@ extern "C" {
 /// The highest set this CPU and OS support (AVX-512 state saved by the OS).
 int mb_isa_detected(void);
 
+/// The instruction set of mb_exp's vector path: 0 (scalar `exp` only), 1
+/// (AVX2+FMA), 2 (AVX-512F). Non-zero only on x86-64 with glibc, on a CPU
+/// where glibc's `exp` is its FMA version, and after a self-check found the
+/// vector path bitwise equal to the scalar `exp` on 16,387 fixed inputs (so
+/// another libm turns it off). It runs that check: call once and keep the answer.
+int mb_exp_isa(void);
+
+/// y[i] = exp(x[i]) for i < n, bit for bit the libm `exp` of this process when
+/// `isa` is a value mb_exp_isa() returned (0: the scalar `exp` itself). `y` may be `x`.
+void mb_exp(int isa, const double *x, double *y, size_t n);
+
 #if defined(__x86_64__)
 
 /// The constants of one Adam/AdamW step (Optimizer._adam).
