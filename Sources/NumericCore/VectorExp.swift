@@ -41,7 +41,7 @@ public enum VectorExp {
     }
 
     /// The libm `exp` (the name `exp` inside this type is the bulk function).
-    @inlinable @inline(__always) @usableFromInline
+    @inlinable @inline(__always)
     static func _scalarExp(_ x: Double) -> Double {
         #if canImport(Glibc)
         return Glibc.exp(x)

@@ -59,6 +59,8 @@ public struct NTXentLoss {
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var mask = _PairMask()
+    /// Per worker, one row's exponents and then their exponentials (``VectorExp``).
+    private var expScratch: [Double] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -87,23 +89,34 @@ public struct NTXentLoss {
         Workspace.reserve(&activePerAnchor, b)
         // Each anchor costs about b exponentials and logarithms: worth both workers from b ≈ 64 on.
         let parts = context.parts(forWork: b * b * 16)
+        Workspace.reserve(&expScratch, parts * b)
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { m in
                 terms.withUnsafeMutableBufferPointer { terms in
                 activePerAnchor.withUnsafeMutableBufferPointer { activePerAnchor in
+                expScratch.withUnsafeMutableBufferPointer { expScratch in
                     let s = s.baseAddress!, c = c.baseAddress!, m = m.baseAddress!
                     let terms = terms.baseAddress!, activePerAnchor = activePerAnchor.baseAddress!
-                    Parallel.forEachRange(b, parts: parts) { anchors in
+                    Parallel.forEachPart(b, parts: parts) { part, anchors in
+                    let e = expScratch.baseAddress! + part * b
                     for a in anchors {
                         let row = a * b
                         var active = 0
                         // The anchor's negatives: max and sum of exp(S/τ − max).
                         var maxN = -Double.infinity
                         for j in 0..<b where m[row + j] == _PairMask.negative { maxN = max(maxN, Double(s[row + j]) * invT) }
+                        // e^{S_an/τ − maxN} of the negatives in column order, all at once: the sum
+                        // and the coefficients below use the same values.
+                        var negatives = 0
+                        for j in 0..<b where m[row + j] == _PairMask.negative {
+                            e[negatives] = Double(s[row + j]) * invT - maxN
+                            negatives += 1
+                        }
+                        VectorExp.exp(e, into: e, count: negatives)
                         var sumN = 0.0
                         if maxN > -.infinity {
-                            for j in 0..<b where m[row + j] == _PairMask.negative { sumN += exp(Double(s[row + j]) * invT - maxN) }
+                            for k in 0..<negatives { sumN += e[k] }
                         }
                         // Σ_p κ_ap e^{maxN − L_ap}: the weight every negative of this anchor gets, over e^{S_an/τ − maxN}.
                         var negativeWeight = 0.0
@@ -125,8 +138,10 @@ public struct NTXentLoss {
                             c[row + j] = Float(kappa * expm1(logRatio) * invT * weight)
                             if maxN > -.infinity { negativeWeight += kappa * exp(maxN - l) }
                         }
+                        var k = 0
                         for j in 0..<b where m[row + j] == _PairMask.negative {
-                            c[row + j] = Float(negativeWeight * exp(Double(s[row + j]) * invT - maxN) * invT * weight)
+                            c[row + j] = Float(negativeWeight * e[k] * invT * weight)
+                            k += 1
                         }
                         activePerAnchor[a] = active
                     }
@@ -137,6 +152,7 @@ public struct NTXentLoss {
                         for j in 0..<b where m[row + j] == _PairMask.positive { total += terms[row + j] }
                         active += activePerAnchor[a]
                     }
+                }
                 }
                 }
                 }
