@@ -86,22 +86,39 @@ enum _Cosine {
     static func backwardSymmetric(coefficients c: inout Matrix, _ x: Matrix, gradient: inout Matrix, context: ComputeContext) {
         let n = c.rows
         precondition(c.cols == n, "coefficients must be square")
-        // In 32 × 32 blocks, so the transposed reads stay in cache.
+        // In 32 × 32 tiles, each pair of mirrored tiles copied row by row into two
+        // contiguous buffers, added there and copied back row by row: read in place,
+        // a tile's column at a power-of-two row stride (B = 1024: 4 KiB) maps every
+        // line to one L1 set and missed on every element. Each element is still
+        // p_ij + p_ji (and the diagonal's x + x equals the 2x it was), so the bits
+        // are those of an in-place pass.
         let block = 32
-        c.storage.withUnsafeMutableBufferPointer { p in
-            for bi in stride(from: 0, to: n, by: block) {
-                for bj in stride(from: bi, to: n, by: block) {
-                    for i in bi..<min(bi + block, n) {
-                        let start = bi == bj ? i + 1 : bj
-                        for j in start..<max(start, min(bj + block, n)) {
-                            let t = p[i * n + j] + p[j * n + i]
-                            p[i * n + j] = t
-                            p[j * n + i] = t
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * block * block) { buffer in
+            let upper = buffer.baseAddress!, lower = upper + block * block
+            c.storage.withUnsafeMutableBufferPointer { p in
+                let p = p.baseAddress!
+                for bi in stride(from: 0, to: n, by: block) {
+                    let h = min(block, n - bi)
+                    for bj in stride(from: bi, to: n, by: block) {
+                        let w = min(block, n - bj)
+                        // upper[i][j] = p[bi + i][bj + j], lower[j][i] = p[bj + j][bi + i].
+                        for i in 0..<h { (upper + i * block).update(from: p + (bi + i) * n + bj, count: w) }
+                        for j in 0..<w { (lower + j * block).update(from: p + (bj + j) * n + bi, count: h) }
+                        for i in 0..<h {
+                            for j in 0..<w {
+                                let t = upper[i * block + j] + lower[j * block + i]
+                                upper[i * block + j] = t
+                                lower[j * block + i] = t
+                            }
+                        }
+                        // On the diagonal both buffers hold the same tile, now equal: one copy back.
+                        for i in 0..<h { (p + (bi + i) * n + bj).update(from: upper + i * block, count: w) }
+                        if bi != bj {
+                            for j in 0..<w { (p + (bj + j) * n + bi).update(from: lower + j * block, count: h) }
                         }
                     }
                 }
             }
-            for i in 0..<n { p[i * n + i] *= 2 }
         }
         BLAS.gemm(.none, c, .none, x, into: &gradient, context: context)
     }
