@@ -152,10 +152,16 @@ static void exp_avx2(const double *x, double *y, size_t n) {
         const __m256i tiny = _mm256_cmpgt_epi64(tinyBound, ax);
         e = _mm256_blendv_pd(e, _mm256_add_pd(xv, one), _mm256_castsi256_pd(tiny));
         const int slow = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(ax, largeBound)));
-        _mm256_storeu_pd(y + i, e);
-        if (__builtin_expect(slow != 0, 0))
+        if (__builtin_expect(slow != 0, 0)) {
+            // From a copy of the arguments: y may be x.
+            double xs[4];
+            _mm256_storeu_pd(xs, xv);
+            _mm256_storeu_pd(y + i, e);
             for (int k = 0; k < 4; k++)
-                if (slow & (1 << k)) y[i + k] = exp(x[i + k]);
+                if (slow & (1 << k)) y[i + k] = exp(xs[k]);
+        } else {
+            _mm256_storeu_pd(y + i, e);
+        }
     }
 #undef GATHER_PD
 #undef GATHER_EPI
@@ -179,10 +185,16 @@ static void exp_avx512(const double *x, double *y, size_t n) {
         const __mmask8 tiny = _mm512_cmpgt_epi64_mask(tinyBound, ax);
         e = _mm512_mask_add_pd(e, tiny, xv, one);
         const __mmask8 slow = _mm512_cmpgt_epi64_mask(ax, largeBound);
-        _mm512_storeu_pd(y + i, e);
-        if (__builtin_expect(slow != 0, 0))
+        if (__builtin_expect(slow != 0, 0)) {
+            // From a copy of the arguments: y may be x.
+            double xs[8];
+            _mm512_storeu_pd(xs, xv);
+            _mm512_storeu_pd(y + i, e);
             for (int k = 0; k < 8; k++)
-                if (slow & (1 << k)) y[i + k] = exp(x[i + k]);
+                if (slow & (1 << k)) y[i + k] = exp(xs[k]);
+        } else {
+            _mm512_storeu_pd(y + i, e);
+        }
     }
 #undef GATHER_PD
 #undef GATHER_EPI

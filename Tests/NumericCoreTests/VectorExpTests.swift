@@ -103,10 +103,20 @@ private func mismatches(_ xs: [Double], isa: Int32) -> (count: Int, examples: [S
 
 @Test func vectorExpWorksInPlace() {
     var rng = SplitMix64(seed: 19)
-    var xs = (0..<1003).map { _ in rng.nextUniform() * 60 - 40 }
-    let want = xs.map { Foundation.exp($0).bitPattern }
-    xs.withUnsafeMutableBufferPointer { x in
-        VectorExp.exp(x.baseAddress!, into: x.baseAddress!, count: x.count)
+    // Every fourth argument outside the fast range (|x| ≥ 512 or tiny), so slow lanes meet fast ones in place.
+    let original = (0..<1003).map { i -> Double in
+        switch i % 8 {
+        case 3: return rng.nextUniform() * 400 - 1000
+        case 6: return (rng.nextUniform() - 0.5) * 1e-17
+        default: return rng.nextUniform() * 60 - 40
+        }
     }
-    #expect(xs.map(\.bitPattern) == want)
+    let want = original.map { Foundation.exp($0).bitPattern }
+    for isa in [Int32(0)] + vectorSets {
+        var xs = original
+        xs.withUnsafeMutableBufferPointer { x in
+            VectorExp.exp(x.baseAddress!, into: x.baseAddress!, count: x.count, isa: isa)
+        }
+        #expect(xs.map(\.bitPattern) == want, "isa \(isa)")
+    }
 }
