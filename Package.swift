@@ -34,11 +34,11 @@ let package = Package(
         .systemLibrary(
             name: "CFontconfig", path: "Sources/CFontconfig", pkgConfig: "fontconfig",
             providers: [.apt(["libfontconfig-dev"])]),
-        // AVX2 / AVX-512 versions of the training step's elementwise passes, chosen at run time
-        // (the Swift versions stay the portable path; see include/CKernels.h).
+        // AVX2 / AVX-512 versions of the training step's elementwise passes and of the kNN scan's
+        // filter, chosen at run time (the Swift versions stay the portable path; see include/).
         .target(name: "CKernels"),
         .target(name: "NumericCore", dependencies: ["COpenBLAS", "CZlib", "CKernels"], swiftSettings: settings),
-        .target(name: "MetricLearning", dependencies: ["NumericCore"], swiftSettings: settings),
+        .target(name: "MetricLearning", dependencies: ["NumericCore", "CKernels"], swiftSettings: settings),
         .target(
             name: "Training", dependencies: ["NumericCore", "MetricLearning", "CKernels", "CFreeType", "CFontconfig"],
             swiftSettings: settings),

@@ -17,16 +17,9 @@ import Darwin
 /// `METRICBENCH_SIMD=portable`, the scalar `exp` runs element by element.
 public enum VectorExp {
     /// 0 (scalar `exp`), 1 (AVX2+FMA) or 2 (AVX-512F): what `mb_exp_isa()`
-    /// found, capped by `METRICBENCH_SIMD` (`portable`: 0, `avx2`: at most 1).
-    public static let isa: Int32 = {
-        let detected = Int32(mb_exp_isa())
-        guard let raw = getenv("METRICBENCH_SIMD") else { return detected }
-        switch String(cString: raw) {
-        case "portable": return 0
-        case "avx2": return min(detected, 1)
-        default: return detected
-        }
-    }()
+    /// found, capped by ``WideISA/selected`` (so `METRICBENCH_SIMD=portable`
+    /// gives 0 and `avx2` at most 1).
+    public static let isa: Int32 = min(Int32(mb_exp_isa()), WideISA.selected)
 
     /// `y[i] = exp(x[i])` for `i < n`; `y` may be `x`. `isa` other than 0
     /// must be a value of ``isa`` (tests pass lower ones to compare paths).

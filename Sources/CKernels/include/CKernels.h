@@ -10,8 +10,14 @@
 //
 // The kernels exist only on x86-64; elsewhere mb_isa_detected() returns 0 and
 // the Swift path runs.
+//
+// mb_exp is the exception to "without FMA": it repeats glibc's own `exp`,
+// fusing exactly where glibc's FMA build does (VectorExp.c), so its reference
+// is the libm `exp` itself (NumericCoreTests/VectorExpTests).
 
 #include <stddef.h>
+
+#include "CKernelsKNN.h"  // the kNN scan's filter
 
 #ifdef __cplusplus
 extern "C" {

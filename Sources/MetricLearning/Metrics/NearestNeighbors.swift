@@ -1,3 +1,4 @@
+import CKernels
 import NumericCore
 
 /// The exact `k` nearest neighbours of every row of a matrix among the other
@@ -88,8 +89,10 @@ public struct NearestNeighbors: Sendable {
 
     /// The search over an existing sweep; `alsoConsume` sees every tile after the top-k update
     /// (used to build other statistics in the same pass).
+    /// `isa` picks the tile scan's filter (``WideISA``; the lists do not depend on it).
     static func _search(
-        _ sweep: PairDistanceSweep, k: Int, sampleSize: Int, alsoConsume: (_DistanceTile, _ worker: Int) -> Void
+        _ sweep: PairDistanceSweep, k: Int, sampleSize: Int, isa: Int32 = WideISA.selected,
+        alsoConsume: (_DistanceTile, _ worker: Int) -> Void
     ) -> NearestNeighbors {
         let n = sweep.embeddings.rows
         precondition(k >= 0 && (k < n || n == 0), "k = \(k) needs at least k + 1 = \(k + 1) items, have \(n)")
@@ -105,12 +108,13 @@ public struct NearestNeighbors: Sendable {
         if !_sampledThresholds(sweep, k: k, sampleSize: sampleSize, into: threshold.base) {
             threshold.base.initialize(repeating: .infinity, count: n)
         }
-        // Each worker's cuts and sorts: a second buffer of `capacity` keys and a histogram.
-        let scratch = _KNNWorkspace(workers: workers, keys: 0, temp: capacity, dots: 0)
+        // Each worker's cuts and sorts: a second buffer of `capacity` keys and a histogram; and the
+        // wide scan's row and column hits of one tile row.
+        let scratch = _KNNWorkspace(workers: workers, keys: 2 * sweep.blockSize, temp: capacity, dots: 0)
         var redone = 0
         keys.withUnsafeMutableBufferPointer { buf in
             let lists = _CandidateLists(
-                k: k, capacity: capacity, keys: buf.baseAddress!, filled: filled.base, threshold: threshold.base)
+                k: k, capacity: capacity, keys: buf.baseAddress!, filled: filled.base, threshold: threshold.base, isa: isa)
             sweep.forEachTileConcurrently(workers: workers) { tile, worker in
                 lists.consume(tile, scratch: scratch.worker(worker))
                 alsoConsume(tile, worker)
@@ -301,6 +305,8 @@ struct _CandidateLists: @unchecked Sendable {
     let keys: UnsafeMutablePointer<UInt64>
     let filled: UnsafeMutablePointer<Int32>
     let threshold: UnsafeMutablePointer<Float>
+    /// The tile scan's filter: 0 the Swift loop below, 1 or 2 `mb_knn_scan_row` (AVX2, AVX-512F).
+    var isa: Int32 = 0
 
     /// Keeps the `k` smallest of the first `count` keys of `q` and tightens its threshold
     /// (`scratch.temp`: `count` keys).
@@ -331,6 +337,12 @@ struct _CandidateLists: @unchecked Sendable {
     /// column side cost 4 KB strides, one L3 miss per row of a strip: a third
     /// of the whole search.)
     func consume(_ tile: _DistanceTile, scratch: _KNNScratch) {
+        #if arch(x86_64)
+        if isa > 0 {
+            consumeWide(tile, scratch: scratch)
+            return
+        }
+        #endif
         let nc = tile.cols.count, c0 = tile.cols.lowerBound
         let colNorms = tile.norms + c0
         let thr = threshold + c0
@@ -398,4 +410,50 @@ struct _CandidateLists: @unchecked Sendable {
             filled[q] = Int32(m)
         }
     }
+    #if arch(x86_64)
+    /// ``consume(_:scratch:)`` with the filter in C: for each row, `mb_knn_scan_row`
+    /// compares 8 (AVX2) or 16 (AVX-512) distances at a time with the row's and
+    /// the columns' thresholds and returns the passing keys, which are then
+    /// appended — the row's first, then each column's — cutting a list the
+    /// moment it fills. A threshold tightened by a cut within a row applies
+    /// from the next row on, so a few more candidates than in the Swift loop
+    /// may be appended; a cut keeps the `k` smallest keys of what it is given,
+    /// and every key of the final `k` passes any earlier threshold, so the lists
+    /// end the same (`KNNSearchTests` compares every set with the Swift path).
+    /// (`scratch.keys`: two tile widths of hits.)
+    private func consumeWide(_ tile: _DistanceTile, scratch: _KNNScratch) {
+        let nc = tile.cols.count, c0 = tile.cols.lowerBound
+        let colThreshold = threshold + c0, fill = filled + c0
+        let rowHits = scratch.keys, colHits = scratch.keys + nc
+        for r in 0..<tile.rows.count {
+            let q = tile.rows.lowerBound + r
+            var rowCount = 0
+            let colCount = mb_knn_scan_row(
+                isa, tile.dots + r * tile.ld, tile.norms + c0, colThreshold, tile.norms[q], threshold[q],
+                UInt32(truncatingIfNeeded: c0), tile.isDiagonal ? r + 1 : 0, nc, rowHits, &rowCount, colHits)
+            if rowCount > 0 {
+                let list = keys + q * capacity
+                var m = Int(filled[q])
+                for h in 0..<rowCount {
+                    list[m] = rowHits[h]
+                    m += 1
+                    if m == capacity {
+                        cut(q, count: m, scratch: scratch)
+                        m = k
+                    }
+                }
+                filled[q] = Int32(m)
+            }
+            // Column hits carry the column in their index half; their lists get the query's.
+            for h in 0..<colCount {
+                let hit = colHits[h]
+                let j = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: hit))
+                let mj = Int(fill[j])
+                keys[(c0 + j) * capacity + mj] = hit & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(truncatingIfNeeded: q))
+                fill[j] = Int32(truncatingIfNeeded: mj + 1)
+                if mj + 1 == capacity { cut(c0 + j, count: mj + 1, scratch: scratch) }
+            }
+        }
+    }
+    #endif
 }

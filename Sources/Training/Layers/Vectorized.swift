@@ -16,18 +16,8 @@ enum _Vectorized {
     typealias V = SIMD8<Float>
 
     /// The instruction set of the wide kernels: 0 (portable Swift), 1 (AVX2),
-    /// 2 (AVX-512F). The CPU's best, or lower when the environment variable
-    /// `METRICBENCH_SIMD` is `portable` or `avx2` (to measure what the wide
-    /// paths gain; the results are the same).
-    static let isa: Int32 = {
-        let detected = Int32(mb_isa_detected())
-        guard let raw = getenv("METRICBENCH_SIMD") else { return detected }
-        switch String(cString: raw) {
-        case "portable": return 0
-        case "avx2": return min(detected, 1)
-        default: return detected
-        }
-    }()
+    /// 2 (AVX-512F); ``WideISA/selected`` (`METRICBENCH_SIMD` lowers it).
+    static var isa: Int32 { WideISA.selected }
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>, _ i: Int) -> V {
         UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
