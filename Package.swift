@@ -58,7 +58,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings),
-        .testTarget(name: "NumericCoreTests", dependencies: ["NumericCore", "CZlib"]),
+        .testTarget(name: "NumericCoreTests", dependencies: ["NumericCore", "CZlib", "CKernels"]),
         .testTarget(name: "MetricLearningTests", dependencies: ["MetricLearning", "NumericCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MetricLearning", "NumericCore", "Benchmarks", "CKernels"]),
         .testTarget(

@@ -10,6 +10,10 @@
 //
 // The kernels exist only on x86-64; elsewhere mb_isa_detected() returns 0 and
 // the Swift path runs.
+//
+// mb_exp is the exception to "without FMA": it repeats glibc's own `exp`,
+// fusing exactly where glibc's FMA build does (VectorExp.c), so its reference
+// is the libm `exp` itself (NumericCoreTests/VectorExpTests).
 
 #include <stddef.h>
 
@@ -22,6 +26,17 @@ extern "C" {
 /// 0: none of the kernels below (portable Swift path), 1: AVX2, 2: AVX-512F.
 /// The highest set this CPU and OS support (AVX-512 state saved by the OS).
 int mb_isa_detected(void);
+
+/// The instruction set of mb_exp's vector path: 0 (scalar `exp` only), 1
+/// (AVX2+FMA), 2 (AVX-512F). Non-zero only on x86-64 with glibc, on a CPU
+/// where glibc's `exp` is its FMA version, and after a self-check found the
+/// vector path bitwise equal to the scalar `exp` on 16,387 fixed inputs (so
+/// another libm turns it off). It runs that check: call once and keep the answer.
+int mb_exp_isa(void);
+
+/// y[i] = exp(x[i]) for i < n, bit for bit the libm `exp` of this process when
+/// `isa` is a value mb_exp_isa() returned (0: the scalar `exp` itself). `y` may be `x`.
+void mb_exp(int isa, const double *x, double *y, size_t n);
 
 #if defined(__x86_64__)
 

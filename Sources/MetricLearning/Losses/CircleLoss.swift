@@ -65,6 +65,8 @@ public struct CircleLoss {
     private var rowP: [Double] = [], rowN: [Double] = [], rowSlope: [Double] = []
     /// Per row, its softplus term (−1 when the row is dropped), summed in row order.
     private var rowTerm: [Double] = []
+    /// Per worker, one row's exponents and then their exponentials (``VectorExp``).
+    private var expScratch: [Double] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -114,31 +116,50 @@ public struct CircleLoss {
         Workspace.reserve(&rowTerm, b)
         var rowTerm = self.rowTerm
         self.rowTerm = []
+        // Both passes below take each row's exponentials in one ``VectorExp`` call.
+        Workspace.reserve(&expScratch, parts * b)
+        var expScratch = self.expScratch
+        self.expScratch = []
         similarities.storage.withUnsafeBufferPointer { s in
             mask.values.withUnsafeBufferPointer { selection in
             rowP.withUnsafeMutableBufferPointer { rowP in
             rowN.withUnsafeMutableBufferPointer { rowN in
             rowSlope.withUnsafeMutableBufferPointer { rowSlope in
             rowTerm.withUnsafeMutableBufferPointer { rowTerm in
-                Parallel.forEachRange(b, parts: parts) { rows in
+            expScratch.withUnsafeMutableBufferPointer { expScratch in
+                Parallel.forEachPart(b, parts: parts) { part, rows in
+                let e = expScratch.baseAddress! + part * b
                 for i in rows {
                     let row = i * b
                     rowTerm[i] = -1
+                    // The selected pairs' logits in column order (kept for the exponents below).
                     var topP = -Double.infinity, topN = -Double.infinity
+                    var selected = 0
                     for j in 0..<b {
                         let k = selection[row + j]
                         guard k != _PairMask.none else { continue }
                         let v = Self.logit(Double(s[row + j]), positive: k == _PairMask.positive, m: m, gamma: gamma).value
                         if k == _PairMask.positive { topP = max(topP, v) } else { topN = max(topN, v) }
+                        e[selected] = v
+                        selected += 1
                     }
                     rowSlope[i] = 0
                     guard topP > -.infinity, topN > -.infinity else { continue }
-                    var sumP = 0.0, sumN = 0.0
+                    var n = 0
                     for j in 0..<b {
                         let k = selection[row + j]
                         guard k != _PairMask.none else { continue }
-                        let v = Self.logit(Double(s[row + j]), positive: k == _PairMask.positive, m: m, gamma: gamma).value
-                        if k == _PairMask.positive { sumP += exp(v - topP) } else { sumN += exp(v - topN) }
+                        e[n] -= k == _PairMask.positive ? topP : topN
+                        n += 1
+                    }
+                    VectorExp.exp(e, into: e, count: selected)
+                    var sumP = 0.0, sumN = 0.0
+                    n = 0
+                    for j in 0..<b {
+                        let k = selection[row + j]
+                        guard k != _PairMask.none else { continue }
+                        if k == _PairMask.positive { sumP += e[n] } else { sumN += e[n] }
+                        n += 1
                     }
                     rowP[i] = topP + log(sumP)
                     rowN[i] = topN + log(sumN)
@@ -159,30 +180,53 @@ public struct CircleLoss {
             }
             }
             }
+            }
         }
         self.rowP = rowP; self.rowN = rowN; self.rowSlope = rowSlope; self.rowTerm = rowTerm
         let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
         let positiveLSE = rowP, negativeLSE = rowN, slopes = rowSlope
+        // Every coefficient depends on its own row only: rows on the workers too.
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { selection in
-                    for i in 0..<b {
+                expScratch.withUnsafeMutableBufferPointer { expScratch in
+                    Parallel.forEachPart(b, parts: parts) { part, rows in
+                    let e = expScratch.baseAddress! + part * b
+                    for i in rows {
                         let row = i * b, slope = slopes[i] * scale
+                        guard slope > 0 else {
+                            for j in 0..<b { c[row + j] = 0 }
+                            continue
+                        }
+                        // The softmax exponents of the selected pairs in column order, then their exponentials.
+                        var selected = 0
                         for j in 0..<b {
                             let k = selection[row + j]
-                            guard slope > 0, k != _PairMask.none else {
+                            guard k != _PairMask.none else { continue }
+                            let positive = k == _PairMask.positive
+                            let v = Self.logit(Double(s[row + j]), positive: positive, m: m, gamma: gamma).value
+                            e[selected] = v - (positive ? positiveLSE[i] : negativeLSE[i])
+                            selected += 1
+                        }
+                        VectorExp.exp(e, into: e, count: selected)
+                        var n = 0
+                        for j in 0..<b {
+                            let k = selection[row + j]
+                            guard k != _PairMask.none else {
                                 c[row + j] = 0
                                 continue
                             }
-                            let positive = k == _PairMask.positive
-                            let (v, dv) = Self.logit(Double(s[row + j]), positive: positive, m: m, gamma: gamma)
-                            let softmax = exp(v - (positive ? positiveLSE[i] : negativeLSE[i]))
-                            c[row + j] = Float(slope * softmax * dv)
+                            let dv = Self.logit(Double(s[row + j]), positive: k == _PairMask.positive, m: m, gamma: gamma).slope
+                            c[row + j] = Float(slope * e[n] * dv)
+                            n += 1
                         }
                     }
+                    }
+                }
                 }
             }
         }
+        self.expScratch = expScratch
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.backward(&gradient)
         return LossResult(loss: total * scale, tuples: tuples, activeFraction: Double(activeRows) / Double(b))

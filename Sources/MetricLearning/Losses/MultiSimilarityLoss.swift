@@ -76,6 +76,8 @@ public struct MultiSimilarityLoss {
     private var mask = _PairMask()
     /// Per row, its term, summed in row order after the parallel pass.
     private var rowTerms: [Double] = []
+    /// Per worker, one row's exponents and then their exponentials (``VectorExp``).
+    private var expScratch: [Double] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -106,13 +108,16 @@ public struct MultiSimilarityLoss {
         // it alone); the loss is summed afterwards in row order, as one serial pass would.
         let parts = context.parts(forWork: b * b * 16)
         Workspace.reserve(&rowTerms, b)
+        Workspace.reserve(&expScratch, parts * b)
         var rowTerms = self.rowTerms
         self.rowTerms = []
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { m in
                 rowTerms.withUnsafeMutableBufferPointer { rowTerms in
-                    Parallel.forEachRange(b, parts: parts) { rows in
+                expScratch.withUnsafeMutableBufferPointer { expScratch in
+                    Parallel.forEachPart(b, parts: parts) { part, rows in
+                    let e = expScratch.baseAddress! + part * b
                     for i in rows {
                         let row = i * b
                         // Both log-sum-exps include the "1" (exponent 0), so their maxima start at 0.
@@ -123,19 +128,35 @@ public struct MultiSimilarityLoss {
                             if m[row + j] == _PairMask.positive { maxP = max(maxP, alpha * (base - v)); anyP = true }
                             else if m[row + j] == _PairMask.negative { maxN = max(maxN, beta * (v - base)); anyN = true }
                         }
-                        // Each exponential once: kept in c, rescaled to dL/dS below.
-                        var sumP = exp(-maxP), sumN = exp(-maxN)
+                        // Each exponential once (the selected pairs' in column order, in one call):
+                        // kept in c, rescaled to dL/dS below.
+                        var selected = 0
                         for j in 0..<b {
                             let v = Double(s[row + j])
                             switch m[row + j] {
                             case _PairMask.positive:
-                                let e = exp(alpha * (base - v) - maxP)
-                                sumP += e
-                                c[row + j] = Float(e)
+                                e[selected] = alpha * (base - v) - maxP
+                                selected += 1
                             case _PairMask.negative:
-                                let e = exp(beta * (v - base) - maxN)
-                                sumN += e
-                                c[row + j] = Float(e)
+                                e[selected] = beta * (v - base) - maxN
+                                selected += 1
+                            default:
+                                break
+                            }
+                        }
+                        VectorExp.exp(e, into: e, count: selected)
+                        var sumP = exp(-maxP), sumN = exp(-maxN)
+                        var n = 0
+                        for j in 0..<b {
+                            switch m[row + j] {
+                            case _PairMask.positive:
+                                sumP += e[n]
+                                c[row + j] = Float(e[n])
+                                n += 1
+                            case _PairMask.negative:
+                                sumN += e[n]
+                                c[row + j] = Float(e[n])
+                                n += 1
                             default:
                                 c[row + j] = 0
                             }
@@ -153,6 +174,7 @@ public struct MultiSimilarityLoss {
                         total += rowTerms[i]
                         if rowTerms[i] > 0 { activeRows += 1 }
                     }
+                }
                 }
                 }
             }

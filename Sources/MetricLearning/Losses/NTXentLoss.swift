@@ -59,6 +59,9 @@ public struct NTXentLoss {
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var mask = _PairMask()
+    /// Per worker, four rows of exponents and then their exponentials (``VectorExp``):
+    /// the negatives' and three for the positives' passes.
+    private var expScratch: [Double] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -87,46 +90,84 @@ public struct NTXentLoss {
         Workspace.reserve(&activePerAnchor, b)
         // Each anchor costs about b exponentials and logarithms: worth both workers from b ≈ 64 on.
         let parts = context.parts(forWork: b * b * 16)
+        Workspace.reserve(&expScratch, parts * 4 * b)
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { m in
                 terms.withUnsafeMutableBufferPointer { terms in
                 activePerAnchor.withUnsafeMutableBufferPointer { activePerAnchor in
+                expScratch.withUnsafeMutableBufferPointer { expScratch in
                     let s = s.baseAddress!, c = c.baseAddress!, m = m.baseAddress!
                     let terms = terms.baseAddress!, activePerAnchor = activePerAnchor.baseAddress!
-                    Parallel.forEachRange(b, parts: parts) { anchors in
+                    Parallel.forEachPart(b, parts: parts) { part, anchors in
+                    let e = expScratch.baseAddress! + part * 4 * b
                     for a in anchors {
                         let row = a * b
                         var active = 0
                         // The anchor's negatives: max and sum of exp(S/τ − max).
                         var maxN = -Double.infinity
                         for j in 0..<b where m[row + j] == _PairMask.negative { maxN = max(maxN, Double(s[row + j]) * invT) }
+                        // e^{S_an/τ − maxN} of the negatives in column order, all at once: the sum
+                        // and the coefficients below use the same values.
+                        var negatives = 0
+                        for j in 0..<b where m[row + j] == _PairMask.negative {
+                            e[negatives] = Double(s[row + j]) * invT - maxN
+                            negatives += 1
+                        }
+                        VectorExp.exp(e, into: e, count: negatives)
                         var sumN = 0.0
                         if maxN > -.infinity {
-                            for j in 0..<b where m[row + j] == _PairMask.negative { sumN += exp(Double(s[row + j]) * invT - maxN) }
+                            for k in 0..<negatives { sumN += e[k] }
                         }
+                        // The positives in three passes, so that their four exponentials each run in
+                        // one VectorExp call: (1) e^{z − top} and e^{maxN − top}; (2) L, log r and
+                        // e^{log r}, e^{maxN − L}; (3) the terms and coefficients in column order.
+                        let q1 = e + b, q2 = e + 2 * b, q3 = e + 3 * b
+                        var positives = 0
+                        for j in 0..<b where m[row + j] == _PairMask.positive {
+                            let z = Double(s[row + j]) * invT
+                            // L = log(e^z + Σ e^n), stably around the larger of z and maxN.
+                            let top = max(z, maxN)
+                            q1[positives] = z - top
+                            q2[positives] = maxN - top
+                            positives += 1
+                        }
+                        VectorExp.exp(q1, into: q1, count: positives)
+                        VectorExp.exp(q2, into: q2, count: positives)
+                        var p = 0
+                        for j in 0..<b where m[row + j] == _PairMask.positive {
+                            let z = Double(s[row + j]) * invT
+                            let top = max(z, maxN)
+                            let l = top + log(q1[p] + sumN * q2[p])
+                            let logRatio = z - l
+                            q1[p] = logRatio
+                            q3[p] = logRatio
+                            q2[p] = maxN - l
+                            p += 1
+                        }
+                        VectorExp.exp(q1, into: q1, count: positives)
+                        VectorExp.exp(q2, into: q2, count: positives)
                         // Σ_p κ_ap e^{maxN − L_ap}: the weight every negative of this anchor gets, over e^{S_an/τ − maxN}.
                         var negativeWeight = 0.0
+                        p = 0
                         for j in 0..<b {
                             guard m[row + j] == _PairMask.positive else {
                                 c[row + j] = 0
                                 continue
                             }
-                            let z = Double(s[row + j]) * invT
-                            // L = log(e^z + Σ e^n), stably around the larger of z and maxN.
-                            let top = max(z, maxN)
-                            let l = top + log(exp(z - top) + sumN * exp(maxN - top))
-                            let logRatio = z - l
-                            let ratio = exp(logRatio)
+                            let ratio = q1[p], logRatio = q3[p]
                             terms[row + j] = -log(ratio + _Stable.tiny)
                             if ratio < 1 { active += 1 }
                             // d(−log(r + tiny))/dlogRatio = −κ with κ = r / (r + tiny).
                             let kappa = ratio / (ratio + _Stable.tiny)
                             c[row + j] = Float(kappa * expm1(logRatio) * invT * weight)
-                            if maxN > -.infinity { negativeWeight += kappa * exp(maxN - l) }
+                            if maxN > -.infinity { negativeWeight += kappa * q2[p] }
+                            p += 1
                         }
+                        var k = 0
                         for j in 0..<b where m[row + j] == _PairMask.negative {
-                            c[row + j] = Float(negativeWeight * exp(Double(s[row + j]) * invT - maxN) * invT * weight)
+                            c[row + j] = Float(negativeWeight * e[k] * invT * weight)
+                            k += 1
                         }
                         activePerAnchor[a] = active
                     }
@@ -137,6 +178,7 @@ public struct NTXentLoss {
                         for j in 0..<b where m[row + j] == _PairMask.positive { total += terms[row + j] }
                         active += activePerAnchor[a]
                     }
+                }
                 }
                 }
                 }

@@ -56,6 +56,8 @@ public struct SupConLoss {
     private var mask = _PairMask()
     /// Per row: the log-sum-exp, the loss ℓ_i and the largest scaled similarity.
     private var rowLSE: [Double] = [], rowLoss: [Double] = [], rowTop: [Double] = []
+    /// Per worker, one row's exponents and then their exponentials (``VectorExp``).
+    private var expScratch: [Double] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -90,13 +92,16 @@ public struct SupConLoss {
         let parts = context.parts(forWork: b * b * 16)
         var rowLSE = self.rowLSE, rowLoss = self.rowLoss, rowTop = self.rowTop
         self.rowLSE = []; self.rowLoss = []; self.rowTop = []
+        Workspace.reserve(&expScratch, parts * b)
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { m in
                 rowLSE.withUnsafeMutableBufferPointer { rowLSE in
                 rowLoss.withUnsafeMutableBufferPointer { rowLoss in
                 rowTop.withUnsafeMutableBufferPointer { rowTop in
-                    Parallel.forEachRange(b, parts: parts) { rows in
+                expScratch.withUnsafeMutableBufferPointer { expScratch in
+                    Parallel.forEachPart(b, parts: parts) { part, rows in
+                    let e = expScratch.baseAddress! + part * b
                     for i in rows {
                         let row = i * b
                         var top = -Double.infinity, positives = 0, positiveSum = 0.0
@@ -113,13 +118,21 @@ public struct SupConLoss {
                             for j in 0..<b { c[row + j] = 0 }
                             continue
                         }
+                        // Each exponential once (the selected pairs' in column order, in one call):
+                        // kept in c, rescaled to dL/dS below.
+                        var selected = 0
+                        for j in 0..<b where m[row + j] != _PairMask.none {
+                            e[selected] = Double(s[row + j]) * invT - top
+                            selected += 1
+                        }
+                        VectorExp.exp(e, into: e, count: selected)
                         var sum = 0.0
+                        var n = 0
                         for j in 0..<b {
                             guard m[row + j] != _PairMask.none else { c[row + j] = 0; continue }
-                            // Each exponential once: kept in c, rescaled to dL/dS below.
-                            let e = exp(Double(s[row + j]) * invT - top)
-                            sum += e
-                            c[row + j] = Float(e)
+                            sum += e[n]
+                            c[row + j] = Float(e[n])
+                            n += 1
                         }
                         rowTop[i] = top
                         let lse = top + log(sum)
@@ -134,6 +147,7 @@ public struct SupConLoss {
                         total += rowLoss[i]
                         activeRows += 1
                     }
+                }
                 }
                 }
                 }
