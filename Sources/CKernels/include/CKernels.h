@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "CKernelsKNN.h"  // the kNN scan's filter
+#include "CKernelsLoss.h"  // the pair losses' row passes
 
 #ifdef __cplusplus
 extern "C" {

@@ -90,7 +90,7 @@ public struct CircleLoss {
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], pairs: PairIndices?, gradient: inout Matrix) throws -> LossResult {
         try _validateModernBatch(embeddings: embeddings, labels: labels)
         let b = embeddings.rows
-        mask.assign(labels: labels, pairs: pairs)
+        mask.assign(labels: labels, pairs: pairs, context: context)
         gradient.reshape(rows: b, cols: embeddings.cols)
         let tuples = mask.positivePairs + mask.negativePairs
         guard !mask.isTrivial else {

@@ -92,7 +92,7 @@ public struct MultiSimilarityLoss {
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], pairs: PairIndices?, gradient: inout Matrix) throws -> LossResult {
         try _validateModernBatch(embeddings: embeddings, labels: labels)
         let b = embeddings.rows
-        mask.assign(labels: labels, pairs: pairs)
+        mask.assign(labels: labels, pairs: pairs, context: context)
         gradient.reshape(rows: b, cols: embeddings.cols)
         guard !mask.isTrivial, b > 0 else {
             gradient.fill(0)

@@ -1,3 +1,4 @@
+import CKernels
 import NumericCore
 
 #if canImport(Glibc)
@@ -51,10 +52,13 @@ public struct NTXentLoss {
     /// is computed whole by one worker, and the loss is summed afterwards in
     /// anchor order).
     public let context: ComputeContext
-    /// Per positive pair, its term −log(r + tiny), summed in (anchor, positive) order after the parallel pass.
+    /// Per positive pair of an anchor outside the first part, its term −log(r + tiny) (row a holds
+    /// anchor a's terms in column order from its start), summed in (anchor, positive) order after the parallel pass.
     private var terms: [Double] = []
     /// Per anchor, its positive pairs with r < 1.
     private var activePerAnchor: [Int] = []
+    /// Per anchor, its positive pairs (their terms sit at the start of the anchor's row of `terms`).
+    private var positivesPerAnchor: [Int] = []
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
@@ -73,7 +77,7 @@ public struct NTXentLoss {
     public mutating func evaluate(embeddings: Matrix, labels: [Int32], pairs: PairIndices?, gradient: inout Matrix) throws -> LossResult {
         try _validateModernBatch(embeddings: embeddings, labels: labels)
         let b = embeddings.rows
-        mask.assign(labels: labels, pairs: pairs)
+        mask.assign(labels: labels, pairs: pairs, context: context)
         gradient.reshape(rows: b, cols: embeddings.cols)
         let positivePairs = mask.positivePairs
         guard !mask.isTrivial, positivePairs > 0, mask.negativePairs > 0 else {
@@ -88,6 +92,7 @@ public struct NTXentLoss {
         var active = 0
         Workspace.reserve(&terms, b * b)
         Workspace.reserve(&activePerAnchor, b)
+        Workspace.reserve(&positivesPerAnchor, b)
         // Each anchor costs about b exponentials and logarithms: worth both workers from b ≈ 64 on.
         let parts = context.parts(forWork: b * b * 16)
         Workspace.reserve(&expScratch, parts * 4 * b)
@@ -96,24 +101,24 @@ public struct NTXentLoss {
                 mask.values.withUnsafeBufferPointer { m in
                 terms.withUnsafeMutableBufferPointer { terms in
                 activePerAnchor.withUnsafeMutableBufferPointer { activePerAnchor in
+                positivesPerAnchor.withUnsafeMutableBufferPointer { positivesPerAnchor in
                 expScratch.withUnsafeMutableBufferPointer { expScratch in
                     let s = s.baseAddress!, c = c.baseAddress!, m = m.baseAddress!
                     let terms = terms.baseAddress!, activePerAnchor = activePerAnchor.baseAddress!
+                    let positivesPerAnchor = positivesPerAnchor.baseAddress!
+                    var prefix = 0.0, prefixEnd = 0
                     Parallel.forEachPart(b, parts: parts) { part, anchors in
                     let e = expScratch.baseAddress! + part * 4 * b
+                    let prefixPart = anchors.lowerBound == 0
                     for a in anchors {
                         let row = a * b
                         var active = 0
                         // The anchor's negatives: max and sum of exp(S/τ − max).
-                        var maxN = -Double.infinity
-                        for j in 0..<b where m[row + j] == _PairMask.negative { maxN = max(maxN, Double(s[row + j]) * invT) }
+                        // (The C row passes compute the serial loops' values without their branches.)
+                        let maxN = mb_masked_max_scaled(s + row, m + row, _PairMask.negative, b, invT)
                         // e^{S_an/τ − maxN} of the negatives in column order, all at once: the sum
                         // and the coefficients below use the same values.
-                        var negatives = 0
-                        for j in 0..<b where m[row + j] == _PairMask.negative {
-                            e[negatives] = Double(s[row + j]) * invT - maxN
-                            negatives += 1
-                        }
+                        let negatives = mb_masked_compact_scaled(s + row, m + row, _PairMask.negative, b, invT, maxN, e)
                         VectorExp.exp(e, into: e, count: negatives)
                         var sumN = 0.0
                         if maxN > -.infinity {
@@ -123,15 +128,8 @@ public struct NTXentLoss {
                         // one VectorExp call: (1) e^{z − top} and e^{maxN − top}; (2) L, log r and
                         // e^{log r}, e^{maxN − L}; (3) the terms and coefficients in column order.
                         let q1 = e + b, q2 = e + 2 * b, q3 = e + 3 * b
-                        var positives = 0
-                        for j in 0..<b where m[row + j] == _PairMask.positive {
-                            let z = Double(s[row + j]) * invT
-                            // L = log(e^z + Σ e^n), stably around the larger of z and maxN.
-                            let top = max(z, maxN)
-                            q1[positives] = z - top
-                            q2[positives] = maxN - top
-                            positives += 1
-                        }
+                        // L = log(e^z + Σ e^n), stably around top = max(z, maxN): q1 = z − top, q2 = maxN − top.
+                        let positives = mb_masked_top_scaled(s + row, m + row, _PairMask.positive, b, invT, maxN, q1, q2)
                         VectorExp.exp(q1, into: q1, count: positives)
                         VectorExp.exp(q2, into: q2, count: positives)
                         var p = 0
@@ -156,7 +154,10 @@ public struct NTXentLoss {
                                 continue
                             }
                             let ratio = q1[p], logRatio = q3[p]
-                            terms[row + j] = -log(ratio + _Stable.tiny)
+                            let term = -log(ratio + _Stable.tiny)
+                            // The part holding anchor 0 sums its terms as the serial pass would;
+                            // the others keep theirs, compacted, for the sum after the pass.
+                            if prefixPart { prefix += term } else { terms[row + p] = term }
                             if ratio < 1 { active += 1 }
                             // d(−log(r + tiny))/dlogRatio = −κ with κ = r / (r + tiny).
                             let kappa = ratio / (ratio + _Stable.tiny)
@@ -170,14 +171,19 @@ public struct NTXentLoss {
                             k += 1
                         }
                         activePerAnchor[a] = active
+                        positivesPerAnchor[a] = positives
                     }
+                    if prefixPart { prefixEnd = anchors.upperBound }
                     }
-                    // The loss in the order of a serial pass over the anchors and their positives.
-                    for a in 0..<b {
+                    // The loss in the order of a serial pass over the anchors and their positives:
+                    // the first part's running sum, then the other parts' terms.
+                    total = prefix
+                    for a in prefixEnd..<b {
                         let row = a * b
-                        for j in 0..<b where m[row + j] == _PairMask.positive { total += terms[row + j] }
-                        active += activePerAnchor[a]
+                        for p in 0..<positivesPerAnchor[a] { total += terms[row + p] }
                     }
+                    for a in 0..<b { active += activePerAnchor[a] }
+                }
                 }
                 }
                 }

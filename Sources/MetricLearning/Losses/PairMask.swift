@@ -1,3 +1,6 @@
+import CKernels
+import NumericCore
+
 /// The pairs a pair loss sees, as a B × B mask: `positive` for a selected
 /// positive pair (i, j), `negative` for a selected negative pair, `none`
 /// otherwise (the diagonal is always `none`).
@@ -13,20 +16,25 @@ struct _PairMask {
     /// The number of positive and negative pairs in the selection, as listed.
     private(set) var positivePairs = 0, negativePairs = 0
 
-    /// Fills the mask for a batch of `labels` and an optional selection.
-    mutating func assign(labels: [Int32], pairs: PairIndices?) {
+    /// Fills the mask for a batch of `labels` and an optional selection; the
+    /// rows of an unmined batch on `context`'s workers (integer work: the
+    /// mask and counts do not depend on them).
+    mutating func assign(labels: [Int32], pairs: PairIndices?, context: ComputeContext = .serial) {
         let b = labels.count
         size = b
         if values.count != b * b { values = [UInt8](repeating: 0, count: b * b) }
         values.withUnsafeMutableBufferPointer { m in
             guard let pairs else {
-                var p = 0
-                for i in 0..<b {
-                    for j in 0..<b {
-                        let same = labels[i] == labels[j]
-                        m[i * b + j] = i == j ? Self.none : (same ? Self.positive : Self.negative)
-                        if same && i != j { p += 1 }
+                let parts = context.parts(forWork: b * b)
+                let p = withUnsafeTemporaryAllocation(of: Int64.self, capacity: parts) { counts in
+                    counts.initialize(repeating: 0)  // a part that gets no rows is not called
+                    labels.withUnsafeBufferPointer { y in
+                        guard let y = y.baseAddress, let m = m.baseAddress else { return }
+                        Parallel.forEachPart(b, parts: parts) { part, rows in
+                            counts[part] = mb_pair_mask_rows(y, b, rows.lowerBound, rows.upperBound, m)
+                        }
                     }
+                    return Int(counts.reduce(0, +))
                 }
                 positivePairs = p
                 negativePairs = b * b - b - p

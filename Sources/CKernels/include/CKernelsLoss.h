@@ -1,0 +1,41 @@
+#ifndef METRICBENCH_CKERNELS_LOSS_H
+#define METRICBENCH_CKERNELS_LOSS_H
+
+// Row passes of the pair losses at large batches (MetricLearning's _PairMask
+// and NTXentLoss). Portable C on every platform: each function returns what
+// its Swift loop returned, bit for bit (no FMA contraction; the maximum keeps
+// Swift.max's choice among equal values); MetricLearningTests/LossKernelTests
+// compares them with the Swift loops.
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Rows i0 ..< i1 of a B × B pair mask (`b` = B): mask[i·b + j] = 0 on the
+/// diagonal, 1 where labels[i] == labels[j], else 2. Returns the number of
+/// 1s written.
+int64_t mb_pair_mask_rows(const int32_t *labels, size_t b, size_t i0, size_t i1, uint8_t *mask);
+
+/// The serial `m = −∞; for j where mask[j] == want { m = Swift.max(m, Double(s[j]) · scale) }`
+/// over j < n.
+double mb_masked_max_scaled(const float *s, const uint8_t *mask, uint8_t want, size_t n, double scale);
+
+/// out[k++] = Double(s[j]) · scale − shift for every j < n with mask[j] == want,
+/// in column order; returns k. `out` needs room for n values.
+size_t mb_masked_compact_scaled(const float *s, const uint8_t *mask, uint8_t want, size_t n, double scale,
+                                double shift, double *out);
+
+/// For every j < n with mask[j] == want, in column order (k counting them):
+/// z = Double(s[j]) · scale, top = Swift.max(z, m) (m when m ≥ z),
+/// first[k] = z − top, second[k] = m − top. Returns k.
+size_t mb_masked_top_scaled(const float *s, const uint8_t *mask, uint8_t want, size_t n, double scale, double m,
+                            double *first, double *second);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
