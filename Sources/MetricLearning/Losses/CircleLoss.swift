@@ -97,7 +97,7 @@ public struct CircleLoss {
             gradient.fill(0)
             return LossResult(loss: 0, tuples: tuples, activeFraction: 0)
         }
-        unit.forward(embeddings)
+        unit.forward(embeddings, context: context)
         _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
         if rowP.count != b {
@@ -228,7 +228,7 @@ public struct CircleLoss {
         }
         self.expScratch = expScratch
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
-        unit.backward(&gradient)
+        unit.backward(&gradient, context: context)
         return LossResult(loss: total * scale, tuples: tuples, activeFraction: Double(activeRows) / Double(b))
     }
 }

@@ -143,7 +143,7 @@ public struct MarginLoss {
             gradient.fill(0)
             return LossResult(loss: 0, tuples: 0, activeFraction: 0)
         }
-        unit.forward(embeddings)
+        unit.forward(embeddings, context: context)
         _Cosine.similarities(unit.unit, unit.unit, into: &gram, context: context)
         coefficients.reshape(rows: b, cols: b)
         if squaredNorms.count != b {
@@ -311,7 +311,7 @@ public struct MarginLoss {
         }
         }
         }
-        unit.backward(&gradient)
+        unit.backward(&gradient, context: context)
         return LossResult(loss: sum * scale + regulariser, tuples: tripletCount,
                           activeFraction: Double(divisor) / Double(2 * tripletCount))
     }

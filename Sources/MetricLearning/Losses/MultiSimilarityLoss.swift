@@ -98,7 +98,7 @@ public struct MultiSimilarityLoss {
             gradient.fill(0)
             return LossResult(loss: 0, tuples: mask.positivePairs + mask.negativePairs, activeFraction: 0)
         }
-        unit.forward(embeddings)
+        unit.forward(embeddings, context: context)
         _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
         let alpha = parameters.alpha, beta = parameters.beta, base = parameters.base
@@ -181,7 +181,7 @@ public struct MultiSimilarityLoss {
         }
         self.rowTerms = rowTerms
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
-        unit.backward(&gradient)
+        unit.backward(&gradient, context: context)
         return LossResult(loss: total / Double(b), tuples: mask.positivePairs + mask.negativePairs,
                           activeFraction: Double(activeRows) / Double(b))
     }

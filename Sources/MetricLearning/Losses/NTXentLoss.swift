@@ -84,7 +84,7 @@ public struct NTXentLoss {
             gradient.fill(0)
             return LossResult(loss: 0, tuples: positivePairs, activeFraction: 0)
         }
-        unit.forward(embeddings)
+        unit.forward(embeddings, context: context)
         _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
         let invT = 1 / parameters.temperature, weight = 1 / Double(positivePairs)
@@ -191,7 +191,7 @@ public struct NTXentLoss {
             }
         }
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
-        unit.backward(&gradient)
+        unit.backward(&gradient, context: context)
         return LossResult(loss: total * weight, tuples: positivePairs, activeFraction: Double(active) / Double(positivePairs))
     }
 }

@@ -76,7 +76,7 @@ public struct SupConLoss {
             gradient.fill(0)
             return LossResult(loss: 0, tuples: mask.positivePairs, activeFraction: 0)
         }
-        unit.forward(embeddings)
+        unit.forward(embeddings, context: context)
         _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
         if rowLSE.count != b {
@@ -181,7 +181,7 @@ public struct SupConLoss {
             }
         }
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
-        unit.backward(&gradient)
+        unit.backward(&gradient, context: context)
         return LossResult(loss: total * scale, tuples: mask.positivePairs, activeFraction: Double(activeRows) / Double(b))
     }
 }

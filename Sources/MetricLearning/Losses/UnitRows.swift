@@ -21,41 +21,54 @@ struct _UnitRows {
     /// The smallest norm torch divides by.
     static let epsilon: Double = 1e-12
 
-    /// Fills `unit` and `norms` from `x`.
-    mutating func forward(_ x: Matrix) {
+    /// Fills `unit` and `norms` from `x`, rows split over `context`'s workers
+    /// (each row is computed whole by one worker, so the bits do not depend on them).
+    mutating func forward(_ x: Matrix, context: ComputeContext = .serial) {
         let n = x.rows, d = x.cols
         unit.reshape(rows: n, cols: d)
         if norms.count != n { norms = [Float](repeating: 0, count: n) }
+        guard n > 0, d > 0 else { return }
         x.storage.withUnsafeBufferPointer { src in
             unit.storage.withUnsafeMutableBufferPointer { dst in
-                for i in 0..<n {
-                    var s = 0.0
-                    for k in 0..<d { let v = Double(src[i * d + k]); s += v * v }
-                    let norm = max(s.squareRoot(), Self.epsilon)
-                    norms[i] = Float(norm)
-                    let inv = 1 / norm
-                    for k in 0..<d { dst[i * d + k] = Float(Double(src[i * d + k]) * inv) }
+                norms.withUnsafeMutableBufferPointer { norms in
+                    let src = src.baseAddress!, dst = dst.baseAddress!, norms = norms.baseAddress!
+                    Parallel.forEachRange(n, parts: context.parts(forWork: n * d)) { rows in
+                        for i in rows {
+                            var s = 0.0
+                            for k in 0..<d { let v = Double(src[i * d + k]); s += v * v }
+                            let norm = max(s.squareRoot(), Self.epsilon)
+                            norms[i] = Float(norm)
+                            let inv = 1 / norm
+                            for k in 0..<d { dst[i * d + k] = Float(Double(src[i * d + k]) * inv) }
+                        }
+                    }
                 }
             }
         }
     }
 
-    /// Replaces `g` (dL/dx̂, n × d) by dL/dx in place.
-    func backward(_ g: inout Matrix) {
+    /// Replaces `g` (dL/dx̂, n × d) by dL/dx in place, rows split over `context`'s workers.
+    func backward(_ g: inout Matrix, context: ComputeContext = .serial) {
         let n = unit.rows, d = unit.cols
         precondition(g.rows == n && g.cols == d, "normalisation backward: gradient \(g.rows)×\(g.cols), expected \(n)×\(d)")
+        guard n > 0, d > 0 else { return }
         unit.storage.withUnsafeBufferPointer { u in
             g.storage.withUnsafeMutableBufferPointer { gp in
-                for i in 0..<n {
-                    let norm = Double(norms[i])
-                    // A clamped row is scaled by a constant, so its Jacobian has no radial term.
-                    let clamped = norm <= Self.epsilon
-                    var dot = 0.0
-                    if !clamped { for k in 0..<d { dot += Double(u[i * d + k]) * Double(gp[i * d + k]) } }
-                    let inv = 1 / norm
-                    for k in 0..<d {
-                        let r = Double(gp[i * d + k]) - (clamped ? 0 : Double(u[i * d + k]) * dot)
-                        gp[i * d + k] = Float(r * inv)
+                norms.withUnsafeBufferPointer { norms in
+                    let u = u.baseAddress!, gp = gp.baseAddress!, norms = norms.baseAddress!
+                    Parallel.forEachRange(n, parts: context.parts(forWork: n * d)) { rows in
+                        for i in rows {
+                            let norm = Double(norms[i])
+                            // A clamped row is scaled by a constant, so its Jacobian has no radial term.
+                            let clamped = norm <= Self.epsilon
+                            var dot = 0.0
+                            if !clamped { for k in 0..<d { dot += Double(u[i * d + k]) * Double(gp[i * d + k]) } }
+                            let inv = 1 / norm
+                            for k in 0..<d {
+                                let r = Double(gp[i * d + k]) - (clamped ? 0 : Double(u[i * d + k]) * dot)
+                                gp[i * d + k] = Float(r * inv)
+                            }
+                        }
                     }
                 }
             }

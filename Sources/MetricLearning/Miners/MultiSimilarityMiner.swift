@@ -60,7 +60,7 @@ public struct MultiSimilarityMiner {
             }
         }
         guard anyPositive && anyNegative else { return }
-        unit.forward(embeddings)
+        unit.forward(embeddings, context: context)
         _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         let epsilon = Float(parameters.epsilon)
         similarities.storage.withUnsafeBufferPointer { s in
