@@ -167,3 +167,21 @@ func ntxentIsBitwiseItsFormerSerialLoopForEveryWorkerCount(temperature: Double) 
         #expect(gradient.storage.map(\.bitPattern) == wantGradient.storage.map(\.bitPattern), "workers \(workers)")
     }
 }
+
+@Test func nearlySortedInsertionSortsLikeTheStandardSort() {
+    var g = SplitMix64(seed: 53)
+    for n in [0, 1, 2, 3, 4, 5, 9, 64, 255, 1000] {
+        for shape in 0..<4 {
+            // Sorted, then disturbed: neighbours swapped (moves of 1–2), far moves, or random order.
+            var keys = (0..<n).map { UInt64($0) * 3 + UInt64(g.nextInt(below: 3)) }
+            for t in 0..<n {
+                let reach = [2, 3, 40, n][shape]
+                let u = min(n - 1, t + g.nextInt(below: max(reach, 1)))
+                if g.nextInt(below: 3) == 0 { keys.swapAt(t, u) }
+            }
+            let want = keys.sorted()
+            keys.withUnsafeMutableBufferPointer { _nearlySortedInsertion($0.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!, n) }
+            #expect(keys == want, "n \(n) shape \(shape)")
+        }
+    }
+}

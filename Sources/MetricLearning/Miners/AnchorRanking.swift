@@ -141,7 +141,7 @@ struct _RankTable {
                 histogram[q] &+= 1
             }
             keys.update(from: temp, count: k)
-            RadixSort.insertionSort(keys, k)  // only keys that share a bucket move
+            _nearlySortedInsertion(keys, k)  // only keys that share a bucket move
         } else {
             RadixSort.sort(keys, temp, k, histogram)
         }
@@ -197,6 +197,41 @@ struct _RankTable {
             }
             j += 8
         }
+    }
+}
+
+/// Sorts `keys[0..<n]` ascending, as `RadixSort.insertionSort`, for keys
+/// that each belong at most a few places further left (the keys of a bucket
+/// scatter): the number of places a key moves, up to two, is counted from
+/// its left neighbours and the three slots are rewritten with selections, so
+/// the usual 0 / 1 / 2 moves take no data-dependent branch (the insertion
+/// loop's exit mispredicted on about every other key); a key that moves
+/// further takes the loop. Keys are distinct (value, index) pairs, so every
+/// correct sort gives the same order.
+@inline(__always)
+func _nearlySortedInsertion(_ keys: UnsafeMutablePointer<UInt64>, _ n: Int) {
+    var i = 1
+    while i < min(n, 3) {  // too few left neighbours for the three-slot step
+        let key = keys[i]
+        var j = i
+        while j > 0 && keys[j - 1] > key { keys[j] = keys[j - 1]; j -= 1 }
+        keys[j] = key
+        i += 1
+    }
+    while i < n {
+        let key = keys[i], a1 = keys[i - 1], a2 = keys[i - 2], a3 = keys[i - 3]
+        if a3 > key {  // a move of three or more places: rare
+            var j = i
+            while j > 0 && keys[j - 1] > key { keys[j] = keys[j - 1]; j -= 1 }
+            keys[j] = key
+        } else {
+            // keys[0..<i] are sorted, so a2 > key implies a1 > key.
+            let one = a1 > key, two = a2 > key
+            keys[i] = one ? a1 : key
+            keys[i - 1] = two ? a2 : (one ? key : a1)
+            keys[i - 2] = two ? key : a2
+        }
+        i += 1
     }
 }
 
