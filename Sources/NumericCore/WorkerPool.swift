@@ -26,10 +26,15 @@ final class WorkerPool: @unchecked Sendable {
     /// How long a helper waits awake for the next hand-off before parking.
     /// `METRICBENCH_SPIN_US` overrides it (0: park at once, the old cost).
     static let spinNanoseconds: UInt64 = {
-        if let text = ProcessInfo.processInfo.environment["METRICBENCH_SPIN_US"], let us = UInt64(text) {
-            return us * 1_000
+        let fallback: UInt64 = 200
+        guard let text = ProcessInfo.processInfo.environment["METRICBENCH_SPIN_US"] else { return fallback * 1_000 }
+        guard let us = UInt64(text), us <= 1_000_000 else {
+            FileHandle.standardError.write(Data((
+                "metricbench: METRICBENCH_SPIN_US=\(text) is not a whole number of microseconds from 0 to "
+                + "1000000; using \(fallback)\n").utf8))
+            return fallback * 1_000
         }
-        return 200_000
+        return us * 1_000
     }()
 
     /// Pools kept at most; callers beyond them use libdispatch.

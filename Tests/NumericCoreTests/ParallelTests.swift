@@ -89,12 +89,15 @@ import NumericCore
 /// libdispatch) and for several callers at once (each takes its own pool).
 @Test func workerPoolRunsEveryIterationOnceWhateverTheHelpersAreDoing() {
     func handOff(_ iterations: Int) -> Bool {
-        let visits = Mutex([Int](repeating: 0, count: iterations))
-        Parallel.forEachWorker(iterations) { i in
-            visits.withLock { $0[i] += 1 }
-        }
+        // One slot per iteration, written without a lock: the pool's own
+        // hand-off must order the helpers' writes before the caller's reads
+        // (which the thread sanitizer checks: `swift test --sanitize=thread`).
+        let visits = UnsafeMutableBufferPointer<Int>.allocate(capacity: iterations)
+        defer { visits.deallocate() }
+        visits.initialize(repeating: 0)
+        Parallel.forEachWorker(iterations) { i in visits[i] += 1 }
         // Read after the call returned: all iterations must already be counted.
-        return visits.withLock { $0.allSatisfy { $0 == 1 } }
+        return visits.allSatisfy { $0 == 1 }
     }
     var rng = SplitMix64(seed: 9)
     let gaps: [UInt32] = [0, 0, 20, 150, 250, 600, 2_000]
@@ -104,13 +107,15 @@ import NumericCore
         usleep(gaps[Int(rng.nextUniform() * Double(gaps.count)) % gaps.count])
     }
     // Nested: the inner call cannot take the busy pool; it still covers its range.
-    let inner = Mutex([Int](repeating: 0, count: 6))
+    let inner = UnsafeMutableBufferPointer<Int>.allocate(capacity: 6)
+    defer { inner.deallocate() }
+    inner.initialize(repeating: 0)
     Parallel.forEachWorker(2) { outer in
         Parallel.forEachRange(3, parts: 3) { range in
-            inner.withLock { v in for i in range { v[outer * 3 + i] += 1 } }
+            for i in range { inner[outer * 3 + i] += 1 }
         }
     }
-    #expect(inner.withLock { $0 } == [Int](repeating: 1, count: 6))
+    #expect(Array(inner) == [Int](repeating: 1, count: 6))
     // Concurrent callers.
     let failures = Atomic<Int>(0)
     DispatchQueue.concurrentPerform(iterations: 4) { _ in
