@@ -42,7 +42,7 @@ public enum Parallel {
                     part += 1
                 }
             }
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
+            WorkerPool.perform(iterations: parts) { p in
                 let range = bounds[p]..<bounds[p + 1]
                 if !range.isEmpty { body(p, range) }
             }
@@ -68,7 +68,7 @@ public enum Parallel {
             return
         }
         let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        WorkerPool.perform(iterations: workers) { worker in
             while true {
                 let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if c >= chunks { return }
@@ -81,6 +81,6 @@ public enum Parallel {
     /// threads at once (the calling thread alone when `workers ≤ 1`).
     public static func forEachWorker(_ workers: Int, _ body: (_ worker: Int) -> Void) {
         if workers <= 1 { body(0); return }
-        DispatchQueue.concurrentPerform(iterations: workers, execute: body)
+        WorkerPool.perform(iterations: workers, body)
     }
 }

@@ -20,7 +20,10 @@ public enum WideISA {
         switch String(cString: raw) {
         case "portable": return 0
         case "avx2": return min(detected, 1)
-        default: return detected
+        case let other:
+            fputs("metricbench: METRICBENCH_SIMD=\(other) is not one of portable, avx2; using the CPU's widest set\n",
+                  stderr)
+            return detected
         }
     }()
 

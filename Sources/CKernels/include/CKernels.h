@@ -24,6 +24,17 @@
 extern "C" {
 #endif
 
+/// A spin-wait hint (`pause` on x86-64): a spinning thread yields its
+/// pipeline to the sibling hyperthread and leaves the loop without a memory-
+/// order flush when the awaited store lands (NumericCore/WorkerPool.swift).
+static inline void mb_cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /// 0: none of the kernels below (portable Swift path), 1: AVX2, 2: AVX-512F.
 /// The highest set this CPU and OS support (AVX-512 state saved by the OS).
 int mb_isa_detected(void);
