@@ -156,10 +156,14 @@ public struct SupConLoss {
         }
         self.rowLSE = rowLSE; self.rowLoss = rowLoss; self.rowTop = rowTop
         let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
-        let lse = rowLSE, losses = rowLoss, tops = rowTop
+        // dL/dS row by row on the same workers: each entry depends only on its row's results.
+        rowLSE.withUnsafeBufferPointer { lse in
+        rowLoss.withUnsafeBufferPointer { losses in
+        rowTop.withUnsafeBufferPointer { tops in
         coefficients.storage.withUnsafeMutableBufferPointer { c in
             mask.values.withUnsafeBufferPointer { m in
-                for i in 0..<b {
+                Parallel.forEachPart(b, parts: parts) { _, rows in
+                for i in rows {
                     let row = i * b
                     guard losses[i] > 0 else {
                         for j in 0..<b { c[row + j] = 0 }
@@ -178,7 +182,11 @@ public struct SupConLoss {
                         c[row + j] = Float((softmax - (k == _PairMask.positive ? share : 0)) * invT * scale)
                     }
                 }
+                }
             }
+        }
+        }
+        }
         }
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.backward(&gradient, context: context)
