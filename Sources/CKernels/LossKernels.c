@@ -83,3 +83,44 @@ size_t mb_masked_top_scaled(const float *s, const uint8_t *mask, uint8_t want, s
     }
     return k;
 }
+
+static double serial_selected_max(const float *s, const uint8_t *mask, size_t n, double scale) {
+    double m = -__builtin_inf();
+    for (size_t j = 0; j < n; j++) {
+        if (mask[j] == 0) continue;
+        const double v = (double)s[j] * scale;
+        m = v >= m ? v : m;
+    }
+    return m;
+}
+
+double mb_selected_max_scaled(const float *s, const uint8_t *mask, size_t n, double scale) {
+    double acc[8];
+    for (int l = 0; l < 8; l++) acc[l] = -__builtin_inf();
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        for (int l = 0; l < 8; l++) {
+            const double v = mask[j + l] != 0 ? (double)s[j + l] * scale : -__builtin_inf();
+            acc[l] = v >= acc[l] ? v : acc[l];
+        }
+    }
+    double m = -__builtin_inf();
+    for (int l = 0; l < 8; l++) m = acc[l] >= m ? acc[l] : m;
+    for (; j < n; j++) {
+        if (mask[j] == 0) continue;
+        const double v = (double)s[j] * scale;
+        m = v >= m ? v : m;
+    }
+    if (m == 0) return serial_selected_max(s, mask, n, scale);  // which zero is the serial loop's
+    return m;
+}
+
+size_t mb_selected_compact_scaled(const float *s, const uint8_t *mask, size_t n, double scale, double shift,
+                                  double *out) {
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++) {
+        out[k] = (double)s[j] * scale - shift;
+        k += mask[j] != 0;
+    }
+    return k;
+}

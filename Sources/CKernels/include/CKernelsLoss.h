@@ -34,6 +34,14 @@ size_t mb_masked_compact_scaled(const float *s, const uint8_t *mask, uint8_t wan
 size_t mb_masked_top_scaled(const float *s, const uint8_t *mask, uint8_t want, size_t n, double scale, double m,
                             double *first, double *second);
 
+/// `mb_masked_max_scaled` over the selected columns (mask[j] != 0, either kind of pair): SupCon's
+/// row maximum.
+double mb_selected_max_scaled(const float *s, const uint8_t *mask, size_t n, double scale);
+
+/// `mb_masked_compact_scaled` over the selected columns (mask[j] != 0). `out` needs room for n values.
+size_t mb_selected_compact_scaled(const float *s, const uint8_t *mask, size_t n, double scale, double shift,
+                                  double *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 import NumericCore
 
 #if canImport(Glibc)
@@ -104,14 +105,10 @@ public struct SupConLoss {
                     let e = expScratch.baseAddress! + part * b
                     for i in rows {
                         let row = i * b
-                        var top = -Double.infinity, positives = 0, positiveSum = 0.0
-                        for j in 0..<b where m[row + j] != _PairMask.none {
-                            let z = Double(s[row + j]) * invT
-                            top = max(top, z)
-                            if m[row + j] == _PairMask.positive {
-                                positives += 1
-                                positiveSum += z
-                            }
+                        var positives = 0, positiveSum = 0.0
+                        for j in 0..<b where m[row + j] == _PairMask.positive {
+                            positives += 1
+                            positiveSum += Double(s[row + j]) * invT
                         }
                         guard positives > 0 else {
                             rowLoss[i] = 0
@@ -120,11 +117,10 @@ public struct SupConLoss {
                         }
                         // Each exponential once (the selected pairs' in column order, in one call):
                         // kept in c, rescaled to dL/dS below.
-                        var selected = 0
-                        for j in 0..<b where m[row + j] != _PairMask.none {
-                            e[selected] = Double(s[row + j]) * invT - top
-                            selected += 1
-                        }
+                        // The branch-free C passes (CKernelsLoss.h): the maximum over the selected pairs
+                        // exactly as Swift.max's serial loop, then their z − top in column order.
+                        let top = mb_selected_max_scaled(s.baseAddress! + row, m.baseAddress! + row, b, invT)
+                        let selected = mb_selected_compact_scaled(s.baseAddress! + row, m.baseAddress! + row, b, invT, top, e)
                         VectorExp.exp(e, into: e, count: selected)
                         var sum = 0.0
                         var n = 0
