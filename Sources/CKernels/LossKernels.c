@@ -124,3 +124,12 @@ size_t mb_selected_compact_scaled(const float *s, const uint8_t *mask, size_t n,
     }
     return k;
 }
+
+void mb_supcon_coefficients(float *c, const uint8_t *mask, size_t n, double softmax_scale, double share,
+                            double inv_t, double scale) {
+    for (size_t j = 0; j < n; j++) {
+        const double softmax = (double)c[j] * softmax_scale;
+        const double v = (softmax - (mask[j] == 1 ? share : 0.0)) * inv_t * scale;
+        c[j] = mask[j] != 0 ? (float)v : 0.0f;
+    }
+}

@@ -115,3 +115,27 @@ func supconIsBitwiseItsFormerSerialPassForEveryWorkerCount(temperature: Double) 
         }
     }
 }
+
+@Test func supconCoefficientKernelMatchesTheSwiftLoop() {
+    // Kept exponentials in [0, 1] with zeros, NaN and ∞ among them; all three mask values.
+    var g = SplitMix64(seed: 31)
+    let specials: [Float] = [0, -0.0, .nan, .infinity, 1]
+    for n in [0, 1, 7, 8, 9, 256, 300] {
+        for trial in 0..<20 {
+            let row = (0..<n).map { _ in g.nextInt(below: 4) == 0 ? specials[g.nextInt(below: specials.count)] : Float(g.nextUniform()) }
+            let m = (0..<n).map { _ in UInt8(g.nextInt(below: 3)) }
+            let softmaxScale = trial == 0 ? Double.infinity : g.nextUniform() * 3, share = 1 / Double(1 + g.nextInt(below: 40))
+            let invT = 1 / 0.07, scale = 1 / Double(1 + g.nextInt(below: 300))
+            var want = row
+            for j in 0..<n {
+                let k = m[j]
+                guard k != _PairMask.none else { want[j] = 0; continue }
+                let softmax = Double(row[j]) * softmaxScale
+                want[j] = Float((softmax - (k == _PairMask.positive ? share : 0)) * invT * scale)
+            }
+            var got = row
+            mb_supcon_coefficients(&got, m, n, softmaxScale, share, invT, scale)
+            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "n \(n), trial \(trial)")
+        }
+    }
+}

@@ -42,6 +42,11 @@ double mb_selected_max_scaled(const float *s, const uint8_t *mask, size_t n, dou
 size_t mb_selected_compact_scaled(const float *s, const uint8_t *mask, size_t n, double scale, double shift,
                                   double *out);
 
+/// SupCon's dL/dS over one row, in place: for mask[j] != 0,
+/// c[j] = Float((Double(c[j]) · softmax_scale − (mask[j] == 1 ? share : 0)) · inv_t · scale), else 0.
+void mb_supcon_coefficients(float *c, const uint8_t *mask, size_t n, double softmax_scale, double share,
+                            double inv_t, double scale);
+
 #ifdef __cplusplus
 }
 #endif

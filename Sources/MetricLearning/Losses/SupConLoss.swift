@@ -168,15 +168,8 @@ public struct SupConLoss {
                     var positives = 0
                     for j in 0..<b where m[row + j] == _PairMask.positive { positives += 1 }
                     let share = 1 / Double(positives), softmaxScale = exp(tops[i] - lse[i])
-                    for j in 0..<b {
-                        let k = m[row + j]
-                        guard k != _PairMask.none else {
-                            c[row + j] = 0
-                            continue
-                        }
-                        let softmax = Double(c[row + j]) * softmaxScale
-                        c[row + j] = Float((softmax - (k == _PairMask.positive ? share : 0)) * invT * scale)
-                    }
+                    // Branch-free in C, the same expression per entry (CKernelsLoss.h).
+                    mb_supcon_coefficients(c.baseAddress! + row, m.baseAddress! + row, b, softmaxScale, share, invT, scale)
                 }
                 }
             }
