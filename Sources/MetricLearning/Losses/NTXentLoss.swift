@@ -124,10 +124,10 @@ public struct NTXentLoss {
                         if maxN > -.infinity {
                             for k in 0..<negatives { sumN += e[k] }
                         }
-                        // The positives in three passes, so that their four exponentials each run in
-                        // one VectorExp call and their two logarithms in one VectorLog call: (1) e^{z − top}
-                        // and e^{maxN − top}; (2) L, log r and e^{log r}, e^{maxN − L}; (3) the terms and
-                        // coefficients in column order.
+                        // The positives in three passes, so that each of their four exponentials, two
+                        // logarithms and one expm1 runs in one VectorExp / VectorLog / VectorExpm1 call:
+                        // (1) e^{z − top} and e^{maxN − top}; (2) L, log r, e^{log r}, e^{maxN − L},
+                        // log(r + tiny) and e^{log r} − 1; (3) the terms and coefficients in column order.
                         let q1 = e + b, q2 = e + 2 * b, q3 = e + 3 * b, q4 = e + 4 * b
                         // L = log(e^z + Σ e^n), stably around top = max(z, maxN): q1 = z − top, q2 = maxN − top.
                         let positives = mb_masked_top_scaled(s + row, m + row, _PairMask.positive, b, invT, maxN, q1, q2)
@@ -152,6 +152,8 @@ public struct NTXentLoss {
                         // log(r + tiny) of every positive in one call.
                         for p in 0..<positives { q4[p] = q1[p] + _Stable.tiny }
                         VectorLog.log(q4, into: q4, count: positives)
+                        // e^{log r} − 1 of every positive in one call (q3 holds log r, read nowhere else).
+                        VectorExpm1.expm1(q3, into: q3, count: positives)
                         // Σ_p κ_ap e^{maxN − L_ap}: the weight every negative of this anchor gets, over e^{S_an/τ − maxN}.
                         var negativeWeight = 0.0
                         p = 0
@@ -160,7 +162,7 @@ public struct NTXentLoss {
                                 c[row + j] = 0
                                 continue
                             }
-                            let ratio = q1[p], logRatio = q3[p]
+                            let ratio = q1[p], ratioMinusOne = q3[p]
                             let term = -q4[p]
                             // The part holding anchor 0 sums its terms as the serial pass would;
                             // the others keep theirs, compacted, for the sum after the pass.
@@ -168,7 +170,7 @@ public struct NTXentLoss {
                             if ratio < 1 { active += 1 }
                             // d(−log(r + tiny))/dlogRatio = −κ with κ = r / (r + tiny).
                             let kappa = ratio / (ratio + _Stable.tiny)
-                            c[row + j] = Float(kappa * expm1(logRatio) * invT * weight)
+                            c[row + j] = Float(kappa * ratioMinusOne * invT * weight)
                             if maxN > -.infinity { negativeWeight += kappa * q2[p] }
                             p += 1
                         }
