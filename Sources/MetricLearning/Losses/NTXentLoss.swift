@@ -95,7 +95,7 @@ public struct NTXentLoss {
         Workspace.reserve(&positivesPerAnchor, b)
         // Each anchor costs about b exponentials and logarithms: worth both workers from b ≈ 64 on.
         let parts = context.parts(forWork: b * b * 16)
-        Workspace.reserve(&expScratch, parts * 4 * b)
+        Workspace.reserve(&expScratch, parts * 5 * b)
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { m in
@@ -108,7 +108,7 @@ public struct NTXentLoss {
                     let positivesPerAnchor = positivesPerAnchor.baseAddress!
                     var prefix = 0.0, prefixEnd = 0
                     Parallel.forEachPart(b, parts: parts) { part, anchors in
-                    let e = expScratch.baseAddress! + part * 4 * b
+                    let e = expScratch.baseAddress! + part * 5 * b
                     let prefixPart = anchors.lowerBound == 0
                     for a in anchors {
                         let row = a * b
@@ -124,19 +124,23 @@ public struct NTXentLoss {
                         if maxN > -.infinity {
                             for k in 0..<negatives { sumN += e[k] }
                         }
-                        // The positives in three passes, so that their four exponentials each run in
-                        // one VectorExp call: (1) e^{z − top} and e^{maxN − top}; (2) L, log r and
-                        // e^{log r}, e^{maxN − L}; (3) the terms and coefficients in column order.
-                        let q1 = e + b, q2 = e + 2 * b, q3 = e + 3 * b
+                        // The positives in three passes, so that each of their four exponentials, two
+                        // logarithms and one expm1 runs in one VectorExp / VectorLog / VectorExpm1 call:
+                        // (1) e^{z − top} and e^{maxN − top}; (2) L, log r, e^{log r}, e^{maxN − L},
+                        // log(r + tiny) and e^{log r} − 1; (3) the terms and coefficients in column order.
+                        let q1 = e + b, q2 = e + 2 * b, q3 = e + 3 * b, q4 = e + 4 * b
                         // L = log(e^z + Σ e^n), stably around top = max(z, maxN): q1 = z − top, q2 = maxN − top.
                         let positives = mb_masked_top_scaled(s + row, m + row, _PairMask.positive, b, invT, maxN, q1, q2)
                         VectorExp.exp(q1, into: q1, count: positives)
                         VectorExp.exp(q2, into: q2, count: positives)
+                        // log(e^{z − top} + Σ e^{n − top}), all positives in one call (q3 is free until below).
+                        for p in 0..<positives { q3[p] = q1[p] + sumN * q2[p] }
+                        VectorLog.log(q3, into: q3, count: positives)
                         var p = 0
                         for j in 0..<b where m[row + j] == _PairMask.positive {
                             let z = Double(s[row + j]) * invT
                             let top = max(z, maxN)
-                            let l = top + log(q1[p] + sumN * q2[p])
+                            let l = top + q3[p]
                             let logRatio = z - l
                             q1[p] = logRatio
                             q3[p] = logRatio
@@ -145,6 +149,11 @@ public struct NTXentLoss {
                         }
                         VectorExp.exp(q1, into: q1, count: positives)
                         VectorExp.exp(q2, into: q2, count: positives)
+                        // log(r + tiny) of every positive in one call.
+                        for p in 0..<positives { q4[p] = q1[p] + _Stable.tiny }
+                        VectorLog.log(q4, into: q4, count: positives)
+                        // e^{log r} − 1 of every positive in one call (q3 holds log r, read nowhere else).
+                        VectorExpm1.expm1(q3, into: q3, count: positives)
                         // Σ_p κ_ap e^{maxN − L_ap}: the weight every negative of this anchor gets, over e^{S_an/τ − maxN}.
                         var negativeWeight = 0.0
                         p = 0
@@ -153,15 +162,15 @@ public struct NTXentLoss {
                                 c[row + j] = 0
                                 continue
                             }
-                            let ratio = q1[p], logRatio = q3[p]
-                            let term = -log(ratio + _Stable.tiny)
+                            let ratio = q1[p], ratioMinusOne = q3[p]
+                            let term = -q4[p]
                             // The part holding anchor 0 sums its terms as the serial pass would;
                             // the others keep theirs, compacted, for the sum after the pass.
                             if prefixPart { prefix += term } else { terms[row + p] = term }
                             if ratio < 1 { active += 1 }
                             // d(−log(r + tiny))/dlogRatio = −κ with κ = r / (r + tiny).
                             let kappa = ratio / (ratio + _Stable.tiny)
-                            c[row + j] = Float(kappa * expm1(logRatio) * invT * weight)
+                            c[row + j] = Float(kappa * ratioMinusOne * invT * weight)
                             if maxN > -.infinity { negativeWeight += kappa * q2[p] }
                             p += 1
                         }
