@@ -20,6 +20,7 @@
 #pragma clang fp contract(off)
 
 #include "CKernels.h"
+#include "VectorSelfCheck.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -234,27 +235,8 @@ static void check_inputs(double *x) {
     }
 }
 
-static int vector_matches_scalar(int isa) {
-    double *x = malloc(2 * kCheckCount * sizeof(double));
-    if (!x) return 0;
-    double *v = x + kCheckCount;
-    check_inputs(x);
-    mb_exp(isa, x, v, kCheckCount);
-    int same = 1;
-    for (size_t i = 0; i < kCheckCount && same; i++) {
-        const double e = exp(x[i]);
-        same = memcmp(&e, &v[i], sizeof e) == 0;
-    }
-    free(x);
-    return same;
-}
-
 int mb_exp_isa(void) {
-    __builtin_cpu_init();
-    // glibc's own condition for __exp_fma: without it `exp` is another algorithm.
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
-    if (__builtin_cpu_supports("avx512f") && vector_matches_scalar(2)) return 2;
-    return vector_matches_scalar(1) ? 1 : 0;
+    return mb_vector_isa_if_exact(mb_exp, exp, check_inputs, kCheckCount);
 }
 
 #else
