@@ -55,8 +55,9 @@ public struct SupConLoss {
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var mask = _PairMask()
-    /// Per row: the log-sum-exp, the loss ℓ_i and the largest scaled similarity.
-    private var rowLSE: [Double] = [], rowLoss: [Double] = [], rowTop: [Double] = []
+    /// Per row: the log-sum-exp, the loss ℓ_i, the largest scaled similarity and
+    /// 1 / (number of positives), each positive's share of the target.
+    private var rowLSE: [Double] = [], rowLoss: [Double] = [], rowTop: [Double] = [], rowShare: [Double] = []
     /// Per worker, one row's exponents and then their exponentials (``VectorExp``).
     private var expScratch: [Double] = []
 
@@ -84,6 +85,7 @@ public struct SupConLoss {
             rowLSE = [Double](repeating: 0, count: b)
             rowLoss = [Double](repeating: 0, count: b)
             rowTop = [Double](repeating: 0, count: b)
+            rowShare = [Double](repeating: 0, count: b)
         }
         let invT = 1 / parameters.temperature
         var total = 0.0
@@ -91,8 +93,8 @@ public struct SupConLoss {
         // Rows on the context's workers (each row's exponentials and its results belong to
         // it alone); the loss is summed afterwards in row order, as one serial pass would.
         let parts = context.parts(forWork: b * b * 16)
-        var rowLSE = self.rowLSE, rowLoss = self.rowLoss, rowTop = self.rowTop
-        self.rowLSE = []; self.rowLoss = []; self.rowTop = []
+        var rowLSE = self.rowLSE, rowLoss = self.rowLoss, rowTop = self.rowTop, rowShare = self.rowShare
+        self.rowLSE = []; self.rowLoss = []; self.rowTop = []; self.rowShare = []
         Workspace.reserve(&expScratch, parts * b)
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
@@ -100,6 +102,7 @@ public struct SupConLoss {
                 rowLSE.withUnsafeMutableBufferPointer { rowLSE in
                 rowLoss.withUnsafeMutableBufferPointer { rowLoss in
                 rowTop.withUnsafeMutableBufferPointer { rowTop in
+                rowShare.withUnsafeMutableBufferPointer { rowShare in
                 expScratch.withUnsafeMutableBufferPointer { expScratch in
                     Parallel.forEachPart(b, parts: parts) { part, rows in
                     let e = expScratch.baseAddress! + part * b
@@ -131,6 +134,7 @@ public struct SupConLoss {
                             n += 1
                         }
                         rowTop[i] = top
+                        rowShare[i] = 1 / Double(positives)
                         let lse = top + log(sum)
                         rowLSE[i] = lse
                         // −mean_p(z_p − lse) = lse − mean_p z_p, written as a gap to the largest term
@@ -148,14 +152,16 @@ public struct SupConLoss {
                 }
                 }
                 }
+                }
             }
         }
-        self.rowLSE = rowLSE; self.rowLoss = rowLoss; self.rowTop = rowTop
+        self.rowLSE = rowLSE; self.rowLoss = rowLoss; self.rowTop = rowTop; self.rowShare = rowShare
         let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
         // dL/dS row by row on the same workers: each entry depends only on its row's results.
         rowLSE.withUnsafeBufferPointer { lse in
         rowLoss.withUnsafeBufferPointer { losses in
         rowTop.withUnsafeBufferPointer { tops in
+        rowShare.withUnsafeBufferPointer { shares in
         coefficients.storage.withUnsafeMutableBufferPointer { c in
             mask.values.withUnsafeBufferPointer { m in
                 Parallel.forEachPart(b, parts: parts) { _, rows in
@@ -165,14 +171,13 @@ public struct SupConLoss {
                         for j in 0..<b { c[row + j] = 0 }
                         continue
                     }
-                    var positives = 0
-                    for j in 0..<b where m[row + j] == _PairMask.positive { positives += 1 }
-                    let share = 1 / Double(positives), softmaxScale = exp(tops[i] - lse[i])
+                    let share = shares[i], softmaxScale = exp(tops[i] - lse[i])
                     // Branch-free in C, the same expression per entry (CKernelsLoss.h).
                     mb_supcon_coefficients(c.baseAddress! + row, m.baseAddress! + row, b, softmaxScale, share, invT, scale)
                 }
                 }
             }
+        }
         }
         }
         }
