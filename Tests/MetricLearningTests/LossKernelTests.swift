@@ -110,17 +110,26 @@ private func serialNTXent(_ s: Matrix, _ m: [UInt8], invT: Double, weight: Doubl
     return (total, active, c)
 }
 
-@Test(arguments: [0.07, 1.0])
-func ntxentIsBitwiseItsFormerSerialLoopForEveryWorkerCount(temperature: Double) throws {
-    // 300 rows: the per-anchor pass splits (B² · 16 ≥ 65,536) and the first part's running sum
-    // hands over to the serial sum; duplicate rows give exact ties among the similarities.
-    let (x, y) = fastPathBatch(seed: 19, classes: 6, perClass: 50, duplicates: true)
+/// The unmined pair mask of `y`, `x`'s unit rows and their cosine similarities,
+/// computed serially: the inputs of the pair losses' former serial loops.
+func serialCosinePairs(_ x: Matrix, _ y: [Int32]) -> (mask: _PairMask, unit: _UnitRows, similarities: Matrix) {
     var mask = _PairMask()
     mask.assign(labels: y, pairs: nil)
     var unit = _UnitRows()
     unit.forward(x)
     var s = Matrix(rows: 0, cols: 0)
     _Cosine.similarities(unit.unit, unit.unit, into: &s, context: .serial)
+    return (mask, unit, s)
+}
+
+@Test(arguments: [0.07, 1.0])
+func ntxentIsBitwiseItsFormerSerialLoopForEveryWorkerCount(temperature: Double) throws {
+    // 300 rows: the per-anchor pass splits (B² · 16 ≥ 65,536) and the first part's running sum
+    // hands over to the serial sum; duplicate rows give exact ties among the similarities.
+    let (x, y) = fastPathBatch(seed: 19, classes: 6, perClass: 50, duplicates: true)
+    let pairs = serialCosinePairs(x, y)
+    let mask = pairs.mask, s = pairs.similarities
+    let unit = pairs.unit
     let weight = 1 / Double(mask.positivePairs)
     var (total, active, c) = serialNTXent(s, mask.values, invT: 1 / temperature, weight: weight)
     var wantGradient = Matrix(rows: x.rows, cols: x.cols)

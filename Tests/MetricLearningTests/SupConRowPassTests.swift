@@ -65,12 +65,9 @@ func supconIsBitwiseItsFormerSerialPassForEveryWorkerCount(temperature: Double) 
     // 300 rows: the row passes split over the workers (B² · 16 ≥ 65,536); duplicate rows give
     // exact ties.
     let (x, y) = fastPathBatch(seed: 23, classes: 7, perClass: 43, duplicates: true)
-    var mask = _PairMask()
-    mask.assign(labels: y, pairs: nil)
-    var unit = _UnitRows()
-    unit.forward(x)
-    var s = Matrix(rows: 0, cols: 0)
-    _Cosine.similarities(unit.unit, unit.unit, into: &s, context: .serial)
+    let pairs = serialCosinePairs(x, y)
+    let mask = pairs.mask, s = pairs.similarities
+    let unit = pairs.unit
     var (wantLoss, active, c) = serialSupCon(s, mask.values, invT: 1 / temperature)
     var wantGradient = Matrix(rows: x.rows, cols: x.cols)
     _Cosine.backwardSymmetric(coefficients: &c, unit.unit, gradient: &wantGradient, context: .serial)
