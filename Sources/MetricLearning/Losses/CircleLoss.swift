@@ -1,3 +1,4 @@
+import CKernels
 import NumericCore
 
 #if canImport(Glibc)
@@ -116,7 +117,7 @@ public struct CircleLoss {
         Workspace.reserve(&rowTerm, b)
         var rowTerm = self.rowTerm
         self.rowTerm = []
-        // Both passes below take each row's exponentials in one ``VectorExp`` call.
+        // Per worker, one row's exponents, then their exponentials (mb_exp, as ``VectorExp``).
         Workspace.reserve(&expScratch, parts * b)
         var expScratch = self.expScratch
         self.expScratch = []
@@ -127,42 +128,19 @@ public struct CircleLoss {
             rowSlope.withUnsafeMutableBufferPointer { rowSlope in
             rowTerm.withUnsafeMutableBufferPointer { rowTerm in
             expScratch.withUnsafeMutableBufferPointer { expScratch in
+                let s = s.baseAddress!, selection = selection.baseAddress!, isa = VectorExp.isa
                 Parallel.forEachPart(b, parts: parts) { part, rows in
                 let e = expScratch.baseAddress! + part * b
                 for i in rows {
                     let row = i * b
                     rowTerm[i] = -1
-                    // The selected pairs' logits in column order (kept for the exponents below).
-                    var topP = -Double.infinity, topN = -Double.infinity
-                    var selected = 0
-                    for j in 0..<b {
-                        let k = selection[row + j]
-                        guard k != _PairMask.none else { continue }
-                        let v = Self.logit(Double(s[row + j]), positive: k == _PairMask.positive, m: m, gamma: gamma).value
-                        if k == _PairMask.positive { topP = max(topP, v) } else { topN = max(topN, v) }
-                        e[selected] = v
-                        selected += 1
-                    }
                     rowSlope[i] = 0
-                    guard topP > -.infinity, topN > -.infinity else { continue }
-                    var n = 0
-                    for j in 0..<b {
-                        let k = selection[row + j]
-                        guard k != _PairMask.none else { continue }
-                        e[n] -= k == _PairMask.positive ? topP : topN
-                        n += 1
-                    }
-                    VectorExp.exp(e, into: e, count: selected)
-                    var sumP = 0.0, sumN = 0.0
-                    n = 0
-                    for j in 0..<b {
-                        let k = selection[row + j]
-                        guard k != _PairMask.none else { continue }
-                        if k == _PairMask.positive { sumP += e[n] } else { sumN += e[n] }
-                        n += 1
-                    }
-                    rowP[i] = topP + log(sumP)
-                    rowN[i] = topN + log(sumN)
+                    // The row's logits, their maxima per kind, exponentials and sums in one C pass
+                    // (CKernelsPairLoss.h), the Swift loop's arithmetic per element.
+                    let r = mb_circle_row_sums(isa, s + row, selection + row, b, m, gamma, e)
+                    guard r.top_p > -.infinity, r.top_n > -.infinity else { continue }
+                    rowP[i] = r.top_p + log(r.sum_p)
+                    rowN[i] = r.top_n + log(r.sum_n)
                     let z = rowP[i] + rowN[i]
                     // float32 softplus is exactly 0 once exp(z) underflows; PML's reducer then drops the row.
                     guard Float(exp(z)) > 0 else { continue }
@@ -190,36 +168,18 @@ public struct CircleLoss {
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { selection in
                 expScratch.withUnsafeMutableBufferPointer { expScratch in
+                    let s = s.baseAddress!, c = c.baseAddress!, selection = selection.baseAddress!, isa = VectorExp.isa
                     Parallel.forEachPart(b, parts: parts) { part, rows in
                     let e = expScratch.baseAddress! + part * b
                     for i in rows {
                         let row = i * b, slope = slopes[i] * scale
                         guard slope > 0 else {
-                            for j in 0..<b { c[row + j] = 0 }
+                            (c + row).update(repeating: 0, count: b)
                             continue
                         }
-                        // The softmax exponents of the selected pairs in column order, then their exponentials.
-                        var selected = 0
-                        for j in 0..<b {
-                            let k = selection[row + j]
-                            guard k != _PairMask.none else { continue }
-                            let positive = k == _PairMask.positive
-                            let v = Self.logit(Double(s[row + j]), positive: positive, m: m, gamma: gamma).value
-                            e[selected] = v - (positive ? positiveLSE[i] : negativeLSE[i])
-                            selected += 1
-                        }
-                        VectorExp.exp(e, into: e, count: selected)
-                        var n = 0
-                        for j in 0..<b {
-                            let k = selection[row + j]
-                            guard k != _PairMask.none else {
-                                c[row + j] = 0
-                                continue
-                            }
-                            let dv = Self.logit(Double(s[row + j]), positive: k == _PairMask.positive, m: m, gamma: gamma).slope
-                            c[row + j] = Float(slope * e[n] * dv)
-                            n += 1
-                        }
+                        // The softmax exponentials and dL/dS in one C pass (CKernelsPairLoss.h).
+                        mb_circle_row_coefficients(isa, s + row, selection + row, b, m, gamma, positiveLSE[i], negativeLSE[i],
+                                                   slope, e, c + row)
                     }
                     }
                 }

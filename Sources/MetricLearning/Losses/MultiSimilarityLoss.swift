@@ -1,3 +1,4 @@
+import CKernels
 import NumericCore
 
 #if canImport(Glibc)
@@ -116,58 +117,26 @@ public struct MultiSimilarityLoss {
                 mask.values.withUnsafeBufferPointer { m in
                 rowTerms.withUnsafeMutableBufferPointer { rowTerms in
                 expScratch.withUnsafeMutableBufferPointer { expScratch in
+                    let s = s.baseAddress!, c = c.baseAddress!, m = m.baseAddress!, isa = VectorExp.isa
                     Parallel.forEachPart(b, parts: parts) { part, rows in
                     let e = expScratch.baseAddress! + part * b
                     for i in rows {
                         let row = i * b
-                        // Both log-sum-exps include the "1" (exponent 0), so their maxima start at 0.
-                        var maxP = 0.0, maxN = 0.0
-                        var anyP = false, anyN = false
-                        for j in 0..<b {
-                            let v = Double(s[row + j])
-                            if m[row + j] == _PairMask.positive { maxP = max(maxP, alpha * (base - v)); anyP = true }
-                            else if m[row + j] == _PairMask.negative { maxN = max(maxN, beta * (v - base)); anyN = true }
-                        }
-                        // Each exponential once (the selected pairs' in column order, in one call):
-                        // kept in c, rescaled to dL/dS below.
-                        var selected = 0
-                        for j in 0..<b {
-                            let v = Double(s[row + j])
-                            switch m[row + j] {
-                            case _PairMask.positive:
-                                e[selected] = alpha * (base - v) - maxP
-                                selected += 1
-                            case _PairMask.negative:
-                                e[selected] = beta * (v - base) - maxN
-                                selected += 1
-                            default:
-                                break
-                            }
-                        }
-                        VectorExp.exp(e, into: e, count: selected)
-                        var sumP = exp(-maxP), sumN = exp(-maxN)
-                        var n = 0
-                        for j in 0..<b {
-                            switch m[row + j] {
-                            case _PairMask.positive:
-                                sumP += e[n]
-                                c[row + j] = Float(e[n])
-                                n += 1
-                            case _PairMask.negative:
-                                sumN += e[n]
-                                c[row + j] = Float(e[n])
-                                n += 1
-                            default:
-                                c[row + j] = 0
-                            }
-                        }
-                        let lseP = maxP + log(sumP), lseN = maxN + log(sumN)
-                        rowTerms[i] = (anyP ? lseP / alpha : 0) + (anyN ? lseN / beta : 0)
-                        // dL/dS_ij = −softmax⁺_ij / B for a positive, +softmax⁻_ij / B for a negative.
+                        // Three C passes over the row (CKernelsPairLoss.h), the former Swift loops'
+                        // arithmetic per element: the exponents and their maxima (both log-sum-exps
+                        // include the "1", exponent 0, so the maxima start at 0), ...
+                        var r = mb_ms_row_max(s + row, m + row, b, alpha, beta, base, e)
+                        let maxP = r.top_p, maxN = r.top_n
+                        // ... each exponential once, summed in column order after exp(0 − max), ...
+                        r.sum_p = exp(-maxP)
+                        r.sum_n = exp(-maxN)
+                        r = mb_ms_row_exp(isa, m + row, b, r, e)
+                        let lseP = maxP + log(r.sum_p), lseN = maxN + log(r.sum_n)
+                        rowTerms[i] = (r.positives > 0 ? lseP / alpha : 0) + (r.negatives > 0 ? lseN / beta : 0)
+                        // ... and dL/dS_ij = −softmax⁺_ij / B for a positive, +softmax⁻_ij / B for a negative
+                        // (each exponential rounded to Float first, as when c held it).
                         let scaleP = -exp(maxP - lseP) / Double(b), scaleN = exp(maxN - lseN) / Double(b)
-                        for j in 0..<b where m[row + j] != _PairMask.none {
-                            c[row + j] = Float(Double(c[row + j]) * (m[row + j] == _PairMask.positive ? scaleP : scaleN))
-                        }
+                        mb_ms_row_coefficients(m + row, b, e, scaleP, scaleN, c + row)
                     }
                     }
                     for i in 0..<b {
