@@ -22,6 +22,14 @@
 
 enum { kPositive = 1, kNegative = 2 };
 
+// Each pass is one always-inlined body, compiled twice: for the baseline and, on x86-64, in an
+// AVX2 function (wider compares and blends; the same IEEE operations, so the same bits) that
+// runs when `isa` ≥ 1 (mb_exp's AVX2+FMA path, which METRICBENCH_SIMD=portable turns off).
+#define BODY static inline __attribute__((always_inline))
+#if defined(__x86_64__) && defined(__clang__)
+#define WIDE_TARGET __attribute__((target("avx2")))
+#endif
+
 static double serial_max(const double *v, const uint8_t *mask, uint8_t want, size_t n, double start) {
     double m = start;
     for (size_t j = 0; j < n; j++) {
@@ -33,7 +41,7 @@ static double serial_max(const double *v, const uint8_t *mask, uint8_t want, siz
 
 /// top[0], top[1] = the serial `m = start; m = Swift.max(m, v[j])` over the positive and the
 /// negative columns.
-static void masked_max2(const double *v, const uint8_t *mask, size_t n, double start, double top[2]) {
+BODY void masked_max2(const double *v, const uint8_t *mask, size_t n, double start, double top[2]) {
     double ap[8], an[8];
     int64_t zero[8];  // lanes that met a selected ±0
     for (int l = 0; l < 8; l++) {
@@ -88,8 +96,7 @@ static inline double circle_slope(double s, int positive, double m, double gamma
     return positive ? -gamma * ap : gamma * an;
 }
 
-mb_pair_row_lse mb_circle_row_sums(int isa, const float *s, const uint8_t *mask, size_t n, double m, double gamma,
-                                   double *e) {
+BODY mb_pair_row_lse circle_row_sums(int isa, const float *s, const uint8_t *mask, size_t n, double m, double gamma, double *e) {
     for (size_t j = 0; j < n; j++) e[j] = circle_logit((double)s[j], mask[j] == kPositive, m, gamma);
     double top[2];
     masked_max2(e, mask, n, -__builtin_inf(), top);
@@ -108,8 +115,8 @@ mb_pair_row_lse mb_circle_row_sums(int isa, const float *s, const uint8_t *mask,
     return r;
 }
 
-void mb_circle_row_coefficients(int isa, const float *s, const uint8_t *mask, size_t n, double m, double gamma,
-                                double lse_p, double lse_n, double slope, double *e, float *c) {
+BODY void circle_row_coefficients(int isa, const float *s, const uint8_t *mask, size_t n, double m, double gamma, double lse_p,
+                                  double lse_n, double slope, double *e, float *c) {
     for (size_t j = 0; j < n; j++) {
         const int positive = mask[j] == kPositive;
         e[j] = circle_logit((double)s[j], positive, m, gamma) - (positive ? lse_p : lse_n);
@@ -121,8 +128,7 @@ void mb_circle_row_coefficients(int isa, const float *s, const uint8_t *mask, si
     }
 }
 
-mb_pair_row_lse mb_ms_row_max(const float *s, const uint8_t *mask, size_t n, double alpha, double beta, double base,
-                              double *e) {
+BODY mb_pair_row_lse ms_row_max(const float *s, const uint8_t *mask, size_t n, double alpha, double beta, double base, double *e) {
     int64_t np = 0, nn = 0;
     for (size_t j = 0; j < n; j++) {
         const double v = (double)s[j];
@@ -136,7 +142,7 @@ mb_pair_row_lse mb_ms_row_max(const float *s, const uint8_t *mask, size_t n, dou
     return r;
 }
 
-mb_pair_row_lse mb_ms_row_exp(int isa, const uint8_t *mask, size_t n, mb_pair_row_lse row, double *e) {
+BODY mb_pair_row_lse ms_row_exp(int isa, const uint8_t *mask, size_t n, mb_pair_row_lse row, double *e) {
     const double tp = row.top_p, tn = row.top_n;
     for (size_t j = 0; j < n; j++) e[j] = e[j] - (mask[j] == kPositive ? tp : tn);
     mb_exp(isa, e, e, n);
@@ -150,10 +156,61 @@ mb_pair_row_lse mb_ms_row_exp(int isa, const uint8_t *mask, size_t n, mb_pair_ro
     return row;
 }
 
-void mb_ms_row_coefficients(const uint8_t *mask, size_t n, const double *e, double scale_p, double scale_n,
-                            float *c) {
+BODY void ms_row_coefficients(const uint8_t *mask, size_t n, const double *e, double scale_p, double scale_n, float *c) {
     for (size_t j = 0; j < n; j++) {
         const double kept = (double)(float)e[j];
         c[j] = mask[j] != 0 ? (float)(kept * (mask[j] == kPositive ? scale_p : scale_n)) : 0.0f;
     }
+}
+
+// The baseline and AVX2 instances of each body, and the exported functions choosing between them.
+#define INSTANCES(ret, name, params, args)                      \
+    static ret name##_base params { return name args; }       \
+    INSTANCE_WIDE(ret, name, params, args)
+#ifdef WIDE_TARGET
+#define INSTANCE_WIDE(ret, name, params, args) static WIDE_TARGET ret name##_avx2 params { return name args; }
+#define CHOOSE(isa, name, args) ((isa) >= 1 ? name##_avx2 args : name##_base args)
+#else
+#define INSTANCE_WIDE(ret, name, params, args)
+#define CHOOSE(isa, name, args) ((void)(isa), name##_base args)
+#endif
+
+INSTANCES(mb_pair_row_lse, circle_row_sums,
+          (int isa, const float *s, const uint8_t *mask, size_t n, double m, double gamma, double *e),
+          (isa, s, mask, n, m, gamma, e))
+INSTANCES(void, circle_row_coefficients,
+          (int isa, const float *s, const uint8_t *mask, size_t n, double m, double gamma, double lse_p, double lse_n,
+           double slope, double *e, float *c),
+          (isa, s, mask, n, m, gamma, lse_p, lse_n, slope, e, c))
+INSTANCES(mb_pair_row_lse, ms_row_max,
+          (const float *s, const uint8_t *mask, size_t n, double alpha, double beta, double base, double *e),
+          (s, mask, n, alpha, beta, base, e))
+INSTANCES(mb_pair_row_lse, ms_row_exp, (int isa, const uint8_t *mask, size_t n, mb_pair_row_lse row, double *e),
+          (isa, mask, n, row, e))
+INSTANCES(void, ms_row_coefficients,
+          (const uint8_t *mask, size_t n, const double *e, double scale_p, double scale_n, float *c),
+          (mask, n, e, scale_p, scale_n, c))
+
+mb_pair_row_lse mb_circle_row_sums(int isa, const float *s, const uint8_t *mask, size_t n, double m, double gamma,
+                                   double *e) {
+    return CHOOSE(isa, circle_row_sums, (isa, s, mask, n, m, gamma, e));
+}
+
+void mb_circle_row_coefficients(int isa, const float *s, const uint8_t *mask, size_t n, double m, double gamma,
+                                double lse_p, double lse_n, double slope, double *e, float *c) {
+    CHOOSE(isa, circle_row_coefficients, (isa, s, mask, n, m, gamma, lse_p, lse_n, slope, e, c));
+}
+
+mb_pair_row_lse mb_ms_row_max(int isa, const float *s, const uint8_t *mask, size_t n, double alpha, double beta,
+                              double base, double *e) {
+    return CHOOSE(isa, ms_row_max, (s, mask, n, alpha, beta, base, e));
+}
+
+mb_pair_row_lse mb_ms_row_exp(int isa, const uint8_t *mask, size_t n, mb_pair_row_lse row, double *e) {
+    return CHOOSE(isa, ms_row_exp, (isa, mask, n, row, e));
+}
+
+void mb_ms_row_coefficients(int isa, const uint8_t *mask, size_t n, const double *e, double scale_p, double scale_n,
+                            float *c) {
+    CHOOSE(isa, ms_row_coefficients, (mask, n, e, scale_p, scale_n, c));
 }

@@ -233,11 +233,14 @@ private func specialRows(seed: UInt64, _ body: (_ s: [Float], _ mask: [UInt8], _
 @Test func circleRowKernelsMatchTheFormerSwiftLoops() {
     // m = 0.5 makes S = 0.5 a zero logit of either kind (the maxima's zero fallback); γ = 1e308 overflows.
     for (m, gamma) in [(0.4, 80.0), (0.5, 3.0), (0.25, 1e308)] {
-        specialRows(seed: 43) { s, mask, label in
+        // Both builds of each pass: the portable one (isa 0) and, on a CPU with AVX2, the wide one.
+        for isa in Set([0, VectorExp.isa]) {
+        specialRows(seed: 43) { s, mask, base in
+            let label = "\(base), isa \(isa)"
             let n = s.count
             var e = [Double](repeating: 7, count: n)
             let want = formerCircleSums(s, mask, m: m, gamma: gamma)
-            let got = mb_circle_row_sums(VectorExp.isa, s, mask, n, m, gamma, &e)
+            let got = mb_circle_row_sums(isa, s, mask, n, m, gamma, &e)
             #expect(got.top_p.bitPattern == want.topP.bitPattern && got.top_n.bitPattern == want.topN.bitPattern,
                     "\(label), m \(m): tops \(got.top_p), \(got.top_n) vs \(want.topP), \(want.topN)")
             if let sums = want.sums {
@@ -247,9 +250,10 @@ private func specialRows(seed: UInt64, _ body: (_ s: [Float], _ mask: [UInt8], _
             for (lseP, lseN, slope) in [(2.0, -3.0, 0.25), (0, 0, 1e-3), (.infinity, 1, 1)] {
                 let wantC = formerCircleCoefficients(s, mask, m: m, gamma: gamma, lseP: lseP, lseN: lseN, slope: slope)
                 var c = [Float](repeating: 9, count: n)
-                mb_circle_row_coefficients(VectorExp.isa, s, mask, n, m, gamma, lseP, lseN, slope, &e, &c)
+                mb_circle_row_coefficients(isa, s, mask, n, m, gamma, lseP, lseN, slope, &e, &c)
                 #expect(c.map(\.bitPattern) == wantC.map(\.bitPattern), "\(label), m \(m), lse \(lseP), \(lseN)")
             }
+        }
         }
     }
 }
@@ -258,17 +262,19 @@ private func specialRows(seed: UInt64, _ body: (_ s: [Float], _ mask: [UInt8], _
     // α < 0 makes α · (λ − S) a −0 at S = λ (the maxima's zero fallback must pick the later zero);
     // the kernels take any value, the loss's validation only positive ones.
     for (alpha, beta, base) in [(2.0, 50.0, 0.5), (-1.0, 3.0, 0.5), (1.0, -2.0, 0.0), (1e308, 1e308, 0.4)] {
-        specialRows(seed: 47) { s, mask, label in
+        for isa in Set([0, VectorExp.isa]) {
+        specialRows(seed: 47) { s, mask, rowLabel in
+            let label = "\(rowLabel), isa \(isa)"
             let n = s.count, b = 300
             let want = formerMultiSimilarityRow(s, mask, alpha: alpha, beta: beta, base: base, b: b)
             var e = [Double](repeating: 7, count: n)
-            var r = mb_ms_row_max(s, mask, n, alpha, beta, base, &e)
+            var r = mb_ms_row_max(isa, s, mask, n, alpha, beta, base, &e)
             let maxP = r.top_p, maxN = r.top_n
             #expect(maxP.bitPattern == want.maxP.bitPattern && maxN.bitPattern == want.maxN.bitPattern,
                     "\(label), α \(alpha), β \(beta): maxima \(maxP), \(maxN) vs \(want.maxP), \(want.maxN)")
             r.sum_p = Foundation.exp(-maxP)
             r.sum_n = Foundation.exp(-maxN)
-            r = mb_ms_row_exp(VectorExp.isa, mask, n, r, &e)
+            r = mb_ms_row_exp(isa, mask, n, r, &e)
             let lseP = maxP + Foundation.log(r.sum_p), lseN = maxN + Foundation.log(r.sum_n)
             let term = (r.positives > 0 ? lseP / alpha : 0) + (r.negatives > 0 ? lseN / beta : 0)
             #expect(r.positives == mask.filter { $0 == _PairMask.positive }.count)
@@ -276,8 +282,9 @@ private func specialRows(seed: UInt64, _ body: (_ s: [Float], _ mask: [UInt8], _
             #expect(term.bitPattern == want.term.bitPattern, "\(label), α \(alpha), β \(beta): \(term) vs \(want.term)")
             let scaleP = -Foundation.exp(maxP - lseP) / Double(b), scaleN = Foundation.exp(maxN - lseN) / Double(b)
             var c = [Float](repeating: 9, count: n)
-            mb_ms_row_coefficients(mask, n, e, scaleP, scaleN, &c)
+            mb_ms_row_coefficients(isa, mask, n, e, scaleP, scaleN, &c)
             #expect(c.map(\.bitPattern) == want.c.map(\.bitPattern), "\(label), α \(alpha), β \(beta)")
+        }
         }
     }
 }

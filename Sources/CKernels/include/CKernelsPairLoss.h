@@ -11,7 +11,8 @@
 // Rows are not compacted: `e` gets one value per column, n in all, and the
 // unselected columns (mask 0) hold values that are never read back into a
 // result. `mask` is _PairMask's row: 0 none, 1 positive, 2 negative.
-// `isa` is a value of mb_exp_isa() (VectorExp.isa), passed through to mb_exp.
+// `isa` is a value of mb_exp_isa() (VectorExp.isa), passed through to mb_exp; from 1 on, the
+// passes themselves also run as AVX2 code (same operations, same bits).
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,7 +47,7 @@ void mb_circle_row_coefficients(int isa, const float *s, const uint8_t *mask, si
 /// Multi-similarity's maxima over one row: e[j] = α·(λ − S) for a positive column,
 /// β·(S − λ) otherwise; top_p, top_n = the serial maxima starting at 0 of the
 /// positives' and negatives' values, with their numbers (sums 0).
-mb_pair_row_lse mb_ms_row_max(const float *s, const uint8_t *mask, size_t n, double alpha, double beta, double base,
+mb_pair_row_lse mb_ms_row_max(int isa, const float *s, const uint8_t *mask, size_t n, double alpha, double beta, double base,
                               double *e);
 
 /// Multi-similarity's exponentials over one row after mb_ms_row_max (`row` its result with
@@ -56,7 +57,7 @@ mb_pair_row_lse mb_ms_row_exp(int isa, const uint8_t *mask, size_t n, mb_pair_ro
 
 /// Multi-similarity's dL/dS over one row after mb_ms_row_exp: for mask[j] != 0,
 /// c[j] = Float(Double(Float(e[j])) · (mask[j] == 1 ? scale_p : scale_n)), else 0.
-void mb_ms_row_coefficients(const uint8_t *mask, size_t n, const double *e, double scale_p, double scale_n,
+void mb_ms_row_coefficients(int isa, const uint8_t *mask, size_t n, const double *e, double scale_p, double scale_n,
                             float *c);
 
 #ifdef __cplusplus

@@ -125,7 +125,7 @@ public struct MultiSimilarityLoss {
                         // Three C passes over the row (CKernelsPairLoss.h), the former Swift loops'
                         // arithmetic per element: the exponents and their maxima (both log-sum-exps
                         // include the "1", exponent 0, so the maxima start at 0), ...
-                        var r = mb_ms_row_max(s + row, m + row, b, alpha, beta, base, e)
+                        var r = mb_ms_row_max(isa, s + row, m + row, b, alpha, beta, base, e)
                         let maxP = r.top_p, maxN = r.top_n
                         // ... each exponential once, summed in column order after exp(0 − max), ...
                         r.sum_p = exp(-maxP)
@@ -136,7 +136,7 @@ public struct MultiSimilarityLoss {
                         // ... and dL/dS_ij = −softmax⁺_ij / B for a positive, +softmax⁻_ij / B for a negative
                         // (each exponential rounded to Float first, as when c held it).
                         let scaleP = -exp(maxP - lseP) / Double(b), scaleN = exp(maxN - lseN) / Double(b)
-                        mb_ms_row_coefficients(m + row, b, e, scaleP, scaleN, c + row)
+                        mb_ms_row_coefficients(isa, m + row, b, e, scaleP, scaleN, c + row)
                     }
                     }
                     for i in 0..<b {
