@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Interleaved A/B of training rows: python3 ab.py OLD NEW ROUNDS OUTDIR ROW... (rows as LOSS/MINING/BATCH/EMB)."""
+"""Interleaved A/B of training rows: python3 ab.py OLD NEW ROUNDS OUTDIR ROW... (rows as LOSS/MINING/BATCH/EMB; THREADS=n in the environment, default 2)."""
 import json, os, statistics, subprocess, sys
 old, new, rounds, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 rows = sys.argv[5:]
@@ -8,7 +8,7 @@ env = dict(os.environ, OPENBLAS_CORETYPE="Haswell")
 res = {}
 for r in range(rounds):
     for tag, binary in ([("old", old), ("new", new)] if r % 2 == 0 else [("new", new), ("old", old)]):
-        args = [binary, "bench", "--only", "train", "--json"]
+        args = [binary, "bench", "--only", "train", "--threads", os.environ.get("THREADS", "2"), "--json"]
         for row in rows: args += ["--train", row]
         text = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
         open(f"{out}/{tag}-{r}.json", "w").write(text)
