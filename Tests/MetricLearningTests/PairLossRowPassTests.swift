@@ -288,3 +288,51 @@ private func specialRows(seed: UInt64, _ body: (_ s: [Float], _ mask: [UInt8], _
         }
     }
 }
+
+@Test func unitRowsKernelsMatchTheFormerSwiftLoops() {
+    // Row counts around the four-row groups, sub-ranges that start mid-group, zero and tiny rows
+    // (clamped at 1e-12), huge and subnormal values.
+    var g = SplitMix64(seed: 53)
+    let eps = _UnitRows.epsilon
+    for (n, d) in [(1, 1), (3, 5), (4, 8), (7, 128), (9, 3), (13, 64)] {
+        for trial in 0..<6 {
+            let x = (0..<n * d).map { k -> Float in
+                let row = k / d
+                if row % 5 == 3 { return 0 }
+                if row % 7 == 2 { return Float(g.nextUniform() * 1e-14) }
+                if trial == 5, k % 11 == 0 { return Float.greatestFiniteMagnitude / 4 }
+                return Float(g.nextNormal() * (trial == 4 ? 1e-39 : 1))
+            }
+            let upstream = (0..<n * d).map { _ in Float(g.nextNormal()) }
+            var wantUnit = [Float](repeating: 0, count: n * d), wantNorms = [Float](repeating: 0, count: n)
+            var wantGrad = upstream
+            for i in 0..<n {
+                var s = 0.0
+                for k in 0..<d { let v = Double(x[i * d + k]); s += v * v }
+                let norm = max(s.squareRoot(), eps)
+                wantNorms[i] = Float(norm)
+                let inv = 1 / norm
+                for k in 0..<d { wantUnit[i * d + k] = Float(Double(x[i * d + k]) * inv) }
+            }
+            for i in 0..<n {
+                let norm = Double(wantNorms[i])
+                let clamped = norm <= eps
+                var dot = 0.0
+                if !clamped { for k in 0..<d { dot += Double(wantUnit[i * d + k]) * Double(wantGrad[i * d + k]) } }
+                let inv = 1 / norm
+                for k in 0..<d {
+                    let r = Double(wantGrad[i * d + k]) - (clamped ? 0 : Double(wantUnit[i * d + k]) * dot)
+                    wantGrad[i * d + k] = Float(r * inv)
+                }
+            }
+            // Two sub-ranges split at a row that is not a multiple of four, as the workers split them.
+            let cut = n / 3
+            var unit = [Float](repeating: 9, count: n * d), norms = [Float](repeating: 9, count: n), grad = upstream
+            for (i0, i1) in [(0, cut), (cut, n)] { mb_unit_rows_forward(x, d, i0, i1, eps, &unit, &norms) }
+            #expect(unit.map(\.bitPattern) == wantUnit.map(\.bitPattern), "n \(n), d \(d), trial \(trial): unit rows")
+            #expect(norms.map(\.bitPattern) == wantNorms.map(\.bitPattern), "n \(n), d \(d), trial \(trial): norms")
+            for (i0, i1) in [(0, cut), (cut, n)] { mb_unit_rows_backward(wantUnit, wantNorms, d, i0, i1, eps, &grad) }
+            #expect(grad.map(\.bitPattern) == wantGrad.map(\.bitPattern), "n \(n), d \(d), trial \(trial): gradient")
+        }
+    }
+}

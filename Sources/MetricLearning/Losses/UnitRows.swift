@@ -1,3 +1,4 @@
+import CKernels
 import NumericCore
 
 #if canImport(Glibc)
@@ -32,15 +33,9 @@ struct _UnitRows {
             unit.storage.withUnsafeMutableBufferPointer { dst in
                 norms.withUnsafeMutableBufferPointer { norms in
                     let src = src.baseAddress!, dst = dst.baseAddress!, norms = norms.baseAddress!
+                    // In C (CKernelsUnitRows.h): four rows' sums of squares side by side, each in column order.
                     Parallel.forEachRange(n, parts: context.parts(forWork: n * d)) { rows in
-                        for i in rows {
-                            var s = 0.0
-                            for k in 0..<d { let v = Double(src[i * d + k]); s += v * v }
-                            let norm = max(s.squareRoot(), Self.epsilon)
-                            norms[i] = Float(norm)
-                            let inv = 1 / norm
-                            for k in 0..<d { dst[i * d + k] = Float(Double(src[i * d + k]) * inv) }
-                        }
+                        mb_unit_rows_forward(src, d, rows.lowerBound, rows.upperBound, Self.epsilon, dst, norms)
                     }
                 }
             }
@@ -56,19 +51,10 @@ struct _UnitRows {
             g.storage.withUnsafeMutableBufferPointer { gp in
                 norms.withUnsafeBufferPointer { norms in
                     let u = u.baseAddress!, gp = gp.baseAddress!, norms = norms.baseAddress!
+                    // In C (CKernelsUnitRows.h): four rows' dot products side by side, each in column order;
+                    // a clamped row is scaled by a constant, so its Jacobian has no radial term.
                     Parallel.forEachRange(n, parts: context.parts(forWork: n * d)) { rows in
-                        for i in rows {
-                            let norm = Double(norms[i])
-                            // A clamped row is scaled by a constant, so its Jacobian has no radial term.
-                            let clamped = norm <= Self.epsilon
-                            var dot = 0.0
-                            if !clamped { for k in 0..<d { dot += Double(u[i * d + k]) * Double(gp[i * d + k]) } }
-                            let inv = 1 / norm
-                            for k in 0..<d {
-                                let r = Double(gp[i * d + k]) - (clamped ? 0 : Double(u[i * d + k]) * dot)
-                                gp[i * d + k] = Float(r * inv)
-                            }
-                        }
+                        mb_unit_rows_backward(u, norms, d, rows.lowerBound, rows.upperBound, Self.epsilon, gp)
                     }
                 }
             }
