@@ -1,3 +1,5 @@
+import CKernels
+
 /// The transforms of Winograd F(2×2, 3×3) (Lavin & Gray 2016) for
 /// ``ConvReLUPool``: 3×3 kernel, padding 1, so output tile `(i, j)` — output
 /// rows `2i, 2i+1`, columns `2j, 2j+1` — is exactly pooling window `(i, j)`,
@@ -24,6 +26,11 @@
 /// four ends with a block that overlaps the previous one (recomputing gives
 /// the same values; sums and scatters mask the repeated lanes); rows of fewer
 /// than four tiles use one partial block.
+///
+/// `transformInput`, `forwardOutput` and `backwardOutput` run as AVX2 or AVX-512 kernels
+/// (`CKernels/Winograd.c`) when `isa` (``WideISA/selected``) is 1 or 2; the loops here are the
+/// portable path and define the bits, which the kernels repeat (the passes only add, subtract,
+/// negate, compare and select, in the same order per value).
 struct _WinogradF2x3 {
     let channels: Int, outChannels: Int, height: Int, width: Int
     /// Tile rows and columns, `⌊H/2⌋ × ⌊W/2⌋` (the pooled size), and tiles per sample.
@@ -32,7 +39,7 @@ struct _WinogradF2x3 {
     /// Row length of a zero-padded input plane, `W + 2`.
     var paddedWidth: Int { width + 2 }
     /// Floats of a zero-padded plane, with slack for the vector loads of partial blocks.
-    var paddedFloats: Int { (height + 2) * paddedWidth + 16 }
+    var paddedFloats: Int { max((height + 2) * paddedWidth + 16, mb_winograd_input_scratch(height, width)) }
 
     typealias V = SIMD4<Float>
     typealias W = SIMD8<Float>
@@ -134,7 +141,13 @@ struct _WinogradF2x3 {
     /// column `n0` of the 16 `C × N` matrices at `v` (`matrixStride` apart, rows `n` apart).
     /// `plane` holds `paddedFloats`, zeroed by the caller before the first call of a pass.
     func transformInput(_ x: UnsafePointer<Float>, plane: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
-                        column n0: Int, n: Int, matrixStride: Int) {
+                        column n0: Int, n: Int, matrixStride: Int, isa: Int32 = 0) {
+        #if arch(x86_64)
+        if isa >= 1 {
+            mb_winograd_input(isa, x, channels, height, width, v + n0, n, matrixStride, plane)
+            return
+        }
+        #endif
         let wp = paddedWidth, tw = tileCols
         for c in 0..<channels {
             pad(x + c * height * width, into: plane)
@@ -175,7 +188,13 @@ struct _WinogradF2x3 {
     /// the pool's maximum (first on ties, row-major) and the ReLU, as ``_PoolWindows/forward``:
     /// `y` and `choice` are the sample's `O × tileRows × tileCols` outputs.
     func forwardOutput(_ m: UnsafePointer<Float>, column n0: Int, n: Int, matrixStride: Int, bias: UnsafePointer<Float>,
-                       _ y: UnsafeMutablePointer<Float>, _ choice: UnsafeMutablePointer<UInt8>) {
+                       _ y: UnsafeMutablePointer<Float>, _ choice: UnsafeMutablePointer<UInt8>, isa: Int32 = 0) {
+        #if arch(x86_64)
+        if isa >= 1 {
+            mb_winograd_output(isa, m + n0, outChannels, tileRows, tileCols, n, matrixStride, bias, y, choice)
+            return
+        }
+        #endif
         let tw = tileCols, plane = tilesPerSample
         for o in 0..<outChannels {
             let beta = V(repeating: bias[o]), src = m + o * n + n0
@@ -210,7 +229,13 @@ struct _WinogradF2x3 {
     /// channel's `Σ ∂Y` to `biasGradient[o]`.
     func backwardOutput(_ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ choice: UnsafePointer<UInt8>,
                         _ dm: UnsafeMutablePointer<Float>, column n0: Int, n: Int, matrixStride: Int,
-                        biasGradient: UnsafeMutablePointer<Float>) {
+                        biasGradient: UnsafeMutablePointer<Float>, isa: Int32 = 0) {
+        #if arch(x86_64)
+        if isa >= 1 {
+            mb_winograd_output_backward(isa, dy, y, choice, outChannels, tileRows, tileCols, dm + n0, n, matrixStride, biasGradient)
+            return
+        }
+        #endif
         let tw = tileCols, plane = tilesPerSample
         for o in 0..<outChannels {
             let dst = dm + o * n + n0
