@@ -76,6 +76,27 @@ size_t mb_winograd_input_scratch(size_t height, size_t width) { return (height +
         }                                                                                        \
     } while (0)
 
+// ∂d = B ∂V Bᵀ of a row of tiles from LD(k) = ∂V_k (zero past the row): r = B ∂V over rows
+// (B·(e0, e1, e2, e3) = (e0, (e1 − e2) + e3, (e1 + e2) − e0, −e3)), then B over the columns of
+// each row a of r, into dd[a][b] — WinogradF2x3.inputGradient's per-tile order.
+#define INPUT_GRADIENT_TILES(V, ADD, SUB, NEG, LD, dd)                                             \
+    do {                                                                                           \
+        V cv[4][4];                                                                                \
+        for (int nu = 0; nu < 4; nu++) {                                                           \
+            V e0 = LD(nu), e1 = LD(4 + nu), e2 = LD(8 + nu), e3 = LD(12 + nu);                     \
+            cv[nu][0] = e0;                                                                        \
+            cv[nu][1] = ADD(SUB(e1, e2), e3);                                                      \
+            cv[nu][2] = SUB(ADD(e1, e2), e0);                                                      \
+            cv[nu][3] = NEG(e3);                                                                   \
+        }                                                                                          \
+        for (int a = 0; a < 4; a++) {                                                              \
+            dd[a][0] = cv[0][a];                                                                   \
+            dd[a][1] = ADD(SUB(cv[1][a], cv[2][a]), cv[3][a]);                                     \
+            dd[a][2] = SUB(ADD(cv[1][a], cv[2][a]), cv[0][a]);                                     \
+            dd[a][3] = NEG(cv[3][a]);                                                              \
+        }                                                                                          \
+    } while (0)
+
 // Σ ∂Y of output channel o in WinogradF2x3.backwardOutput's order: four lane sums over its
 // blocks of four tiles a row (a last block overlapping the one before adds only its new
 // tiles; a row of fewer than four tiles is one partial block), then ((l0 + l1) + l2) + l3
@@ -222,6 +243,58 @@ static void output_backward_avx512(const float *dy, const float *y, const uint8_
     }
 }
 
+// One sample's input gradient, one tile row a vector (lanes j < tileCols ≤ 16): per patch row a,
+// the padded row's odd columns 2m + 1 get O[m] = ∂d[m][a][1] + ∂d[m − 1][a][3] and its even
+// columns 2m + 2 get E[m] = ∂d[m + 1][a][0] + ∂d[m][a][2] (absent tiles +0); padded row 2i + a
+// (a < 2) is then that sum of tile row i plus the one of tile row i − 1 at patch row a + 2.
+__attribute__((target("avx512f")))
+static void input_gradient_avx512(const float *dv, size_t channels, size_t height, size_t width, size_t n,
+                                  size_t ms, float *dx) {
+    const size_t th = height / 2, tw = width / 2;
+    const __mmask16 m = lanes_mask(tw), wlo = lanes_mask(width), whi = width > 16 ? lanes_mask(width - 16) : 0;
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (size_t c = 0; c < channels; c++) {
+        const float *src = dv + c * n;
+        float *out = dx + c * height * width;
+        __m512 previous[2][2] = {{zero, zero}, {zero, zero}};  // tile row i − 1, patch rows 2, 3: (O, E)
+        for (size_t i = 0; i <= th; i++) {
+            __m512 z[4][2];
+            if (i < th) {
+                __m512 dd[4][4];
+#define LD(k) _mm512_maskz_loadu_ps(m, src + (k) * ms + i * tw)
+#define NEG(a) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), sign))
+                INPUT_GRADIENT_TILES(__m512, _mm512_add_ps, _mm512_sub_ps, NEG, LD, dd);
+#undef LD
+#undef NEG
+                for (int a = 0; a < 4; a++) {
+                    // Lanes past the row hold −0 and the like: the absent tiles are +0.
+                    const __m512 d0 = _mm512_maskz_mov_ps(m, dd[a][0]), d3 = _mm512_maskz_mov_ps(m, dd[a][3]);
+                    const __m512 up3 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(d3), _mm512_setzero_si512(), 15));
+                    const __m512 down0 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_setzero_si512(), _mm512_castps_si512(d0), 1));
+                    z[a][0] = _mm512_add_ps(_mm512_maskz_mov_ps(m, dd[a][1]), up3);
+                    z[a][1] = _mm512_add_ps(down0, _mm512_maskz_mov_ps(m, dd[a][2]));
+                }
+            } else {
+                for (int a = 0; a < 4; a++) z[a][0] = z[a][1] = zero;
+            }
+            for (size_t a = 0; a < 2; a++) {
+                const size_t r = 2 * i + a;  // padded row; image row r − 1
+                if (r >= 1 && r <= height) {
+                    const __m512 o = _mm512_add_ps(z[a][0], previous[a][0]), e = _mm512_add_ps(z[a][1], previous[a][1]);
+                    float *row = out + (r - 1) * width;
+                    _mm512_mask_storeu_ps(row, wlo, _mm512_permutex2var_ps(o, lo, e));
+                    _mm512_mask_storeu_ps(row + 16, whi, _mm512_permutex2var_ps(o, hi, e));
+                }
+                previous[a][0] = z[a + 2][0];
+                previous[a][1] = z[a + 2][1];
+            }
+        }
+    }
+}
+
 // ---- AVX2 ----------------------------------------------------------------------------
 
 __attribute__((target("avx2")))
@@ -326,6 +399,53 @@ static void output_backward_avx2(const float *dy, const float *y, const uint8_t 
     }
 }
 
+// input_gradient_avx512 with 8 lanes (tileCols ≤ 8, width ≤ 16).
+__attribute__((target("avx2")))
+static void input_gradient_avx2(const float *dv, size_t channels, size_t height, size_t width, size_t n,
+                                size_t ms, float *dx) {
+    const size_t th = height / 2, tw = width / 2;
+    const __m256i m = lanes_mask8(tw), wlo = lanes_mask8(width), whi = lanes_mask8(width > 8 ? width - 8 : 0);
+    const __m256 zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f), keep = _mm256_castsi256_ps(m);
+    const __m256i up = _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6), down = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7);
+    for (size_t c = 0; c < channels; c++) {
+        const float *src = dv + c * n;
+        float *out = dx + c * height * width;
+        __m256 previous[2][2] = {{zero, zero}, {zero, zero}};
+        for (size_t i = 0; i <= th; i++) {
+            __m256 z[4][2];
+            if (i < th) {
+                __m256 dd[4][4];
+#define LD(k) _mm256_maskload_ps(src + (k) * ms + i * tw, m)
+#define NEG(a) _mm256_xor_ps(a, sign)
+                INPUT_GRADIENT_TILES(__m256, _mm256_add_ps, _mm256_sub_ps, NEG, LD, dd);
+#undef LD
+#undef NEG
+                for (int a = 0; a < 4; a++) {
+                    const __m256 d0 = _mm256_and_ps(keep, dd[a][0]), d3 = _mm256_and_ps(keep, dd[a][3]);
+                    const __m256 up3 = _mm256_blend_ps(_mm256_permutevar8x32_ps(d3, up), zero, 0x01);
+                    const __m256 down0 = _mm256_blend_ps(_mm256_permutevar8x32_ps(d0, down), zero, 0x80);
+                    z[a][0] = _mm256_add_ps(_mm256_and_ps(keep, dd[a][1]), up3);
+                    z[a][1] = _mm256_add_ps(down0, _mm256_and_ps(keep, dd[a][2]));
+                }
+            } else {
+                for (int a = 0; a < 4; a++) z[a][0] = z[a][1] = zero;
+            }
+            for (size_t a = 0; a < 2; a++) {
+                const size_t r = 2 * i + a;
+                if (r >= 1 && r <= height) {
+                    const __m256 o = _mm256_add_ps(z[a][0], previous[a][0]), e = _mm256_add_ps(z[a][1], previous[a][1]);
+                    const __m256 l = _mm256_unpacklo_ps(o, e), h = _mm256_unpackhi_ps(o, e);
+                    float *row = out + (r - 1) * width;
+                    _mm256_maskstore_ps(row, wlo, _mm256_permute2f128_ps(l, h, 0x20));
+                    _mm256_maskstore_ps(row + 8, whi, _mm256_permute2f128_ps(l, h, 0x31));
+                }
+                previous[a][0] = z[a + 2][0];
+                previous[a][1] = z[a + 2][1];
+            }
+        }
+    }
+}
+
 // ---- entry points ----------------------------------------------------------------------
 
 void mb_winograd_input(int isa, const float *x, size_t channels, size_t height, size_t width,
@@ -345,6 +465,22 @@ void mb_winograd_output_backward(int isa, const float *dy, const float *y, const
                                  float *dm, size_t n, size_t matrix_stride, float *bias_gradient) {
     if (isa >= 2) output_backward_avx512(dy, y, choice, out_channels, tile_rows, tile_cols, dm, n, matrix_stride, bias_gradient);
     else output_backward_avx2(dy, y, choice, out_channels, tile_rows, tile_cols, dm, n, matrix_stride, bias_gradient);
+}
+
+int mb_winograd_input_gradient(int isa, const float *dv, size_t channels, size_t height, size_t width,
+                               size_t n, size_t matrix_stride, float *dx) {
+    if (isa >= 2 && width <= 32) input_gradient_avx512(dv, channels, height, width, n, matrix_stride, dx);
+    else if (isa >= 1 && width <= 16) input_gradient_avx2(dv, channels, height, width, n, matrix_stride, dx);
+    else return 0;
+    return 1;
+}
+
+#else
+
+int mb_winograd_input_gradient(int isa, const float *dv, size_t channels, size_t height, size_t width,
+                               size_t n, size_t matrix_stride, float *dx) {
+    (void)isa; (void)dv; (void)channels; (void)height; (void)width; (void)n; (void)matrix_stride; (void)dx;
+    return 0;
 }
 
 #endif

@@ -43,6 +43,13 @@ void mb_winograd_output_backward(int isa, const float *dy, const float *y, const
                                  size_t out_channels, size_t tile_rows, size_t tile_cols,
                                  float *dm, size_t n, size_t matrix_stride, float *bias_gradient);
 
+/// ∂x of one sample from ∂V (as `v` above, `channels` rows): ∂d = B ∂V Bᵀ per tile, the
+/// overlapping patches summed as WinogradF2x3.inputGradient defines; `dx` (`channels × height ×
+/// width`) overwritten. Returns 0 without writing when `isa` has no kernel for this width
+/// (AVX-512: width ≤ 32, AVX2: ≤ 16; none off x86-64), 1 otherwise.
+int mb_winograd_input_gradient(int isa, const float *dv, size_t channels, size_t height, size_t width,
+                               size_t n, size_t matrix_stride, float *dx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -402,7 +402,7 @@ public final class ConvReLUPool: Layer {
                               beta: 0, c: v + k * c * n, ldc: n)
                 }
                 for (t, sample) in samples.enumerated() {
-                    f.inputGradient(v, column: t * perSample, n: n, matrixStride: c * n, plane: plane, dx + sample * inWidth)
+                    f.inputGradient(v, column: t * perSample, n: n, matrixStride: c * n, plane: plane, dx + sample * inWidth, isa: isa)
                 }
             }
         }
