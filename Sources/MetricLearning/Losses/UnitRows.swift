@@ -49,8 +49,15 @@ struct _UnitRows {
 
     /// Replaces `g` (dL/dx̂, n × d) by dL/dx in place, rows split over `context`'s workers.
     func backward(_ g: inout Matrix, context: ComputeContext = .serial) {
+        backward(&g, addingRowMultiples: nil, context: context)
+    }
+
+    /// `backward` of `g + diag(Float(r)) · unit` (each row i of `g` plus `Float(r[i])` times
+    /// `unit`'s row i, in float, element by element) in the same pass over the rows.
+    func backward(_ g: inout Matrix, addingRowMultiples r: [Double]?, context: ComputeContext = .serial) {
         let n = unit.rows, d = unit.cols
         precondition(g.rows == n && g.cols == d, "normalisation backward: gradient \(g.rows)×\(g.cols), expected \(n)×\(d)")
+        precondition(r.map { $0.count >= n } ?? true, "normalisation backward: \(r?.count ?? 0) row multiples for \(n) rows")
         guard n > 0, d > 0 else { return }
         unit.storage.withUnsafeBufferPointer { u in
             g.storage.withUnsafeMutableBufferPointer { gp in
@@ -58,6 +65,10 @@ struct _UnitRows {
                     let u = u.baseAddress!, gp = gp.baseAddress!, norms = norms.baseAddress!
                     Parallel.forEachRange(n, parts: context.parts(forWork: n * d)) { rows in
                         for i in rows {
+                            if let r {
+                                let s = Float(r[i])
+                                for k in 0..<d { gp[i * d + k] += s * u[i * d + k] }
+                            }
                             let norm = Double(norms[i])
                             // A clamped row is scaled by a constant, so its Jacobian has no radial term.
                             let clamped = norm <= Self.epsilon

@@ -284,9 +284,10 @@ struct _RankingWorkspace {
         rankSums.reserve(parts * (b + 1))
     }
 
-    /// Room for the semi-hard miner's best key per rank and its positives and choices.
+    /// Room for the semi-hard miner's best keys per rank (four tables, `mb_semihard_choose`)
+    /// and its positives and choices.
     func reserveChoices(b: Int, parts: Int) {
-        best.reserve(parts * (b + 1))
+        best.reserve(parts * 4 * (b + 1))
         order.reserve(parts * 2 * b)
     }
 
@@ -298,7 +299,7 @@ struct _RankingWorkspace {
             keys: keys, temp: keys + b, histogram: histograms.part(part, stride: RadixSort.histogramSize),
             sorted: sortedValues.part(part, stride: b + 8), starts: starts.part(part, stride: b + 1),
             rankCounts: rankCounts.part(part, stride: b + 1), rankSums: rankSums.part(part, stride: b + 1),
-            best: best.part(part, stride: b + 1), positivesInOrder: order, chosen: order + b,
+            best: best.part(part, stride: 4 * (b + 1)), positivesInOrder: order, chosen: order + b,
             candidates: candidates, candidateRanks: candidates + (b + 8),
             candidateValues: candidateValues.part(part, stride: b + 8))
     }
@@ -308,7 +309,7 @@ struct _RankingWorkspace {
 /// and the sort's second buffer (B), its histogram, the sorted values
 /// (B + 8) and their `_RankTable` starts (B + 1); for the fused hinge the
 /// count and sum of `D_an` per rank (B + 1 each); for the semi-hard miner the
-/// best key per rank (B + 1), the positives in index order (B) and the
+/// best keys per rank (4 (B + 1)), the positives in index order (B) and the
 /// negative chosen per positive (B); and the negatives that can matter (B + 8),
 /// their ranks (B + 8) and distances (B + 8).
 struct _RankingScratch {
