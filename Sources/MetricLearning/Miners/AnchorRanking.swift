@@ -218,18 +218,29 @@ func _nearlySortedInsertion(_ keys: UnsafeMutablePointer<UInt64>, _ n: Int) {
         keys[j] = key
         i += 1
     }
+    guard i < n else { return }
+    // The three slots left of i stay in registers: reading them back from the stores of the
+    // previous step chained every step through store-to-load forwarding.
+    var a1 = keys[i - 1], a2 = keys[i - 2], a3 = keys[i - 3]
     while i < n {
-        let key = keys[i], a1 = keys[i - 1], a2 = keys[i - 2], a3 = keys[i - 3]
+        let key = keys[i]
         if a3 > key {  // a move of three or more places: rare
             var j = i
             while j > 0 && keys[j - 1] > key { keys[j] = keys[j - 1]; j -= 1 }
             keys[j] = key
+            a1 = keys[i]
+            a2 = keys[i - 1]
+            a3 = keys[i - 2]
         } else {
             // keys[0..<i] are sorted, so a2 > key implies a1 > key.
             let one = a1 > key, two = a2 > key
-            keys[i] = one ? a1 : key
-            keys[i - 1] = two ? a2 : (one ? key : a1)
-            keys[i - 2] = two ? key : a2
+            let s0 = one ? a1 : key, s1 = two ? a2 : (one ? key : a1), s2 = two ? key : a2
+            keys[i] = s0
+            keys[i - 1] = s1
+            keys[i - 2] = s2
+            a1 = s0
+            a2 = s1
+            a3 = s2
         }
         i += 1
     }
