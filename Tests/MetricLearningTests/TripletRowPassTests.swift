@@ -230,3 +230,55 @@ private func serialMarginAll(_ x: Matrix, _ y: [Int32], _ p: MarginLoss.Paramete
         #expect(gradient.rows == 40 && gradient.storage.allSatisfy { $0 == 0 })
     }
 }
+
+/// `_UnitRows` now sums four rows' squares and dot products at once (one lane
+/// each) and adds `Float(r_i) u_i` in its backward: the former one-row loops,
+/// written out here, give the same bits, for row counts with tails (rows % 4 ≠ 0
+/// in each worker's range), zero rows (clamped norm) and tiny rows.
+@Test func unitRowsFourRowPassesAreBitwiseTheOneRowLoops() {
+    var g = SplitMix64(seed: 43)
+    for n in [1, 7, 130, 603] {
+        let d = n >= 600 ? 113 : 37  // 603 × 113 splits over the workers
+        var x = Matrix(rows: n, cols: d), upstream = Matrix(rows: n, cols: d)
+        for i in 0..<n {
+            let scale: Float = i % 11 == 3 ? 0 : (i % 13 == 5 ? 1e-30 : 1)
+            for k in 0..<d { x[i, k] = Float(g.nextNormal()) * scale }
+        }
+        for k in 0..<upstream.count { upstream.storage[k] = Float(g.nextNormal()) }
+        let multiples = (0..<n).map { _ in g.nextNormal() }
+        // The former loops.
+        var norms = [Float](repeating: 0, count: n), unit = Matrix(rows: n, cols: d)
+        for i in 0..<n {
+            var s = 0.0
+            for k in 0..<d { let v = Double(x[i, k]); s += v * v }
+            let norm = max(s.squareRoot(), _UnitRows.epsilon)
+            norms[i] = Float(norm)
+            for k in 0..<d { unit[i, k] = Float(Double(x[i, k]) * (1 / norm)) }
+        }
+        var want = upstream, wantAdded = upstream
+        for (r, out) in [(nil, 0), (multiples, 1)] as [([Double]?, Int)] {
+            var w = upstream
+            for i in 0..<n {
+                if let r { for k in 0..<d { w[i, k] += Float(r[i]) * unit[i, k] } }
+                let norm = Double(norms[i]), clamped = norm <= _UnitRows.epsilon
+                var dot = 0.0
+                if !clamped { for k in 0..<d { dot += Double(unit[i, k]) * Double(w[i, k]) } }
+                for k in 0..<d { w[i, k] = Float((Double(w[i, k]) - (clamped ? 0 : Double(unit[i, k]) * dot)) * (1 / norm)) }
+            }
+            if out == 0 { want = w } else { wantAdded = w }
+        }
+        for workers in 1...3 {
+            let context = ComputeContext(workers: workers)
+            var rows = _UnitRows()
+            rows.forward(x, context: context)
+            #expect(rows.norms.map(\.bitPattern) == norms.map(\.bitPattern), "n \(n) workers \(workers)")
+            #expect(rows.unit.storage.map(\.bitPattern) == unit.storage.map(\.bitPattern), "n \(n) workers \(workers)")
+            var gradient = upstream
+            rows.backward(&gradient, context: context)
+            #expect(gradient.storage.map(\.bitPattern) == want.storage.map(\.bitPattern), "n \(n) workers \(workers)")
+            gradient = upstream
+            rows.backward(&gradient, addingRowMultiples: multiples, context: context)
+            #expect(gradient.storage.map(\.bitPattern) == wantAdded.storage.map(\.bitPattern), "n \(n) workers \(workers) + r u")
+        }
+    }
+}

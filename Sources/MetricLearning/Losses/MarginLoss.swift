@@ -412,9 +412,17 @@ enum _MarginPasses {
     /// The number of `j < count` with `l[j] == l[i]` (i itself included).
     @inline(__always)
     static func sameLabelCount(_ l: UnsafePointer<Int32>, i: Int, count b: Int) -> Int {
-        let own = l[i]
-        var same = 0
-        for j in 0..<b { same &+= l[j] == own ? 1 : 0 }
+        let own = l[i], label = SIMD8<Int32>(repeating: own)
+        var same = 0, j = 0
+        // Eight labels per comparison (the scalar loop compiled to a branch per label).
+        while j + 8 <= b {
+            same &+= SIMDMath.laneBits(SIMDMath.load(l + j) .== label).nonzeroBitCount
+            j += 8
+        }
+        while j < b {
+            same &+= l[j] == own ? 1 : 0
+            j += 1
+        }
         return same
     }
 
