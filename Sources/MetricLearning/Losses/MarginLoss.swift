@@ -287,22 +287,7 @@ public struct MarginLoss {
         rowSums.withUnsafeMutableBufferPointer { r in
             let wp = w.baseAddress!, rp = r.baseAddress!
             Parallel.forEachRange(b, parts: parts) { ks in
-                for k in ks { rp[k] = 0 }
-                for i in 0..<b {
-                    let row = wp + i * b
-                    if ks.contains(i) {
-                        _MarginPasses.add(row + ks.lowerBound, into: rp + ks.lowerBound, count: i - ks.lowerBound)
-                        var own = rp[i]
-                        for j in 0..<b {
-                            own += row[j]
-                            if j == i { own += row[j] }
-                        }
-                        rp[i] = own
-                        _MarginPasses.add(row + i + 1, into: rp + i + 1, count: ks.upperBound - i - 1)
-                    } else {
-                        _MarginPasses.add(row + ks.lowerBound, into: rp + ks.lowerBound, count: ks.count)
-                    }
-                }
+                _MarginPasses.rowSums(wp, into: rp, count: b, rows: ks)
             }
         }
         }
@@ -516,6 +501,61 @@ enum _MarginPasses {
             w[j] = wij
             c[j] = Float(-wij)
             j += 1
+        }
+    }
+
+    /// Rows `ks` of the weight sums of the B × B weights `w` (`count` = B), in
+    /// the order of the serial loop `for i, j { r_i += W_ij; r_j += W_ij }`:
+    /// r_k receives W_ik for i < k, then its own row in column order (W_kk
+    /// twice), then W_ik for i > k. Four rows of `ks` at a time run their own
+    /// rows' chains in four lanes (each lane the one-row chain, so the same
+    /// bits), with the contributions among the four rows added before and
+    /// after them as the serial loop does; a lane that gets no second W_kk
+    /// adds +0 instead, which changes no sum (none is −0: every sum starts at
+    /// +0 and no weight is −0).
+    @inline(__always)
+    static func rowSums(_ w: UnsafePointer<Double>, into r: UnsafeMutablePointer<Double>, count b: Int, rows ks: Range<Int>) {
+        for k in ks { r[k] = 0 }
+        var i = 0
+        while i < b {
+            let row = w + i * b
+            if i >= ks.lowerBound && i + 4 <= ks.upperBound {
+                // Columns of ks outside the four rows: rows i..<i + 4 in order.
+                for l in 0..<4 {
+                    add(row + l * b + ks.lowerBound, into: r + ks.lowerBound, count: i - ks.lowerBound)
+                    add(row + l * b + i + 4, into: r + i + 4, count: ks.upperBound - i - 4)
+                }
+                // Among the four: W_{i+m, i+l} for m < l comes before row i + l's own chain.
+                for l in 1..<4 { for m in 0..<l { r[i + l] += row[m * b + i + l] } }
+                var own = SIMD4<Double>(r[i], r[i + 1], r[i + 2], r[i + 3])
+                func lanes(_ j: Int) -> SIMD4<Double> { SIMD4(row[j], row[b + j], row[2 * b + j], row[3 * b + j]) }
+                for j in 0..<i { own += lanes(j) }
+                for l in 0..<4 {
+                    let v = lanes(i + l)
+                    own += v
+                    var twice = SIMD4<Double>.zero
+                    twice[l] = v[l]
+                    own += twice
+                }
+                for j in (i + 4)..<b { own += lanes(j) }
+                for l in 0..<4 { r[i + l] = own[l] }
+                // ... and W_{i+m, i+l} for m > l after it.
+                for l in 0..<3 { for m in (l + 1)..<4 { r[i + l] += row[m * b + i + l] } }
+                i += 4
+            } else if ks.contains(i) {
+                add(row + ks.lowerBound, into: r + ks.lowerBound, count: i - ks.lowerBound)
+                var own = r[i]
+                for j in 0..<b {
+                    own += row[j]
+                    if j == i { own += row[j] }
+                }
+                r[i] = own
+                add(row + i + 1, into: r + i + 1, count: ks.upperBound - i - 1)
+                i += 1
+            } else {
+                add(row + ks.lowerBound, into: r + ks.lowerBound, count: ks.count)
+                i += 1
+            }
         }
     }
 
