@@ -93,7 +93,7 @@ private func expectClose(_ actual: [Float], _ expected: [Double], _ what: String
 /// Runs the fused layer on `batch` samples (odd sizes so that the pool drops a row and a column;
 /// tiles of one sample so that several tiles and groups are exercised) against the reference.
 private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: Int, batch: Int, workers: Int,
-                                   algorithm: ConvAlgorithm = .im2col, tileFloats: Int = 1) {
+                                   algorithm: ConvAlgorithm = .im2col, tileFloats: Int = 1, needInputGradient: Bool = true) {
     var rng = SplitMix64(seed: 21)
     let layer = ConvReLUPool(inChannels: c, outChannels: o, height: h, width: w, kernel: k, padding: p, rng: &rng,
                              context: ComputeContext(workers: workers), tileFloats: tileFloats, algorithm: algorithm)
@@ -104,13 +104,13 @@ private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: In
     let x = randomMatrix(rows: batch, cols: c * h * w, seed: 22)
     let g = randomMatrix(rows: batch, cols: layer.outputWidth, seed: 23)
     layer.forward(x)
-    layer.backward(input: x, outputGradient: g, needInputGradient: true, accumulate: false)
+    layer.backward(input: x, outputGradient: g, needInputGradient: needInputGradient, accumulate: false)
     var dw = [Double](repeating: 0, count: layer.weight.count), db = [Double](repeating: 0, count: o)
     for s in 0..<batch {
         let (y, _) = naive.pool(naive.preActivation(x.row(s), layer.weight.storage, layer.bias))
         expectClose(layer.output.row(s), y, "output of sample \(s)")
         let r = naive.backward(x.row(s), layer.weight.storage, layer.bias, g.row(s))
-        expectClose(layer.inputGradient.row(s), r.dx, "input gradient of sample \(s)")
+        if needInputGradient { expectClose(layer.inputGradient.row(s), r.dx, "input gradient of sample \(s)") }
         for i in dw.indices { dw[i] += r.dw[i] }
         for i in db.indices { db[i] += r.db[i] }
     }
@@ -124,6 +124,16 @@ private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: In
     checkAgainstReference(c: 3, o: 2, h: 6, w: 6, k: 2, p: 0, batch: 4, workers: 2)
     // Seven windows a row: a block of four, then one overlapping it by a window.
     checkAgainstReference(c: 2, o: 3, h: 5, w: 14, k: 3, p: 1, batch: 3, workers: 2)
+}
+
+/// The direct kernels against the same Double reference, as a first block (their own backward)
+/// and as a later one (im2col's backward): rows of 3, 7 and 16 windows, odd sizes, 1–3 workers.
+@Test func directConvReLUPoolMatchesTheNaiveDefinition() {
+    for needInputGradient in [false, true] {
+        checkAgainstReference(c: 1, o: 4, h: 6, w: 7, k: 3, p: 1, batch: 5, workers: 1, algorithm: .direct, needInputGradient: needInputGradient)
+        checkAgainstReference(c: 2, o: 3, h: 5, w: 14, k: 3, p: 1, batch: 3, workers: 2, algorithm: .direct, needInputGradient: needInputGradient)
+        checkAgainstReference(c: 1, o: 8, h: 32, w: 32, k: 3, p: 1, batch: 4, workers: 3, algorithm: .direct, needInputGradient: needInputGradient)
+    }
 }
 
 /// Winograd F(2×2, 3×3) against the same Double reference: rows of 3 tiles (one partial block),
@@ -143,12 +153,13 @@ private func checkAgainstReference(c: Int, o: Int, h: Int, w: Int, k: Int, p: In
 
 @Test func convReLUPoolPrefersWinogradWhereItPays() {
     #expect(ConvAlgorithm.preferred(inChannels: 32, kernel: 3, padding: 1) == .winograd)
-    #expect(ConvAlgorithm.preferred(inChannels: 1, kernel: 3, padding: 1) == .im2col)
+    #expect(ConvAlgorithm.preferred(inChannels: 1, kernel: 3, padding: 1) == .direct)
+    #expect(ConvAlgorithm.preferred(inChannels: 7, kernel: 3, padding: 1) == .direct)
     #expect(ConvAlgorithm.preferred(inChannels: 32, kernel: 2, padding: 0) == .im2col)
     #expect(ConvAlgorithm.preferred(inChannels: 32, kernel: 3, padding: 0) == .im2col)
 }
 
-@Test(arguments: [ConvAlgorithm.im2col, .winograd])
+@Test(arguments: [ConvAlgorithm.im2col, .winograd, .direct])
 func convReLUPoolGradientsMatchFiniteDifferences(algorithm: ConvAlgorithm) {
     var rng = SplitMix64(seed: 24)
     let layer = ConvReLUPool(inChannels: 2, outChannels: 3, height: 6, width: 5, rng: &rng, tileFloats: 1, algorithm: algorithm)
@@ -177,7 +188,10 @@ func convReLUPoolGradientsMatchFiniteDifferences(algorithm: ConvAlgorithm) {
         #expect(isClose(Double(dx.storage[i]), numeric), "input \(i): analytic \(dx.storage[i]) numeric \(numeric)")
     }
     #expect(checked > x.count / 2)
-    // Parameter gradients, skipping the same way (a weight moves every pre-activation of its channel).
+    // Parameter gradients as a first block computes them (no input gradient: the direct kernels'
+    // own backward), skipping the same way (a weight moves every pre-activation of its channel).
+    layer.forward(x)
+    layer.backward(input: x, outputGradient: r, needInputGradient: false, accumulate: false)
     let analytic = [layer.weightGradient.storage, layer.biasGradient]
     var parametersChecked = 0
     for t in 0..<2 {
@@ -195,7 +209,7 @@ func convReLUPoolGradientsMatchFiniteDifferences(algorithm: ConvAlgorithm) {
     #expect(parametersChecked > (analytic[0].count + analytic[1].count) / 2)
 }
 
-@Test(arguments: [ConvAlgorithm.im2col, .winograd])
+@Test(arguments: [ConvAlgorithm.im2col, .winograd, .direct])
 func convReLUPoolBackwardAccumulatesWhenAsked(algorithm: ConvAlgorithm) {
     var rng = SplitMix64(seed: 27)
     let layer = ConvReLUPool(inChannels: 1, outChannels: 2, height: 4, width: 4, rng: &rng, tileFloats: 1, algorithm: algorithm)
@@ -210,8 +224,9 @@ func convReLUPoolBackwardAccumulatesWhenAsked(algorithm: ConvAlgorithm) {
 }
 
 /// A convnet step (forward, backward, every gradient) gives the same bits on 1, 2 and 3 workers.
-/// The 32-64 network on 28×28 inputs at batch 24: the first block (im2col) has 6 tiles of 4
-/// samples, the second (Winograd) 8 tiles of 3 samples in 8 groups.
+/// The 32-64 network on 28×28 inputs at batch 24: the first block is direct (samples shared
+/// dynamically, their gradient shares summed in order), the second (Winograd) 8 tiles of 3 samples
+/// in 8 groups.
 @Test func convnetStepIsBitwiseTheSameForEveryWorkerCount() throws {
     let x = randomMatrix(rows: 24, cols: 28 * 28, seed: 30), g = randomMatrix(rows: 24, cols: 16, seed: 31)
     var reference: (output: [Float], gradients: [[Float]])?
@@ -220,7 +235,7 @@ func convReLUPoolBackwardAccumulatesWhenAsked(algorithm: ConvAlgorithm) {
                                        inputShape: InputShape(channels: 1, height: 28, width: 28), embeddingDim: 16, seed: 5,
                                        context: ComputeContext(workers: workers))
         let blocks = model.layers.compactMap { $0 as? ConvReLUPool }
-        #expect(blocks.map(\.algorithm) == [.im2col, .winograd])
+        #expect(blocks.map(\.algorithm) == [.direct, .winograd])
         #expect(blocks.map { $0.tiling(batch: 24).tiles } == [6, 8])
         #expect(blocks.map { $0.tiling(batch: 24).groups } == [6, 8])
         model.forward(x)
@@ -234,6 +249,39 @@ func convReLUPoolBackwardAccumulatesWhenAsked(algorithm: ConvAlgorithm) {
         } else {
             #expect(gradients.allSatisfy { $0.contains { $0 != 0 } })
             reference = run
+        }
+    }
+}
+
+/// The direct kernels' AVX2 and AVX-512 versions give the bits of their portable loops, forward and
+/// backward: windows a row of 16 (one AVX-512 vector, two AVX2 ones), 14 (a partial last block), 3;
+/// odd sizes (the pool drops a row and a column); 1–7 input channels; 1–3 workers.
+@Test func directConvKernelsAreBitwiseTheirPortableLoopsOnEveryInstructionSet() {
+    let shapes: [(c: Int, o: Int, h: Int, w: Int, batch: Int, workers: Int)] = [
+        (1, 32, 32, 32, 5, 2), (1, 32, 28, 28, 4, 1), (1, 5, 7, 7, 3, 3), (3, 4, 9, 11, 3, 2), (7, 6, 6, 34, 2, 2),
+    ]
+    for (c, o, h, w, batch, workers) in shapes {
+        var rng = SplitMix64(seed: 40)
+        let layer = ConvReLUPool(inChannels: c, outChannels: o, height: h, width: w, rng: &rng,
+                                 context: ComputeContext(workers: workers))
+        #expect(layer.algorithm == .direct)
+        for j in layer.bias.indices { layer.bias[j] = 0.03 * Float(j) - 0.05 }
+        let x = randomMatrix(rows: batch, cols: c * h * w, seed: 41)
+        let g = randomMatrix(rows: batch, cols: layer.outputWidth, seed: 42)
+        func run(_ isa: Int32) -> [[Float]] {
+            layer.directISA = isa
+            layer.forward(x)
+            layer.backward(input: x, outputGradient: g, needInputGradient: false, accumulate: false)
+            return [layer.output.storage, layer.weightGradient.storage, layer.biasGradient]
+        }
+        let portable = run(0)
+        #expect(portable[0].contains { $0 > 0 } && portable[0].contains { $0 == 0 })
+        for isa in WideISA.available where isa > 0 {
+            let wide = run(isa)
+            for (part, name) in ["output", "weight gradient", "bias gradient"].enumerated() {
+                let differing = zip(wide[part], portable[part]).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+                #expect(differing == 0, "\(name), isa \(isa): \(differing) of \(portable[part].count) values differ on \(c)×\(h)×\(w) → \(o)")
+            }
         }
     }
 }

@@ -21,6 +21,7 @@
 #include "CKernelsLoss.h"  // the pair losses' row passes
 #include "CKernelsTriplet.h"  // the triplet miner's row passes
 #include "CKernelsVectorLog.h"  // mb_log, glibc-exact vector log
+#include "CKernelsDirectConv.h"  // the first convolution, direct
 
 #ifdef __cplusplus
 extern "C" {

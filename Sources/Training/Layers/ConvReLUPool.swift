@@ -21,6 +21,11 @@ import NumericCore
 /// tile order, and the groups' gradients are summed in group order — the same
 /// bits for every worker count.
 ///
+/// With ``ConvAlgorithm/direct`` (3×3, padding 1, few input channels: the
+/// first block) there are no tiles: each sample's outputs, and its share of
+/// the weight and bias gradients, come straight from its input
+/// (``_DirectConv3x3``); the samples' shares are summed in sample order.
+///
 /// With ``ConvAlgorithm/winograd`` (3×3, padding 1) a tile is instead an input
 /// transform, 16 GEMMs and an output transform fused with bias, ReLU and pool
 /// forward (``_WinogradF2x3``); backward 16 GEMMs for `∂U` (summed per group
@@ -56,6 +61,10 @@ public final class ConvReLUPool: Layer {
     /// At most this many groups: enough to balance a few workers, few enough that summing their gradients is cheap.
     static let maxGroups = 16
 
+    /// The instruction set of the direct kernels (0: their portable Swift loops): ``WideISA/selected``;
+    /// tests lower it. Every set gives the same bits.
+    var directISA: Int32 = WideISA.selected
+
     private let geometry: _ConvGeometry
     /// The window position (0–3, row-major) of each output's maximum, `B × outputWidth`.
     private var choice: [UInt8] = []
@@ -66,6 +75,8 @@ public final class ConvReLUPool: Layer {
     /// Winograd: the transforms, and the transformed weights `U` (16 matrices `O × C`) then the
     /// groups' summed `∂U`.
     private let winograd: _WinogradF2x3?
+    /// Direct: the per-sample kernels.
+    private let direct: _DirectConv3x3?
     private let transformed = ScratchBuffer<Float>()
 
     public var outputWidth: Int { outChannels * pooledHeight * pooledWidth }
@@ -95,14 +106,23 @@ public final class ConvReLUPool: Layer {
         let algorithm = algorithm ?? .preferred(inChannels: inChannels, kernel: kernel, padding: padding)
         self.algorithm = algorithm
         switch algorithm {
-        case .im2col:
+        case .im2col, .direct:
+            if algorithm == .direct {
+                precondition(ConvAlgorithm.winogradApplies(kernel: kernel, padding: padding),
+                             "ConvReLUPool: the direct kernels need a 3×3 kernel with padding 1, got \(kernel)×\(kernel) padding \(padding); use .im2col")
+                direct = _DirectConv3x3(channels: inChannels, height: height, width: width, outChannels: outChannels)
+            } else {
+                direct = nil
+            }
             winograd = nil
+            // Direct: the tiles of im2col's backward when the input gradient is needed.
             samplesPerTile = max(1, (tileFloats ?? Self.defaultTileFloats) / ((geometry.patch + outChannels) * geometry.positions))
         case .winograd:
             precondition(ConvAlgorithm.winogradApplies(kernel: kernel, padding: padding),
                          "ConvReLUPool: Winograd F(2×2, 3×3) needs a 3×3 kernel with padding 1, got \(kernel)×\(kernel) padding \(padding); use .im2col")
             let f = _WinogradF2x3(channels: inChannels, outChannels: outChannels, height: height, width: width)
             winograd = f
+            direct = nil
             samplesPerTile = max(1, (tileFloats ?? Self.defaultWinogradTileFloats) / (16 * (inChannels + outChannels) * f.tilesPerSample))
         }
         weight = Matrix(rows: outChannels, cols: geometry.patch)
@@ -151,6 +171,7 @@ public final class ConvReLUPool: Layer {
         Workspace.reserve(&choice, b * outWidth)
         reserveTiles()
         if let winograd { return winogradForward(winograd, input) }
+        if let direct { return directForward(direct, input) }
         let geometry = self.geometry, patch = self.patch, positions = self.positions, o = outChannels, s = samplesPerTile
         let ph = pooledHeight, pw = pooledWidth, windows = _PoolWindows(rows: ph, cols: pw, rowStride: geometry.outWidth)
         input.storage.withUnsafeBufferPointer { xBuffer in
@@ -179,6 +200,58 @@ public final class ConvReLUPool: Layer {
         }
     }
 
+    /// The direct forward: samples shared among the workers, each with its scratch in its tile buffer.
+    private func directForward(_ f: _DirectConv3x3, _ input: Matrix) {
+        let b = input.rows, inWidth = inChannels * height * width, outWidth = outputWidth, isa = directISA
+        for t in tiles { t.reserve(f.scratchFloats) }
+        input.storage.withUnsafeBufferPointer { xBuffer in
+        output.storage.withUnsafeMutableBufferPointer { yBuffer in
+        choice.withUnsafeMutableBufferPointer { choiceBuffer in
+        weight.storage.withUnsafeBufferPointer { wBuffer in
+        bias.withUnsafeBufferPointer { biasBuffer in
+            let x = xBuffer.baseAddress!, y = yBuffer.baseAddress!, am = choiceBuffer.baseAddress!
+            let w = wBuffer.baseAddress!, bias = biasBuffer.baseAddress!
+            Parallel.forEachChunk(b, chunk: 4, workers: context.workers) { worker, samples in
+                let scratch = tiles[worker].base
+                for s in samples {
+                    f.forward(x + s * inWidth, w, bias, y + s * outWidth, am + s * outWidth, scratch: scratch, isa: isa)
+                }
+            }
+        }
+        }
+        }
+        }
+        }
+    }
+
+    /// The direct backward without an input gradient: each sample's share of the weight and bias
+    /// gradients (in `partials`), then their sum in sample order — the same bits for every worker count.
+    private func directBackward(_ f: _DirectConv3x3, input: Matrix, outputGradient dy: Matrix, accumulate: Bool) {
+        let b = dy.rows, inWidth = inChannels * height * width, outWidth = outputWidth, isa = directISA
+        let o = outChannels, patch = self.patch, share = o * patch + o
+        for t in tiles { t.reserve(f.scratchFloats) }
+        partials.reserve(b * share)
+        input.storage.withUnsafeBufferPointer { xBuffer in
+        dy.storage.withUnsafeBufferPointer { gBuffer in
+        output.storage.withUnsafeBufferPointer { yBuffer in
+        choice.withUnsafeBufferPointer { choiceBuffer in
+            let x = xBuffer.baseAddress!, g = gBuffer.baseAddress!, y = yBuffer.baseAddress!, am = choiceBuffer.baseAddress!
+            Parallel.forEachChunk(b, chunk: 4, workers: context.workers) { worker, samples in
+                let scratch = tiles[worker].base
+                for s in samples {
+                    let dw = partials.part(s, stride: share)
+                    f.weightGradient(x + s * inWidth, g + s * outWidth, y + s * outWidth, am + s * outWidth,
+                                     dw, dw + o * patch, scratch: scratch, isa: isa)
+                }
+            }
+        }
+        }
+        }
+        }
+        sumShares(count: b, stride: share, accumulate: accumulate)
+    }
+
+
     public func backward(input: Matrix, outputGradient dy: Matrix, needInputGradient: Bool, accumulate: Bool) {
         let b = dy.rows, outWidth = outputWidth, inWidth = inChannels * height * width
         precondition(dy.cols == outWidth && input.rows == b && output.rows == b,
@@ -186,6 +259,7 @@ public final class ConvReLUPool: Layer {
         reserveTiles()
         if needInputGradient { inputGradient.reshape(rows: b, cols: inWidth) }
         if let winograd { return winogradBackward(winograd, input: input, outputGradient: dy, needInputGradient: needInputGradient, accumulate: accumulate) }
+        if let direct, !needInputGradient { return directBackward(direct, input: input, outputGradient: dy, accumulate: accumulate) }
         let groups = tiling(batch: b).groups, o = outChannels, patch = self.patch, partialFloats = o * patch + o
         partials.reserve(groups * partialFloats)
         let geometry = self.geometry, positions = self.positions, s = samplesPerTile
@@ -226,12 +300,19 @@ public final class ConvReLUPool: Layer {
         }
         }
         // The groups' gradients, summed in group order.
+        sumShares(count: groups, stride: partialFloats, accumulate: accumulate)
+    }
+
+    /// Sums `count` shares of the weight and bias gradients (`partials`, each `O × patch` then `O`)
+    /// in order into the gradients (overwriting them unless `accumulate`).
+    private func sumShares(count: Int, stride: Int, accumulate: Bool) {
+        let o = outChannels, patch = self.patch
         weightGradient.storage.withUnsafeMutableBufferPointer { dwBuffer in
             biasGradient.withUnsafeMutableBufferPointer { dbBuffer in
                 let dw = dwBuffer.baseAddress!, db = dbBuffer.baseAddress!
-                for group in 0..<groups {
-                    let pWeights = partials.part(group, stride: partialFloats), pBias = pWeights + o * patch
-                    if group == 0 && !accumulate {
+                for part in 0..<count {
+                    let pWeights = partials.part(part, stride: stride), pBias = pWeights + o * patch
+                    if part == 0 && !accumulate {
                         dw.update(from: pWeights, count: o * patch)
                         db.update(from: pBias, count: o)
                     } else {
