@@ -113,12 +113,25 @@ struct _RankTable {
         sorting keys: UnsafeMutablePointer<UInt64>, _ k: Int, temp: UnsafeMutablePointer<UInt64>,
         histogram: UnsafeMutablePointer<Int>, sorted: UnsafeMutablePointer<Float>, starts: UnsafeMutablePointer<Int32>
     ) {
-        var lowest = Float.infinity, highest = -Float.infinity
-        for t in 0..<k {
-            let v = SortKey.value(keys[t])
-            lowest = min(lowest, v)
-            highest = max(highest, v)
+        // The smallest and largest value through the keys: their order is the values' (a key's
+        // value is never −0, so the extremes are the floats a running Float min and max would
+        // keep), and integer extremes in four lanes do not wait on one chain of float
+        // selections per key.
+        var low = SIMD4<UInt64>(repeating: .max), high = SIMD4<UInt64>(repeating: 0)
+        var t = 0
+        while t + 4 <= k {
+            let v = SIMD4<UInt64>(keys[t], keys[t + 1], keys[t + 2], keys[t + 3])
+            low = pointwiseMin(low, v)
+            high = pointwiseMax(high, v)
+            t += 4
         }
+        while t < k {
+            low[0] = Swift.min(low[0], keys[t])
+            high[0] = Swift.max(high[0], keys[t])
+            t += 1
+        }
+        let lowest = k > 0 ? SortKey.value(low.min()) : Float.infinity
+        let highest = k > 0 ? SortKey.value(high.max()) : -Float.infinity
         self.sorted = UnsafePointer(sorted)
         self.starts = starts
         self.k = k
