@@ -140,7 +140,23 @@ struct _RankTable {
         let s = Float(k) / (highest - lowest)
         scale = s.isFinite ? s : 0
         for q in 0...k { starts[q] = 0 }
-        for t in 0..<k { starts[bucket(SortKey.value(keys[t])) + 1] &+= 1 }
+        // Each key's bucket once, eight at a time (`buckets`, the same arithmetic as `bucket`),
+        // kept for the scatter as Int32s in `sorted`, which is free until the end.
+        let bucketOf = UnsafeMutableRawPointer(sorted)
+        t = 0
+        while t + 8 <= k {
+            let v = SIMD8<Float>(
+                SortKey.value(keys[t]), SortKey.value(keys[t + 1]), SortKey.value(keys[t + 2]), SortKey.value(keys[t + 3]),
+                SortKey.value(keys[t + 4]), SortKey.value(keys[t + 5]), SortKey.value(keys[t + 6]), SortKey.value(keys[t + 7]))
+            bucketOf.storeBytes(of: buckets(v), toByteOffset: 4 * t, as: SIMD8<Int32>.self)
+            t += 8
+        }
+        while t < k {
+            bucketOf.storeBytes(of: Int32(truncatingIfNeeded: bucket(SortKey.value(keys[t]))), toByteOffset: 4 * t, as: Int32.self)
+            t += 1
+        }
+        func bucketOfKey(_ t: Int) -> Int { Int(bucketOf.loadUnaligned(fromByteOffset: 4 * t, as: Int32.self)) }
+        for t in 0..<k { starts[bucketOfKey(t) + 1] &+= 1 }
         var crowding = 0
         for q in 0..<k {
             crowding &+= Int(starts[q + 1]) &* Int(starts[q + 1])
@@ -149,7 +165,7 @@ struct _RankTable {
         if crowding <= 8 * k && k < RadixSort.histogramSize {
             for q in 0..<k { histogram[q] = Int(starts[q]) }
             for t in 0..<k {
-                let q = bucket(SortKey.value(keys[t]))
+                let q = bucketOfKey(t)
                 temp[histogram[q]] = keys[t]
                 histogram[q] &+= 1
             }
