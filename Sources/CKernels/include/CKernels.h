@@ -19,6 +19,7 @@
 
 #include "CKernelsKNN.h"  // the kNN scan's filter
 #include "CKernelsLoss.h"  // the pair losses' row passes
+#include "CKernelsTriplet.h"  // the triplet miner's row passes
 #include "CKernelsVectorLog.h"  // mb_log, glibc-exact vector log
 #include "CKernelsDirectConv.h"  // the first convolution, direct
 #include "CKernelsWinograd.h"  // the Winograd convolution's transforms
