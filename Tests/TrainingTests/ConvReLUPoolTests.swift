@@ -285,3 +285,38 @@ func convReLUPoolBackwardAccumulatesWhenAsked(algorithm: ConvAlgorithm) {
         }
     }
 }
+
+/// The Winograd transforms' AVX2 and AVX-512 kernels give the bits of their portable loops:
+/// output, choices (through the gradients), weight, bias and input gradients. Rows of 8 tiles
+/// (two a vector with AVX-512), 7 (28×28's second block) and odd sizes (a trailing row and column
+/// the pool drops), rows of 1–3 tiles (partial bias blocks), of 9 and 17 tiles (one row a vector,
+/// a masked last block), an odd number of tile rows; tiles of one sample and of several, 1–3 workers.
+@Test func winogradKernelsAreBitwiseTheirPortableLoopsOnEveryInstructionSet() {
+    let shapes: [(c: Int, o: Int, h: Int, w: Int, batch: Int, workers: Int, tileFloats: Int?)] = [
+        (32, 64, 16, 16, 5, 2, nil), (32, 64, 14, 14, 4, 3, nil), (8, 16, 15, 17, 3, 1, nil), (3, 5, 7, 6, 4, 2, 1),
+        (4, 6, 5, 3, 5, 3, 1), (5, 7, 9, 35, 3, 2, nil), (6, 4, 6, 19, 4, 1, 16 * 11 * 27 * 2), (9, 3, 2, 5, 6, 2, 1 << 20),
+    ]
+    for (c, o, h, w, batch, workers, tileFloats) in shapes {
+        var rng = SplitMix64(seed: 50)
+        let layer = ConvReLUPool(inChannels: c, outChannels: o, height: h, width: w, rng: &rng,
+                                 context: ComputeContext(workers: workers), tileFloats: tileFloats, algorithm: .winograd)
+        for j in layer.bias.indices { layer.bias[j] = 0.03 * Float(j) - 0.05 }
+        let x = randomMatrix(rows: batch, cols: c * h * w, seed: 51)
+        let g = randomMatrix(rows: batch, cols: layer.outputWidth, seed: 52)
+        func run(_ isa: Int32) -> [[Float]] {
+            layer.winogradISA = isa
+            layer.forward(x)
+            layer.backward(input: x, outputGradient: g, needInputGradient: true, accumulate: false)
+            return [layer.output.storage, layer.weightGradient.storage, layer.biasGradient, layer.inputGradient.storage]
+        }
+        let portable = run(0)
+        #expect(portable[0].contains { $0 > 0 } && portable[0].contains { $0 == 0 })
+        for isa in WideISA.available where isa > 0 {
+            let wide = run(isa)
+            for (part, name) in ["output", "weight gradient", "bias gradient", "input gradient"].enumerated() {
+                let differing = zip(wide[part], portable[part]).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+                #expect(differing == 0, "\(name), isa \(isa): \(differing) of \(portable[part].count) values differ on \(c)×\(h)×\(w) → \(o)")
+            }
+        }
+    }
+}

@@ -20,9 +20,10 @@
 #include "CKernelsKNN.h"  // the kNN scan's filter
 #include "CKernelsLoss.h"  // the pair losses' row passes
 #include "CKernelsPairLoss.h"  // circle's and multi-similarity's row passes
-#include "CKernelsUnitRows.h"  // the cosine losses' L2 normalisation
+#include "CKernelsTriplet.h"  // the triplet miner's row passes
 #include "CKernelsVectorLog.h"  // mb_log, glibc-exact vector log
 #include "CKernelsDirectConv.h"  // the first convolution, direct
+#include "CKernelsWinograd.h"  // the Winograd convolution's transforms
 
 #ifdef __cplusplus
 extern "C" {

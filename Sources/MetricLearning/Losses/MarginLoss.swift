@@ -93,6 +93,8 @@ public struct MarginLoss {
     private var weights: [Double] = []
     /// Per row, its active positive and negative pair terms (with multiplicities).
     private var rowActive: [Int] = []
+    /// All triplets: per row, how many active pair shares it wrote to the front of its row of `terms`.
+    private var termCounts: [Int] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -112,7 +114,8 @@ public struct MarginLoss {
         // as the serial loop did; the sums whose order is the bits (the loss, each row's weight
         // sum) are taken afterwards in that loop's order.
         let parts = context.parts(forWork: b * b * 16)
-        // Triplet count and, for all triplets, each anchor's positives and negatives.
+        // Triplet count; for all triplets, each anchor's positives and negatives are counted in the
+        // row pass below (its own row's labels), and the count is checked after it.
         if positiveCounts.count != b {
             positiveCounts = [Int](repeating: 0, count: b)
             negativeCounts = positiveCounts
@@ -120,28 +123,10 @@ public struct MarginLoss {
         var tripletCount = 0
         if let triplets {
             tripletCount = triplets.count
-        } else {
-            labels.withUnsafeBufferPointer { l in
-                positiveCounts.withUnsafeMutableBufferPointer { pc in
-                    negativeCounts.withUnsafeMutableBufferPointer { nc in
-                        // One label comparison per pair: split only where that outweighs a hand-off.
-                        Parallel.forEachRange(b, parts: context.parts(forWork: b * b)) { rows in
-                            for a in rows {
-                                var p = 0
-                                for j in 0..<b where l[j] == l[a] { p += 1 }
-                                p -= 1  // a itself
-                                pc[a] = p
-                                nc[a] = b - 1 - p
-                            }
-                        }
-                    }
-                }
+            guard tripletCount > 0 else {
+                gradient.fill(0)
+                return LossResult(loss: 0, tuples: 0, activeFraction: 0)
             }
-            for a in 0..<b { tripletCount += positiveCounts[a] * negativeCounts[a] }
-        }
-        guard tripletCount > 0 else {
-            gradient.fill(0)
-            return LossResult(loss: 0, tuples: 0, activeFraction: 0)
         }
         unit.forward(embeddings, context: context)
         _Cosine.similarities(unit.unit, unit.unit, into: &gram, context: context)
@@ -154,21 +139,24 @@ public struct MarginLoss {
         Workspace.reserve(&terms, b * b)
         Workspace.reserve(&weights, b * b)
         Workspace.reserve(&rowActive, 2 * b)
+        Workspace.reserve(&termCounts, b)
         // float32 arithmetic for the hinge tests, as PML's float32 tensors.
         let beta32 = Float(beta), margin32 = Float(parameters.margin)
         var sum = 0.0
         var activePositive = 0, activeNegative = 0
-        var terms = self.terms, rowActive = self.rowActive
+        var terms = self.terms, rowActive = self.rowActive, termCounts = self.termCounts
         self.terms = []
         self.rowActive = []
+        self.termCounts = []
         gram.storage.withUnsafeMutableBufferPointer { g in
         coefficients.storage.withUnsafeMutableBufferPointer { c in
         squaredNorms.withUnsafeBufferPointer { sq in
         labels.withUnsafeBufferPointer { l in
         terms.withUnsafeMutableBufferPointer { terms in
         rowActive.withUnsafeMutableBufferPointer { rowActive in
-        positiveCounts.withUnsafeBufferPointer { pc in
-        negativeCounts.withUnsafeBufferPointer { nc in
+        termCounts.withUnsafeMutableBufferPointer { termCounts in
+        positiveCounts.withUnsafeMutableBufferPointer { pc in
+        negativeCounts.withUnsafeMutableBufferPointer { nc in
             let gp = g.baseAddress!, cp = c.baseAddress!, sqp = sq.baseAddress!, lp = l.baseAddress!
             let tp = terms.baseAddress!
             Parallel.forEachRange(b, parts: parts) { rows in
@@ -176,16 +164,24 @@ public struct MarginLoss {
                     let row = i * b
                     _MarginPasses.distances(gp + row, squaredNorms: sqp, i: i, count: b)
                     guard triplets == nil else { continue }
+                    let positives = _MarginPasses.sameLabelCount(lp, i: i, count: b) - 1  // i itself
+                    pc[i] = positives
+                    nc[i] = b - 1 - positives
                     // All triplets: c holds dΣ/dD (unit weights, with multiplicities: a positive
                     // pair of anchor i counts |N_i| times, a negative pair |P_i| times) before
-                    // the division by the divisor; `terms` each pair's share of the loss (0 when
-                    // inactive), summed below in this row-major order.
+                    // the division by the divisor; `terms` the row's active pair shares, in column
+                    // order (the inactive ones are +0, which leaves the loss's sum unchanged),
+                    // summed below in this row-major order.
                     let active = _MarginPasses.allTripletHinges(
                         distances: gp + row, labels: lp, i: i, count: b, positiveMultiplicity: nc[i], negativeMultiplicity: pc[i],
                         beta: beta32, margin: margin32, terms: tp + row, coefficients: cp + row)
                     rowActive[2 * i] = active.positive
                     rowActive[2 * i + 1] = active.negative
+                    termCounts[i] = active.terms
                 }
+            }
+            if triplets == nil {
+                for a in 0..<b { tripletCount += pc[a] * nc[a] }
             }
             if let triplets {
                 // Mined triplets: one serial pass in triplet order (pairs may repeat).
@@ -224,7 +220,14 @@ public struct MarginLoss {
         }
         }
         }
+        }
         self.rowActive = rowActive
+        self.termCounts = termCounts
+        guard tripletCount > 0 else {
+            self.terms = terms
+            gradient.fill(0)
+            return LossResult(loss: 0, tuples: 0, activeFraction: 0)
+        }
         let divisor = activePositive + activeNegative
         let regulariser = parameters.learnBeta ? parameters.nu * beta : 0
         if parameters.learnBeta { betaGradient = parameters.nu }
@@ -247,15 +250,21 @@ public struct MarginLoss {
         coefficients.storage.withUnsafeMutableBufferPointer { c in
         weights.withUnsafeMutableBufferPointer { w in
         terms.withUnsafeBufferPointer { terms in
+        termCounts.withUnsafeBufferPointer { termCounts in
             var termSum = 0.0
             // Chunk 0 is the loss's sum (when there is one), chunk 1 + m rows 16m..<16m + 16.
             let chunks = rowChunks + (sumsTerms ? 1 : 0)
             Parallel.forEachChunk(chunks, chunk: 1, workers: parts) { _, range in
                 for index in range {
                     if sumsTerms && index == 0 {
-                        // The loss, in the serial loop's row-major order (inactive pairs add +0).
+                        // The loss, in the serial loop's row-major order. Its inactive pairs added +0
+                        // to a sum that is never −0 (it starts at +0 and every term is ≥ 0), which
+                        // changes no bit: only the active terms are added.
                         var s = 0.0
-                        for k in 0..<(b * b) { s += terms[k] }
+                        for i in 0..<b {
+                            let row = terms.baseAddress! + i * b
+                            for k in 0..<termCounts[i] { s += row[k] }
+                        }
                         termSum = s
                         continue
                     }
@@ -271,47 +280,22 @@ public struct MarginLoss {
         }
         }
         }
+        }
         // Each row's weight sum in the serial loop's order: row k receives W_ik for i < k, then
         // its own row (W_kk twice, as the loop added W_ij to rows i and j), then W_ik for i > k.
         weights.withUnsafeBufferPointer { w in
         rowSums.withUnsafeMutableBufferPointer { r in
             let wp = w.baseAddress!, rp = r.baseAddress!
             Parallel.forEachRange(b, parts: parts) { ks in
-                for k in ks { rp[k] = 0 }
-                for i in 0..<b {
-                    let row = wp + i * b
-                    if ks.contains(i) {
-                        _MarginPasses.add(row + ks.lowerBound, into: rp + ks.lowerBound, count: i - ks.lowerBound)
-                        var own = rp[i]
-                        for j in 0..<b {
-                            own += row[j]
-                            if j == i { own += row[j] }
-                        }
-                        rp[i] = own
-                        _MarginPasses.add(row + i + 1, into: rp + i + 1, count: ks.upperBound - i - 1)
-                    } else {
-                        _MarginPasses.add(row + ks.lowerBound, into: rp + ks.lowerBound, count: ks.count)
-                    }
-                }
+                _MarginPasses.rowSums(wp, into: rp, count: b, rows: ks)
             }
         }
         }
         self.weights = weights
         self.terms = terms
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
-        unit.unit.storage.withUnsafeBufferPointer { u in
-        gradient.storage.withUnsafeMutableBufferPointer { gp in
-        rowSums.withUnsafeBufferPointer { rowSums in
-            Parallel.forEachRange(b, parts: context.parts(forWork: b * d)) { rows in
-                for i in rows {
-                    let r = Float(rowSums[i])
-                    for k in 0..<d { gp[i * d + k] += r * u[i * d + k] }
-                }
-            }
-        }
-        }
-        }
-        unit.backward(&gradient, context: context)
+        // + each row's weight sum times u_i, then the normalisation's backward, row by row in one pass.
+        unit.backward(&gradient, addingRowMultiples: rowSums, context: context)
         return LossResult(loss: sum * scale + regulariser, tuples: tripletCount,
                           activeFraction: Double(divisor) / Double(2 * tripletCount))
     }
@@ -410,23 +394,43 @@ enum _MarginPasses {
         #endif
     }
 
+    /// The number of `j < count` with `l[j] == l[i]` (i itself included).
+    @inline(__always)
+    static func sameLabelCount(_ l: UnsafePointer<Int32>, i: Int, count b: Int) -> Int {
+        let own = l[i], label = SIMD8<Int32>(repeating: own)
+        var same = 0, j = 0
+        // Eight labels per comparison (the scalar loop compiled to a branch per label).
+        while j + 8 <= b {
+            same &+= SIMDMath.laneBits(SIMDMath.load(l + j) .== label).nonzeroBitCount
+            j += 8
+        }
+        while j < b {
+            same &+= l[j] == own ? 1 : 0
+            j += 1
+        }
+        return same
+    }
+
     /// Anchor `i`'s pairs with every triplet (all triplets): for a positive
     /// `h = D − β + α`, for a negative `h = β − D + α` (float32), and where
     /// `h > 0` the term `h · multiplicity` (double) and the coefficient
-    /// `+multiplicity` (positive) or `0 − multiplicity` (negative); 0 and 0
-    /// elsewhere and on the diagonal. Returns the active multiplicities.
+    /// `+multiplicity` (positive) or `0 − multiplicity` (negative); the
+    /// coefficient is 0 elsewhere and on the diagonal. The active terms are
+    /// written to the front of `t`, in column order (`t` needs room for
+    /// `count` values). Returns the active multiplicities and the number of
+    /// terms written.
     @inline(__always)
     static func allTripletHinges(
         distances g: UnsafePointer<Float>, labels l: UnsafePointer<Int32>, i: Int, count b: Int,
         positiveMultiplicity pm: Int, negativeMultiplicity nm: Int, beta: Float, margin: Float,
         terms t: UnsafeMutablePointer<Double>, coefficients c: UnsafeMutablePointer<Float>
-    ) -> (positive: Int, negative: Int) {
+    ) -> (positive: Int, negative: Int, terms: Int) {
         let li = l[i]
         let positiveCoefficient = Float(pm), negativeCoefficient = 0 - Float(nm)
         let positiveWeight = Double(pm), negativeWeight = Double(nm)
-        var positives = 0, negatives = 0
+        var positives = 0, negatives = 0, written = 0
         // Swift's lane-wise comparisons with a scalar lower to a loop over the lanes: compare with
-        // vectors. The diagonal is taken out after the vector loop.
+        // vectors. The diagonal is taken out of the counts after the vector loop.
         let label = SIMD8<Int32>(repeating: li), betas = SIMD8<Float>(repeating: beta), margins = SIMD8<Float>(repeating: margin)
         var j = 0
         while j + 8 <= b {
@@ -434,40 +438,44 @@ enum _MarginPasses {
             let same = SIMDMath.load(l + j) .== label
             let h = ((d - betas) + margins).replacing(with: (betas - d) + margins, where: .!same)
             let active = h .> SIMD8<Float>.zero
-            // Inactive lanes: 0 · multiplicity = +0, as the serial loop's untouched 0 (the
-            // multiplicities are below 2²⁴, exact in float).
+            // The multiplicities are below 2²⁴, exact in float.
             let weight = SIMD8<Double>(SIMD8<Float>(repeating: Float(nm)).replacing(with: Float(pm), where: same))
-            SIMDMath.storeDouble(SIMD8<Double>(h.replacing(with: 0, where: .!active)) * weight, t + j)
+            let term = SIMD8<Double>(h) * weight
             let coefficient = SIMD8<Float>(repeating: negativeCoefficient).replacing(with: positiveCoefficient, where: same)
             SIMDMath.store(coefficient.replacing(with: 0, where: .!active), c + j)
             let bits = SIMDMath.laneBits(active), sameBits = SIMDMath.laneBits(same)
             positives += (bits & sameBits).nonzeroBitCount
             negatives += (bits & ~sameBits).nonzeroBitCount
+            // The active terms, without a data-dependent branch; the diagonal's lane is no pair.
+            let diagonal: UInt32 = UInt(bitPattern: i &- j) < 8 ? 1 &<< UInt32(truncatingIfNeeded: i &- j) : 0
+            let kept = bits & ~diagonal
+            for lane in 0..<8 {
+                t[written] = term[lane]
+                written &+= Int((kept &>> UInt32(lane)) & 1)
+            }
             j += 8
         }
         var positive = positives * pm, negative = negatives * nm
         if i < j {
             // The diagonal (D_ii = 0, a "positive" of itself) is no pair.
             if g[i] - beta + margin > 0 { positive -= pm }
-            t[i] = 0
             c[i] = 0
         }
         while j < b {
-            var term = 0.0, coefficient: Float = 0
+            var coefficient: Float = 0
             if j == i {
-                // The diagonal is no pair: term and coefficient stay 0.
+                // The diagonal is no pair: no term, coefficient 0.
             } else if l[j] == li {
                 let h = g[j] - beta + margin
-                if h > 0 { term = Double(h) * positiveWeight; positive += pm; coefficient = positiveCoefficient }
+                if h > 0 { t[written] = Double(h) * positiveWeight; written += 1; positive += pm; coefficient = positiveCoefficient }
             } else {
                 let h = beta - g[j] + margin
-                if h > 0 { term = Double(h) * negativeWeight; negative += nm; coefficient = negativeCoefficient }
+                if h > 0 { t[written] = Double(h) * negativeWeight; written += 1; negative += nm; coefficient = negativeCoefficient }
             }
-            t[j] = term
             c[j] = coefficient
             j += 1
         }
-        return (positive, negative)
+        return (positive, negative, written)
     }
 
     /// One row of `W = C / D` in double (`C · scale / D`, 0 where `D = 0`)
@@ -493,6 +501,61 @@ enum _MarginPasses {
             w[j] = wij
             c[j] = Float(-wij)
             j += 1
+        }
+    }
+
+    /// Rows `ks` of the weight sums of the B × B weights `w` (`count` = B), in
+    /// the order of the serial loop `for i, j { r_i += W_ij; r_j += W_ij }`:
+    /// r_k receives W_ik for i < k, then its own row in column order (W_kk
+    /// twice), then W_ik for i > k. Four rows of `ks` at a time run their own
+    /// rows' chains in four lanes (each lane the one-row chain, so the same
+    /// bits), with the contributions among the four rows added before and
+    /// after them as the serial loop does; a lane that gets no second W_kk
+    /// adds +0 instead, which changes no sum (none is −0: every sum starts at
+    /// +0 and no weight is −0).
+    @inline(__always)
+    static func rowSums(_ w: UnsafePointer<Double>, into r: UnsafeMutablePointer<Double>, count b: Int, rows ks: Range<Int>) {
+        for k in ks { r[k] = 0 }
+        var i = 0
+        while i < b {
+            let row = w + i * b
+            if i >= ks.lowerBound && i + 4 <= ks.upperBound {
+                // Columns of ks outside the four rows: rows i..<i + 4 in order.
+                for l in 0..<4 {
+                    add(row + l * b + ks.lowerBound, into: r + ks.lowerBound, count: i - ks.lowerBound)
+                    add(row + l * b + i + 4, into: r + i + 4, count: ks.upperBound - i - 4)
+                }
+                // Among the four: W_{i+m, i+l} for m < l comes before row i + l's own chain.
+                for l in 1..<4 { for m in 0..<l { r[i + l] += row[m * b + i + l] } }
+                var own = SIMD4<Double>(r[i], r[i + 1], r[i + 2], r[i + 3])
+                func lanes(_ j: Int) -> SIMD4<Double> { SIMD4(row[j], row[b + j], row[2 * b + j], row[3 * b + j]) }
+                for j in 0..<i { own += lanes(j) }
+                for l in 0..<4 {
+                    let v = lanes(i + l)
+                    own += v
+                    var twice = SIMD4<Double>.zero
+                    twice[l] = v[l]
+                    own += twice
+                }
+                for j in (i + 4)..<b { own += lanes(j) }
+                for l in 0..<4 { r[i + l] = own[l] }
+                // ... and W_{i+m, i+l} for m > l after it.
+                for l in 0..<3 { for m in (l + 1)..<4 { r[i + l] += row[m * b + i + l] } }
+                i += 4
+            } else if ks.contains(i) {
+                add(row + ks.lowerBound, into: r + ks.lowerBound, count: i - ks.lowerBound)
+                var own = r[i]
+                for j in 0..<b {
+                    own += row[j]
+                    if j == i { own += row[j] }
+                }
+                r[i] = own
+                add(row + i + 1, into: r + i + 1, count: ks.upperBound - i - 1)
+                i += 1
+            } else {
+                add(row + ks.lowerBound, into: r + ks.lowerBound, count: ks.count)
+                i += 1
+            }
         }
     }
 

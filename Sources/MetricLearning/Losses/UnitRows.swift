@@ -1,4 +1,3 @@
-import CKernels
 import NumericCore
 
 #if canImport(Glibc)
@@ -33,9 +32,33 @@ struct _UnitRows {
             unit.storage.withUnsafeMutableBufferPointer { dst in
                 norms.withUnsafeMutableBufferPointer { norms in
                     let src = src.baseAddress!, dst = dst.baseAddress!, norms = norms.baseAddress!
-                    // In C (CKernelsUnitRows.h): four rows' sums of squares side by side, each in column order.
                     Parallel.forEachRange(n, parts: context.parts(forWork: n * d)) { rows in
-                        mb_unit_rows_forward(src, d, rows.lowerBound, rows.upperBound, Self.epsilon, dst, norms)
+                        func finish(_ i: Int, _ s: Double) {
+                            let norm = max(s.squareRoot(), Self.epsilon)
+                            norms[i] = Float(norm)
+                            let inv = 1 / norm
+                            for k in 0..<d { dst[i * d + k] = Float(Double(src[i * d + k]) * inv) }
+                        }
+                        var i = rows.lowerBound
+                        // Four rows' sums of squares at once, one lane each: every lane adds its row's
+                        // squares in column order, as the one-row loop (a single chain of dependent
+                        // additions would wait on each one).
+                        while i + 4 <= rows.upperBound {
+                            let a = src + i * d
+                            var s = SIMD4<Double>.zero
+                            for k in 0..<d {
+                                let v = SIMD4<Double>(Double(a[k]), Double(a[d + k]), Double(a[2 * d + k]), Double(a[3 * d + k]))
+                                s += v * v
+                            }
+                            for l in 0..<4 { finish(i + l, s[l]) }
+                            i += 4
+                        }
+                        while i < rows.upperBound {
+                            var s = 0.0
+                            for k in 0..<d { let v = Double(src[i * d + k]); s += v * v }
+                            finish(i, s)
+                            i += 1
+                        }
                     }
                 }
             }
@@ -44,17 +67,60 @@ struct _UnitRows {
 
     /// Replaces `g` (dL/dx̂, n × d) by dL/dx in place, rows split over `context`'s workers.
     func backward(_ g: inout Matrix, context: ComputeContext = .serial) {
+        backward(&g, addingRowMultiples: nil, context: context)
+    }
+
+    /// `backward` of `g + diag(Float(r)) · unit` (each row i of `g` plus `Float(r[i])` times
+    /// `unit`'s row i, in float, element by element) in the same pass over the rows.
+    func backward(_ g: inout Matrix, addingRowMultiples r: [Double]?, context: ComputeContext = .serial) {
         let n = unit.rows, d = unit.cols
         precondition(g.rows == n && g.cols == d, "normalisation backward: gradient \(g.rows)×\(g.cols), expected \(n)×\(d)")
+        precondition(r.map { $0.count >= n } ?? true, "normalisation backward: \(r?.count ?? 0) row multiples for \(n) rows")
         guard n > 0, d > 0 else { return }
         unit.storage.withUnsafeBufferPointer { u in
             g.storage.withUnsafeMutableBufferPointer { gp in
                 norms.withUnsafeBufferPointer { norms in
                     let u = u.baseAddress!, gp = gp.baseAddress!, norms = norms.baseAddress!
-                    // In C (CKernelsUnitRows.h): four rows' dot products side by side, each in column order;
-                    // a clamped row is scaled by a constant, so its Jacobian has no radial term.
                     Parallel.forEachRange(n, parts: context.parts(forWork: n * d)) { rows in
-                        mb_unit_rows_backward(u, norms, d, rows.lowerBound, rows.upperBound, Self.epsilon, gp)
+                        func add(_ i: Int) {
+                            guard let r else { return }
+                            let s = Float(r[i])
+                            for k in 0..<d { gp[i * d + k] += s * u[i * d + k] }
+                        }
+                        // A clamped row is scaled by a constant, so its Jacobian has no radial term
+                        // (its dot product, if computed, is not used).
+                        func finish(_ i: Int, _ dot: Double) {
+                            let norm = Double(norms[i])
+                            let clamped = norm <= Self.epsilon
+                            let inv = 1 / norm
+                            for k in 0..<d {
+                                let r = Double(gp[i * d + k]) - (clamped ? 0 : Double(u[i * d + k]) * dot)
+                                gp[i * d + k] = Float(r * inv)
+                            }
+                        }
+                        var i = rows.lowerBound
+                        // Four rows' dot products at once, one lane each, in column order (see `forward`).
+                        while i + 4 <= rows.upperBound {
+                            for l in 0..<4 { add(i + l) }
+                            let a = u + i * d, g = gp + i * d
+                            var dot = SIMD4<Double>.zero
+                            for k in 0..<d {
+                                let x = SIMD4<Double>(Double(a[k]), Double(a[d + k]), Double(a[2 * d + k]), Double(a[3 * d + k]))
+                                let y = SIMD4<Double>(Double(g[k]), Double(g[d + k]), Double(g[2 * d + k]), Double(g[3 * d + k]))
+                                dot += x * y
+                            }
+                            for l in 0..<4 { finish(i + l, dot[l]) }
+                            i += 4
+                        }
+                        while i < rows.upperBound {
+                            add(i)
+                            var dot = 0.0
+                            if Double(norms[i]) > Self.epsilon {
+                                for k in 0..<d { dot += Double(u[i * d + k]) * Double(gp[i * d + k]) }
+                            }
+                            finish(i, dot)
+                            i += 1
+                        }
                     }
                 }
             }

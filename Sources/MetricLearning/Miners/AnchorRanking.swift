@@ -113,12 +113,25 @@ struct _RankTable {
         sorting keys: UnsafeMutablePointer<UInt64>, _ k: Int, temp: UnsafeMutablePointer<UInt64>,
         histogram: UnsafeMutablePointer<Int>, sorted: UnsafeMutablePointer<Float>, starts: UnsafeMutablePointer<Int32>
     ) {
-        var lowest = Float.infinity, highest = -Float.infinity
-        for t in 0..<k {
-            let v = SortKey.value(keys[t])
-            lowest = min(lowest, v)
-            highest = max(highest, v)
+        // The smallest and largest value through the keys: their order is the values' (a key's
+        // value is never −0, so the extremes are the floats a running Float min and max would
+        // keep), and integer extremes in four lanes do not wait on one chain of float
+        // selections per key.
+        var low = SIMD4<UInt64>(repeating: .max), high = SIMD4<UInt64>(repeating: 0)
+        var t = 0
+        while t + 4 <= k {
+            let v = SIMD4<UInt64>(keys[t], keys[t + 1], keys[t + 2], keys[t + 3])
+            low = pointwiseMin(low, v)
+            high = pointwiseMax(high, v)
+            t += 4
         }
+        while t < k {
+            low[0] = Swift.min(low[0], keys[t])
+            high[0] = Swift.max(high[0], keys[t])
+            t += 1
+        }
+        let lowest = k > 0 ? SortKey.value(low.min()) : Float.infinity
+        let highest = k > 0 ? SortKey.value(high.max()) : -Float.infinity
         self.sorted = UnsafePointer(sorted)
         self.starts = starts
         self.k = k
@@ -127,7 +140,23 @@ struct _RankTable {
         let s = Float(k) / (highest - lowest)
         scale = s.isFinite ? s : 0
         for q in 0...k { starts[q] = 0 }
-        for t in 0..<k { starts[bucket(SortKey.value(keys[t])) + 1] &+= 1 }
+        // Each key's bucket once, eight at a time (`buckets`, the same arithmetic as `bucket`),
+        // kept for the scatter as Int32s in `sorted`, which is free until the end.
+        let bucketOf = UnsafeMutableRawPointer(sorted)
+        t = 0
+        while t + 8 <= k {
+            let v = SIMD8<Float>(
+                SortKey.value(keys[t]), SortKey.value(keys[t + 1]), SortKey.value(keys[t + 2]), SortKey.value(keys[t + 3]),
+                SortKey.value(keys[t + 4]), SortKey.value(keys[t + 5]), SortKey.value(keys[t + 6]), SortKey.value(keys[t + 7]))
+            bucketOf.storeBytes(of: buckets(v), toByteOffset: 4 * t, as: SIMD8<Int32>.self)
+            t += 8
+        }
+        while t < k {
+            bucketOf.storeBytes(of: Int32(truncatingIfNeeded: bucket(SortKey.value(keys[t]))), toByteOffset: 4 * t, as: Int32.self)
+            t += 1
+        }
+        func bucketOfKey(_ t: Int) -> Int { Int(bucketOf.loadUnaligned(fromByteOffset: 4 * t, as: Int32.self)) }
+        for t in 0..<k { starts[bucketOfKey(t) + 1] &+= 1 }
         var crowding = 0
         for q in 0..<k {
             crowding &+= Int(starts[q + 1]) &* Int(starts[q + 1])
@@ -136,7 +165,7 @@ struct _RankTable {
         if crowding <= 8 * k && k < RadixSort.histogramSize {
             for q in 0..<k { histogram[q] = Int(starts[q]) }
             for t in 0..<k {
-                let q = bucket(SortKey.value(keys[t]))
+                let q = bucketOfKey(t)
                 temp[histogram[q]] = keys[t]
                 histogram[q] &+= 1
             }
@@ -218,18 +247,29 @@ func _nearlySortedInsertion(_ keys: UnsafeMutablePointer<UInt64>, _ n: Int) {
         keys[j] = key
         i += 1
     }
+    guard i < n else { return }
+    // The three slots left of i stay in registers: reading them back from the stores of the
+    // previous step chained every step through store-to-load forwarding.
+    var a1 = keys[i - 1], a2 = keys[i - 2], a3 = keys[i - 3]
     while i < n {
-        let key = keys[i], a1 = keys[i - 1], a2 = keys[i - 2], a3 = keys[i - 3]
+        let key = keys[i]
         if a3 > key {  // a move of three or more places: rare
             var j = i
             while j > 0 && keys[j - 1] > key { keys[j] = keys[j - 1]; j -= 1 }
             keys[j] = key
+            a1 = keys[i]
+            a2 = keys[i - 1]
+            a3 = keys[i - 2]
         } else {
             // keys[0..<i] are sorted, so a2 > key implies a1 > key.
             let one = a1 > key, two = a2 > key
-            keys[i] = one ? a1 : key
-            keys[i - 1] = two ? a2 : (one ? key : a1)
-            keys[i - 2] = two ? key : a2
+            let s0 = one ? a1 : key, s1 = two ? a2 : (one ? key : a1), s2 = two ? key : a2
+            keys[i] = s0
+            keys[i - 1] = s1
+            keys[i - 2] = s2
+            a1 = s0
+            a2 = s1
+            a3 = s2
         }
         i += 1
     }
@@ -284,9 +324,10 @@ struct _RankingWorkspace {
         rankSums.reserve(parts * (b + 1))
     }
 
-    /// Room for the semi-hard miner's best key per rank and its positives and choices.
+    /// Room for the semi-hard miner's best keys per rank (four tables, `mb_semihard_choose`)
+    /// and its positives and choices.
     func reserveChoices(b: Int, parts: Int) {
-        best.reserve(parts * (b + 1))
+        best.reserve(parts * 4 * (b + 1))
         order.reserve(parts * 2 * b)
     }
 
@@ -298,7 +339,7 @@ struct _RankingWorkspace {
             keys: keys, temp: keys + b, histogram: histograms.part(part, stride: RadixSort.histogramSize),
             sorted: sortedValues.part(part, stride: b + 8), starts: starts.part(part, stride: b + 1),
             rankCounts: rankCounts.part(part, stride: b + 1), rankSums: rankSums.part(part, stride: b + 1),
-            best: best.part(part, stride: b + 1), positivesInOrder: order, chosen: order + b,
+            best: best.part(part, stride: 4 * (b + 1)), positivesInOrder: order, chosen: order + b,
             candidates: candidates, candidateRanks: candidates + (b + 8),
             candidateValues: candidateValues.part(part, stride: b + 8))
     }
@@ -308,7 +349,7 @@ struct _RankingWorkspace {
 /// and the sort's second buffer (B), its histogram, the sorted values
 /// (B + 8) and their `_RankTable` starts (B + 1); for the fused hinge the
 /// count and sum of `D_an` per rank (B + 1 each); for the semi-hard miner the
-/// best key per rank (B + 1), the positives in index order (B) and the
+/// best keys per rank (4 (B + 1)), the positives in index order (B) and the
 /// negative chosen per positive (B); and the negatives that can matter (B + 8),
 /// their ranks (B + 8) and distances (B + 8).
 struct _RankingScratch {

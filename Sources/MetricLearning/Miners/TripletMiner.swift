@@ -1,3 +1,4 @@
+import CKernels
 import NumericCore
 
 /// Selects triplets from a batch's distance matrix (DESIGN §4).
@@ -205,7 +206,6 @@ public struct TripletMiner: Sendable {
                     }
                     if k > 0 {
                         let table = _RankTable(sorting: keys, k, temp: temp, histogram: h, sorted: sorted, starts: starts)
-                        for r in 0...k { best[r] = .max }
                         // Only negatives with sorted[0] < D_an < sorted[k − 1] + margin matter: one at or
                         // below every positive is a candidate for none, and one at or beyond the largest
                         // window is chosen by none and, as a nearest negative, hides only negatives
@@ -214,19 +214,8 @@ public struct TripletMiner: Sendable {
                             row, y, b, label: y[a], lowest: sorted[0].nextUp, limit: sorted[k - 1] + m,
                             indices: candidates, values: candidateValues)
                         table.ranks(candidateValues, c, into: candidateRanks, strict: true)
-                        for j in 0..<c {
-                            let r = Int(candidateRanks[j])
-                            // Unconditional: the branch mispredicts.
-                            best[r] = min(best[r], SortKey.make(candidateValues[j], Int(candidates[j])))
-                        }
-                        var nearest = UInt64.max
-                        for t in stride(from: k - 1, through: 0, by: -1) {
-                            nearest = min(nearest, best[t + 1])
-                            if nearest == .max { continue }
-                            let p = Int(truncatingIfNeeded: keys[t] & 0xFFFF_FFFF)
-                            let n = Int(truncatingIfNeeded: nearest & 0xFFFF_FFFF)
-                            if row[n] < row[p] + m { chosen[p] = Int32(truncatingIfNeeded: n) }
-                        }
+                        // The smallest key per rank, then a suffix minimum over the ranks and the window test.
+                        mb_semihard_choose(row, keys, k, candidateValues, candidates, candidateRanks, c, m, best, chosen)
                     }
                     body(a, positivesInOrder, positives, chosen)
                 }

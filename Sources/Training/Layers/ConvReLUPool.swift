@@ -64,6 +64,8 @@ public final class ConvReLUPool: Layer {
     /// The instruction set of the direct kernels (0: their portable Swift loops): ``WideISA/selected``;
     /// tests lower it. Every set gives the same bits.
     var directISA: Int32 = WideISA.selected
+    /// The instruction set of the Winograd transforms (0: their portable Swift loops), as `directISA`.
+    var winogradISA: Int32 = WideISA.selected
 
     private let geometry: _ConvGeometry
     /// The window position (0–3, row-major) of each output's maximum, `B × outputWidth`.
@@ -335,7 +337,7 @@ public final class ConvReLUPool: Layer {
 
     private func winogradForward(_ f: _WinogradF2x3, _ input: Matrix) {
         let b = input.rows, inWidth = inChannels * height * width, outWidth = outputWidth
-        let c = inChannels, o = outChannels, perSample = f.tilesPerSample
+        let c = inChannels, o = outChannels, perSample = f.tilesPerSample, isa = winogradISA
         let u = transformed.reserve(32 * o * c)
         weight.storage.withUnsafeBufferPointer { f.transformWeights($0.baseAddress!, into: u) }
         input.storage.withUnsafeBufferPointer { xBuffer in
@@ -347,7 +349,7 @@ public final class ConvReLUPool: Layer {
                 let n = samples.count * perSample, (v, m, plane) = winogradTile(f, worker: worker)
                 plane.update(repeating: 0, count: f.paddedFloats)
                 for (t, sample) in samples.enumerated() {
-                    f.transformInput(x + sample * inWidth, plane: plane, v, column: t * perSample, n: n, matrixStride: c * n)
+                    f.transformInput(x + sample * inWidth, plane: plane, v, column: t * perSample, n: n, matrixStride: c * n, isa: isa)
                 }
                 for k in 0..<16 {
                     BLAS.gemm(.none, .none, m: o, n: n, k: c, a: u + k * o * c, lda: c, b: v + k * c * n, ldb: n,
@@ -355,7 +357,7 @@ public final class ConvReLUPool: Layer {
                 }
                 for (t, sample) in samples.enumerated() {
                     f.forwardOutput(m, column: t * perSample, n: n, matrixStride: o * n, bias: bias,
-                                    y + sample * outWidth, am + sample * outWidth)
+                                    y + sample * outWidth, am + sample * outWidth, isa: isa)
                 }
             }
         }
@@ -366,7 +368,7 @@ public final class ConvReLUPool: Layer {
 
     private func winogradBackward(_ f: _WinogradF2x3, input: Matrix, outputGradient dy: Matrix, needInputGradient: Bool, accumulate: Bool) {
         let b = dy.rows, inWidth = inChannels * height * width, outWidth = outputWidth
-        let c = inChannels, o = outChannels, perSample = f.tilesPerSample
+        let c = inChannels, o = outChannels, perSample = f.tilesPerSample, isa = winogradISA
         let groups = tiling(batch: b).groups, partialFloats = 16 * o * c + o
         partials.reserve(groups * partialFloats)
         // U first, the summed ∂U after it.
@@ -385,9 +387,9 @@ public final class ConvReLUPool: Layer {
                 if first { db.update(repeating: 0, count: o) }
                 plane.update(repeating: 0, count: f.paddedFloats)
                 for (t, sample) in samples.enumerated() {
-                    f.transformInput(x + sample * inWidth, plane: plane, v, column: t * perSample, n: n, matrixStride: c * n)
+                    f.transformInput(x + sample * inWidth, plane: plane, v, column: t * perSample, n: n, matrixStride: c * n, isa: isa)
                     let at = sample * outWidth
-                    f.backwardOutput(g + at, y + at, am + at, dm, column: t * perSample, n: n, matrixStride: o * n, biasGradient: db)
+                    f.backwardOutput(g + at, y + at, am + at, dm, column: t * perSample, n: n, matrixStride: o * n, biasGradient: db, isa: isa)
                 }
                 for k in 0..<16 {
                     BLAS.gemm(.none, .transposed, m: o, n: c, k: n, a: dm + k * o * n, lda: n, b: v + k * c * n, ldb: n,
@@ -400,7 +402,7 @@ public final class ConvReLUPool: Layer {
                               beta: 0, c: v + k * c * n, ldc: n)
                 }
                 for (t, sample) in samples.enumerated() {
-                    f.inputGradient(v, column: t * perSample, n: n, matrixStride: c * n, plane: plane, dx + sample * inWidth)
+                    f.inputGradient(v, column: t * perSample, n: n, matrixStride: c * n, plane: plane, dx + sample * inWidth, isa: isa)
                 }
             }
         }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The transforms of Winograd F(2×2, 3×3) (Lavin & Gray 2016) for
 /// ``ConvReLUPool``: 3×3 kernel, padding 1, so output tile `(i, j)` — output
 /// rows `2i, 2i+1`, columns `2j, 2j+1` — is exactly pooling window `(i, j)`,
@@ -24,6 +26,11 @@
 /// four ends with a block that overlaps the previous one (recomputing gives
 /// the same values; sums and scatters mask the repeated lanes); rows of fewer
 /// than four tiles use one partial block.
+///
+/// `transformInput`, `forwardOutput` and `backwardOutput` run as AVX2 or AVX-512 kernels
+/// (`CKernels/Winograd.c`) when `isa` (``WideISA/selected``) is 1 or 2; the loops here are the
+/// portable path and define the bits, which the kernels repeat (the passes only add, subtract,
+/// negate, compare and select, in the same order per value).
 struct _WinogradF2x3 {
     let channels: Int, outChannels: Int, height: Int, width: Int
     /// Tile rows and columns, `⌊H/2⌋ × ⌊W/2⌋` (the pooled size), and tiles per sample.
@@ -31,8 +38,9 @@ struct _WinogradF2x3 {
     var tilesPerSample: Int { tileRows * tileCols }
     /// Row length of a zero-padded input plane, `W + 2`.
     var paddedWidth: Int { width + 2 }
-    /// Floats of a zero-padded plane, with slack for the vector loads of partial blocks.
-    var paddedFloats: Int { (height + 2) * paddedWidth + 16 }
+    /// Floats of a zero-padded plane, with slack for the vector loads of partial blocks; at least
+    /// the input gradient's ten rows of `W + 2` and the kernels' split planes.
+    var paddedFloats: Int { max((height + 2) * paddedWidth + 16, 10 * paddedWidth, mb_winograd_input_scratch(height, width)) }
 
     typealias V = SIMD4<Float>
     typealias W = SIMD8<Float>
@@ -134,7 +142,13 @@ struct _WinogradF2x3 {
     /// column `n0` of the 16 `C × N` matrices at `v` (`matrixStride` apart, rows `n` apart).
     /// `plane` holds `paddedFloats`, zeroed by the caller before the first call of a pass.
     func transformInput(_ x: UnsafePointer<Float>, plane: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
-                        column n0: Int, n: Int, matrixStride: Int) {
+                        column n0: Int, n: Int, matrixStride: Int, isa: Int32 = 0) {
+        #if arch(x86_64)
+        if isa >= 1 {
+            mb_winograd_input(isa, x, channels, height, width, v + n0, n, matrixStride, plane)
+            return
+        }
+        #endif
         let wp = paddedWidth, tw = tileCols
         for c in 0..<channels {
             pad(x + c * height * width, into: plane)
@@ -175,7 +189,13 @@ struct _WinogradF2x3 {
     /// the pool's maximum (first on ties, row-major) and the ReLU, as ``_PoolWindows/forward``:
     /// `y` and `choice` are the sample's `O × tileRows × tileCols` outputs.
     func forwardOutput(_ m: UnsafePointer<Float>, column n0: Int, n: Int, matrixStride: Int, bias: UnsafePointer<Float>,
-                       _ y: UnsafeMutablePointer<Float>, _ choice: UnsafeMutablePointer<UInt8>) {
+                       _ y: UnsafeMutablePointer<Float>, _ choice: UnsafeMutablePointer<UInt8>, isa: Int32 = 0) {
+        #if arch(x86_64)
+        if isa >= 1 {
+            mb_winograd_output(isa, m + n0, outChannels, tileRows, tileCols, n, matrixStride, bias, y, choice)
+            return
+        }
+        #endif
         let tw = tileCols, plane = tilesPerSample
         for o in 0..<outChannels {
             let beta = V(repeating: bias[o]), src = m + o * n + n0
@@ -210,7 +230,13 @@ struct _WinogradF2x3 {
     /// channel's `Σ ∂Y` to `biasGradient[o]`.
     func backwardOutput(_ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ choice: UnsafePointer<UInt8>,
                         _ dm: UnsafeMutablePointer<Float>, column n0: Int, n: Int, matrixStride: Int,
-                        biasGradient: UnsafeMutablePointer<Float>) {
+                        biasGradient: UnsafeMutablePointer<Float>, isa: Int32 = 0) {
+        #if arch(x86_64)
+        if isa >= 1 {
+            mb_winograd_output_backward(isa, dy, y, choice, outChannels, tileRows, tileCols, dm + n0, n, matrixStride, biasGradient)
+            return
+        }
+        #endif
         let tw = tileCols, plane = tilesPerSample
         for o in 0..<outChannels {
             let dst = dm + o * n + n0
@@ -251,46 +277,53 @@ struct _WinogradF2x3 {
         }
     }
 
-    /// Input gradient of one sample: `∂d = B ∂V Bᵀ` per tile and channel, added into the
-    /// overlapping 4×4 patches of a zero-padded plane whose interior becomes `dx` (`C × H × W`,
-    /// overwritten). `plane` holds `paddedFloats`.
+    /// Input gradient of one sample: `∂d = B ∂V Bᵀ` per tile and channel, the overlapping 4×4
+    /// patches summed into `dx` (`C × H × W`, overwritten). A padded position `(r, q)` lies in at
+    /// most two tile rows and two tile columns: its value is `Z_i + Z_{i−1}`, `i = ⌊r/2⌋`, with
+    /// `Z_i = ∂d[i, ⌊q/2⌋][r − 2i][q mod 2] + ∂d[i, ⌊q/2⌋ − 1][r − 2i][q mod 2 + 2]` and every absent
+    /// tile +0 — sums of two terms, so that no lane width or tile order changes the bits.
+    /// `plane` holds `paddedFloats`.
     func inputGradient(_ dv: UnsafePointer<Float>, column n0: Int, n: Int, matrixStride: Int,
-                       plane: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+                       plane: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>, isa: Int32 = 0) {
+        #if arch(x86_64)
+        if isa >= 1 && mb_winograd_input_gradient(isa, dv + n0, channels, height, width, n, matrixStride, dx) != 0 { return }
+        #endif
         let wp = paddedWidth, tw = tileCols
+        // Per patch row a of the current tile row, each padded column's term from tile ⌊q/2⌋
+        // (`left`) and from tile ⌊q/2⌋ − 1 (`right`); then Z of the previous tile row's patch rows 2, 3.
+        let left = plane, right = plane + 4 * wp, previous = plane + 8 * wp
         for c in 0..<channels {
-            plane.update(repeating: 0, count: paddedFloats)
-            let src = dv + c * n + n0
-            for i in 0..<tileRows {
-                let top = plane + 2 * i * wp
-                for block in blocks {
-                    let j0 = block.start, p = src + i * tw + j0
-                    @inline(__always) func load(_ k: Int) -> V {
-                        Self.loadV(p + k * matrixStride).replacing(with: 0, where: .!block.fresh)
+            let src = dv + c * n + n0, out = dx + c * height * width
+            previous.update(repeating: 0, count: 2 * wp)
+            for i in 0...tileRows {
+                left.update(repeating: 0, count: 8 * wp)
+                if i < tileRows {
+                    for j in 0..<tw {
+                        let p = src + i * tw + j
+                        // r = B ∂V over rows (column ν of r as a vector over the patch rows a), then
+                        // ∂d = B over the columns of r: d.b is column b of ∂d.
+                        @inline(__always) func column(_ nu: Int) -> V {
+                            let e0 = p[nu * matrixStride], e1 = p[(4 + nu) * matrixStride]
+                            let e2 = p[(8 + nu) * matrixStride], e3 = p[(12 + nu) * matrixStride]
+                            return V(e0, e1 - e2 + e3, e1 + e2 - e0, -e3)
+                        }
+                        let d = Self.b(column(0), column(1), column(2), column(3))
+                        for a in 0..<4 {
+                            left[a * wp + 2 * j] = d.0[a]
+                            left[a * wp + 2 * j + 1] = d.1[a]
+                            right[a * wp + 2 * j + 2] = d.2[a]
+                            right[a * wp + 2 * j + 3] = d.3[a]
+                        }
                     }
-                    // r = B ∂V over rows (rows a as vectors over ν), then ∂d[a] = B over the columns of r_a.
-                    let e0 = (load(0), load(1), load(2), load(3)), e1 = (load(4), load(5), load(6), load(7))
-                    let e2 = (load(8), load(9), load(10), load(11)), e3 = (load(12), load(13), load(14), load(15))
-                    let c0 = Self.b(e0.0, e1.0, e2.0, e3.0), c1 = Self.b(e0.1, e1.1, e2.1, e3.1)
-                    let c2 = Self.b(e0.2, e1.2, e2.2, e3.2), c3 = Self.b(e0.3, e1.3, e2.3, e3.3)
-                    @inline(__always) func scatter(_ a: Int, _ r0: V, _ r1: V, _ r2: V, _ r3: V) {
-                        let d = Self.b(r0, r1, r2, r3), q = top + a * wp + 2 * j0
-                        var left = Self.loadW(q)
-                        left.evenHalf += d.0
-                        left.oddHalf += d.1
-                        UnsafeMutableRawPointer(q).storeBytes(of: left, as: W.self)
-                        var right = Self.loadW(q + 2)
-                        right.evenHalf += d.2
-                        right.oddHalf += d.3
-                        UnsafeMutableRawPointer(q + 2).storeBytes(of: right, as: W.self)
-                    }
-                    scatter(0, c0.0, c1.0, c2.0, c3.0)
-                    scatter(1, c0.1, c1.1, c2.1, c3.1)
-                    scatter(2, c0.2, c1.2, c2.2, c3.2)
-                    scatter(3, c0.3, c1.3, c2.3, c3.3)
+                }
+                for a in 0..<2 where 2 * i + a >= 1 && 2 * i + a <= height {
+                    let row = out + (2 * i + a - 1) * width
+                    for q in 1...width { row[q - 1] = (left[a * wp + q] + right[a * wp + q]) + previous[a * wp + q] }
+                }
+                for a in 0..<2 {
+                    for q in 0..<wp { previous[a * wp + q] = left[(a + 2) * wp + q] + right[(a + 2) * wp + q] }
                 }
             }
-            let out = dx + c * height * width
-            for r in 0..<height { (out + r * width).update(from: plane + (r + 1) * wp + 1, count: width) }
         }
     }
 }
