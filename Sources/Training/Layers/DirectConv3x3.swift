@@ -92,14 +92,17 @@ struct _DirectConv3x3 {
         #endif
         let planes = pad(x, into: scratch), stride = paddedStride
         let ph = pooledHeight, pw = pooledWidth, nb = windowBlocks
+        // Reused across the loops (no allocation per block).
+        var acc = [L](repeating: .zero, count: 9), g = [L](repeating: .zero, count: 4)
         for o in 0..<outChannels {
             var bias = L.zero
             for c in 0..<channels {
-                var acc = [L](repeating: .zero, count: 9)
+                for k in 0..<9 { acc[k] = .zero }
                 for i in 0..<ph {
                     for b in 0..<nb {
                         // The block's pooled gradient by window position st (zero past the row).
-                        var g = [L](repeating: .zero, count: 4), all = L.zero
+                        for st in 0..<4 { g[st] = .zero }
+                        var all = L.zero
                         for l in 0..<16 where 16 * b + l < pw {
                             let at = (o * ph + i) * pw + 16 * b + l
                             let value: Float = y[at] > 0 ? dy[at] : 0
