@@ -82,14 +82,16 @@ BODY void masked_max2(const double *v, const uint8_t *mask, size_t n, double sta
     top[1] = mn;
 }
 
-/// CircleLoss.logit's value: the Swift expressions, `max(x, 0)` as `0 >= x ? 0 : x`.
+/// The exponent of a selected pair of the circle loss: `−γ a_p (S − Δ_p)` with a_p = max(1 + m − S, 0),
+/// Δ_p = 1 − m, or `γ a_n (S − Δ_n)` with a_n = max(S + m, 0), Δ_n = m (the former Swift
+/// expressions, `max(x, 0)` as `0 >= x ? 0 : x`; PairLossRowPassTests keeps them as the reference).
 static inline double circle_logit(double s, int positive, double m, double gamma) {
     const double ap = 0 >= 1 + m - s ? 0 : 1 + m - s;
     const double an = 0 >= s + m ? 0 : s + m;
     return positive ? -gamma * ap * (s - (1 - m)) : gamma * an * (s - m);
 }
 
-/// CircleLoss.logit's slope in S (the weight a held fixed).
+/// That exponent's slope in S (the weight a held fixed, as PML's detached weights).
 static inline double circle_slope(double s, int positive, double m, double gamma) {
     const double ap = 0 >= 1 + m - s ? 0 : 1 + m - s;
     const double an = 0 >= s + m ? 0 : s + m;

@@ -269,7 +269,7 @@ func convReLUPoolBackwardAccumulatesWhenAsked(algorithm: ConvAlgorithm) {
         let x = randomMatrix(rows: batch, cols: c * h * w, seed: 41)
         let g = randomMatrix(rows: batch, cols: layer.outputWidth, seed: 42)
         func run(_ isa: Int32) -> [[Float]] {
-            layer.directISA = isa
+            layer.kernelISA = isa
             layer.forward(x)
             layer.backward(input: x, outputGradient: g, needInputGradient: false, accumulate: false)
             return [layer.output.storage, layer.weightGradient.storage, layer.biasGradient]
@@ -304,7 +304,7 @@ func convReLUPoolBackwardAccumulatesWhenAsked(algorithm: ConvAlgorithm) {
         let x = randomMatrix(rows: batch, cols: c * h * w, seed: 51)
         let g = randomMatrix(rows: batch, cols: layer.outputWidth, seed: 52)
         func run(_ isa: Int32) -> [[Float]] {
-            layer.winogradISA = isa
+            layer.kernelISA = isa
             layer.forward(x)
             layer.backward(input: x, outputGradient: g, needInputGradient: true, accumulate: false)
             return [layer.output.storage, layer.weightGradient.storage, layer.biasGradient, layer.inputGradient.storage]

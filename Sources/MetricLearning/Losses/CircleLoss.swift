@@ -74,17 +74,6 @@ public struct CircleLoss {
         self.context = context
     }
 
-    /// The exponent of a selected pair: `−γ a (S − Δ_p)` or `γ a (S − Δ_n)`, and its slope in S (a frozen).
-    @inline(__always)
-    private static func logit(_ s: Double, positive: Bool, m: Double, gamma: Double) -> (value: Double, slope: Double) {
-        if positive {
-            let a = max(1 + m - s, 0)
-            return (-gamma * a * (s - (1 - m)), -gamma * a)
-        }
-        let a = max(s + m, 0)
-        return (gamma * a * (s - m), gamma * a)
-    }
-
     /// The loss and dLoss/dEmbeddings (B × d, overwritten); `pairs` nil means
     /// every ordered pair. `tuples` counts the selected pairs, `activeFraction`
     /// the share of rows with ℓ_i > 0.

@@ -61,11 +61,9 @@ public final class ConvReLUPool: Layer {
     /// At most this many groups: enough to balance a few workers, few enough that summing their gradients is cheap.
     static let maxGroups = 16
 
-    /// The instruction set of the direct kernels (0: their portable Swift loops): ``WideISA/selected``;
-    /// tests lower it. Every set gives the same bits.
-    var directISA: Int32 = WideISA.selected
-    /// The instruction set of the Winograd transforms (0: their portable Swift loops), as `directISA`.
-    var winogradISA: Int32 = WideISA.selected
+    /// The instruction set of the direct kernels and the Winograd transforms (0: their portable
+    /// Swift loops): ``WideISA/selected``; tests lower it. Every set gives the same bits.
+    var kernelISA: Int32 = WideISA.selected
 
     private let geometry: _ConvGeometry
     /// The window position (0–3, row-major) of each output's maximum, `B × outputWidth`.
@@ -107,21 +105,16 @@ public final class ConvReLUPool: Layer {
         pooledWidth = geometry.outWidth / 2
         let algorithm = algorithm ?? .preferred(inChannels: inChannels, kernel: kernel, padding: padding)
         self.algorithm = algorithm
+        precondition(algorithm == .im2col || ConvAlgorithm.winogradApplies(kernel: kernel, padding: padding),
+                     "ConvReLUPool: \(algorithm) needs a 3×3 kernel with padding 1, got \(kernel)×\(kernel) padding \(padding); use .im2col")
         switch algorithm {
         case .im2col, .direct:
-            if algorithm == .direct {
-                precondition(ConvAlgorithm.winogradApplies(kernel: kernel, padding: padding),
-                             "ConvReLUPool: the direct kernels need a 3×3 kernel with padding 1, got \(kernel)×\(kernel) padding \(padding); use .im2col")
-                direct = _DirectConv3x3(channels: inChannels, height: height, width: width, outChannels: outChannels)
-            } else {
-                direct = nil
-            }
+            direct = algorithm == .direct
+                ? _DirectConv3x3(channels: inChannels, height: height, width: width, outChannels: outChannels) : nil
             winograd = nil
             // Direct: the tiles of im2col's backward when the input gradient is needed.
             samplesPerTile = max(1, (tileFloats ?? Self.defaultTileFloats) / ((geometry.patch + outChannels) * geometry.positions))
         case .winograd:
-            precondition(ConvAlgorithm.winogradApplies(kernel: kernel, padding: padding),
-                         "ConvReLUPool: Winograd F(2×2, 3×3) needs a 3×3 kernel with padding 1, got \(kernel)×\(kernel) padding \(padding); use .im2col")
             let f = _WinogradF2x3(channels: inChannels, outChannels: outChannels, height: height, width: width)
             winograd = f
             direct = nil
@@ -204,7 +197,7 @@ public final class ConvReLUPool: Layer {
 
     /// The direct forward: samples shared among the workers, each with its scratch in its tile buffer.
     private func directForward(_ f: _DirectConv3x3, _ input: Matrix) {
-        let b = input.rows, inWidth = inChannels * height * width, outWidth = outputWidth, isa = directISA
+        let b = input.rows, inWidth = inChannels * height * width, outWidth = outputWidth, isa = kernelISA
         for t in tiles { t.reserve(f.scratchFloats) }
         input.storage.withUnsafeBufferPointer { xBuffer in
         output.storage.withUnsafeMutableBufferPointer { yBuffer in
@@ -229,7 +222,7 @@ public final class ConvReLUPool: Layer {
     /// The direct backward without an input gradient: each sample's share of the weight and bias
     /// gradients (in `partials`), then their sum in sample order — the same bits for every worker count.
     private func directBackward(_ f: _DirectConv3x3, input: Matrix, outputGradient dy: Matrix, accumulate: Bool) {
-        let b = dy.rows, inWidth = inChannels * height * width, outWidth = outputWidth, isa = directISA
+        let b = dy.rows, inWidth = inChannels * height * width, outWidth = outputWidth, isa = kernelISA
         let o = outChannels, patch = self.patch, share = o * patch + o
         for t in tiles { t.reserve(f.scratchFloats) }
         partials.reserve(b * share)
@@ -252,7 +245,6 @@ public final class ConvReLUPool: Layer {
         }
         sumShares(count: b, stride: share, accumulate: accumulate)
     }
-
 
     public func backward(input: Matrix, outputGradient dy: Matrix, needInputGradient: Bool, accumulate: Bool) {
         let b = dy.rows, outWidth = outputWidth, inWidth = inChannels * height * width
@@ -337,7 +329,7 @@ public final class ConvReLUPool: Layer {
 
     private func winogradForward(_ f: _WinogradF2x3, _ input: Matrix) {
         let b = input.rows, inWidth = inChannels * height * width, outWidth = outputWidth
-        let c = inChannels, o = outChannels, perSample = f.tilesPerSample, isa = winogradISA
+        let c = inChannels, o = outChannels, perSample = f.tilesPerSample, isa = kernelISA
         let u = transformed.reserve(32 * o * c)
         weight.storage.withUnsafeBufferPointer { f.transformWeights($0.baseAddress!, into: u) }
         input.storage.withUnsafeBufferPointer { xBuffer in
@@ -368,7 +360,7 @@ public final class ConvReLUPool: Layer {
 
     private func winogradBackward(_ f: _WinogradF2x3, input: Matrix, outputGradient dy: Matrix, needInputGradient: Bool, accumulate: Bool) {
         let b = dy.rows, inWidth = inChannels * height * width, outWidth = outputWidth
-        let c = inChannels, o = outChannels, perSample = f.tilesPerSample, isa = winogradISA
+        let c = inChannels, o = outChannels, perSample = f.tilesPerSample, isa = kernelISA
         let groups = tiling(batch: b).groups, partialFloats = 16 * o * c + o
         partials.reserve(groups * partialFloats)
         // U first, the summed ∂U after it.

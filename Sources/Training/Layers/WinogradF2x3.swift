@@ -27,10 +27,11 @@ import CKernels
 /// the same values; sums and scatters mask the repeated lanes); rows of fewer
 /// than four tiles use one partial block.
 ///
-/// `transformInput`, `forwardOutput` and `backwardOutput` run as AVX2 or AVX-512 kernels
-/// (`CKernels/Winograd.c`) when `isa` (``WideISA/selected``) is 1 or 2; the loops here are the
-/// portable path and define the bits, which the kernels repeat (the passes only add, subtract,
-/// negate, compare and select, in the same order per value).
+/// `transformInput`, `forwardOutput`, `backwardOutput` and `inputGradient` (up to the widths its
+/// kernels take) run as AVX2 or AVX-512 kernels (`CKernels/Winograd.c`) when `isa`
+/// (``WideISA/selected``) is 1 or 2; the loops here are the portable path and define the bits,
+/// which the kernels repeat (the passes only add, subtract, negate, compare and select, in the
+/// same order per value).
 struct _WinogradF2x3 {
     let channels: Int, outChannels: Int, height: Int, width: Int
     /// Tile rows and columns, `⌊H/2⌋ × ⌊W/2⌋` (the pooled size), and tiles per sample.
