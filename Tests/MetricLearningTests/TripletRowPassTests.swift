@@ -193,24 +193,28 @@ private func serialMarginAll(_ x: Matrix, _ y: [Int32], _ p: MarginLoss.Paramete
 /// Margin loss, all triplets: the fused row pass (multiplicities counted per
 /// row, active terms compacted) and the fused `g + r u` / normalisation
 /// backward give the former serial loops' loss, β gradient and embedding
-/// gradient bit for bit, with 1, 2 and 3 workers, two calls each.
+/// gradient bit for bit, with 1, 2 and 3 workers, two calls each, for the
+/// Swift passes (isa 0) and every C instruction set this CPU runs.
 @Test func marginAllIsBitwiseItsFormerSerialPassForEveryWorkerCount() throws {
     let parameters: [MarginLoss.Parameters] = [.init(), .init(margin: 1.5, beta: 1.2, learnBeta: true, nu: 0.1),
                                                .init(margin: 0.05, beta: 0.9)]
     for (name, x, y) in rowPassBatches() {
         for p in parameters {
             let (want, wantBeta, wantGradient) = serialMarginAll(x, y, p)
-            for workers in 1...3 {
-                var loss = MarginLoss(p, context: ComputeContext(workers: workers))
-                for call in 0..<2 {
-                    var gradient = Matrix(rows: 0, cols: 0)
-                    let result = try loss.evaluate(embeddings: x, labels: y, triplets: nil, gradient: &gradient)
-                    let label = "\(name) \(p) workers \(workers) call \(call)"
-                    #expect(want.activeFraction > 0, "\(label)")
-                    #expect(result.loss.bitPattern == want.loss.bitPattern, "\(label)")
-                    #expect(result.tuples == want.tuples && result.activeFraction == want.activeFraction, "\(label)")
-                    #expect(loss.betaGradient.bitPattern == wantBeta.bitPattern, "\(label)")
-                    #expect(gradient.storage.map(\.bitPattern) == wantGradient.storage.map(\.bitPattern), "\(label)")
+            for isa in WideISA.available {
+                for workers in 1...3 {
+                    var loss = MarginLoss(p, context: ComputeContext(workers: workers))
+                    loss.kernelISA = isa
+                    for call in 0..<2 {
+                        var gradient = Matrix(rows: 0, cols: 0)
+                        let result = try loss.evaluate(embeddings: x, labels: y, triplets: nil, gradient: &gradient)
+                        let label = "\(name) \(p) isa \(isa) workers \(workers) call \(call)"
+                        #expect(want.activeFraction > 0, "\(label)")
+                        #expect(result.loss.bitPattern == want.loss.bitPattern, "\(label)")
+                        #expect(result.tuples == want.tuples && result.activeFraction == want.activeFraction, "\(label)")
+                        #expect(loss.betaGradient.bitPattern == wantBeta.bitPattern, "\(label)")
+                        #expect(gradient.storage.map(\.bitPattern) == wantGradient.storage.map(\.bitPattern), "\(label)")
+                    }
                 }
             }
         }
@@ -223,11 +227,14 @@ private func serialMarginAll(_ x: Matrix, _ y: [Int32], _ p: MarginLoss.Paramete
     let (x, _) = randomBatch(seed: 35, classes: 1, perClass: 40, dim: 8)
     let y = [Int32](repeating: 3, count: 40)
     for workers in 1...2 {
-        var loss = MarginLoss(.init(), context: ComputeContext(workers: workers))
-        var gradient = Matrix(rows: 0, cols: 0)
-        let result = try loss.evaluate(embeddings: x, labels: y, triplets: nil, gradient: &gradient)
-        #expect(result.loss == 0 && result.tuples == 0 && result.activeFraction == 0)
-        #expect(gradient.rows == 40 && gradient.storage.allSatisfy { $0 == 0 })
+        for isa in WideISA.available {
+            var loss = MarginLoss(.init(), context: ComputeContext(workers: workers))
+            loss.kernelISA = isa
+            var gradient = Matrix(rows: 0, cols: 0)
+            let result = try loss.evaluate(embeddings: x, labels: y, triplets: nil, gradient: &gradient)
+            #expect(result.loss == 0 && result.tuples == 0 && result.activeFraction == 0)
+            #expect(gradient.rows == 40 && gradient.storage.allSatisfy { $0 == 0 })
+        }
     }
 }
 

@@ -19,6 +19,7 @@
 
 #include "CKernelsKNN.h"  // the kNN scan's filter
 #include "CKernelsLoss.h"  // the pair losses' row passes
+#include "CKernelsMargin.h"  // the margin loss's row passes
 #include "CKernelsPairLoss.h"  // circle's and multi-similarity's row passes
 #include "CKernelsTriplet.h"  // the triplet miner's row passes
 #include "CKernelsVectorLog.h"  // mb_log, glibc-exact vector log

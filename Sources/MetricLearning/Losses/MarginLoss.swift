@@ -1,3 +1,4 @@
+import CKernels
 import NumericCore
 
 #if arch(x86_64)
@@ -95,6 +96,9 @@ public struct MarginLoss {
     private var rowActive: [Int] = []
     /// All triplets: per row, how many active pair shares it wrote to the front of its row of `terms`.
     private var termCounts: [Int] = []
+    /// The instruction set of the all-triplet row passes: 0 the Swift loops of ``_MarginPasses``,
+    /// 1 or 2 the C passes of `CKernelsMargin.h` (AVX2, AVX-512F; the same bits). Tests lower it.
+    var kernelISA: Int32 = WideISA.selected
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -158,10 +162,20 @@ public struct MarginLoss {
         positiveCounts.withUnsafeMutableBufferPointer { pc in
         negativeCounts.withUnsafeMutableBufferPointer { nc in
             let gp = g.baseAddress!, cp = c.baseAddress!, sqp = sq.baseAddress!, lp = l.baseAddress!
-            let tp = terms.baseAddress!
+            let tp = terms.baseAddress!, isa = kernelISA
             Parallel.forEachRange(b, parts: parts) { rows in
                 for i in rows {
                     let row = i * b
+                    if triplets == nil && isa > 0 {
+                        // The same pass in C (distances, the row's label count, hinges), wider vectors.
+                        let r = mb_margin_all_row(isa, gp + row, sqp, lp, i, b, beta32, margin32, tp + row, cp + row)
+                        pc[i] = Int(r.positives)
+                        nc[i] = b - 1 - pc[i]
+                        rowActive[2 * i] = Int(r.positive)
+                        rowActive[2 * i + 1] = Int(r.negative)
+                        termCounts[i] = Int(r.terms)
+                        continue
+                    }
                     _MarginPasses.distances(gp + row, squaredNorms: sqp, i: i, count: b)
                     guard triplets == nil else { continue }
                     let positives = _MarginPasses.sameLabelCount(lp, i: i, count: b) - 1  // i itself
@@ -245,7 +259,7 @@ public struct MarginLoss {
         self.weights = []
         let chunk = 16
         let rowChunks = (b + chunk - 1) / chunk
-        let sumsTerms = triplets == nil
+        let sumsTerms = triplets == nil, isa = kernelISA
         gram.storage.withUnsafeBufferPointer { g in
         coefficients.storage.withUnsafeMutableBufferPointer { c in
         weights.withUnsafeMutableBufferPointer { w in
@@ -270,6 +284,11 @@ public struct MarginLoss {
                     }
                     let first = (index - (sumsTerms ? 1 : 0)) * chunk
                     for i in first..<min(b, first + chunk) {
+                        if isa > 0 {
+                            mb_margin_weights_row(isa, g.baseAddress! + i * b, c.baseAddress! + i * b, scale,
+                                                  w.baseAddress! + i * b, b)
+                            continue
+                        }
                         _MarginPasses.weights(distances: g.baseAddress! + i * b, coefficients: c.baseAddress! + i * b,
                                               scale: scale, into: w.baseAddress! + i * b, count: b)
                     }
@@ -287,7 +306,11 @@ public struct MarginLoss {
         rowSums.withUnsafeMutableBufferPointer { r in
             let wp = w.baseAddress!, rp = r.baseAddress!
             Parallel.forEachRange(b, parts: parts) { ks in
-                _MarginPasses.rowSums(wp, into: rp, count: b, rows: ks)
+                if isa > 0 {
+                    mb_margin_row_sums(isa, wp, rp, b, ks.lowerBound, ks.upperBound)
+                } else {
+                    _MarginPasses.rowSums(wp, into: rp, count: b, rows: ks)
+                }
             }
         }
         }
