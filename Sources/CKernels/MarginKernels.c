@@ -76,15 +76,18 @@ static inline void hinge_tail(const float *g, const int32_t *l, size_t i, size_t
     }
 }
 
-/// W over columns [j, n). The Swift pass stores `0 − W` (SIMD's prefix minus) for its
-/// eight-wide body, columns below n rounded down to a multiple of 8, and `−W` for the tail:
-/// they differ where W = +0 (+0 against −0), so every isa keeps that split (`body`).
-static inline void weights_tail(const float *g, float *c, double scale, double *w, size_t j, size_t body, size_t n) {
+/// W over columns [j, n): w[j] = Double(m[j]) · scale / Double(g[j]) where g[j] > 0, else +0, and,
+/// when `c` is not NULL, c[j] = the float of −W (`m` may be `c`). The Swift pass stores `0 − W`
+/// (SIMD's prefix minus) for its eight-wide body, columns below n rounded down to a multiple of 8,
+/// and `−W` for the tail: they differ where W = +0 (+0 against −0), so every isa keeps that split
+/// (`body`).
+static inline void weights_tail(const float *g, const float *m, float *c, double scale, double *w, size_t j,
+                                size_t body, size_t n) {
     for (; j < n; j++) {
         const float dist = g[j];
-        const double wij = dist > 0 ? (double)c[j] * scale / (double)dist : 0;
+        const double wij = dist > 0 ? (double)m[j] * scale / (double)dist : 0;
         w[j] = wij;
-        c[j] = j < body ? (float)(0 - wij) : (float)(-wij);
+        if (c) c[j] = j < body ? (float)(0 - wij) : (float)(-wij);
     }
 }
 
@@ -104,12 +107,13 @@ static mb_margin_row all_row_portable(float *g, const double *sq, const int32_t 
 }
 
 /// Row sums in the serial loop's order, one row's chain at a time (`add` adds a row slice).
-#define ROW_SUMS_SERIAL(ADD)                                                   \
+/// ROW(i) yields row i of W in full, SLICE(i) a pointer p with p[k] = W_ik for k in [lo, hi).
+#define ROW_SUMS_SERIAL(ADD, ROW, SLICE)                                       \
     do {                                                                       \
         for (size_t k = lo; k < hi; k++) r[k] = 0;                             \
         for (size_t i = 0; i < n; i++) {                                       \
-            const double *row = w + i * n;                                     \
             if (i >= lo && i < hi) {                                           \
+                const double *row = ROW(i);                                    \
                 ADD(row + lo, r + lo, i - lo);                                 \
                 double own = r[i];                                             \
                 for (size_t j = 0; j < n; j++) {                               \
@@ -119,6 +123,7 @@ static mb_margin_row all_row_portable(float *g, const double *sq, const int32_t 
                 r[i] = own;                                                    \
                 ADD(row + i + 1, r + i + 1, hi - i - 1);                       \
             } else {                                                           \
+                const double *row = SLICE(i);                                  \
                 ADD(row + lo, r + lo, hi - lo);                                \
             }                                                                  \
         }                                                                      \
@@ -126,8 +131,24 @@ static mb_margin_row all_row_portable(float *g, const double *sq, const int32_t 
 
 static inline void add_portable(const double *w, double *r, size_t count) { add_tail(w, r, 0, count); }
 
+// Rows of a materialised W.
+#define W_ROW(i) (w + (i) * n)
+
 static void row_sums_portable(const double *w, double *r, size_t n, size_t lo, size_t hi) {
-    ROW_SUMS_SERIAL(add_portable);
+    ROW_SUMS_SERIAL(add_portable, W_ROW, W_ROW);
+}
+
+// Rows of W computed on the way (mb_margin_weights_and_sums): a row of [lo, hi) in full into
+// the scratch (its −W floats into c), another row only over [lo, hi).
+#define FUSED_ROW(WEIGHTS, i) (WEIGHTS(g + (i) * n, m + (i) * n, c + (i) * n, scale, s, n), s)
+#define FUSED_SLICE(WEIGHTS, i) (WEIGHTS(g + (i) * n + lo, m + (i) * n + lo, NULL, scale, s + lo, hi - lo), s)
+#define PORTABLE_WEIGHTS(g, m, c, scale, w, count) weights_tail(g, m, c, scale, w, 0, (count) / 8 * 8, count)
+#define PORTABLE_ROW(i) FUSED_ROW(PORTABLE_WEIGHTS, i)
+#define PORTABLE_SLICE(i) FUSED_SLICE(PORTABLE_WEIGHTS, i)
+
+static void weights_and_sums_portable(const float *g, const float *m, float *c, double scale, double *s, double *r,
+                                      size_t n, size_t lo, size_t hi) {
+    ROW_SUMS_SERIAL(add_portable, PORTABLE_ROW, PORTABLE_SLICE);
 }
 
 #if defined(__x86_64__)
@@ -193,19 +214,19 @@ AVX512 static mb_margin_row all_row_avx512(float *g, const double *sq, const int
     return r;
 }
 
-AVX512 static void weights_avx512(const float *g, float *c, double scale, double *w, size_t n) {
+AVX512 static void weights_avx512(const float *g, const float *m, float *c, double scale, double *w, size_t n) {
     const __m512d scales = _mm512_set1_pd(scale), one = _mm512_set1_pd(1), zero = _mm512_setzero_pd();
     size_t j = 0;
     for (; j + 8 <= n; j += 8) {
         const __m512d d = _mm512_cvtps_pd(_mm256_loadu_ps(g + j));
         // Where D = 0 (or NaN): (0 · scale) / 1 = +0, the serial loop's 0 (scale > 0).
         const __mmask8 positive = _mm512_cmp_pd_mask(d, zero, _CMP_GT_OQ);
-        const __m512d cv = _mm512_maskz_mov_pd(positive, _mm512_cvtps_pd(_mm256_loadu_ps(c + j)));
+        const __m512d cv = _mm512_maskz_mov_pd(positive, _mm512_cvtps_pd(_mm256_loadu_ps(m + j)));
         const __m512d q = _mm512_div_pd(_mm512_mul_pd(cv, scales), _mm512_mask_blend_pd(positive, one, d));
         _mm512_storeu_pd(w + j, q);
-        _mm256_storeu_ps(c + j, _mm512_cvtpd_ps(_mm512_sub_pd(zero, q)));
+        if (c) _mm256_storeu_ps(c + j, _mm512_cvtpd_ps(_mm512_sub_pd(zero, q)));
     }
-    weights_tail(g, c, scale, w, j, j, n);
+    weights_tail(g, m, c, scale, w, j, j, n);
 }
 
 AVX512 static inline void add_avx512(const double *w, double *r, size_t count) {
@@ -280,19 +301,19 @@ AVX2 static mb_margin_row all_row_avx2(float *g, const double *sq, const int32_t
     return r;
 }
 
-AVX2 static void weights_avx2(const float *g, float *c, double scale, double *w, size_t n) {
+AVX2 static void weights_avx2(const float *g, const float *m, float *c, double scale, double *w, size_t n) {
     const __m256d scales = _mm256_set1_pd(scale), one = _mm256_set1_pd(1), zero = _mm256_setzero_pd();
     const size_t body = n / 8 * 8;  // the Swift pass's eight-wide body (see weights_tail)
     size_t j = 0;
     for (; j < body; j += 4) {
         const __m256d d = _mm256_cvtps_pd(_mm_loadu_ps(g + j));
         const __m256d positive = _mm256_cmp_pd(d, zero, _CMP_GT_OQ);
-        const __m256d cv = _mm256_and_pd(positive, _mm256_cvtps_pd(_mm_loadu_ps(c + j)));
+        const __m256d cv = _mm256_and_pd(positive, _mm256_cvtps_pd(_mm_loadu_ps(m + j)));
         const __m256d q = _mm256_div_pd(_mm256_mul_pd(cv, scales), _mm256_blendv_pd(one, d, positive));
         _mm256_storeu_pd(w + j, q);
-        _mm_storeu_ps(c + j, _mm256_cvtpd_ps(_mm256_sub_pd(zero, q)));
+        if (c) _mm_storeu_ps(c + j, _mm256_cvtpd_ps(_mm256_sub_pd(zero, q)));
     }
-    weights_tail(g, c, scale, w, j, body, n);
+    weights_tail(g, m, c, scale, w, j, body, n);
 }
 
 AVX2 static inline void add_avx2(const double *w, double *r, size_t count) {
@@ -306,13 +327,13 @@ AVX2 static inline void add_avx2(const double *w, double *r, size_t count) {
 /// own chain (W_{i+m, i+l}, m < l) come first, those it adds after (m > l) last; a lane that
 /// gets no second W_kk adds +0, which changes no sum (none is −0: each starts at +0 and no
 /// weight is −0).
-#define ROW_SUMS_FOUR(ADD)                                                                       \
+#define ROW_SUMS_FOUR(ADD, ROWS4, ROW, SLICE)                                                    \
     do {                                                                                         \
         for (size_t k = lo; k < hi; k++) r[k] = 0;                                               \
         size_t i = 0;                                                                            \
         while (i < n) {                                                                          \
-            const double *row = w + i * n;                                                       \
             if (i >= lo && i + 4 <= hi) {                                                        \
+                const double *row = ROWS4(i);                                                    \
                 for (size_t q = 0; q < 4; q++) {                                                 \
                     ADD(row + q * n + lo, r + lo, i - lo);                                       \
                     ADD(row + q * n + i + 4, r + i + 4, hi - i - 4);                             \
@@ -336,6 +357,7 @@ AVX2 static inline void add_avx2(const double *w, double *r, size_t count) {
                     for (size_t m = q + 1; m < 4; m++) r[i + q] += row[m * n + i + q];           \
                 i += 4;                                                                          \
             } else if (i >= lo && i < hi) {                                                      \
+                const double *row = ROW(i);                                                      \
                 ADD(row + lo, r + lo, i - lo);                                                   \
                 double own1 = r[i];                                                              \
                 for (size_t j = 0; j < n; j++) {                                                 \
@@ -346,6 +368,7 @@ AVX2 static inline void add_avx2(const double *w, double *r, size_t count) {
                 ADD(row + i + 1, r + i + 1, hi - i - 1);                                         \
                 i += 1;                                                                          \
             } else {                                                                             \
+                const double *row = SLICE(i);                                                    \
                 ADD(row + lo, r + lo, hi - lo);                                                  \
                 i += 1;                                                                          \
             }                                                                                    \
@@ -353,11 +376,34 @@ AVX2 static inline void add_avx2(const double *w, double *r, size_t count) {
     } while (0)
 
 AVX512 static void row_sums_avx512(const double *w, double *r, size_t n, size_t lo, size_t hi) {
-    ROW_SUMS_FOUR(add_avx512);
+    ROW_SUMS_FOUR(add_avx512, W_ROW, W_ROW, W_ROW);
 }
 
 AVX2 static void row_sums_avx2(const double *w, double *r, size_t n, size_t lo, size_t hi) {
-    ROW_SUMS_FOUR(add_avx2);
+    ROW_SUMS_FOUR(add_avx2, W_ROW, W_ROW, W_ROW);
+}
+
+// Four rows of W in full into the scratch's four rows (stride n), their −W floats into c.
+#define FUSED_ROWS4(WEIGHTS, i)                                                                  \
+    (WEIGHTS(g + (i) * n, m + (i) * n, c + (i) * n, scale, s, n),                               \
+     WEIGHTS(g + ((i) + 1) * n, m + ((i) + 1) * n, c + ((i) + 1) * n, scale, s + n, n),          \
+     WEIGHTS(g + ((i) + 2) * n, m + ((i) + 2) * n, c + ((i) + 2) * n, scale, s + 2 * n, n),      \
+     WEIGHTS(g + ((i) + 3) * n, m + ((i) + 3) * n, c + ((i) + 3) * n, scale, s + 3 * n, n), s)
+#define AVX512_ROWS4(i) FUSED_ROWS4(weights_avx512, i)
+#define AVX512_ROW(i) FUSED_ROW(weights_avx512, i)
+#define AVX512_SLICE(i) FUSED_SLICE(weights_avx512, i)
+#define AVX2_ROWS4(i) FUSED_ROWS4(weights_avx2, i)
+#define AVX2_ROW(i) FUSED_ROW(weights_avx2, i)
+#define AVX2_SLICE(i) FUSED_SLICE(weights_avx2, i)
+
+AVX512 static void weights_and_sums_avx512(const float *g, const float *m, float *c, double scale, double *s, double *r,
+                                           size_t n, size_t lo, size_t hi) {
+    ROW_SUMS_FOUR(add_avx512, AVX512_ROWS4, AVX512_ROW, AVX512_SLICE);
+}
+
+AVX2 static void weights_and_sums_avx2(const float *g, const float *m, float *c, double scale, double *s, double *r,
+                                       size_t n, size_t lo, size_t hi) {
+    ROW_SUMS_FOUR(add_avx2, AVX2_ROWS4, AVX2_ROW, AVX2_SLICE);
 }
 
 #endif
@@ -376,11 +422,21 @@ mb_margin_row mb_margin_all_row(int isa, float *g, const double *sq, const int32
 
 void mb_margin_weights_row(int isa, const float *g, float *c, double scale, double *w, size_t n) {
 #if defined(__x86_64__)
-    if (isa >= 2) { weights_avx512(g, c, scale, w, n); return; }
-    if (isa == 1) { weights_avx2(g, c, scale, w, n); return; }
+    if (isa >= 2) { weights_avx512(g, c, c, scale, w, n); return; }
+    if (isa == 1) { weights_avx2(g, c, c, scale, w, n); return; }
 #endif
     (void)isa;
-    weights_tail(g, c, scale, w, 0, n / 8 * 8, n);
+    weights_tail(g, c, c, scale, w, 0, n / 8 * 8, n);
+}
+
+void mb_margin_weights_and_sums(int isa, const float *g, const float *m, float *c, double scale, double *scratch,
+                                double *r, size_t n, size_t lo, size_t hi) {
+#if defined(__x86_64__)
+    if (isa >= 2) { weights_and_sums_avx512(g, m, c, scale, scratch, r, n, lo, hi); return; }
+    if (isa == 1) { weights_and_sums_avx2(g, m, c, scale, scratch, r, n, lo, hi); return; }
+#endif
+    (void)isa;
+    weights_and_sums_portable(g, m, c, scale, scratch, r, n, lo, hi);
 }
 
 void mb_margin_row_sums(int isa, const double *w, double *r, size_t n, size_t lo, size_t hi) {

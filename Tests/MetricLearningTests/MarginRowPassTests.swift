@@ -138,3 +138,47 @@ private func bits(_ v: ArraySlice<Double>) -> [UInt64] { v.map(\.bitPattern) }
         }
     }
 }
+
+/// The fused pass (W's floats and the weight sums of a block of rows, W never
+/// stored) equals mb_margin_weights_row on every row of the block plus
+/// mb_margin_row_sums over the whole W, bit for bit, for blocks that start and
+/// end off the four-row groups, and leaves the other rows of `c` alone.
+@Test func marginFusedWeightsAndSumsMatchTheTwoPasses() {
+    var g = SplitMix64(seed: 74)
+    for n in [1, 5, 8, 13, 64, 133, 256] {
+        // Distances with zeros (the diagonal) and multiplicity coefficients as the row pass writes them.
+        var distances = [Float](repeating: 0, count: n * n), multiplicities = distances
+        for i in 0..<n {
+            for j in 0..<n where j != i {
+                distances[i * n + j] = g.next() % 9 == 0 ? 0 : Float(abs(g.nextNormal()) + 0.3)
+                multiplicities[i * n + j] = [0, 0, Float(n - 3), 0 - 3][Int(g.next() % 4)]
+            }
+        }
+        let scale = 1 / Double(n * n + 7)
+        for isa in WideISA.available {
+            var wantC = multiplicities, w = [Double](repeating: .nan, count: n * n)
+            for i in 0..<n {
+                wantC.withUnsafeMutableBufferPointer { c in
+                    w.withUnsafeMutableBufferPointer { w in
+                        mb_margin_weights_row(isa, Array(distances[(i * n)..<(i * n + n)]), c.baseAddress! + i * n, scale,
+                                              w.baseAddress! + i * n, n)
+                    }
+                }
+            }
+            let splits = Set([0, 1, n / 3, n / 2, n - 1, n].filter { $0 >= 0 && $0 <= n }).sorted()
+            for lo in splits {
+                for hi in splits where hi > lo {
+                    var wantR = [Double](repeating: .nan, count: n)
+                    mb_margin_row_sums(isa, w, &wantR, n, lo, hi)
+                    var c = [Float](repeating: .nan, count: n * n), r = [Double](repeating: .nan, count: n)
+                    var scratch = [Double](repeating: .nan, count: 4 * n)
+                    mb_margin_weights_and_sums(isa, distances, multiplicities, &c, scale, &scratch, &r, n, lo, hi)
+                    let label = "n \(n) \(lo)..<\(hi) isa \(isa)"
+                    #expect(r[lo..<hi].map(\.bitPattern) == wantR[lo..<hi].map(\.bitPattern), "sums, \(label)")
+                    #expect(bits(Array(c[(lo * n)..<(hi * n)])) == bits(Array(wantC[(lo * n)..<(hi * n)])), "−W, \(label)")
+                    #expect(c[..<(lo * n)].allSatisfy(\.isNaN) && c[(hi * n)...].allSatisfy(\.isNaN), "other rows, \(label)")
+                }
+            }
+        }
+    }
+}

@@ -50,6 +50,15 @@ void mb_margin_weights_row(int isa, const float *g, float *c, double scale, doub
 /// W_ik for i < k, then row k in column order with W_kk twice, then W_ik for i > k.
 void mb_margin_row_sums(int isa, const double *w, double *r, size_t n, size_t lo, size_t hi);
 
+/// mb_margin_weights_row and mb_margin_row_sums in one pass over rows [lo, hi), without W in
+/// memory: `m` holds the multiplicity coefficients (mb_margin_all_row's `c`, n × n, read only),
+/// `g` the distances; rows [lo, hi) of `c` (n × n, another buffer) get the floats of −W as
+/// mb_margin_weights_row writes them, and r[k], k in [lo, hi), the weight sums of
+/// mb_margin_row_sums. The column part W_ik of a row outside [lo, hi) is computed here again (the
+/// same expression, so the same bits). `scratch` holds 4n doubles (one per worker).
+void mb_margin_weights_and_sums(int isa, const float *g, const float *m, float *c, double scale, double *scratch,
+                                double *r, size_t n, size_t lo, size_t hi);
+
 #ifdef __cplusplus
 }
 #endif

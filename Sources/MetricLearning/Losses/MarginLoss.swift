@@ -96,6 +96,10 @@ public struct MarginLoss {
     private var rowActive: [Int] = []
     /// All triplets: per row, how many active pair shares it wrote to the front of its row of `terms`.
     private var termCounts: [Int] = []
+    /// All triplets, C passes: where −W is written while `coefficients` still holds the multiplicities.
+    private var spare = Matrix(rows: 0, cols: 0)
+    /// All triplets, C passes: four rows of W per worker.
+    private var scratch: [Double] = []
     /// The instruction set of the all-triplet row passes: 0 the Swift loops of ``_MarginPasses``,
     /// 1 or 2 the C passes of `CKernelsMargin.h` (AVX2, AVX-512F; the same bits). Tests lower it.
     var kernelISA: Int32 = WideISA.selected
@@ -255,6 +259,14 @@ public struct MarginLoss {
         // dL/dU = Σ_j (W_ij + W_ji)(u_i − u_j) with W = (dL/dD) / D: store −W, let the GEMMs
         // give −(W + Wᵀ) U, then add each row's (W + Wᵀ) sum times u_i. The loss's serial sum
         // of the terms (all triplets) runs on one worker while the others compute W.
+        if triplets == nil && kernelISA > 0 {
+            sum = weightsAndRowSums(scale: scale, terms: terms, termCounts: termCounts, parts: parts)
+            self.terms = terms
+            _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
+            unit.backward(&gradient, addingRowMultiples: rowSums, context: context)
+            return LossResult(loss: sum * scale + regulariser, tuples: tripletCount,
+                              activeFraction: Double(divisor) / Double(2 * tripletCount))
+        }
         var weights = self.weights
         self.weights = []
         let chunk = 16
@@ -271,15 +283,7 @@ public struct MarginLoss {
             Parallel.forEachChunk(chunks, chunk: 1, workers: parts) { _, range in
                 for index in range {
                     if sumsTerms && index == 0 {
-                        // The loss, in the serial loop's row-major order. Its inactive pairs added +0
-                        // to a sum that is never −0 (it starts at +0 and every term is ≥ 0), which
-                        // changes no bit: only the active terms are added.
-                        var s = 0.0
-                        for i in 0..<b {
-                            let row = terms.baseAddress! + i * b
-                            for k in 0..<termCounts[i] { s += row[k] }
-                        }
-                        termSum = s
+                        termSum = _MarginPasses.termSum(terms.baseAddress!, counts: termCounts.baseAddress!, rows: b)
                         continue
                     }
                     let first = (index - (sumsTerms ? 1 : 0)) * chunk
@@ -321,6 +325,48 @@ public struct MarginLoss {
         unit.backward(&gradient, addingRowMultiples: rowSums, context: context)
         return LossResult(loss: sum * scale + regulariser, tuples: tripletCount,
                           activeFraction: Double(divisor) / Double(2 * tripletCount))
+    }
+}
+
+extension MarginLoss {
+    /// All triplets, C passes: the floats of −W into `coefficients` and the row weight sums into
+    /// `rowSums` in one hand-off (`mb_margin_weights_and_sums` over blocks of rows, W never in
+    /// memory), with the loss's serial term sum as one more chunk; returns that sum. The
+    /// multiplicity coefficients of the row pass stay readable for every block (each recomputes
+    /// the column part of its weight sums from them), so −W goes to `spare`, swapped in after.
+    fileprivate mutating func weightsAndRowSums(scale: Double, terms: [Double], termCounts: [Int], parts: Int) -> Double {
+        let b = gram.rows, isa = kernelISA
+        spare.reshape(rows: b, cols: b)
+        // Two blocks per worker, so that the chunk of the serial sum leaves no worker idle; a
+        // block's rows recompute their columns' W of the other blocks (1 − 1/blocks of W again).
+        let blocks = parts == 1 ? 1 : 2 * parts
+        let block = ((b + blocks - 1) / blocks + 3) / 4 * 4
+        let rowBlocks = (b + block - 1) / block
+        Workspace.reserve(&scratch, parts * 4 * b)
+        var termSum = 0.0
+        gram.storage.withUnsafeBufferPointer { g in
+        coefficients.storage.withUnsafeBufferPointer { m in
+        spare.storage.withUnsafeMutableBufferPointer { c in
+        scratch.withUnsafeMutableBufferPointer { s in
+        rowSums.withUnsafeMutableBufferPointer { r in
+            let gp = g.baseAddress!, mp = m.baseAddress!, cp = c.baseAddress!, sp = s.baseAddress!, rp = r.baseAddress!
+            Parallel.forEachChunk(rowBlocks + 1, chunk: 1, workers: parts) { worker, range in
+                for index in range {
+                    if index == 0 {
+                        termSum = _MarginPasses.termSum(terms, counts: termCounts, rows: b)
+                        continue
+                    }
+                    let lo = (index - 1) * block, hi = min(b, lo + block)
+                    mb_margin_weights_and_sums(isa, gp, mp, cp, scale, sp + worker * 4 * b, rp, b, lo, hi)
+                }
+            }
+        }
+        }
+        }
+        }
+        }
+        swap(&coefficients, &spare)
+        return termSum
     }
 }
 
@@ -499,6 +545,18 @@ enum _MarginPasses {
             j += 1
         }
         return (positive, negative, written)
+    }
+
+    /// The loss's sum of the all-triplet terms, in the serial loop's row-major order. Its inactive
+    /// pairs added +0 to a sum that is never −0 (it starts at +0 and every term is ≥ 0), which
+    /// changes no bit: only each row's active terms (the first `counts[i]` of row i) are added.
+    static func termSum(_ terms: UnsafePointer<Double>, counts: UnsafePointer<Int>, rows b: Int) -> Double {
+        var s = 0.0
+        for i in 0..<b {
+            let row = terms + i * b
+            for k in 0..<counts[i] { s += row[k] }
+        }
+        return s
     }
 
     /// One row of `W = C / D` in double (`C · scale / D`, 0 where `D = 0`)
