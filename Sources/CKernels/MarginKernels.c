@@ -7,8 +7,8 @@
 // and division, which IEEE rounds correctly in every width. The comparisons are
 // the ordered ones of the Swift code (NaN is neither ≤ 0 nor > 0). Counts are
 // integers (any grouping is exact). The one order-dependent sum, each row weight
-// sum, runs in the serial loop's order in every isa; its own-row chains of four
-// rows run in four lanes, each lane the one-row chain.
+// sum, runs in the serial loop's order in every isa; its own-row chains of eight
+// rows run in eight lanes, each lane the one-row chain.
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
 
@@ -322,40 +322,51 @@ AVX2 static inline void add_avx2(const double *w, double *r, size_t count) {
     add_tail(w, r, k, count);
 }
 
-/// Row sums with four own-row chains at a time in the lanes of one vector (rows i..i+3 of
-/// [lo, hi)): the contributions among the four rows that the serial loop adds before a row's
-/// own chain (W_{i+m, i+l}, m < l) come first, those it adds after (m > l) last; a lane that
-/// gets no second W_kk adds +0, which changes no sum (none is −0: each starts at +0 and no
-/// weight is −0).
-#define ROW_SUMS_FOUR(ADD, ROWS4, ROW, SLICE)                                                    \
+/// Row sums with eight own-row chains at a time in the lanes of two vectors (rows i..i+7 of
+/// [lo, hi); two chains in flight hide the add latency): the contributions among the eight rows
+/// that the serial loop adds before a row's own chain (W_{i+m, i+l}, m < l) come first, those it
+/// adds after (m > l) last, and each lane is the one-row chain with W_kk added twice. ROWS8(i)
+/// yields rows i..i+7 of W (stride n); rows left over run one by one.
+#define ROW_SUMS_EIGHT(ADD, ROWS8, ROW, SLICE)                                                   \
     do {                                                                                         \
         for (size_t k = lo; k < hi; k++) r[k] = 0;                                               \
         size_t i = 0;                                                                            \
         while (i < n) {                                                                          \
-            if (i >= lo && i + 4 <= hi) {                                                        \
-                const double *row = ROWS4(i);                                                    \
-                for (size_t q = 0; q < 4; q++) {                                                 \
+            if (i >= lo && i + 8 <= hi) {                                                        \
+                const double *row = ROWS8(i);                                                    \
+                for (size_t q = 0; q < 8; q++) {                                                 \
                     ADD(row + q * n + lo, r + lo, i - lo);                                       \
-                    ADD(row + q * n + i + 4, r + i + 4, hi - i - 4);                             \
+                    ADD(row + q * n + i + 8, r + i + 8, hi - i - 8);                             \
                 }                                                                                \
-                for (size_t q = 1; q < 4; q++)                                                   \
+                for (size_t q = 1; q < 8; q++)                                                   \
                     for (size_t m = 0; m < q; m++) r[i + q] += row[m * n + i + q];               \
-                const double *r0 = row, *r1 = row + n, *r2 = row + 2 * n, *r3 = row + 3 * n;     \
-                __m256d own = _mm256_loadu_pd(r + i);                                            \
-                for (size_t j = 0; j < i; j++) own = _mm256_add_pd(own, _mm256_setr_pd(r0[j], r1[j], r2[j], r3[j])); \
-                for (size_t q = 0; q < 4; q++) {                                                 \
-                    const size_t j = i + q;                                                      \
-                    const __m256d v = _mm256_setr_pd(r0[j], r1[j], r2[j], r3[j]);               \
-                    own = _mm256_add_pd(own, v);                                                 \
-                    double twice[4] = {0, 0, 0, 0};                                              \
-                    twice[q] = (q == 0 ? r0 : q == 1 ? r1 : q == 2 ? r2 : r3)[j];                \
-                    own = _mm256_add_pd(own, _mm256_loadu_pd(twice));                            \
+                const double *p0 = row, *p1 = row + n, *p2 = row + 2 * n, *p3 = row + 3 * n;     \
+                const double *p4 = row + 4 * n, *p5 = row + 5 * n, *p6 = row + 6 * n, *p7 = row + 7 * n; \
+                __m256d a = _mm256_loadu_pd(r + i), b = _mm256_loadu_pd(r + i + 4);             \
+                for (size_t j = 0; j < i; j++) {                                                 \
+                    a = _mm256_add_pd(a, _mm256_setr_pd(p0[j], p1[j], p2[j], p3[j]));            \
+                    b = _mm256_add_pd(b, _mm256_setr_pd(p4[j], p5[j], p6[j], p7[j]));            \
                 }                                                                                \
-                for (size_t j = i + 4; j < n; j++) own = _mm256_add_pd(own, _mm256_setr_pd(r0[j], r1[j], r2[j], r3[j])); \
-                _mm256_storeu_pd(r + i, own);                                                    \
-                for (size_t q = 0; q < 3; q++)                                                   \
-                    for (size_t m = q + 1; m < 4; m++) r[i + q] += row[m * n + i + q];           \
-                i += 4;                                                                          \
+                for (size_t q = 0; q < 8; q++) {                                                 \
+                    const size_t j = i + q;                                                      \
+                    const __m256d va = _mm256_setr_pd(p0[j], p1[j], p2[j], p3[j]);              \
+                    const __m256d vb = _mm256_setr_pd(p4[j], p5[j], p6[j], p7[j]);              \
+                    a = _mm256_add_pd(a, va);                                                    \
+                    b = _mm256_add_pd(b, vb);                                                    \
+                    double twice[4] = {0, 0, 0, 0};                                              \
+                    twice[q % 4] = row[q * n + j];                                               \
+                    if (q < 4) a = _mm256_add_pd(a, _mm256_loadu_pd(twice));                     \
+                    else b = _mm256_add_pd(b, _mm256_loadu_pd(twice));                           \
+                }                                                                                \
+                for (size_t j = i + 8; j < n; j++) {                                             \
+                    a = _mm256_add_pd(a, _mm256_setr_pd(p0[j], p1[j], p2[j], p3[j]));            \
+                    b = _mm256_add_pd(b, _mm256_setr_pd(p4[j], p5[j], p6[j], p7[j]));            \
+                }                                                                                \
+                _mm256_storeu_pd(r + i, a);                                                      \
+                _mm256_storeu_pd(r + i + 4, b);                                                  \
+                for (size_t q = 0; q < 7; q++)                                                   \
+                    for (size_t m = q + 1; m < 8; m++) r[i + q] += row[m * n + i + q];           \
+                i += 8;                                                                          \
             } else if (i >= lo && i < hi) {                                                      \
                 const double *row = ROW(i);                                                      \
                 ADD(row + lo, r + lo, i - lo);                                                   \
@@ -376,34 +387,35 @@ AVX2 static inline void add_avx2(const double *w, double *r, size_t count) {
     } while (0)
 
 AVX512 static void row_sums_avx512(const double *w, double *r, size_t n, size_t lo, size_t hi) {
-    ROW_SUMS_FOUR(add_avx512, W_ROW, W_ROW, W_ROW);
+    ROW_SUMS_EIGHT(add_avx512, W_ROW, W_ROW, W_ROW);
 }
 
 AVX2 static void row_sums_avx2(const double *w, double *r, size_t n, size_t lo, size_t hi) {
-    ROW_SUMS_FOUR(add_avx2, W_ROW, W_ROW, W_ROW);
+    ROW_SUMS_EIGHT(add_avx2, W_ROW, W_ROW, W_ROW);
 }
 
-// Four rows of W in full into the scratch's four rows (stride n), their −W floats into c.
-#define FUSED_ROWS4(WEIGHTS, i)                                                                  \
-    (WEIGHTS(g + (i) * n, m + (i) * n, c + (i) * n, scale, s, n),                               \
-     WEIGHTS(g + ((i) + 1) * n, m + ((i) + 1) * n, c + ((i) + 1) * n, scale, s + n, n),          \
-     WEIGHTS(g + ((i) + 2) * n, m + ((i) + 2) * n, c + ((i) + 2) * n, scale, s + 2 * n, n),      \
-     WEIGHTS(g + ((i) + 3) * n, m + ((i) + 3) * n, c + ((i) + 3) * n, scale, s + 3 * n, n), s)
-#define AVX512_ROWS4(i) FUSED_ROWS4(weights_avx512, i)
+// Eight rows of W in full into the scratch's eight rows (stride n), their −W floats into c.
+#define FUSED_ROWS8(WEIGHTS, i)                                                                  \
+    ({                                                                                           \
+        for (size_t q_ = 0; q_ < 8; q_++)                                                        \
+            WEIGHTS(g + ((i) + q_) * n, m + ((i) + q_) * n, c + ((i) + q_) * n, scale, s + q_ * n, n); \
+        s;                                                                                       \
+    })
+#define AVX512_ROWS8(i) FUSED_ROWS8(weights_avx512, i)
 #define AVX512_ROW(i) FUSED_ROW(weights_avx512, i)
 #define AVX512_SLICE(i) FUSED_SLICE(weights_avx512, i)
-#define AVX2_ROWS4(i) FUSED_ROWS4(weights_avx2, i)
+#define AVX2_ROWS8(i) FUSED_ROWS8(weights_avx2, i)
 #define AVX2_ROW(i) FUSED_ROW(weights_avx2, i)
 #define AVX2_SLICE(i) FUSED_SLICE(weights_avx2, i)
 
 AVX512 static void weights_and_sums_avx512(const float *g, const float *m, float *c, double scale, double *s, double *r,
                                            size_t n, size_t lo, size_t hi) {
-    ROW_SUMS_FOUR(add_avx512, AVX512_ROWS4, AVX512_ROW, AVX512_SLICE);
+    ROW_SUMS_EIGHT(add_avx512, AVX512_ROWS8, AVX512_ROW, AVX512_SLICE);
 }
 
 AVX2 static void weights_and_sums_avx2(const float *g, const float *m, float *c, double scale, double *s, double *r,
                                        size_t n, size_t lo, size_t hi) {
-    ROW_SUMS_FOUR(add_avx2, AVX2_ROWS4, AVX2_ROW, AVX2_SLICE);
+    ROW_SUMS_EIGHT(add_avx2, AVX2_ROWS8, AVX2_ROW, AVX2_SLICE);
 }
 
 #endif

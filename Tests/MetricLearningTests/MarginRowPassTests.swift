@@ -171,7 +171,7 @@ private func bits(_ v: ArraySlice<Double>) -> [UInt64] { v.map(\.bitPattern) }
                     var wantR = [Double](repeating: .nan, count: n)
                     mb_margin_row_sums(isa, w, &wantR, n, lo, hi)
                     var c = [Float](repeating: .nan, count: n * n), r = [Double](repeating: .nan, count: n)
-                    var scratch = [Double](repeating: .nan, count: 4 * n)
+                    var scratch = [Double](repeating: .nan, count: 8 * n)
                     mb_margin_weights_and_sums(isa, distances, multiplicities, &c, scale, &scratch, &r, n, lo, hi)
                     let label = "n \(n) \(lo)..<\(hi) isa \(isa)"
                     #expect(r[lo..<hi].map(\.bitPattern) == wantR[lo..<hi].map(\.bitPattern), "sums, \(label)")

@@ -55,7 +55,7 @@ void mb_margin_row_sums(int isa, const double *w, double *r, size_t n, size_t lo
 /// `g` the distances; rows [lo, hi) of `c` (n × n, another buffer) get the floats of −W as
 /// mb_margin_weights_row writes them, and r[k], k in [lo, hi), the weight sums of
 /// mb_margin_row_sums. The column part W_ik of a row outside [lo, hi) is computed here again (the
-/// same expression, so the same bits). `scratch` holds 4n doubles (one per worker).
+/// same expression, so the same bits). `scratch` holds 8n doubles (one per worker).
 void mb_margin_weights_and_sums(int isa, const float *g, const float *m, float *c, double scale, double *scratch,
                                 double *r, size_t n, size_t lo, size_t hi);
 

@@ -98,7 +98,7 @@ public struct MarginLoss {
     private var termCounts: [Int] = []
     /// All triplets, C passes: where −W is written while `coefficients` still holds the multiplicities.
     private var spare = Matrix(rows: 0, cols: 0)
-    /// All triplets, C passes: four rows of W per worker.
+    /// All triplets, C passes: eight rows of W per worker.
     private var scratch: [Double] = []
     /// The instruction set of the all-triplet row passes: 0 the Swift loops of ``_MarginPasses``,
     /// 1 or 2 the C passes of `CKernelsMargin.h` (AVX2, AVX-512F; the same bits). Tests lower it.
@@ -340,9 +340,9 @@ extension MarginLoss {
         // Two blocks per worker, so that the chunk of the serial sum leaves no worker idle; a
         // block's rows recompute their columns' W of the other blocks (1 − 1/blocks of W again).
         let blocks = parts == 1 ? 1 : 2 * parts
-        let block = ((b + blocks - 1) / blocks + 3) / 4 * 4
+        let block = ((b + blocks - 1) / blocks + 7) / 8 * 8  // whole groups of the eight-row chains
         let rowBlocks = (b + block - 1) / block
-        Workspace.reserve(&scratch, parts * 4 * b)
+        Workspace.reserve(&scratch, parts * 8 * b)
         var termSum = 0.0
         gram.storage.withUnsafeBufferPointer { g in
         coefficients.storage.withUnsafeBufferPointer { m in
@@ -357,7 +357,7 @@ extension MarginLoss {
                         continue
                     }
                     let lo = (index - 1) * block, hi = min(b, lo + block)
-                    mb_margin_weights_and_sums(isa, gp, mp, cp, scale, sp + worker * 4 * b, rp, b, lo, hi)
+                    mb_margin_weights_and_sums(isa, gp, mp, cp, scale, sp + worker * 8 * b, rp, b, lo, hi)
                 }
             }
         }
