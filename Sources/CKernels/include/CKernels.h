@@ -21,6 +21,7 @@
 #include "CKernelsLoss.h"  // the pair losses' row passes
 #include "CKernelsPairLoss.h"  // circle's and multi-similarity's row passes
 #include "CKernelsTriplet.h"  // the triplet miner's row passes
+#include "CKernelsUnitRows.h"  // the losses' row normalisation
 #include "CKernelsVectorLog.h"  // mb_log, glibc-exact vector log
 #include "CKernelsDirectConv.h"  // the first convolution, direct
 #include "CKernelsWinograd.h"  // the Winograd convolution's transforms
