@@ -426,7 +426,9 @@ struct _MarginTripletLoss: BatchLoss {
 }
 
 /// The vectorised per-row passes of ``MarginLoss`` (eight pairs at a time, the
-/// serial loop's arithmetic per pair, then the tail one by one).
+/// serial loop's arithmetic per pair, then the tail one by one): the portable
+/// path (`kernelISA` 0) and the reference whose bits the C passes of
+/// `CKernelsMargin.h` reproduce (MarginRowPassTests).
 enum _MarginPasses {
     /// Row `i` of the Gram matrix at `g` becomes its distances, in place:
     /// `D_ij = sqrt(max(‖u_i‖² + ‖u_j‖² − 2 u_i·u_j, 0))` in double, `D_ii = 0`.
