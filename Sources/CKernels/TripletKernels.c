@@ -54,3 +54,227 @@ void mb_semihard_choose(const float *row, const uint64_t *keys, size_t k, const 
         if (row[n] < row[p] + margin) chosen[p] = (int32_t)n;
     }
 }
+
+// ---- The semi-hard choice by direct minima (AVX2, AVX-512) ----------------------------------
+//
+// For a positive p at s = row[p] the miner's choice is the nearest candidate beyond it: the
+// smallest (value, index) key among the candidates with value > s (a candidate of strict rank
+// r is beyond the positives of rank < r, that is exactly those with s < value), kept when
+// row[n] < s + margin. Here that minimum is taken directly over the compacted candidates, 8 or
+// 16 at a time: the smallest value above s (a minimum of floats is one value, except that −0
+// and +0 compare equal, and both have the key value 0), then the first candidate in index order
+// with that value (the lowest index among equal keys). No sort and no rank table; the cost is
+// (positives × candidates / lanes), so the caller uses it for small classes only. Candidates
+// are compacted as _compactNegatives does: y[n] ≠ label and lowest < row[n] < highest + margin
+// (row[n] ≥ lowest.nextUp there), which drops only negatives that no window can choose.
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// The smallest and largest non-NaN positive value (count of them in *k); every chosen[p] = −1.
+static inline float positive_extremes(const float *row, const int32_t *positives, size_t count, int32_t *chosen,
+                                      float *highest, size_t *k) {
+    float lo = __builtin_inff(), hi = -__builtin_inff();
+    size_t nonNaN = 0;
+    for (size_t t = 0; t < count; t++) {
+        const int32_t p = positives[t];
+        chosen[p] = -1;
+        const float v = row[p];
+        if (v != v) continue;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+        nonNaN++;
+    }
+    *highest = hi;
+    *k = nonNaN;
+    return lo;
+}
+
+__attribute__((target("avx512f")))
+static size_t semihard_compact_avx512(const float *row, const int32_t *y, size_t b, int32_t label, float lowest,
+                                      float limit, float *values, int32_t *indices) {
+    const __m512 low = _mm512_set1_ps(lowest), high = _mm512_set1_ps(limit);
+    const __m512i own = _mm512_set1_epi32(label);
+    __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i sixteen = _mm512_set1_epi32(16);
+    size_t c = 0, n = 0;
+    for (; n + 16 <= b; n += 16) {
+        const __m512 v = _mm512_loadu_ps(row + n);
+        const __m512i l = _mm512_loadu_si512((const void *)(y + n));
+        const __mmask16 m = _mm512_cmpneq_epi32_mask(l, own) & _mm512_cmp_ps_mask(v, low, _CMP_GT_OQ) &
+                            _mm512_cmp_ps_mask(v, high, _CMP_LT_OQ);
+        _mm512_mask_compressstoreu_ps(values + c, m, v);
+        _mm512_mask_compressstoreu_epi32(indices + c, m, lane);
+        c += (size_t)__builtin_popcount((unsigned)m);
+        lane = _mm512_add_epi32(lane, sixteen);
+    }
+    for (; n < b; n++) {
+        const float v = row[n];
+        values[c] = v;
+        indices[c] = (int32_t)n;
+        c += (y[n] != label) & (v > lowest) & (v < limit);
+    }
+    for (size_t t = c; t < c + 16; t++) values[t] = __builtin_nanf("");  // never > s, never == a minimum
+    return c;
+}
+
+// The smallest candidate value above s[i] for four positives (+∞ when none: candidates are below
+// the limit, so finite). Four independent chains of minima share each load.
+__attribute__((target("avx512f")))
+static inline void nearest_above4_avx512(const float *values, size_t c, const float s[4], float nearest[4]) {
+    const __m512 s0 = _mm512_set1_ps(s[0]), s1 = _mm512_set1_ps(s[1]), s2 = _mm512_set1_ps(s[2]),
+                 s3 = _mm512_set1_ps(s[3]);
+    const __m512 inf = _mm512_set1_ps(__builtin_inff());
+    __m512 b0 = inf, b1 = inf, b2 = inf, b3 = inf;
+    for (size_t j = 0; j < c; j += 16) {
+        const __m512 v = _mm512_loadu_ps(values + j);
+        b0 = _mm512_mask_min_ps(b0, _mm512_cmp_ps_mask(v, s0, _CMP_GT_OQ), b0, v);
+        b1 = _mm512_mask_min_ps(b1, _mm512_cmp_ps_mask(v, s1, _CMP_GT_OQ), b1, v);
+        b2 = _mm512_mask_min_ps(b2, _mm512_cmp_ps_mask(v, s2, _CMP_GT_OQ), b2, v);
+        b3 = _mm512_mask_min_ps(b3, _mm512_cmp_ps_mask(v, s3, _CMP_GT_OQ), b3, v);
+    }
+    nearest[0] = _mm512_reduce_min_ps(b0);
+    nearest[1] = _mm512_reduce_min_ps(b1);
+    nearest[2] = _mm512_reduce_min_ps(b2);
+    nearest[3] = _mm512_reduce_min_ps(b3);
+}
+
+__attribute__((target("avx512f")))
+static inline size_t first_equal_avx512(const float *values, float x) {
+    const __m512 xv = _mm512_set1_ps(x);
+    for (size_t j = 0;; j += 16) {
+        const __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(values + j), xv, _CMP_EQ_OQ);
+        if (m) return j + (size_t)__builtin_ctz((unsigned)m);
+    }
+}
+
+__attribute__((target("avx512f")))
+static void semihard_direct_avx512(const float *row, const int32_t *y, size_t b, int32_t label,
+                                   const int32_t *positives, size_t count, float margin, float *values,
+                                   int32_t *indices, int32_t *chosen) {
+    float highest;
+    size_t k;
+    const float lowest = positive_extremes(row, positives, count, chosen, &highest, &k);
+    if (k == 0) return;
+    const size_t c = semihard_compact_avx512(row, y, b, label, lowest, highest + margin, values, indices);
+    if (c == 0) return;
+    for (size_t t = 0; t < count; t += 4) {
+        // Four positives at a time (the last group padded with NaN: nothing is above it).
+        float s[4], nearest[4];
+        for (size_t i = 0; i < 4; i++) s[i] = t + i < count ? row[positives[t + i]] : __builtin_nanf("");
+        nearest_above4_avx512(values, c, s, nearest);
+        for (size_t i = 0; i < 4 && t + i < count; i++) {
+            if (nearest[i] == __builtin_inff()) continue;
+            const int32_t p = positives[t + i], n = indices[first_equal_avx512(values, nearest[i])];
+            if (row[n] < row[p] + margin) chosen[p] = n;
+        }
+    }
+}
+
+__attribute__((target("avx2")))
+static size_t semihard_compact_avx2(const float *row, const int32_t *y, size_t b, int32_t label, float lowest,
+                                    float limit, float *values, int32_t *indices) {
+    const __m256 low = _mm256_set1_ps(lowest), high = _mm256_set1_ps(limit);
+    const __m256i own = _mm256_set1_epi32(label);
+    size_t c = 0, n = 0;
+    for (; n + 8 <= b; n += 8) {
+        const __m256 v = _mm256_loadu_ps(row + n);
+        const __m256i l = _mm256_loadu_si256((const __m256i *)(y + n));
+        const __m256 keep = _mm256_and_ps(
+            _mm256_andnot_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(l, own)), _mm256_cmp_ps(v, low, _CMP_GT_OQ)),
+            _mm256_cmp_ps(v, high, _CMP_LT_OQ));
+        const unsigned bits = (unsigned)_mm256_movemask_ps(keep);
+        float lanes[8];
+        _mm256_storeu_ps(lanes, v);
+        for (unsigned t = 0; t < 8; t++) {
+            values[c] = lanes[t];
+            indices[c] = (int32_t)(n + t);
+            c += (bits >> t) & 1;
+        }
+    }
+    for (; n < b; n++) {
+        const float v = row[n];
+        values[c] = v;
+        indices[c] = (int32_t)n;
+        c += (y[n] != label) & (v > lowest) & (v < limit);
+    }
+    for (size_t t = c; t < c + 16; t++) values[t] = __builtin_nanf("");
+    return c;
+}
+
+__attribute__((target("avx2")))
+static inline float min8_avx2(__m256 m) {
+    __m128 h = _mm_min_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_min_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_min_ss(h, _mm_shuffle_ps(h, h, 1));
+    return _mm_cvtss_f32(h);
+}
+
+// nearest_above4_avx512 in eight lanes.
+__attribute__((target("avx2")))
+static inline void nearest_above4_avx2(const float *values, size_t c, const float s[4], float nearest[4]) {
+    const __m256 s0 = _mm256_set1_ps(s[0]), s1 = _mm256_set1_ps(s[1]), s2 = _mm256_set1_ps(s[2]),
+                 s3 = _mm256_set1_ps(s[3]);
+    const __m256 inf = _mm256_set1_ps(__builtin_inff());
+    __m256 b0 = inf, b1 = inf, b2 = inf, b3 = inf;
+    for (size_t j = 0; j < c; j += 8) {
+        const __m256 v = _mm256_loadu_ps(values + j);
+        b0 = _mm256_min_ps(b0, _mm256_blendv_ps(inf, v, _mm256_cmp_ps(v, s0, _CMP_GT_OQ)));
+        b1 = _mm256_min_ps(b1, _mm256_blendv_ps(inf, v, _mm256_cmp_ps(v, s1, _CMP_GT_OQ)));
+        b2 = _mm256_min_ps(b2, _mm256_blendv_ps(inf, v, _mm256_cmp_ps(v, s2, _CMP_GT_OQ)));
+        b3 = _mm256_min_ps(b3, _mm256_blendv_ps(inf, v, _mm256_cmp_ps(v, s3, _CMP_GT_OQ)));
+    }
+    nearest[0] = min8_avx2(b0);
+    nearest[1] = min8_avx2(b1);
+    nearest[2] = min8_avx2(b2);
+    nearest[3] = min8_avx2(b3);
+}
+
+__attribute__((target("avx2")))
+static inline size_t first_equal_avx2(const float *values, float x) {
+    const __m256 xv = _mm256_set1_ps(x);
+    for (size_t j = 0;; j += 8) {
+        const int m = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(values + j), xv, _CMP_EQ_OQ));
+        if (m) return j + (size_t)__builtin_ctz((unsigned)m);
+    }
+}
+
+__attribute__((target("avx2")))
+static void semihard_direct_avx2(const float *row, const int32_t *y, size_t b, int32_t label,
+                                 const int32_t *positives, size_t count, float margin, float *values,
+                                 int32_t *indices, int32_t *chosen) {
+    float highest;
+    size_t k;
+    const float lowest = positive_extremes(row, positives, count, chosen, &highest, &k);
+    if (k == 0) return;
+    const size_t c = semihard_compact_avx2(row, y, b, label, lowest, highest + margin, values, indices);
+    if (c == 0) return;
+    for (size_t t = 0; t < count; t += 4) {
+        float s[4], nearest[4];
+        for (size_t i = 0; i < 4; i++) s[i] = t + i < count ? row[positives[t + i]] : __builtin_nanf("");
+        nearest_above4_avx2(values, c, s, nearest);
+        for (size_t i = 0; i < 4 && t + i < count; i++) {
+            if (nearest[i] == __builtin_inff()) continue;
+            const int32_t p = positives[t + i], n = indices[first_equal_avx2(values, nearest[i])];
+            if (row[n] < row[p] + margin) chosen[p] = n;
+        }
+    }
+}
+#endif
+
+int mb_semihard_direct(int isa, const float *row, const int32_t *y, size_t b, int32_t label, const int32_t *positives,
+                       size_t count, float margin, float *values, int32_t *indices, int32_t *chosen) {
+#if defined(__x86_64__)
+    if (isa >= 2) {
+        semihard_direct_avx512(row, y, b, label, positives, count, margin, values, indices, chosen);
+        return 1;
+    }
+    if (isa == 1) {
+        semihard_direct_avx2(row, y, b, label, positives, count, margin, values, indices, chosen);
+        return 1;
+    }
+#endif
+    (void)isa, (void)row, (void)y, (void)b, (void)label, (void)positives, (void)count, (void)margin, (void)values;
+    (void)indices, (void)chosen;
+    return 0;
+}

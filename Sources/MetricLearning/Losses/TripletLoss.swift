@@ -37,6 +37,13 @@ public struct TripletLoss: BatchLoss {
     /// The evaluation path, chosen once from the miner and the hinge.
     private let path: _TripletPath
 
+    /// The instruction set of the semi-hard miner's choice (`WideISA`): the tests run every set
+    /// (the results do not depend on it).
+    var _minerISA: Int32 {
+        get { miner?._isa ?? WideISA.selected }
+        set { miner?._isa = newValue }
+    }
+
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration, context: ComputeContext) {
         self.configuration = configuration

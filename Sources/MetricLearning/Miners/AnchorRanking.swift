@@ -315,7 +315,7 @@ struct _RankingWorkspace {
         sortedValues.reserve(parts * (b + 8))
         starts.reserve(parts * (b + 1))
         candidates.reserve(parts * 2 * (b + 8))
-        candidateValues.reserve(parts * (b + 8))
+        candidateValues.reserve(parts * (b + 16))
     }
 
     /// Room for the fused hinge's count and sum of `D_an` per rank.
@@ -341,7 +341,7 @@ struct _RankingWorkspace {
             rankCounts: rankCounts.part(part, stride: b + 1), rankSums: rankSums.part(part, stride: b + 1),
             best: best.part(part, stride: 4 * (b + 1)), positivesInOrder: order, chosen: order + b,
             candidates: candidates, candidateRanks: candidates + (b + 8),
-            candidateValues: candidateValues.part(part, stride: b + 8))
+            candidateValues: candidateValues.part(part, stride: b + 16))
     }
 }
 
@@ -351,7 +351,7 @@ struct _RankingWorkspace {
 /// count and sum of `D_an` per rank (B + 1 each); for the semi-hard miner the
 /// best keys per rank (4 (B + 1)), the positives in index order (B) and the
 /// negative chosen per positive (B); and the negatives that can matter (B + 8),
-/// their ranks (B + 8) and distances (B + 8).
+/// their ranks (B + 8) and distances (B + 16, padding of `mb_semihard_direct`).
 struct _RankingScratch {
     let keys: UnsafeMutablePointer<UInt64>
     let temp: UnsafeMutablePointer<UInt64>
