@@ -118,33 +118,37 @@ static size_t semihard_compact_avx512(const float *row, const int32_t *y, size_t
     return c;
 }
 
-// The smallest candidate value above s[i] for four positives (+∞ when none: candidates are below
-// the limit, so finite). Four independent chains of minima share each load.
+// For four positives at s[0..<4], the position in the candidates of the nearest one above s[i]
+// (−1 when none): per lane the smallest value above s[i] and its first position (a strict <
+// keeps the first of equal values), then the smallest value over the lanes and the smallest
+// position among the lanes that hold it. Four independent chains share each load.
 __attribute__((target("avx512f")))
-static inline void nearest_above4_avx512(const float *values, size_t c, const float s[4], float nearest[4]) {
-    const __m512 s0 = _mm512_set1_ps(s[0]), s1 = _mm512_set1_ps(s[1]), s2 = _mm512_set1_ps(s[2]),
-                 s3 = _mm512_set1_ps(s[3]);
+static inline void nearest_above4_avx512(const float *values, size_t c, const float s[4], int32_t at[4]) {
     const __m512 inf = _mm512_set1_ps(__builtin_inff());
-    __m512 b0 = inf, b1 = inf, b2 = inf, b3 = inf;
+    const __m512i none = _mm512_set1_epi32(INT32_MAX), sixteen = _mm512_set1_epi32(16);
+    __m512 sv[4], best[4];
+    __m512i where[4];
+    for (int i = 0; i < 4; i++) {
+        sv[i] = _mm512_set1_ps(s[i]);
+        best[i] = inf;
+        where[i] = none;
+    }
+    __m512i position = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (size_t j = 0; j < c; j += 16) {
         const __m512 v = _mm512_loadu_ps(values + j);
-        b0 = _mm512_mask_min_ps(b0, _mm512_cmp_ps_mask(v, s0, _CMP_GT_OQ), b0, v);
-        b1 = _mm512_mask_min_ps(b1, _mm512_cmp_ps_mask(v, s1, _CMP_GT_OQ), b1, v);
-        b2 = _mm512_mask_min_ps(b2, _mm512_cmp_ps_mask(v, s2, _CMP_GT_OQ), b2, v);
-        b3 = _mm512_mask_min_ps(b3, _mm512_cmp_ps_mask(v, s3, _CMP_GT_OQ), b3, v);
+        for (int i = 0; i < 4; i++) {
+            const __mmask16 closer =
+                _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(v, sv[i], _CMP_GT_OQ), v, best[i], _CMP_LT_OQ);
+            best[i] = _mm512_mask_mov_ps(best[i], closer, v);
+            where[i] = _mm512_mask_mov_epi32(where[i], closer, position);
+        }
+        position = _mm512_add_epi32(position, sixteen);
     }
-    nearest[0] = _mm512_reduce_min_ps(b0);
-    nearest[1] = _mm512_reduce_min_ps(b1);
-    nearest[2] = _mm512_reduce_min_ps(b2);
-    nearest[3] = _mm512_reduce_min_ps(b3);
-}
-
-__attribute__((target("avx512f")))
-static inline size_t first_equal_avx512(const float *values, float x) {
-    const __m512 xv = _mm512_set1_ps(x);
-    for (size_t j = 0;; j += 16) {
-        const __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(values + j), xv, _CMP_EQ_OQ);
-        if (m) return j + (size_t)__builtin_ctz((unsigned)m);
+    for (int i = 0; i < 4; i++) {
+        const float m = _mm512_reduce_min_ps(best[i]);
+        const __mmask16 lanes = _mm512_cmp_ps_mask(best[i], _mm512_set1_ps(m), _CMP_EQ_OQ);
+        const int32_t first = _mm512_mask_reduce_min_epi32(lanes, where[i]);
+        at[i] = m == __builtin_inff() ? -1 : first;
     }
 }
 
@@ -160,13 +164,14 @@ static void semihard_direct_avx512(const float *row, const int32_t *y, size_t b,
     if (c == 0) return;
     for (size_t t = 0; t < count; t += 4) {
         // Four positives at a time (the last group padded with NaN: nothing is above it).
-        float s[4], nearest[4];
+        float s[4];
+        int32_t at[4];
         for (size_t i = 0; i < 4; i++) s[i] = t + i < count ? row[positives[t + i]] : __builtin_nanf("");
-        nearest_above4_avx512(values, c, s, nearest);
+        nearest_above4_avx512(values, c, s, at);
         for (size_t i = 0; i < 4 && t + i < count; i++) {
-            if (nearest[i] == __builtin_inff()) continue;
-            const int32_t p = positives[t + i], n = indices[first_equal_avx512(values, nearest[i])];
-            if (row[n] < row[p] + margin) chosen[p] = n;
+            if (at[i] < 0) continue;
+            const int32_t p = positives[t + i], n = indices[at[i]];
+            chosen[p] = row[n] < row[p] + margin ? n : chosen[p];
         }
     }
 }
@@ -212,30 +217,36 @@ static inline float min8_avx2(__m256 m) {
 
 // nearest_above4_avx512 in eight lanes.
 __attribute__((target("avx2")))
-static inline void nearest_above4_avx2(const float *values, size_t c, const float s[4], float nearest[4]) {
-    const __m256 s0 = _mm256_set1_ps(s[0]), s1 = _mm256_set1_ps(s[1]), s2 = _mm256_set1_ps(s[2]),
-                 s3 = _mm256_set1_ps(s[3]);
+static inline void nearest_above4_avx2(const float *values, size_t c, const float s[4], int32_t at[4]) {
     const __m256 inf = _mm256_set1_ps(__builtin_inff());
-    __m256 b0 = inf, b1 = inf, b2 = inf, b3 = inf;
+    const __m256i none = _mm256_set1_epi32(INT32_MAX), eight = _mm256_set1_epi32(8);
+    __m256 sv[4], best[4];
+    __m256i where[4];
+    for (int i = 0; i < 4; i++) {
+        sv[i] = _mm256_set1_ps(s[i]);
+        best[i] = inf;
+        where[i] = none;
+    }
+    __m256i position = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (size_t j = 0; j < c; j += 8) {
         const __m256 v = _mm256_loadu_ps(values + j);
-        b0 = _mm256_min_ps(b0, _mm256_blendv_ps(inf, v, _mm256_cmp_ps(v, s0, _CMP_GT_OQ)));
-        b1 = _mm256_min_ps(b1, _mm256_blendv_ps(inf, v, _mm256_cmp_ps(v, s1, _CMP_GT_OQ)));
-        b2 = _mm256_min_ps(b2, _mm256_blendv_ps(inf, v, _mm256_cmp_ps(v, s2, _CMP_GT_OQ)));
-        b3 = _mm256_min_ps(b3, _mm256_blendv_ps(inf, v, _mm256_cmp_ps(v, s3, _CMP_GT_OQ)));
+        for (int i = 0; i < 4; i++) {
+            const __m256 closer = _mm256_and_ps(_mm256_cmp_ps(v, sv[i], _CMP_GT_OQ), _mm256_cmp_ps(v, best[i], _CMP_LT_OQ));
+            best[i] = _mm256_blendv_ps(best[i], v, closer);
+            where[i] = _mm256_castps_si256(
+                _mm256_blendv_ps(_mm256_castsi256_ps(where[i]), _mm256_castsi256_ps(position), closer));
+        }
+        position = _mm256_add_epi32(position, eight);
     }
-    nearest[0] = min8_avx2(b0);
-    nearest[1] = min8_avx2(b1);
-    nearest[2] = min8_avx2(b2);
-    nearest[3] = min8_avx2(b3);
-}
-
-__attribute__((target("avx2")))
-static inline size_t first_equal_avx2(const float *values, float x) {
-    const __m256 xv = _mm256_set1_ps(x);
-    for (size_t j = 0;; j += 8) {
-        const int m = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(values + j), xv, _CMP_EQ_OQ));
-        if (m) return j + (size_t)__builtin_ctz((unsigned)m);
+    for (int i = 0; i < 4; i++) {
+        const float m = min8_avx2(best[i]);
+        const __m256 lanes = _mm256_cmp_ps(best[i], _mm256_set1_ps(m), _CMP_EQ_OQ);
+        int32_t w[8];
+        _mm256_storeu_si256((__m256i *)w, _mm256_castps_si256(
+            _mm256_blendv_ps(_mm256_castsi256_ps(none), _mm256_castsi256_ps(where[i]), lanes)));
+        int32_t first = w[0];
+        for (int l = 1; l < 8; l++) first = w[l] < first ? w[l] : first;
+        at[i] = m == __builtin_inff() ? -1 : first;
     }
 }
 
@@ -250,13 +261,14 @@ static void semihard_direct_avx2(const float *row, const int32_t *y, size_t b, i
     const size_t c = semihard_compact_avx2(row, y, b, label, lowest, highest + margin, values, indices);
     if (c == 0) return;
     for (size_t t = 0; t < count; t += 4) {
-        float s[4], nearest[4];
+        float s[4];
+        int32_t at[4];
         for (size_t i = 0; i < 4; i++) s[i] = t + i < count ? row[positives[t + i]] : __builtin_nanf("");
-        nearest_above4_avx2(values, c, s, nearest);
+        nearest_above4_avx2(values, c, s, at);
         for (size_t i = 0; i < 4 && t + i < count; i++) {
-            if (nearest[i] == __builtin_inff()) continue;
-            const int32_t p = positives[t + i], n = indices[first_equal_avx2(values, nearest[i])];
-            if (row[n] < row[p] + margin) chosen[p] = n;
+            if (at[i] < 0) continue;
+            const int32_t p = positives[t + i], n = indices[at[i]];
+            chosen[p] = row[n] < row[p] + margin ? n : chosen[p];
         }
     }
 }
