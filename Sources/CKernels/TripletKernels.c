@@ -61,10 +61,12 @@ void mb_semihard_choose(const float *row, const uint64_t *keys, size_t k, const 
 // smallest (value, index) key among the candidates with value > s (a candidate of strict rank
 // r is beyond the positives of rank < r, that is exactly those with s < value), kept when
 // row[n] < s + margin. Here that minimum is taken directly over the compacted candidates, 8 or
-// 16 at a time: the smallest value above s (a minimum of floats is one value, except that −0
-// and +0 compare equal, and both have the key value 0), then the first candidate in index order
-// with that value (the lowest index among equal keys). No sort and no rank table; the cost is
-// (positives × candidates / lanes), so the caller uses it for small classes only. Candidates
+// 16 at a time, each lane keeping its smallest value above s and that value's first position
+// (candidates are in index order); then the smallest value over the lanes (a minimum of floats
+// is one value, except that −0 and +0 compare equal, and both have the key value 0) and the
+// smallest position among the lanes holding it: the lowest index among equal keys. No sort and
+// no rank table; the cost is positives × candidates / lanes, so the caller uses it for classes
+// of at most 64 (AVX2) or 128 (AVX-512) positives. Candidates
 // are compacted as _compactNegatives does: y[n] ≠ label and lowest < row[n] < highest + margin
 // (row[n] ≥ lowest.nextUp there), which drops only negatives that no window can choose.
 

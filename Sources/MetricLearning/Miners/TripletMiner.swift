@@ -166,6 +166,11 @@ public struct TripletMiner: Sendable {
     /// lowest index on ties, exactly as a linear scan in index order with a
     /// strict `<` picks it.
     ///
+    /// On AVX2 or AVX-512 an anchor with at most `_directPositiveLimit`
+    /// positives skips the sort and the ranks: `mb_semihard_direct` takes, per
+    /// positive, the minimum key above `D_ap` directly over the compacted
+    /// candidates (the same choices; `TripletRowPassTests`).
+    ///
     /// - Complexity: O(B²) per batch for spread distances, O(B² log K) at
     ///   worst (K the largest class), instead of O(B² · K); plus `body`.
     mutating func _forEachSemihardAnchor(
@@ -243,8 +248,8 @@ public struct TripletMiner: Sendable {
     /// The largest number of positives for which an anchor takes `mb_semihard_direct` (−1:
     /// never, the portable path). Its cost grows with positives × candidates / lanes, the ranked
     /// path's with the candidates alone (plus a sort of the positives), so the direct minima pay
-    /// for small classes only: the limits are where the two cost about the same (measured at
-    /// batch 256 and 1024, `benchmarks/2026-12-01-semi`).
+    /// for small classes only (`benchmarks/2026-12-01-semi`: faster at 31 and 63 positives,
+    /// with 16 lanes also at 127).
     static func _directPositiveLimit(isa: Int32) -> Int {
         isa >= 2 ? 128 : isa == 1 ? 64 : -1
     }
