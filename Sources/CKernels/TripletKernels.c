@@ -274,7 +274,66 @@ static void semihard_direct_avx2(const float *row, const int32_t *y, size_t b, i
         }
     }
 }
+
+// ---- Ranks by direct counts (AVX2, AVX-512) -----------------------------------------------------
+//
+// ranks[j] = #{t < k : sorted[t] < values[j]} (strict) or ≤: the count _RankTable.ranks gives
+// (an exact integer, so any way of counting gives it), here as k broadcast comparisons per 8 or
+// 16 candidates instead of a bucket lookup per candidate; for small k only.
+
+__attribute__((target("avx512f")))
+static void rank_direct_avx512(const float *sorted, size_t k, const float *values, size_t c, int32_t *ranks,
+                               int strict) {
+    const __m512i one = _mm512_set1_epi32(1);
+    size_t j = 0;
+    for (; j < c; j += 32) {  // two groups of 16 per pass over the sorted values; the tail reads padding
+        const __m512 v0 = _mm512_loadu_ps(values + j), v1 = _mm512_loadu_ps(values + j + 16);
+        __m512i r0 = _mm512_setzero_si512(), r1 = _mm512_setzero_si512();
+        for (size_t t = 0; t < k; t++) {
+            const __m512 s = _mm512_set1_ps(sorted[t]);
+            const __mmask16 m0 = strict ? _mm512_cmp_ps_mask(s, v0, _CMP_LT_OQ) : _mm512_cmp_ps_mask(s, v0, _CMP_LE_OQ);
+            const __mmask16 m1 = strict ? _mm512_cmp_ps_mask(s, v1, _CMP_LT_OQ) : _mm512_cmp_ps_mask(s, v1, _CMP_LE_OQ);
+            r0 = _mm512_mask_add_epi32(r0, m0, r0, one);
+            r1 = _mm512_mask_add_epi32(r1, m1, r1, one);
+        }
+        _mm512_storeu_si512((void *)(ranks + j), r0);
+        _mm512_storeu_si512((void *)(ranks + j + 16), r1);
+    }
+}
+
+__attribute__((target("avx2")))
+static void rank_direct_avx2(const float *sorted, size_t k, const float *values, size_t c, int32_t *ranks,
+                             int strict) {
+    for (size_t j = 0; j < c; j += 16) {
+        const __m256 v0 = _mm256_loadu_ps(values + j), v1 = _mm256_loadu_ps(values + j + 8);
+        __m256i r0 = _mm256_setzero_si256(), r1 = _mm256_setzero_si256();
+        for (size_t t = 0; t < k; t++) {
+            const __m256 s = _mm256_set1_ps(sorted[t]);
+            const __m256 m0 = strict ? _mm256_cmp_ps(s, v0, _CMP_LT_OQ) : _mm256_cmp_ps(s, v0, _CMP_LE_OQ);
+            const __m256 m1 = strict ? _mm256_cmp_ps(s, v1, _CMP_LT_OQ) : _mm256_cmp_ps(s, v1, _CMP_LE_OQ);
+            r0 = _mm256_sub_epi32(r0, _mm256_castps_si256(m0));  // a true lane is −1
+            r1 = _mm256_sub_epi32(r1, _mm256_castps_si256(m1));
+        }
+        _mm256_storeu_si256((__m256i *)(ranks + j), r0);
+        _mm256_storeu_si256((__m256i *)(ranks + j + 8), r1);
+    }
+}
 #endif
+
+int mb_rank_direct(int isa, const float *sorted, size_t k, const float *values, size_t c, int32_t *ranks, int strict) {
+#if defined(__x86_64__)
+    if (isa >= 2) {
+        rank_direct_avx512(sorted, k, values, c, ranks, strict);
+        return 1;
+    }
+    if (isa == 1) {
+        rank_direct_avx2(sorted, k, values, c, ranks, strict);
+        return 1;
+    }
+#endif
+    (void)isa, (void)sorted, (void)k, (void)values, (void)c, (void)ranks, (void)strict;
+    return 0;
+}
 
 int mb_semihard_direct(int isa, const float *row, const int32_t *y, size_t b, int32_t label, const int32_t *positives,
                        size_t count, float margin, float *values, int32_t *indices, int32_t *chosen) {

@@ -217,14 +217,14 @@ private func coldBatch(seed: UInt64, classes: Int, perClass: Int, dim: Int) -> (
                 let configuration = LossConfiguration(loss: .triplet, mining: .semihard, margin: margin,
                                                       distance: distanceKind, reducer: .mean)
                 var ranked = TripletLoss(configuration: configuration, context: .serial)
-                ranked._minerISA = 0
+                ranked._isa = 0
                 var wantGradient = Matrix(rows: 0, cols: 0)
                 let want = try ranked.evaluate(embeddings: x, labels: y, gradient: &wantGradient)
                 active += Int((want.activeFraction * Double(want.tuples)).rounded())
                 for isa in WideISA.available where isa > 0 {
                     for workers in 1...3 {
                         var loss = TripletLoss(configuration: configuration, context: ComputeContext(workers: workers))
-                        loss._minerISA = isa
+                        loss._isa = isa
                         for call in 0..<2 {
                             var gradient = Matrix(rows: 0, cols: 0)
                             let got = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
@@ -239,6 +239,89 @@ private func coldBatch(seed: UInt64, classes: Int, perClass: Int, dim: Int) -> (
         }
     }
     #expect(active > 10_000)
+}
+
+/// `mb_rank_direct` against `_RankTable.ranks` (both strict and not) on
+/// random sorted positives and candidates with exact ties, ±0 and infinities,
+/// for every wide instruction set and k up to 130.
+@Test func directRanksAreTheRankTablesCounts() {
+    var rng = SplitMix64(seed: 61)
+    var compared = 0
+    for trial in 0..<300 {
+        let k = 1 + Int(rng.next() % 130), c = Int(rng.next() % 300)
+        func value() -> Float {
+            let r = rng.next() % 50
+            if r == 0 { return .infinity }
+            if r == 1 { return -.infinity }
+            let v = Float(Int(rng.next() % 40)) / 8
+            return v == 0 && rng.next() % 2 == 0 ? -0.0 : v
+        }
+        var keys = (0..<k).map { SortKey.make(value(), $0) }
+        var temp = [UInt64](repeating: 0, count: k), histogram = [Int](repeating: 0, count: RadixSort.histogramSize)
+        var sorted = [Float](repeating: 0, count: k + 8), starts = [Int32](repeating: 0, count: k + 1)
+        var values = (0..<(c + 32)).map { _ in value() }
+        let strict = trial % 2 == 0
+        var want = [Int32](repeating: -1, count: c + 32), got = want
+        keys.withUnsafeMutableBufferPointer { keys in
+        temp.withUnsafeMutableBufferPointer { temp in
+        histogram.withUnsafeMutableBufferPointer { histogram in
+        sorted.withUnsafeMutableBufferPointer { sorted in
+        starts.withUnsafeMutableBufferPointer { starts in
+            let table = _RankTable(sorting: keys.baseAddress!, k, temp: temp.baseAddress!, histogram: histogram.baseAddress!,
+                                   sorted: sorted.baseAddress!, starts: starts.baseAddress!)
+            var copy = values
+            table.ranks(&copy, c, into: &want, strict: strict)
+            for isa in WideISA.available where isa > 0 {
+                got = [Int32](repeating: -1, count: c + 32)
+                #expect(mb_rank_direct(isa, sorted.baseAddress!, k, &values, c, &got, strict ? 1 : 0) == 1)
+                #expect(Array(got.prefix(c)) == Array(want.prefix(c)), "trial \(trial): k \(k), c \(c), isa \(isa)")
+                compared += 1
+            }
+        }
+        }
+        }
+        }
+        }
+    }
+    if WideISA.available.count > 1 { #expect(compared >= 300) }
+}
+
+/// The hinge over all triplets with the direct ranks (each wide set) against
+/// the rank table's (`_isa` 0, one worker): loss, counts and gradient bit for
+/// bit, workers 1–3, two calls each, on the row shapes, cold batches and a
+/// class above the limits.
+@Test func tripletAllDirectRanksAreBitwiseTheRankTable() throws {
+    let (cold128, yc128) = coldBatch(seed: 71, classes: 4, perClass: 32, dim: 16)
+    let (cold256, yc256) = coldBatch(seed: 72, classes: 4, perClass: 64, dim: 16)
+    let (mixed, ym) = randomBatch(seed: 73, classes: 3, perClass: 70, dim: 8)
+    let batches = rowPassBatches() + [("cold B128", cold128, yc128), ("cold B256", cold256, yc256), ("3 × 70", mixed, ym)]
+    for (name, x, y) in batches {
+        for distanceKind in DistanceKind.allCases {
+            for margin in [0.05, 0.2] {
+                let configuration = LossConfiguration(loss: .triplet, mining: .all, margin: margin,
+                                                      distance: distanceKind, reducer: .nonzeroMean)
+                var table = TripletLoss(configuration: configuration, context: .serial)
+                table._isa = 0
+                var wantGradient = Matrix(rows: 0, cols: 0)
+                let want = try table.evaluate(embeddings: x, labels: y, gradient: &wantGradient)
+                #expect(want.activeFraction > 0)
+                for isa in WideISA.available where isa > 0 {
+                    for workers in 1...3 {
+                        var loss = TripletLoss(configuration: configuration, context: ComputeContext(workers: workers))
+                        loss._isa = isa
+                        for call in 0..<2 {
+                            var gradient = Matrix(rows: 0, cols: 0)
+                            let got = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
+                            let label = "\(name) \(distanceKind) margin \(margin) isa \(isa) workers \(workers) call \(call)"
+                            #expect(got.tuples == want.tuples && got.activeFraction == want.activeFraction, "\(label)")
+                            #expect(got.loss.bitPattern == want.loss.bitPattern, "\(label)")
+                            #expect(gradient.storage.map(\.bitPattern) == wantGradient.storage.map(\.bitPattern), "\(label)")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The margin loss over all triplets as its former passes computed it, one

@@ -41,6 +41,13 @@ void mb_semihard_choose(const float *row, const uint64_t *keys, size_t k, const 
 int mb_semihard_direct(int isa, const float *row, const int32_t *y, size_t b, int32_t label, const int32_t *positives,
                        size_t count, float margin, float *values, int32_t *indices, int32_t *chosen);
 
+/// ranks[j] = #{t < k : sorted[t] < values[j]} (`strict` ≠ 0) or #{t < k : sorted[t] ≤ values[j]}
+/// for j < c, by k comparisons per 8 (AVX2, `isa` 1) or 16 (AVX-512F, `isa` ≥ 2) candidates: the
+/// counts of _RankTable.ranks, for small k. Values not NaN. Reads and writes whole groups of 32:
+/// `values` and `ranks` need room for c rounded up to 32 (the extra ranks are garbage). Returns 0
+/// without touching anything when `isa` is 0 or the CPU is not x86-64, else 1.
+int mb_rank_direct(int isa, const float *sorted, size_t k, const float *values, size_t c, int32_t *ranks, int strict);
+
 #ifdef __cplusplus
 }
 #endif
