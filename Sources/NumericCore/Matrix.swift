@@ -94,23 +94,28 @@ public struct Matrix: Equatable, Sendable {
 
     /// True when every element is finite.
     ///
-    /// Every loss checks its batch with this serially, so it runs eight floats per step without a
-    /// branch per element: `v · 0` is ±0 for a finite v and NaN for ±∞ or NaN, and the bits of the
-    /// products are OR-ed, so a lane's exponent bits end up non-zero exactly when some v was not finite.
+    /// An element is finite iff its exponent bits are not all ones, so the
+    /// largest exponent field of the whole matrix decides: sixteen lanes of
+    /// integer maxima without a branch per element (every loss checks its
+    /// batch with this, serially, before its passes).
     public var isFinite: Bool {
         storage.withUnsafeBufferPointer { p in
-            guard let base = p.baseAddress else { return true }
-            let raw = UnsafeRawPointer(base), n = p.count
-            var seen = SIMD8<UInt32>.zero, j = 0
-            while j + 8 <= n {
-                let zeroOrNaN = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * 0
-                seen |= unsafeBitCast(zeroOrNaN, to: SIMD8<UInt32>.self)
-                j += 8
+            let exponent: UInt32 = 0x7F80_0000
+            let n = p.count
+            var top = SIMD16<UInt32>(repeating: 0)
+            var i = 0
+            if n >= 16 {
+                let base = UnsafeRawPointer(p.baseAddress!)
+                while i + 16 <= n {
+                    let v = base.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<UInt32>.self)
+                    top = pointwiseMax(top, v & SIMD16(repeating: exponent))
+                    i += 16
+                }
             }
-            if (seen & SIMD8(repeating: 0x7F80_0000)) != .zero { return false }
-            while j < n {
-                if !p[j].isFinite { return false }
-                j += 1
+            if top.max() == exponent { return false }
+            while i < n {
+                if !p[i].isFinite { return false }
+                i += 1
             }
             return true
         }

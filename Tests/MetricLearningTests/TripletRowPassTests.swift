@@ -125,6 +125,205 @@ private func serialSemihardChoose(
     }
 }
 
+/// Distance matrices the semi-hard windows find hard: values on a coarse grid
+/// (exact ties), ±0, some NaN and +∞, not symmetric; classes of 1 to 150
+/// members, so that one batch has anchors on both sides of the direct path's
+/// positive limits (64 for AVX2, 128 for AVX-512).
+private func semihardDistanceCase(_ rng: inout SplitMix64, trial: Int) -> (Matrix, [Int32], Bool) {
+    let b = 2 + Int(rng.next() % 320)
+    let classes = 1 + Int(rng.next() % 6)
+    // Every other trial one class holds about half of the batch.
+    let labels: [Int32] = (0..<b).map { i in
+        trial % 2 == 0 && i % 2 == 0 ? 0 : Int32(rng.next() % UInt64(classes))
+    }
+    let special = trial % 3 == 0
+    var hasNaN = false
+    let values: [Float] = (0..<(b * b)).map { _ in
+        let r = rng.next() % 200
+        if special && r == 0 { hasNaN = true; return .nan }
+        if special && r == 1 { return .infinity }
+        let v = Float(Int(rng.next() % 48)) / 32
+        return v == 0 && rng.next() % 2 == 0 ? -0.0 : v
+    }
+    return (Matrix(rows: b, cols: b, storage: values), labels, hasNaN)
+}
+
+@Test func semihardDirectChoicesAreTheRankedPathsForEveryISAAndWorkerCount() {
+    var rng = SplitMix64(seed: 43)
+    var compared = 0, selected = 0, directAnchors = 0
+    for trial in 0..<120 {
+        let (d, y, hasNaN) = semihardDistanceCase(&rng, trial: trial)
+        let margin: Float = [0.05, 0.2, 1.0][trial % 3]
+        var ranked = TripletMiner(kind: .semihard, margin: margin)
+        ranked._isa = 0
+        var want = TripletIndices()
+        ranked.mine(distances: d, distanceKind: .euclidean, labels: y, dimension: 8, into: &want)
+        if !hasNaN {
+            let reference = referenceTriplets(.semihard, d, y, margin: margin)
+            #expect(want.anchors == reference.anchors && want.positives == reference.positives
+                    && want.negatives == reference.negatives, "trial \(trial): ranked path against brute force")
+        }
+        for isa in WideISA.available where isa > 0 {
+            let limit = TripletMiner._directPositiveLimit(isa: isa)
+            directAnchors += y.indices.filter { a in y.filter { $0 == y[a] }.count - 1 <= limit }.count
+            for workers in 1...3 {
+                var miner = TripletMiner(kind: .semihard, margin: margin, context: ComputeContext(workers: workers))
+                miner._isa = isa
+                var got = TripletIndices()
+                for _ in 0..<2 {  // stale scratch would show in the second call
+                    miner.mine(distances: d, distanceKind: .euclidean, labels: y, dimension: 8, into: &got)
+                    #expect(got.anchors == want.anchors && got.positives == want.positives
+                            && got.negatives == want.negatives, "trial \(trial) b \(y.count) isa \(isa) workers \(workers)")
+                    compared += 1
+                }
+            }
+        }
+        selected += want.count
+    }
+    // Meaningful only where the CPU has a wide set; the ranked path is then also checked by brute force.
+    if WideISA.available.count > 1 { #expect(compared > 0 && directAnchors > 1_000) }
+    #expect(selected > 1_000)
+}
+
+/// A batch like the training rows' cold model: every embedding near one
+/// direction, so the distances crowd into a narrow band and most negatives
+/// fall inside the semi-hard windows.
+private func coldBatch(seed: UInt64, classes: Int, perClass: Int, dim: Int) -> (Matrix, [Int32]) {
+    var rng = SplitMix64(seed: seed)
+    let centre = (0..<dim).map { _ in rng.nextNormal() }
+    var rows: [[Float]] = [], labels: [Int32] = []
+    for i in 0..<(classes * perClass) {
+        let v = centre.map { $0 + 0.15 * rng.nextNormal() }
+        let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        rows.append(v.map { Float($0 / n) })
+        labels.append(Int32(i % classes))
+    }
+    return (Matrix(rows), labels)
+}
+
+/// The semi-hard triplet loss with the direct choice (each wide instruction
+/// set) against the ranked path (`_isa` 0, one worker): loss, counts and
+/// gradient bit for bit, workers 1–3, two calls each; on the row shapes, a
+/// cold batch (many candidates) and one class too large for the direct path.
+@Test func tripletSemihardDirectChoiceIsBitwiseTheRankedPath() throws {
+    let (cold128, yc128) = coldBatch(seed: 51, classes: 4, perClass: 32, dim: 16)
+    let (cold256, yc256) = coldBatch(seed: 52, classes: 4, perClass: 64, dim: 16)
+    let (mixed, ym) = randomBatch(seed: 53, classes: 2, perClass: 150, dim: 8)
+    let batches = rowPassBatches() + [("cold B128", cold128, yc128), ("cold B256", cold256, yc256), ("2 × 150", mixed, ym)]
+    var active = 0
+    for (name, x, y) in batches {
+        for distanceKind in DistanceKind.allCases {
+            for margin in [0.05, 0.2] {
+                let configuration = LossConfiguration(loss: .triplet, mining: .semihard, margin: margin,
+                                                      distance: distanceKind, reducer: .mean)
+                var ranked = TripletLoss(configuration: configuration, context: .serial)
+                ranked._isa = 0
+                var wantGradient = Matrix(rows: 0, cols: 0)
+                let want = try ranked.evaluate(embeddings: x, labels: y, gradient: &wantGradient)
+                active += Int((want.activeFraction * Double(want.tuples)).rounded())
+                for isa in WideISA.available where isa > 0 {
+                    for workers in 1...3 {
+                        var loss = TripletLoss(configuration: configuration, context: ComputeContext(workers: workers))
+                        loss._isa = isa
+                        for call in 0..<2 {
+                            var gradient = Matrix(rows: 0, cols: 0)
+                            let got = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
+                            let label = "\(name) \(distanceKind) margin \(margin) isa \(isa) workers \(workers) call \(call)"
+                            #expect(got.tuples == want.tuples && got.activeFraction == want.activeFraction, "\(label)")
+                            #expect(got.loss.bitPattern == want.loss.bitPattern, "\(label)")
+                            #expect(gradient.storage.map(\.bitPattern) == wantGradient.storage.map(\.bitPattern), "\(label)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+    #expect(active > 10_000)
+}
+
+/// `mb_rank_direct` against `_RankTable.ranks` (both strict and not) on
+/// random sorted positives and candidates with exact ties, ±0 and infinities,
+/// for every wide instruction set and k up to 130.
+@Test func directRanksAreTheRankTablesCounts() {
+    var rng = SplitMix64(seed: 61)
+    var compared = 0
+    for trial in 0..<300 {
+        let k = 1 + Int(rng.next() % 130), c = Int(rng.next() % 300)
+        func value() -> Float {
+            let r = rng.next() % 50
+            if r == 0 { return .infinity }
+            if r == 1 { return -.infinity }
+            let v = Float(Int(rng.next() % 40)) / 8
+            return v == 0 && rng.next() % 2 == 0 ? -0.0 : v
+        }
+        var keys = (0..<k).map { SortKey.make(value(), $0) }
+        var temp = [UInt64](repeating: 0, count: k), histogram = [Int](repeating: 0, count: RadixSort.histogramSize)
+        var sorted = [Float](repeating: 0, count: k + 8), starts = [Int32](repeating: 0, count: k + 1)
+        var values = (0..<(c + 32)).map { _ in value() }
+        let strict = trial % 2 == 0
+        var want = [Int32](repeating: -1, count: c + 32), got = want
+        keys.withUnsafeMutableBufferPointer { keys in
+        temp.withUnsafeMutableBufferPointer { temp in
+        histogram.withUnsafeMutableBufferPointer { histogram in
+        sorted.withUnsafeMutableBufferPointer { sorted in
+        starts.withUnsafeMutableBufferPointer { starts in
+            let table = _RankTable(sorting: keys.baseAddress!, k, temp: temp.baseAddress!, histogram: histogram.baseAddress!,
+                                   sorted: sorted.baseAddress!, starts: starts.baseAddress!)
+            var copy = values
+            table.ranks(&copy, c, into: &want, strict: strict)
+            for isa in WideISA.available where isa > 0 {
+                got = [Int32](repeating: -1, count: c + 32)
+                #expect(mb_rank_direct(isa, sorted.baseAddress!, k, &values, c, &got, strict ? 1 : 0) == 1)
+                #expect(Array(got.prefix(c)) == Array(want.prefix(c)), "trial \(trial): k \(k), c \(c), isa \(isa)")
+                compared += 1
+            }
+        }
+        }
+        }
+        }
+        }
+    }
+    if WideISA.available.count > 1 { #expect(compared >= 300) }
+}
+
+/// The hinge over all triplets with the direct ranks (each wide set) against
+/// the rank table's (`_isa` 0, one worker): loss, counts and gradient bit for
+/// bit, workers 1–3, two calls each, on the row shapes, cold batches and a
+/// class above the limits.
+@Test func tripletAllDirectRanksAreBitwiseTheRankTable() throws {
+    let (cold128, yc128) = coldBatch(seed: 71, classes: 4, perClass: 32, dim: 16)
+    let (cold256, yc256) = coldBatch(seed: 72, classes: 4, perClass: 64, dim: 16)
+    let (mixed, ym) = randomBatch(seed: 73, classes: 3, perClass: 70, dim: 8)
+    let batches = rowPassBatches() + [("cold B128", cold128, yc128), ("cold B256", cold256, yc256), ("3 × 70", mixed, ym)]
+    for (name, x, y) in batches {
+        for distanceKind in DistanceKind.allCases {
+            for margin in [0.05, 0.2] {
+                let configuration = LossConfiguration(loss: .triplet, mining: .all, margin: margin,
+                                                      distance: distanceKind, reducer: .nonzeroMean)
+                var table = TripletLoss(configuration: configuration, context: .serial)
+                table._isa = 0
+                var wantGradient = Matrix(rows: 0, cols: 0)
+                let want = try table.evaluate(embeddings: x, labels: y, gradient: &wantGradient)
+                #expect(want.activeFraction > 0)
+                for isa in WideISA.available where isa > 0 {
+                    for workers in 1...3 {
+                        var loss = TripletLoss(configuration: configuration, context: ComputeContext(workers: workers))
+                        loss._isa = isa
+                        for call in 0..<2 {
+                            var gradient = Matrix(rows: 0, cols: 0)
+                            let got = try loss.evaluate(embeddings: x, labels: y, gradient: &gradient)
+                            let label = "\(name) \(distanceKind) margin \(margin) isa \(isa) workers \(workers) call \(call)"
+                            #expect(got.tuples == want.tuples && got.activeFraction == want.activeFraction, "\(label)")
+                            #expect(got.loss.bitPattern == want.loss.bitPattern, "\(label)")
+                            #expect(gradient.storage.map(\.bitPattern) == wantGradient.storage.map(\.bitPattern), "\(label)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The margin loss over all triplets as its former passes computed it, one
 /// serial loop each: multiplicities, distances in double from the Gram matrix,
 /// per-pair hinge terms summed in row-major order (+0 for inactive pairs),

@@ -1,3 +1,4 @@
+import CKernels
 import NumericCore
 
 #if canImport(Glibc)
@@ -36,6 +37,12 @@ public struct TripletLoss: BatchLoss {
     private var work = _RankingWorkspace()
     /// The evaluation path, chosen once from the miner and the hinge.
     private let path: _TripletPath
+
+    /// The instruction set of the ranking passes (`WideISA`: the direct ranks of `all`, the
+    /// semi-hard miner's choice): the tests run every set (the results do not depend on it).
+    var _isa: Int32 = WideISA.selected {
+        didSet { miner?._isa = _isa }
+    }
 
     /// Builds the loss; `configuration` must have been checked by `makeBatchLoss`.
     init(configuration: LossConfiguration, context: ComputeContext) {
@@ -105,6 +112,7 @@ public struct TripletLoss: BatchLoss {
         work.reserveRankSums(b: b, parts: parts)
         let totals = work.totals.base, counts = work.counts.base, members = work.members, runs = work.runs
         let grouping = work.worker(0, b: b)
+        let isa = _isa, directLimit = Self._directRankLimit(isa: isa)
         distance.values.storage.withUnsafeBufferPointer { dBuffer in
         coefficients.storage.withUnsafeMutableBufferPointer { cBuffer in
         labels.withUnsafeBufferPointer { yBuffer in
@@ -144,7 +152,12 @@ public struct TripletLoss: BatchLoss {
                     let candidateCount = _compactNegatives(
                         row, y, b, label: y[a], lowest: -.infinity, limit: sorted[k - 1],
                         indices: candidates, values: candidateValues)
-                    table.ranks(candidateValues, candidateCount, into: candidateRanks, strict: false)
+                    if k <= directLimit {
+                        // Small classes on AVX2/AVX-512: k comparisons per 8 or 16 candidates (the same counts).
+                        mb_rank_direct(isa, sorted, k, candidateValues, candidateCount, candidateRanks, 0)
+                    } else {
+                        table.ranks(candidateValues, candidateCount, into: candidateRanks, strict: false)
+                    }
                     for j in 0..<candidateCount {
                         let r = Int(candidateRanks[j]), v = candidateValues[j]
                         rankCount[r] += 1
@@ -169,6 +182,13 @@ public struct TripletLoss: BatchLoss {
         }
         }
         sums = anchorSums(b)
+    }
+
+    /// The largest number of positives for which `accumulateAllHinge` counts ranks with
+    /// `mb_rank_direct` (−1: never, the portable path): k comparisons per 16 (AVX-512) or 8
+    /// (AVX2) candidates against the rank table's bucket lookup per candidate.
+    static func _directRankLimit(isa: Int32) -> Int {
+        isa >= 2 ? 64 : isa == 1 ? 32 : -1
     }
 
     /// The per-anchor partial sums of the last fused pass, added in anchor

@@ -314,8 +314,8 @@ struct _RankingWorkspace {
         histograms.reserve(parts * RadixSort.histogramSize)
         sortedValues.reserve(parts * (b + 8))
         starts.reserve(parts * (b + 1))
-        candidates.reserve(parts * 2 * (b + 8))
-        candidateValues.reserve(parts * (b + 8))
+        candidates.reserve(parts * 2 * (b + 32))
+        candidateValues.reserve(parts * (b + 32))
     }
 
     /// Room for the fused hinge's count and sum of `D_an` per rank.
@@ -333,15 +333,15 @@ struct _RankingWorkspace {
 
     /// Worker `part`'s slices for a batch of `b`.
     func worker(_ part: Int, b: Int) -> _RankingScratch {
-        let keys = keys.part(part, stride: 2 * b), candidates = candidates.part(part, stride: 2 * (b + 8))
+        let keys = keys.part(part, stride: 2 * b), candidates = candidates.part(part, stride: 2 * (b + 32))
         let order = order.part(part, stride: 2 * b)
         return _RankingScratch(
             keys: keys, temp: keys + b, histogram: histograms.part(part, stride: RadixSort.histogramSize),
             sorted: sortedValues.part(part, stride: b + 8), starts: starts.part(part, stride: b + 1),
             rankCounts: rankCounts.part(part, stride: b + 1), rankSums: rankSums.part(part, stride: b + 1),
             best: best.part(part, stride: 4 * (b + 1)), positivesInOrder: order, chosen: order + b,
-            candidates: candidates, candidateRanks: candidates + (b + 8),
-            candidateValues: candidateValues.part(part, stride: b + 8))
+            candidates: candidates, candidateRanks: candidates + (b + 32),
+            candidateValues: candidateValues.part(part, stride: b + 32))
     }
 }
 
@@ -350,8 +350,9 @@ struct _RankingWorkspace {
 /// (B + 8) and their `_RankTable` starts (B + 1); for the fused hinge the
 /// count and sum of `D_an` per rank (B + 1 each); for the semi-hard miner the
 /// best keys per rank (4 (B + 1)), the positives in index order (B) and the
-/// negative chosen per positive (B); and the negatives that can matter (B + 8),
-/// their ranks (B + 8) and distances (B + 8).
+/// negative chosen per positive (B); and the negatives that can matter, their
+/// ranks and distances (B + 32 each: the padding of `mb_semihard_direct` and
+/// `mb_rank_direct`).
 struct _RankingScratch {
     let keys: UnsafeMutablePointer<UInt64>
     let temp: UnsafeMutablePointer<UInt64>

@@ -34,6 +34,8 @@ public struct TripletMiner: Sendable {
     public let context: ComputeContext
     /// How many times `mine` has run (the random stream of the next call).
     public private(set) var calls: UInt64 = 0
+    /// The instruction set of the semi-hard choice (`WideISA`; the choice does not depend on it).
+    var _isa: Int32 = WideISA.selected
     /// Distance-weighted sampling: per anchor (a row of B), its negatives and
     /// their cumulative weights; `anchorNegatives` and `anchorTotals` their
     /// count and total.
@@ -164,6 +166,11 @@ public struct TripletMiner: Sendable {
     /// lowest index on ties, exactly as a linear scan in index order with a
     /// strict `<` picks it.
     ///
+    /// On AVX2 or AVX-512 an anchor with at most `_directPositiveLimit`
+    /// positives skips the sort and the ranks: `mb_semihard_direct` takes, per
+    /// positive, the minimum key above `D_ap` directly over the compacted
+    /// candidates (the same choices; `TripletRowPassTests`).
+    ///
     /// - Complexity: O(B²) per batch for spread distances, O(B² log K) at
     ///   worst (K the largest class), instead of O(B² · K); plus `body`.
     mutating func _forEachSemihardAnchor(
@@ -176,6 +183,7 @@ public struct TripletMiner: Sendable {
         work.reserveRanking(b: b, parts: parts)
         work.reserveChoices(b: b, parts: parts)
         let members = work.members, runs = work.runs, grouping = work.worker(0, b: b)
+        let isa = _isa, directLimit = TripletMiner._directPositiveLimit(isa: isa)
         distances.storage.withUnsafeBufferPointer { dBuffer in
         labels.withUnsafeBufferPointer { yBuffer in
             let d = dBuffer.baseAddress!, y = yBuffer.baseAddress!
@@ -190,10 +198,23 @@ public struct TripletMiner: Sendable {
                 let candidateValues = scratch.candidateValues
                 for a in anchors {
                     let row = d + a * b
+                    let run = Int(runs[2 * a])..<Int(runs[2 * a + 1])
+                    if run.count - 1 <= directLimit {
+                        // Small classes on AVX2/AVX-512: direct minima over the candidates (the same choices).
+                        var positives = 0
+                        for t in run where Int(members[t]) != a {
+                            positivesInOrder[positives] = members[t]
+                            positives += 1
+                        }
+                        mb_semihard_direct(isa, row, y, b, y[a], positivesInOrder, positives, m, candidateValues,
+                                           candidates, chosen)
+                        body(a, positivesInOrder, positives, chosen)
+                        continue
+                    }
                     // Positives in index order, and the keys of the non-NaN ones
                     // (the stable sort breaks ties by index).
                     var positives = 0, k = 0
-                    for t in Int(runs[2 * a])..<Int(runs[2 * a + 1]) {
+                    for t in run {
                         let p = Int(members[t])
                         if p == a { continue }
                         positivesInOrder[positives] = Int32(truncatingIfNeeded: p)
@@ -222,6 +243,15 @@ public struct TripletMiner: Sendable {
             }
         }
         }
+    }
+
+    /// The largest number of positives for which an anchor takes `mb_semihard_direct` (−1:
+    /// never, the portable path). Its cost grows with positives × candidates / lanes, the ranked
+    /// path's with the candidates alone (plus a sort of the positives), so the direct minima pay
+    /// for small classes only (`benchmarks/2026-12-01-semi`: faster at 31 and 63 positives,
+    /// with 16 lanes also at 127).
+    static func _directPositiveLimit(isa: Int32) -> Int {
+        isa >= 2 ? 128 : isa == 1 ? 64 : -1
     }
 
     /// Per anchor, the nearest negative (first index on ties) and its
