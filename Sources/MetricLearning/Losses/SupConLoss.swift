@@ -58,8 +58,11 @@ public struct SupConLoss {
     /// Per row: the log-sum-exp, the loss ℓ_i, the largest scaled similarity and
     /// 1 / (number of positives), each positive's share of the target.
     private var rowLSE: [Double] = [], rowLoss: [Double] = [], rowTop: [Double] = [], rowShare: [Double] = []
-    /// Per worker, one row's exponents and then their exponentials (``VectorExp``).
-    private var expScratch: [Double] = []
+    /// Per row, what ``mb_supcon_rows`` returns besides `rowTop`: Σ e^{z − top} over the selected
+    /// pairs, Σ z over the positives, and the number of positives.
+    private var rowSum: [Double] = [], rowPositiveSum: [Double] = [], rowPositives: [Int64] = []
+    /// Per worker, the scratch of ``mb_supcon_rows`` (a few rows' compacted exponents).
+    private var rowScratch: [Double] = []
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -81,21 +84,23 @@ public struct SupConLoss {
         unit.forward(embeddings, context: context)
         _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
-        if rowLSE.count != b {
-            rowLSE = [Double](repeating: 0, count: b)
-            rowLoss = [Double](repeating: 0, count: b)
-            rowTop = [Double](repeating: 0, count: b)
-            rowShare = [Double](repeating: 0, count: b)
-        }
+        Workspace.reserve(&rowLSE, b)
+        Workspace.reserve(&rowLoss, b)
+        Workspace.reserve(&rowTop, b)
+        Workspace.reserve(&rowShare, b)
+        Workspace.reserve(&rowSum, b)
+        Workspace.reserve(&rowPositiveSum, b)
+        Workspace.reserve(&rowPositives, b)
         let invT = 1 / parameters.temperature
         var total = 0.0
         var activeRows = 0
         // Rows on the context's workers (each row's exponentials and its results belong to
         // it alone); the loss is summed afterwards in row order, as one serial pass would.
         let parts = context.parts(forWork: b * b * 16)
+        let scratchCount = mb_supcon_scratch_count(b)
+        Workspace.reserve(&rowScratch, parts * scratchCount)
         var rowLSE = self.rowLSE, rowLoss = self.rowLoss, rowTop = self.rowTop, rowShare = self.rowShare
         self.rowLSE = []; self.rowLoss = []; self.rowTop = []; self.rowShare = []
-        Workspace.reserve(&expScratch, parts * b)
         similarities.storage.withUnsafeBufferPointer { s in
             coefficients.storage.withUnsafeMutableBufferPointer { c in
                 mask.values.withUnsafeBufferPointer { m in
@@ -103,39 +108,29 @@ public struct SupConLoss {
                 rowLoss.withUnsafeMutableBufferPointer { rowLoss in
                 rowTop.withUnsafeMutableBufferPointer { rowTop in
                 rowShare.withUnsafeMutableBufferPointer { rowShare in
-                expScratch.withUnsafeMutableBufferPointer { expScratch in
+                rowSum.withUnsafeMutableBufferPointer { rowSum in
+                rowPositiveSum.withUnsafeMutableBufferPointer { rowPositiveSum in
+                rowPositives.withUnsafeMutableBufferPointer { rowPositives in
+                rowScratch.withUnsafeMutableBufferPointer { scratch in
+                    let problem = mb_supcon_problem(
+                        s: s.baseAddress!, mask: m.baseAddress!, c: c.baseAddress!, top: rowTop.baseAddress!,
+                        sum: rowSum.baseAddress!, positive_sum: rowPositiveSum.baseAddress!,
+                        positives: rowPositives.baseAddress!, b: b, inv_t: invT, wide: WideISA.selected,
+                        exp_isa: VectorExp.isa)
+                    withUnsafePointer(to: problem) { problem in
                     Parallel.forEachPart(b, parts: parts) { part, rows in
-                    let e = expScratch.baseAddress! + part * b
+                    // The per-row sums, maxima, exponentials and rows of c in C (CKernelsContrastive.h):
+                    // c holds each selected pair's e^{z − top}, rescaled to dL/dS below.
+                    mb_supcon_rows(problem, rows.lowerBound, rows.upperBound, scratch.baseAddress! + part * scratchCount)
                     for i in rows {
-                        let row = i * b
-                        var positives = 0, positiveSum = 0.0
-                        for j in 0..<b where m[row + j] == _PairMask.positive {
-                            positives += 1
-                            positiveSum += Double(s[row + j]) * invT
-                        }
+                        let positives = Int(rowPositives[i])
                         guard positives > 0 else {
                             rowLoss[i] = 0
-                            for j in 0..<b { c[row + j] = 0 }
                             continue
                         }
-                        // Each exponential once (the selected pairs' in column order, in one call):
-                        // kept in c, rescaled to dL/dS below.
-                        // The branch-free C passes (CKernelsLoss.h): the maximum over the selected pairs
-                        // exactly as Swift.max's serial loop, then their z − top in column order.
-                        let top = mb_selected_max_scaled(s.baseAddress! + row, m.baseAddress! + row, b, invT)
-                        let selected = mb_selected_compact_scaled(s.baseAddress! + row, m.baseAddress! + row, b, invT, top, e)
-                        VectorExp.exp(e, into: e, count: selected)
-                        var sum = 0.0
-                        var n = 0
-                        for j in 0..<b {
-                            guard m[row + j] != _PairMask.none else { c[row + j] = 0; continue }
-                            sum += e[n]
-                            c[row + j] = Float(e[n])
-                            n += 1
-                        }
-                        rowTop[i] = top
+                        let top = rowTop[i], positiveSum = rowPositiveSum[i]
                         rowShare[i] = 1 / Double(positives)
-                        let lse = top + log(sum)
+                        let lse = top + log(rowSum[i])
                         rowLSE[i] = lse
                         // −mean_p(z_p − lse) = lse − mean_p z_p, written as a gap to the largest term
                         // so that a loss near 0 keeps its digits.
@@ -143,10 +138,14 @@ public struct SupConLoss {
                         rowLoss[i] = _Stable.roundsPositive(loss) ? loss : 0
                     }
                     }
+                    }
                     for i in 0..<b where rowLoss[i] > 0 {
                         total += rowLoss[i]
                         activeRows += 1
                     }
+                }
+                }
+                }
                 }
                 }
                 }
