@@ -29,6 +29,8 @@
 #include "CKernels.h"           // mb_exp
 #include "CKernelsVectorLog.h"  // mb_log, mb_expm1
 
+#include <math.h>
+
 #if defined(__x86_64__) && defined(__clang__)
 #include <immintrin.h>
 #define WIDE_TARGET __attribute__((target("avx2")))
@@ -183,8 +185,10 @@ AVX512_TARGET static inline void ntxent_scatter_avx512(const uint8_t *m, size_t 
     for (; j + 8 <= n; j += 8) {
         const __m512i k = kinds8(m + j);
         const __mmask8 pos = _mm512_cmpeq_epi64_mask(k, one), neg = _mm512_cmpeq_epi64_mask(k, two);
-        const __m512d vp = _mm512_maskz_expand_pd(pos, _mm512_loadu_pd(cp + kp));
-        const __m512d e = _mm512_maskz_expand_pd(neg, _mm512_loadu_pd(en + kn));
+        __m512d lp = _mm512_loadu_pd(cp + kp), ln = _mm512_loadu_pd(en + kn);
+        // In registers: clang would fold the loads into vexpandpd's memory form, microcoded on AMD.
+        __asm__("" : "+v"(lp), "+v"(ln));
+        const __m512d vp = _mm512_maskz_expand_pd(pos, lp), e = _mm512_maskz_expand_pd(neg, ln);
         const __m512d vn = _mm512_mul_pd(_mm512_mul_pd(_mm512_mul_pd(w, e), t), u);
         const __m512d v = _mm512_maskz_mov_pd((__mmask8)(pos | neg), _mm512_mask_blend_pd(pos, vn, vp));
         _mm256_storeu_ps(c + j, _mm512_cvtpd_ps(v));
@@ -241,7 +245,10 @@ BODY void ntxent_group(int wide, const mb_ntxent_problem *p, size_t a0, size_t g
     for (size_t r = 0; r < g; r++)
         if (!(maxN[r] > -__builtin_inf())) sumN[r] = 0.0;
 
-    // The positives. L = log(e^z + Σ e^n), stably around top = max(z, maxN): x1 = z − top, x2 = maxN − top.
+    // The positives. L = log(e^z + Σ e^n), stably around top = max(z, maxN): with x1 = z − top and
+    // x2 = maxN − top, L = top + log(e^{x1} + Σ e^{n − maxN} · e^{x2}). One of x1, x2 is ±0 unless z or
+    // maxN is infinite or NaN (top is one of them), and e^{±0} is exactly 1: one exponential per
+    // positive, of the other one; where both are non-zero, libm's `exp` (the value mb_exp returns).
     const size_t p8 = padded(pt, p->exp_isa), l8 = padded(pt, p->log_isa), m8 = padded(pt, p->expm1_isa);
     double *x1 = x, *x2 = x + p8;
     for (size_t r = 0; r < g; r++) {
@@ -249,16 +256,34 @@ BODY void ntxent_group(int wide, const mb_ntxent_problem *p, size_t a0, size_t g
         for (size_t k = po[r]; k < po[r] + np[r]; k++) {
             const double z = zp[k];
             const double top = m >= z ? m : z;
-            x1[k] = z - top;
-            x2[k] = m - top;
+            const double d1 = z - top, d2 = m - top;
+            x1[k] = d1 != 0 ? d1 : d2;
         }
     }
     fill(x1, pt, p8, 0);
-    fill(x2, pt, p8, 0);
-    mb_exp(p->exp_isa, x, x, 2 * p8);
+    mb_exp(p->exp_isa, x1, x1, p8);
+    size_t both = 0;
     for (size_t r = 0; r < g; r++) {
-        const double sum = sumN[r];
-        for (size_t k = po[r]; k < po[r] + np[r]; k++) q3[k] = x1[k] + sum * x2[k];
+        const double m = maxN[r], sum = sumN[r];
+        for (size_t k = po[r]; k < po[r] + np[r]; k++) {
+            const double z = zp[k];
+            const double top = m >= z ? m : z;
+            const double d1 = z - top, d2 = m - top;
+            const double e1 = d1 != 0 ? x1[k] : 1.0, e2 = d1 != 0 ? 1.0 : x1[k];
+            q3[k] = e1 + sum * e2;
+            both += d1 != 0 && d2 != 0;
+        }
+    }
+    if (both) {
+        for (size_t r = 0; r < g; r++) {
+            const double m = maxN[r], sum = sumN[r];
+            for (size_t k = po[r]; k < po[r] + np[r]; k++) {
+                const double z = zp[k];
+                const double top = m >= z ? m : z;
+                const double d1 = z - top, d2 = m - top;
+                if (d1 != 0 && d2 != 0) q3[k] = x1[k] + sum * exp(d2);
+            }
+        }
     }
     fill(q3, pt, l8, 1);
     mb_log(p->log_isa, q3, q3, l8);
@@ -284,30 +309,36 @@ BODY void ntxent_group(int wide, const mb_ntxent_problem *p, size_t a0, size_t g
     fill(lr, pt, m8, -1);
     mb_expm1(p->expm1_isa, lr, lr, m8);
 
-    // Per anchor in column order: the terms, the active count, the positives' dL/dS and
-    // Σ κ e^{maxN − L} (the weight every negative gets, over e^{S_an/τ − maxN}); then the row.
+    // Elementwise, all rows at once: κ = r / (r + tiny) (d(−log(r + tiny))/dlogRatio = −κ), the
+    // positives' dL/dS, κ·e^{maxN − L} (x2) and the terms −log(r + tiny) (q4).
+    for (size_t k = 0; k < pt; k++) {
+        const double ratio = x1[k];
+        const double kappa = ratio / (ratio + tiny);
+        cp[k] = kappa * lr[k] * inv_t * weight;
+        x2[k] = kappa * x2[k];
+        q4[k] = -q4[k];
+    }
+    // Per anchor: Σ κ e^{maxN − L} over its positives in column order (the weight every negative
+    // gets, over e^{S_an/τ − maxN}), the four rows' chains side by side; then the terms, the active
+    // count and the row of dL/dS.
+    double negativeWeight[kGroup];
+    row_sums(x2, po, np, g, negativeWeight);
     double total = running ? *running : 0.0;
     for (size_t r = 0; r < g; r++) {
         const size_t a = a0 + r;
-        const int hasNegatives = maxN[r] > -__builtin_inf();
-        double *terms = p->terms + a * b;
-        double negativeWeight = 0.0;
-        int64_t active = 0;
-        for (size_t t = 0; t < np[r]; t++) {
-            const size_t k = po[r] + t;
-            const double ratio = x1[k], ratioMinusOne = lr[k];
-            const double term = -q4[k];
-            if (running) total = total + term;
-            else terms[t] = term;
-            active += ratio < 1;
-            // d(−log(r + tiny))/dlogRatio = −κ with κ = r / (r + tiny).
-            const double kappa = ratio / (ratio + tiny);
-            cp[k] = kappa * ratioMinusOne * inv_t * weight;
-            if (hasNegatives) negativeWeight = negativeWeight + kappa * x2[k];
+        const double *term = q4 + po[r], *ratio = x1 + po[r];
+        if (running) {
+            for (size_t t = 0; t < np[r]; t++) total = total + term[t];
+        } else {
+            double *terms = p->terms + a * b;
+            for (size_t t = 0; t < np[r]; t++) terms[t] = term[t];
         }
+        int64_t active = 0;
+        for (size_t t = 0; t < np[r]; t++) active += ratio[t] < 1;
         p->positives[a] = (int64_t)np[r];
         p->active[a] = active;
-        ntxent_scatter(wide, p->mask + a * b, b, cp + po[r], en + no[r], negativeWeight, inv_t, weight, p->c + a * b);
+        const double nw = maxN[r] > -__builtin_inf() ? negativeWeight[r] : 0.0;
+        ntxent_scatter(wide, p->mask + a * b, b, cp + po[r], en + no[r], nw, inv_t, weight, p->c + a * b);
     }
     if (running) *running = total;
 }
@@ -338,7 +369,9 @@ AVX512_TARGET static inline void supcon_scatter_avx512(const uint8_t *m, size_t 
     for (; j + 8 <= n; j += 8) {
         const __m512i kinds = kinds8(m + j);
         const __mmask8 in = _mm512_test_epi64_mask(kinds, kinds);
-        _mm256_storeu_ps(c + j, _mm512_cvtpd_ps(_mm512_maskz_expand_pd(in, _mm512_loadu_pd(e + k))));
+        __m512d v = _mm512_loadu_pd(e + k);
+        __asm__("" : "+v"(v));  // see ntxent_scatter_avx512
+        _mm256_storeu_ps(c + j, _mm512_cvtpd_ps(_mm512_maskz_expand_pd(in, v)));
         k += (size_t)__builtin_popcount(in);
     }
     supcon_scatter_scalar(m, n, j, k, e, c);
