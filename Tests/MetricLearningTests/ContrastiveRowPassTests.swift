@@ -296,3 +296,25 @@ private func checkSupCon(_ s: [Float], _ m: [UInt8], b: Int, invT: Double, label
         checkSupCon(s, m, b: b, invT: 10, label: "cosine b \(b)")
     }
 }
+
+@Test func pairMaskKernelMatchesLabelComparisonsForEveryInstructionSet() {
+    var g = SplitMix64(seed: 67)
+    for b in [1, 2, 9, 31, 64, 300] {
+        let labels = (0..<b).map { _ in [Int32.min, -1, 0, 3, Int32.max][g.nextInt(below: 5)] }
+        var want = [UInt8](repeating: 0, count: b * b), wantPositives: [Int64] = [0, 0]
+        let split = b / 3
+        for i in 0..<b {
+            for j in 0..<b where i != j {
+                want[i * b + j] = labels[i] == labels[j] ? _PairMask.positive : _PairMask.negative
+                if labels[i] == labels[j] { wantPositives[i < split ? 0 : 1] += 1 }
+            }
+        }
+        for wide in WideISA.available {
+            var mask = [UInt8](repeating: 7, count: b * b)
+            let first = mb_pair_mask_rows(wide, labels, b, 0, split, &mask)
+            let second = mb_pair_mask_rows(wide, labels, b, split, b, &mask)
+            #expect(mask == want, "b \(b), isa \(wide)")
+            #expect([first, second] == wantPositives, "b \(b), isa \(wide)")
+        }
+    }
+}

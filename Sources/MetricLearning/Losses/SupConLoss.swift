@@ -172,7 +172,7 @@ public struct SupConLoss {
                     }
                     let share = shares[i], softmaxScale = exp(tops[i] - lse[i])
                     // Branch-free in C, the same expression per entry (CKernelsLoss.h).
-                    mb_supcon_coefficients(c.baseAddress! + row, m.baseAddress! + row, b, softmaxScale, share, invT, scale)
+                    mb_supcon_coefficients(WideISA.selected, c.baseAddress! + row, m.baseAddress! + row, b, softmaxScale, share, invT, scale)
                 }
                 }
             }
