@@ -129,35 +129,52 @@ BODY void compact(int wide, const float *s, const uint8_t *m, size_t n, double i
     compact_scalar(s, m, n, inv_t, selected, first, second, n1, n2);
 }
 
-/// out[r] = 0.0 + v[off[r]] + v[off[r] + 1] + … (len[r] terms, in order) for r < g; the rows' chains
-/// interleaved when g is a whole group.
-BODY void row_sums(const double *v, const size_t *off, const size_t *len, size_t g, double *out) {
+/// out[r] = 0.0 + v[off[r]] + v[off[r] + 1] + … (len[r] terms, in order) for r < g, and
+/// *carry = *carry + extra[0] + … + extra[m − 1] (in order) for the first m ≤ n_extra extra values,
+/// m returned: each sum one chain of additions, the chains interleaved (up to five at once) when g is a
+/// whole group, which takes extra values only while the rows' chains run beside them.
+BODY size_t row_sums(const double *v, const size_t *off, const size_t *len, size_t g, double *out, double *carry,
+                     const double *extra, size_t n_extra) {
+    double c = n_extra ? *carry : 0.0;
     if (g != kGroup) {
         for (size_t r = 0; r < g; r++) {
             double sum = 0.0;
             for (size_t k = 0; k < len[r]; k++) sum = sum + v[off[r] + k];
             out[r] = sum;
         }
-        return;
+        for (size_t k = 0; k < n_extra; k++) c = c + extra[k];
+        if (n_extra) *carry = c;
+        return n_extra;
     }
     size_t common = len[0];
     for (size_t r = 1; r < kGroup; r++) common = len[r] < common ? len[r] : common;
+    const size_t shared = common < n_extra ? common : n_extra;
     const double *v0 = v + off[0], *v1 = v + off[1], *v2 = v + off[2], *v3 = v + off[3];
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    for (size_t k = 0; k < common; k++) {
+    size_t k = 0;
+    for (; k < shared; k++) {
+        s0 = s0 + v0[k];
+        s1 = s1 + v1[k];
+        s2 = s2 + v2[k];
+        s3 = s3 + v3[k];
+        c = c + extra[k];
+    }
+    for (; k < common; k++) {
         s0 = s0 + v0[k];
         s1 = s1 + v1[k];
         s2 = s2 + v2[k];
         s3 = s3 + v3[k];
     }
-    for (size_t k = common; k < len[0]; k++) s0 = s0 + v0[k];
-    for (size_t k = common; k < len[1]; k++) s1 = s1 + v1[k];
-    for (size_t k = common; k < len[2]; k++) s2 = s2 + v2[k];
-    for (size_t k = common; k < len[3]; k++) s3 = s3 + v3[k];
+    for (size_t i = common; i < len[0]; i++) s0 = s0 + v0[i];
+    for (size_t i = common; i < len[1]; i++) s1 = s1 + v1[i];
+    for (size_t i = common; i < len[2]; i++) s2 = s2 + v2[i];
+    for (size_t i = common; i < len[3]; i++) s3 = s3 + v3[i];
     out[0] = s0;
     out[1] = s1;
     out[2] = s2;
     out[3] = s3;
+    if (n_extra) *carry = c;
+    return shared;
 }
 
 // ---- NT-Xent -----------------------------------------------------------------
@@ -213,7 +230,12 @@ BODY void ntxent_scatter(int wide, const uint8_t *m, size_t n, const double *cp,
 }
 
 /// Anchors a0 ..< a0 + g (g ≤ kGroup) of NTXentLoss.evaluate's former per-anchor loop.
-BODY void ntxent_group(int wide, const mb_ntxent_problem *p, size_t a0, size_t g, double *scratch, double *running) {
+///
+/// With `running`, the group's terms are left in `pending` (*n_pending of them) and the previous
+/// group's pending terms are added to *running during this group's sums of the negatives: the running
+/// sum's chain of additions, in (anchor, positive) order, overlaps that work instead of following it.
+BODY void ntxent_group(int wide, const mb_ntxent_problem *p, size_t a0, size_t g, double *scratch, double *running,
+                       double *pending, size_t *n_pending) {
     const size_t b = p->b, stride = region(b);
     const double inv_t = p->inv_t, weight = p->weight, tiny = p->tiny;
     // en: the negatives' z, then e^{z − maxN}; zp: the positives' z; x: two halves of exponents
@@ -241,7 +263,7 @@ BODY void ntxent_group(int wide, const mb_ntxent_problem *p, size_t a0, size_t g
     const size_t n8 = padded(nt, p->exp_isa);
     fill(en, nt, n8, 0);
     mb_exp(p->exp_isa, en, en, n8);
-    row_sums(en, no, nn, g, sumN);
+    size_t done = row_sums(en, no, nn, g, sumN, running, pending, running ? *n_pending : 0);
     for (size_t r = 0; r < g; r++)
         if (!(maxN[r] > -__builtin_inf())) sumN[r] = 0.0;
 
@@ -322,16 +344,22 @@ BODY void ntxent_group(int wide, const mb_ntxent_problem *p, size_t a0, size_t g
     // gets, over e^{S_an/τ − maxN}), the four rows' chains side by side; then the terms, the active
     // count and the row of dL/dS.
     double negativeWeight[kGroup];
-    row_sums(x2, po, np, g, negativeWeight);
-    double total = running ? *running : 0.0;
+    if (running) {
+        // The rest of the previous group's terms beside these chains, then any left alone; the pending
+        // terms are free for this group's from here on.
+        done += row_sums(x2, po, np, g, negativeWeight, running, pending + done, *n_pending - done);
+        double total = *running;
+        for (size_t k = done; k < *n_pending; k++) total = total + pending[k];
+        *running = total;
+    } else {
+        row_sums(x2, po, np, g, negativeWeight, NULL, NULL, 0);
+    }
     for (size_t r = 0; r < g; r++) {
         const size_t a = a0 + r;
-        const double *term = q4 + po[r], *ratio = x1 + po[r];
-        if (running) {
-            for (size_t t = 0; t < np[r]; t++) total = total + term[t];
-        } else {
+        const double *ratio = x1 + po[r];
+        if (!running) {
             double *terms = p->terms + a * b;
-            for (size_t t = 0; t < np[r]; t++) terms[t] = term[t];
+            for (size_t t = 0; t < np[r]; t++) terms[t] = q4[po[r] + t];
         }
         int64_t active = 0;
         for (size_t t = 0; t < np[r]; t++) active += ratio[t] < 1;
@@ -340,17 +368,27 @@ BODY void ntxent_group(int wide, const mb_ntxent_problem *p, size_t a0, size_t g
         const double nw = maxN[r] > -__builtin_inf() ? negativeWeight[r] : 0.0;
         ntxent_scatter(wide, p->mask + a * b, b, cp + po[r], en + no[r], nw, inv_t, weight, p->c + a * b);
     }
-    if (running) *running = total;
-}
-
-BODY void ntxent_rows(int wide, const mb_ntxent_problem *p, size_t a0, size_t a1, double *scratch, double *running) {
-    for (size_t a = a0; a < a1; a += kGroup) {
-        const size_t g = a1 - a < kGroup ? a1 - a : kGroup;
-        ntxent_group(wide, p, a, g, scratch, running);
+    if (running) {
+        for (size_t k = 0; k < pt; k++) pending[k] = q4[k];
+        *n_pending = pt;
     }
 }
 
-size_t mb_ntxent_scratch_count(size_t b) { return 8 * region(b); }
+BODY void ntxent_rows(int wide, const mb_ntxent_problem *p, size_t a0, size_t a1, double *scratch, double *running) {
+    double *pending = scratch + 8 * region(p->b);
+    size_t n_pending = 0;
+    for (size_t a = a0; a < a1; a += kGroup) {
+        const size_t g = a1 - a < kGroup ? a1 - a : kGroup;
+        ntxent_group(wide, p, a, g, scratch, running, pending, &n_pending);
+    }
+    if (running) {
+        double total = *running;
+        for (size_t k = 0; k < n_pending; k++) total = total + pending[k];
+        *running = total;
+    }
+}
+
+size_t mb_ntxent_scratch_count(size_t b) { return 9 * region(b); }
 
 // ---- SupCon ------------------------------------------------------------------
 
@@ -405,7 +443,7 @@ BODY void supcon_group(int wide, const mb_supcon_problem *p, size_t r0, size_t g
         st += ns[r];
         pt += np[r];
     }
-    row_sums(zp, po, np, g, positiveSums);
+    row_sums(zp, po, np, g, positiveSums, NULL, NULL, 0);
     for (size_t r = 0; r < g; r++) {
         double *v = e + so[r];
         const double m = lanes_max(v, ns[r]);
@@ -415,7 +453,7 @@ BODY void supcon_group(int wide, const mb_supcon_problem *p, size_t r0, size_t g
     const size_t n8 = padded(st, p->exp_isa);
     fill(e, st, n8, 0);
     mb_exp(p->exp_isa, e, e, n8);
-    row_sums(e, so, ns, g, sums);
+    row_sums(e, so, ns, g, sums, NULL, NULL, 0);
     for (size_t r = 0; r < g; r++) {
         const size_t i = r0 + r;
         p->positives[i] = (int64_t)np[r];
