@@ -7,7 +7,7 @@
 //
 // * One scan per row compacts the z = Double(S)·(1/τ) of both kinds of pair in
 //   column order (the former three masked scans computed the same z each time).
-// * The maximum over the compacted negatives (or selected pairs) runs in 8
+// * The maximum over the compacted negatives (or selected pairs) runs in 32
 //   lanes, which is exact: among non-NaN doubles the maximum is one value
 //   except that +0 and −0 compare equal, and Swift.max keeps the later of equal
 //   values, so a zero maximum is recomputed by the serial rule; NaNs never
@@ -57,15 +57,16 @@ static double serial_max(const double *v, size_t n) {
     return m;
 }
 
-/// The serial `m = −∞; m = Swift.max(m, v[j])` over j < n, in 8 lanes (exact; see the top).
+/// The serial `m = −∞; m = Swift.max(m, v[j])` over j < n, in 32 lanes (exact; see the top): four
+/// vectors of eight, so that the compare-and-select chains overlap.
 BODY double lanes_max(const double *v, size_t n) {
-    double acc[8];
-    for (int l = 0; l < 8; l++) acc[l] = -__builtin_inf();
+    double acc[32];
+    for (int l = 0; l < 32; l++) acc[l] = -__builtin_inf();
     size_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int l = 0; l < 8; l++) acc[l] = v[j + l] >= acc[l] ? v[j + l] : acc[l];
+    for (; j + 32 <= n; j += 32)
+        for (int l = 0; l < 32; l++) acc[l] = v[j + l] >= acc[l] ? v[j + l] : acc[l];
     double m = -__builtin_inf();
-    for (int l = 0; l < 8; l++) m = acc[l] >= m ? acc[l] : m;
+    for (int l = 0; l < 32; l++) m = acc[l] >= m ? acc[l] : m;
     for (; j < n; j++) m = v[j] >= m ? v[j] : m;
     if (m == 0) return serial_max(v, n);  // which zero is the serial loop's
     return m;
