@@ -52,20 +52,14 @@ public struct NTXentLoss {
     /// is computed whole by one worker, and the loss is summed afterwards in
     /// anchor order).
     public let context: ComputeContext
-    /// Per positive pair of an anchor outside the first part, its term −log(r + tiny) (row a holds
-    /// anchor a's terms in column order from its start), summed in (anchor, positive) order after the parallel pass.
-    private var terms: [Double] = []
-    /// Per anchor, its positive pairs with r < 1.
-    private var activePerAnchor: [Int64] = []
-    /// Per anchor, its positive pairs (their terms sit at the start of the anchor's row of `terms`).
-    private var positivesPerAnchor: [Int64] = []
     private var unit = _UnitRows()
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var mask = _PairMask()
-    /// Per worker, the scratch of ``mb_ntxent_rows`` (a few rows' compacted exponents and their
-    /// exponentials and logarithms).
-    private var rowScratch: [Double] = []
+    /// The per-anchor pass's terms −log(r + tiny) of the anchors outside the first part (row a
+    /// holds anchor a's, in column order), summed in (anchor, positive) order after the pass; per
+    /// anchor its positive and active pairs; the workers' scratch.
+    private let work = _ContrastiveWorkspace()
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -88,54 +82,37 @@ public struct NTXentLoss {
         _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
         let invT = 1 / parameters.temperature, weight = 1 / Double(positivePairs)
-        var total = 0.0
-        var active = 0
-        Workspace.reserve(&terms, b * b)
-        Workspace.reserve(&activePerAnchor, b)
-        Workspace.reserve(&positivesPerAnchor, b)
         // Each anchor costs about b exponentials and logarithms: worth both workers from b ≈ 64 on.
         let parts = context.parts(forWork: b * b * 16)
-        let scratchCount = mb_ntxent_scratch_count(b)
-        Workspace.reserve(&rowScratch, parts * scratchCount)
-        similarities.storage.withUnsafeBufferPointer { s in
-        coefficients.storage.withUnsafeMutableBufferPointer { c in
-        mask.values.withUnsafeBufferPointer { m in
-        terms.withUnsafeMutableBufferPointer { terms in
-        activePerAnchor.withUnsafeMutableBufferPointer { activePerAnchor in
-        positivesPerAnchor.withUnsafeMutableBufferPointer { positivesPerAnchor in
-        rowScratch.withUnsafeMutableBufferPointer { scratch in
-            let problem = mb_ntxent_problem(
-                s: s.baseAddress!, mask: m.baseAddress!, c: c.baseAddress!, terms: terms.baseAddress!,
-                positives: positivesPerAnchor.baseAddress!, active: activePerAnchor.baseAddress!, b: b,
-                inv_t: invT, weight: weight, tiny: _Stable.tiny, wide: WideISA.selected,
-                exp_isa: VectorExp.isa, log_isa: VectorLog.isa, expm1_isa: VectorExpm1.isa)
+        let rows = work.reserve(b: b, parts: parts, perAnchorReals: 0, terms: true, scratchCount: mb_ntxent_scratch_count(b))
+        let (total, active) = _withPairRowPointers(similarities, &coefficients, mask) { s, c, m in
             // The part holding anchor 0 sums its terms as the serial pass would (into `prefix`); the
             // others keep theirs for the sum after the pass.
+            let problem = mb_ntxent_problem(
+                s: s, mask: m, c: c, terms: rows.terms, positives: rows.positives, active: rows.active, b: b,
+                inv_t: invT, weight: weight, tiny: _Stable.tiny, wide: WideISA.selected,
+                exp_isa: VectorExp.isa, log_isa: VectorLog.isa, expm1_isa: VectorExpm1.isa)
             var prefix = 0.0, prefixEnd = 0
             withUnsafePointer(to: problem) { problem in
-            withUnsafeMutablePointer(to: &prefix) { prefix in
                 Parallel.forEachPart(b, parts: parts) { part, anchors in
-                    let first = anchors.lowerBound == 0
-                    mb_ntxent_rows(problem, anchors.lowerBound, anchors.upperBound,
-                                   scratch.baseAddress! + part * scratchCount, first ? prefix : nil)
-                    if first { prefixEnd = anchors.upperBound }
+                    let (from, to) = (anchors.lowerBound, anchors.upperBound)
+                    if from == 0 {
+                        mb_ntxent_rows(problem, from, to, rows.scratch(part: part), &prefix)
+                        prefixEnd = to
+                    } else {
+                        mb_ntxent_rows(problem, from, to, rows.scratch(part: part), nil)
+                    }
                 }
-            }
             }
             // The loss in the order of a serial pass over the anchors and their positives:
             // the first part's running sum, then the other parts' terms.
-            total = prefix
+            var total = prefix, active = 0
             for a in prefixEnd..<b {
-                let row = terms.baseAddress! + a * b
-                for p in 0..<Int(positivesPerAnchor[a]) { total += row[p] }
+                let terms = rows.terms + a * b
+                for p in 0..<Int(rows.positives[a]) { total += terms[p] }
             }
-            for a in 0..<b { active += Int(activePerAnchor[a]) }
-        }
-        }
-        }
-        }
-        }
-        }
+            for a in 0..<b { active += Int(rows.active[a]) }
+            return (total, active)
         }
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.backward(&gradient, context: context)
