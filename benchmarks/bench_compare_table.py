@@ -106,6 +106,21 @@ def main():
               + (f"{fmt(median(base.get((name, False), []), 'fraction_of_gemm_limit'), 2)} | " if base else "")
               + f"{fmt(ow)} | {fmt(median(warm, 'fraction_of_gemm_limit'), 2)} | "
               f"{fmt(tww, 1 if tww and tww < 100 else 0)} | {fmt(ratio_w, 1)}{'×' if ratio_w else ''} |")
+    phased = [name for name in names if any("phases_ms" in r for r in ours.get((name, False), []))]
+    if phased:
+        print("\nWhere a cold step's time goes (`phases_ms` of `metricbench bench --json`): milliseconds per step, "
+              "medians over the rounds. 'over the limit' is the step (the five phases) minus the GEMM-limit products "
+              "alone; a row reaches 0.80 of its limit when that is at most a quarter of the limit.\n")
+        print("| row | GEMM limit | sample | forward | loss | backward | update | over the limit | of which the loss |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        parts = ["sample", "forward", "loss", "backward", "update"]
+        for name in phased:
+            rows = [r["phases_ms"] for r in ours[(name, False)] if "phases_ms" in r]
+            m = {k: statistics.median(r[k] for r in rows) for k in parts + ["gemm_limit"]}
+            over = statistics.median(sum(r[k] for k in parts) - r["gemm_limit"] for r in rows)
+            share = m["loss"] / over if over > 0 else None
+            print(f"| {name} | {m['gemm_limit']:.3f} | " + " | ".join(f"{m[k]:.3f}" for k in parts)
+                  + f" | {over:.3f} | {fmt(share and 100 * share, 0)}{'%' if share else ''} |")
     if failed:
         print("\nPyTorch rows without a number (—):")
         for name, error in failed.items():

@@ -23,6 +23,25 @@ public enum TrainingBenchmark {
         public var fractionOfGEMMLimit: Double { gemmLimitSamplesPerSecond > 0 ? samplesPerSecond / gemmLimitSamplesPerSecond : 0 }
         public var steps: Int
         public var batchSize: Int
+        /// Mean milliseconds per step of each phase, and of the GEMM-limit products: where a row's time goes.
+        public var phases: Phases
+    }
+
+    /// Mean milliseconds per step of a step's phases (`TrainingStep`'s calls, timed one by one;
+    /// the clock reads cost ~0.1 µs a step) and of the model's dense products alone.
+    public struct Phases: Sendable, Codable {
+        /// P×K sampling and the batch gather.
+        public var sample = 0.0
+        /// The model's forward pass.
+        public var forward = 0.0
+        /// The loss (with its miner) and its gradient with respect to the embeddings.
+        public var loss = 0.0
+        /// The model's backward pass.
+        public var backward = 0.0
+        /// The optimizer steps (the model's, and the loss's own parameters').
+        public var update = 0.0
+        /// The GEMM-limit products (`_DenseProducts`) of one step.
+        public var gemm_limit = 0.0
     }
 
     /// The learning rate of the cold rows: it keeps long benchmarks away from
@@ -62,6 +81,7 @@ public enum TrainingBenchmark {
         // load from other processes affects both numbers alike.
         let rounds = min(steps, 5)
         var stepNanos: UInt64 = 0, lossNanos: UInt64 = 0, gemmNanos: UInt64 = 0
+        var sampleNanos: UInt64 = 0, forwardNanos: UInt64 = 0, backwardNanos: UInt64 = 0, updateNanos: UInt64 = 0
         var gemms = _DenseProducts(model: model, batchSize: batchSize, context: context)
         var done = 0
         for round in 0..<rounds {
@@ -69,18 +89,27 @@ public enum TrainingBenchmark {
             done += n
             let start = MonotonicClock.now()
             for _ in 0..<n {
-                step.sampleBatch(); step.forward()
-                let t = MonotonicClock.now()
+                let t0 = MonotonicClock.now()
+                step.sampleBatch()
+                let t1 = MonotonicClock.now()
+                step.forward()
+                let t2 = MonotonicClock.now()
                 _ = try step.evaluate(&loss)
-                lossNanos += MonotonicClock.now() &- t
-                step.backwardAndUpdate(learningRate: rate)
+                let t3 = MonotonicClock.now()
+                step.backward()
+                let t4 = MonotonicClock.now()
+                step.update(learningRate: rate)
                 step.updateLoss(&loss, learningRate: rate)
+                let t5 = MonotonicClock.now()
+                sampleNanos += t1 &- t0; forwardNanos += t2 &- t1; lossNanos += t3 &- t2
+                backwardNanos += t4 &- t3; updateNanos += t5 &- t4
             }
             stepNanos += MonotonicClock.now() &- start
             let g = MonotonicClock.now()
             for _ in 0..<n { gemms.run() }
             gemmNanos += MonotonicClock.now() &- g
         }
+        func ms(_ nanos: UInt64) -> Double { Double(nanos) / 1e6 / Double(steps) }
         let total = Double(stepNanos) / 1e9
         let lossSeconds = Double(lossNanos) / 1e9
         let samples = Double(steps * batchSize)
@@ -88,6 +117,8 @@ public enum TrainingBenchmark {
                       samplesPerSecondWithLoss: samples / total,
                       lossSecondsPerStep: lossSeconds / Double(steps),
                       gemmLimitSamplesPerSecond: gemms.count > 0 ? samples / (Double(gemmNanos) / 1e9) : 0,
-                      steps: steps, batchSize: batchSize)
+                      steps: steps, batchSize: batchSize,
+                      phases: Phases(sample: ms(sampleNanos), forward: ms(forwardNanos), loss: ms(lossNanos),
+                                     backward: ms(backwardNanos), update: ms(updateNanos), gemm_limit: ms(gemmNanos)))
     }
 }

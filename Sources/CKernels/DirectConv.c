@@ -29,6 +29,15 @@ size_t mb_conv3x3_pool_scratch(size_t channels, size_t height, size_t width) { r
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// acc + w·x with the product rounded first (no FMA: the bits the portable Swift loops give at SSE
+// speed on any x86-64, where an FMA would be a libm call without the instruction).
+__attribute__((target("avx512f"))) static inline __m512 mul_add512(__m512 w, __m512 x, __m512 acc) {
+    return _mm512_add_ps(acc, _mm512_mul_ps(w, x));
+}
+__attribute__((target("avx2"))) static inline __m256 mul_add256(__m256 w, __m256 x, __m256 acc) {
+    return _mm256_add_ps(acc, _mm256_mul_ps(w, x));
+}
+
 // Fills the split rows of every channel: plane c, padded row r at
 // scratch + ((c·(H + 2) + r)·2 + parity)·stride.
 static void split_planes(const float *x, size_t channels, size_t height, size_t width, float *scratch) {
@@ -49,7 +58,7 @@ static void split_planes(const float *x, size_t channels, size_t height, size_t 
 }
 
 // One pooled row i, windows j0 … j0 + lanes − 1, every output channel.
-// LOAD/SET1/FMA/ADD over the vector type V; the caller stores BEST and AT.
+// LOAD/SET1/FMA (acc + w·x, rounded twice)/ADD over the vector type V; the caller stores BEST and AT.
 #define CONV_POOL_BLOCK(V, ZERO, LOAD, SET1, FMA, ADD)                                                          \
     for (size_t o = 0; o < out_channels; o++) {                                                                \
         V a00 = ZERO, a01 = ZERO, a10 = ZERO, a11 = ZERO;                                                      \
@@ -98,13 +107,13 @@ static void forward_avx512(const float *x, size_t channels, size_t height, size_
         _mm512_mask_storeu_ps(yo, keep, _mm512_max_ps(best, zero));                           \
         _mm512_mask_cvtepi32_storeu_epi8(co, keep, at);                                       \
     } while (0)
-            CONV_POOL_BLOCK(__m512, zero, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps)
+            CONV_POOL_BLOCK(__m512, zero, _mm512_loadu_ps, _mm512_set1_ps, mul_add512, _mm512_add_ps)
 #undef POOL_AND_STORE
         }
     }
 }
 
-__attribute__((target("avx2,fma")))
+__attribute__((target("avx2")))
 static void forward_avx2(const float *x, size_t channels, size_t height, size_t width, const float *w,
                          const float *bias, size_t out_channels, float *y, uint8_t *choice, float *scratch) {
     const size_t stride = split_stride(width), ph = height / 2, pw = width / 2, patch = channels * 9;
@@ -130,7 +139,7 @@ static void forward_avx2(const float *x, size_t channels, size_t height, size_t 
         _mm256_storeu_si256((__m256i *)as, _mm256_castps_si256(at));             \
         for (size_t l = 0; l < lanes; l++) { yo[l] = ys[l]; co[l] = (uint8_t)as[l]; } \
     } while (0)
-            CONV_POOL_BLOCK(__m256, zero, _mm256_loadu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps)
+            CONV_POOL_BLOCK(__m256, zero, _mm256_loadu_ps, _mm256_set1_ps, mul_add256, _mm256_add_ps)
 #undef POOL_AND_STORE
         }
     }
@@ -149,7 +158,8 @@ void mb_conv3x3_pool_forward(int isa, const float *x, size_t channels, size_t he
 // gradient g = (y > 0 ? dy : 0), split by the window's choice into g_00, g_01,
 // g_10, g_11 (zero elsewhere, and past the row's windows); then for every
 // k = (c, u, v) the lane sums acc_k += g_st · xpad[c][2i + s + u][2j + t + v]
-// — FMA chains in the order (i, block, st = 00, 01, 10, 11) from 0 — reduced by
+// — chains of acc + g·x (product rounded, then the sum) in the order (i, block, st = 00, 01, 10, 11)
+// from 0 — reduced by
 // the tree lanes l + 8 → l, l + 4 → l, l + 2 → l, l + 1 → l; the bias gradient
 // is the same lane sums of g with plain additions. The inputs are the forward's
 // split rows: 2j + t + v is E[j], O[j], E[j + 1], O[j + 1] for t + v = 0 … 3.
@@ -215,7 +225,7 @@ static void weight_gradient_avx512(const float *split, const float *dy, const fl
                                  g3 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(ci, _mm512_set1_epi32(3)), g);
                     const float *rows = split + (c * (height + 2) + 2 * i) * 2 * stride + j0;
 #define X512(r, t) _mm512_loadu_ps(rows + (size_t)(r) * 2 * stride + ((t) & 1) * stride + ((t) >> 1))
-                    GRAD_FMAS(_mm512_fmadd_ps, acc, g0, g1, g2, g3, X512)
+                    GRAD_FMAS(mul_add512, acc, g0, g1, g2, g3, X512)
 #undef X512
                 }
             }
@@ -229,7 +239,7 @@ static void weight_gradient_avx512(const float *split, const float *dy, const fl
     }
 }
 
-__attribute__((target("avx2,fma")))
+__attribute__((target("avx2")))
 static void weight_gradient_avx2(const float *split, const float *dy, const float *y, const uint8_t *choice,
                                  size_t channels, size_t height, size_t width, size_t out_channels, float *dw,
                                  float *db) {
@@ -263,7 +273,7 @@ static void weight_gradient_avx2(const float *split, const float *dy, const floa
                                      g3 = _mm256_and_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_set1_epi32(3))), g);
                         const float *rows = split + (c * (height + 2) + 2 * i) * 2 * stride + j0;
 #define X256(r, t) _mm256_loadu_ps(rows + (size_t)(r) * 2 * stride + ((t) & 1) * stride + ((t) >> 1))
-                        GRAD_FMAS(_mm256_fmadd_ps, acc, g0, g1, g2, g3, X256)
+                        GRAD_FMAS(mul_add256, acc, g0, g1, g2, g3, X256)
 #undef X256
                     }
                 }

@@ -10,6 +10,19 @@
 
 #include "CKernels.h"
 
+#include <string.h>
+
+void mb_gather_rows(const float *src, size_t cols, const intptr_t *indices, size_t begin, size_t end, float *dst) {
+    const size_t bytes = cols * sizeof(float);
+    for (size_t r = begin; r < end; r++) {
+        if (r + 2 < end) {
+            const char *ahead = (const char *)(src + (size_t)indices[r + 2] * cols);
+            for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(ahead + b);
+        }
+        memcpy(dst + r * cols, src + (size_t)indices[r] * cols, bytes);
+    }
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 

@@ -1,3 +1,5 @@
+import CKernels
+
 /// A dense row-major matrix of `Float`.
 ///
 /// Element `(i, j)` lives at `storage[i * cols + j]`. A `Matrix` is a value
@@ -71,7 +73,8 @@ public struct Matrix: Equatable, Sendable {
 
     /// Writes the rows at `indices` into `out`, reshaping it; `context`'s
     /// workers copy contiguous ranges of the rows at once (the rows come from
-    /// all over memory, so two cores hide more of its latency than one).
+    /// all over memory, so two cores hide more of its latency than one, and
+    /// each prefetches the rows two ahead of its copy: `mb_gather_rows`).
     public func gatherRows(_ indices: [Int], into out: inout Matrix, context: ComputeContext = .serial) {
         out.reshape(rows: indices.count, cols: cols)
         let c = cols, n = rows
@@ -80,8 +83,9 @@ public struct Matrix: Equatable, Sendable {
             out.storage.withUnsafeMutableBufferPointer { dst in
                 indices.withUnsafeBufferPointer { indices in
                     let src = src.baseAddress!, dst = dst.baseAddress!
-                    Parallel.forEachRange(indices.count, parts: context.parts(forWork: indices.count * c)) { rows in
-                        for r in rows { (dst + r * c).update(from: src + indices[r] * c, count: c) }
+                    let count = indices.count, at = indices.baseAddress!
+                    Parallel.forEachRange(count, parts: context.parts(forWork: count * c)) { rows in
+                        mb_gather_rows(src, c, at, rows.lowerBound, rows.upperBound, dst)
                     }
                 }
             }

@@ -22,7 +22,8 @@ struct BenchCommand: ParsableCommand {
             (a convolution's as its whole-batch im2col GEMMs, also where the step computes it with \
             Winograd's 2.25× fewer multiplications, so a fraction above 1 means fewer flops than \
             im2col), timed interleaved with the steps, so machine load affects both alike. Quote \
-            medians on a shared machine. \
+            medians on a shared machine. JSON training rows carry phases_ms: milliseconds per step \
+            of sampling, forward, loss, backward, optimizer update and the GEMM-limit products. \
             Cold rows step at learning rate 1e-6 from the initialisation; --warm adds each row again \
             after --trained-steps real steps at --learning-rate (a partly trained model, as in a real run).
             """)
@@ -69,6 +70,8 @@ struct BenchCommand: ParsableCommand {
         var gemm_limit_samples_per_s: Double, fraction_of_gemm_limit: Double
         /// Timed after `trained_steps` real steps at `learning_rate` (warm), or from the initialisation at 1e-6.
         var warm: Bool, trained_steps: Int, learning_rate: Double
+        /// Milliseconds per step of the step's phases and of the GEMM-limit products (where the time goes).
+        var phases_ms: TrainingBenchmark.Phases
     }
     struct LossRow: Codable {
         var loss: String, mining: String, batch_size: Int, embedding_dim: Int, samples_per_class: Int, milliseconds: Double
@@ -144,7 +147,7 @@ struct BenchCommand: ParsableCommand {
                     samples_per_s: r.samplesPerSecondWithLoss, samples_per_s_without_loss: r.samplesPerSecond,
                     gemm_limit_samples_per_s: r.gemmLimitSamplesPerSecond,
                     fraction_of_gemm_limit: r.gemmLimitSamplesPerSecond > 0 ? r.samplesPerSecondWithLoss / r.gemmLimitSamplesPerSecond : 0,
-                    warm: warm, trained_steps: trained, learning_rate: rate)
+                    warm: warm, trained_steps: trained, learning_rate: rate, phases_ms: r.phases)
                 train.append(row)
                 say(String(format: "train %-11@ %-9@ b%-5d e%-4d %-9@ %-4@ %9.0f samples/s (%.0f without loss), GEMM limit %.0f: %.0f%%",
                            l.rawValue, m.rawValue, b, e, model.rawValue, warm ? "warm" : "cold", row.samples_per_s, row.samples_per_s_without_loss,

@@ -16,11 +16,13 @@
 // is the libm `exp` itself (NumericCoreTests/VectorExpTests).
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "CKernelsKNN.h"  // the kNN scan's filter
 #include "CKernelsLoss.h"  // the pair losses' row passes
 #include "CKernelsPairLoss.h"  // circle's and multi-similarity's row passes
 #include "CKernelsTriplet.h"  // the triplet miner's row passes
+#include "CKernelsUnitRows.h"  // the losses' row normalisation
 #include "CKernelsVectorLog.h"  // mb_log, glibc-exact vector log
 #include "CKernelsDirectConv.h"  // the first convolution, direct
 #include "CKernelsWinograd.h"  // the Winograd convolution's transforms
@@ -55,6 +57,11 @@ int mb_exp_isa(void);
 /// y[i] = exp(x[i]) for i < n, bit for bit the libm `exp` of this process when
 /// `isa` is a value mb_exp_isa() returned (0: the scalar `exp` itself). `y` may be `x`.
 void mb_exp(int isa, const double *x, double *y, size_t n);
+
+/// dst[r·cols …] = src[indices[r]·cols …] for r in [begin, end): the batch gather,
+/// prefetching the rows two ahead (random rows of a dataset larger than the caches
+/// wait on memory; the copy of one row hides the fetch of the next). Portable C.
+void mb_gather_rows(const float *src, size_t cols, const intptr_t *indices, size_t begin, size_t end, float *dst);
 
 #if defined(__x86_64__)
 

@@ -3,9 +3,10 @@
 
 // A 3×3, padding-1 convolution with few input channels fused with bias, ReLU
 // and 2×2 max pooling, computed directly (Training/Layers/DirectConv3x3.swift,
-// ConvAlgorithm.direct), one sample at a time; AVX2+FMA and AVX-512F.
+// ConvAlgorithm.direct), one sample at a time; AVX2 and AVX-512F.
 //
-// Bits: forward, each pre-activation is the chain acc = fma(w_k, x_k, acc) over
+// Bits: forward, each pre-activation is the chain acc = acc + w_k·x_k (the
+// product rounded, then the sum: no FMA, which baseline x86-64 lacks) over
 // k = c·9 + u·3 + v in order from acc = 0 (zero padding included), then
 // `+ bias`, the first maximum of the window (row-major, ordered `>`) and
 // `max(·, 0)`; backward as DirectConv.c describes. The Swift portable path

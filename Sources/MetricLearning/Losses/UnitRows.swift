@@ -1,3 +1,4 @@
+import CKernels
 import NumericCore
 
 #if canImport(Glibc)
@@ -17,6 +18,9 @@ import Darwin
 struct _UnitRows {
     private(set) var unit = Matrix(rows: 0, cols: 0)
     private(set) var norms: [Float] = []
+    /// The instruction set of the C passes (`CKernelsUnitRows.h`: the same bits); 0 keeps the
+    /// Swift loops below. Tests lower it to compare the sets.
+    var isa: Int32 = WideISA.selected
 
     /// The smallest norm torch divides by.
     static let epsilon: Double = 1e-12
@@ -31,8 +35,15 @@ struct _UnitRows {
         x.storage.withUnsafeBufferPointer { src in
             unit.storage.withUnsafeMutableBufferPointer { dst in
                 norms.withUnsafeMutableBufferPointer { norms in
-                    let src = src.baseAddress!, dst = dst.baseAddress!, norms = norms.baseAddress!
+                    let src = src.baseAddress!, dst = dst.baseAddress!, norms = norms.baseAddress!, isa = isa
                     Parallel.forEachRange(n, parts: context.parts(forWork: n * d)) { rows in
+                        #if arch(x86_64)
+                        if isa > 0 {
+                            let i = rows.lowerBound
+                            mb_unit_rows_forward(isa, src + i * d, dst + i * d, norms + i, rows.count, d, Self.epsilon)
+                            return
+                        }
+                        #endif
                         func finish(_ i: Int, _ s: Double) {
                             let norm = max(s.squareRoot(), Self.epsilon)
                             norms[i] = Float(norm)
@@ -80,8 +91,22 @@ struct _UnitRows {
         unit.storage.withUnsafeBufferPointer { u in
             g.storage.withUnsafeMutableBufferPointer { gp in
                 norms.withUnsafeBufferPointer { norms in
-                    let u = u.baseAddress!, gp = gp.baseAddress!, norms = norms.baseAddress!
+                    let u = u.baseAddress!, gp = gp.baseAddress!, norms = norms.baseAddress!, isa = isa
                     Parallel.forEachRange(n, parts: context.parts(forWork: n * d)) { rows in
+                        #if arch(x86_64)
+                        if isa > 0 {
+                            let i = rows.lowerBound
+                            if let r {
+                                r.withUnsafeBufferPointer { r in
+                                    mb_unit_rows_backward(isa, u + i * d, norms + i, gp + i * d, r.baseAddress! + i, rows.count, d,
+                                                          Self.epsilon)
+                                }
+                            } else {
+                                mb_unit_rows_backward(isa, u + i * d, norms + i, gp + i * d, nil, rows.count, d, Self.epsilon)
+                            }
+                            return
+                        }
+                        #endif
                         func add(_ i: Int) {
                             guard let r else { return }
                             let s = Float(r[i])

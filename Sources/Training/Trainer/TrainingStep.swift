@@ -60,9 +60,15 @@ import NumericCore
 
     /// Backpropagates `gradient` and takes one optimizer step.
     public mutating func backwardAndUpdate(learningRate: Double) {
-        model.backward(input: batch, outputGradient: gradient)
-        optimizer.update(model, learningRate: Float(learningRate))
+        backward()
+        update(learningRate: learningRate)
     }
+
+    /// Backpropagates `gradient` into the parameter gradients (the first half of `backwardAndUpdate`).
+    public func backward() { model.backward(input: batch, outputGradient: gradient) }
+
+    /// One optimizer step from the parameter gradients (the second half of `backwardAndUpdate`).
+    public mutating func update(learningRate: Double) { optimizer.update(model, learningRate: Float(learningRate)) }
 
     /// One optimizer step of the loss's own parameters (none for most losses).
     public mutating func updateLoss(_ loss: inout any BatchLoss, learningRate: Double) {
