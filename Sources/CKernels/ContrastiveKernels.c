@@ -65,6 +65,8 @@ BODY double lanes_max(const double *v, size_t n) {
     size_t j = 0;
     for (; j + 32 <= n; j += 32)
         for (int l = 0; l < 32; l++) acc[l] = v[j + l] >= acc[l] ? v[j + l] : acc[l];
+    for (; j + 8 <= n; j += 8)  // a short scalar tail: SupCon's rows have B − 1 selected pairs
+        for (int l = 0; l < 8; l++) acc[l] = v[j + l] >= acc[l] ? v[j + l] : acc[l];
     double m = -__builtin_inf();
     for (int l = 0; l < 32; l++) m = acc[l] >= m ? acc[l] : m;
     for (; j < n; j++) m = v[j] >= m ? v[j] : m;
