@@ -3,7 +3,8 @@ import NumericCore
 
 /// The buffers of NT-Xent's and SupCon's per-anchor passes (CKernelsContrastive.h):
 /// per-anchor results, a B × B matrix of NT-Xent's terms, and every worker's
-/// scratch. Grown with the batch, never shrunk; a loss owns one.
+/// scratch. Grown with the batch, never shrunk; a loss owns one (a copy of the loss shares it, as
+/// `LiftedStructureLoss`'s workspace: a run evaluates its own loss, one call at a time).
 ///
 /// Layout (B = `b`, P = parts, s = the kernel's scratch per worker):
 /// `reals` = `perAnchorReals` rows of B, then B × B terms (NT-Xent), then P × s;
