@@ -130,9 +130,11 @@ func supconIsBitwiseItsFormerSerialPassForEveryWorkerCount(temperature: Double) 
                 let softmax = Double(row[j]) * softmaxScale
                 want[j] = Float((softmax - (k == _PairMask.positive ? share : 0)) * invT * scale)
             }
-            var got = row
-            mb_supcon_coefficients(&got, m, n, softmaxScale, share, invT, scale)
-            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "n \(n), trial \(trial)")
+            for wide in WideISA.available {
+                var got = row
+                mb_supcon_coefficients(wide, &got, m, n, softmaxScale, share, invT, scale)
+                #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "n \(n), trial \(trial), isa \(wide)")
+            }
         }
     }
 }

@@ -27,6 +27,7 @@
 #include "CKernelsVectorLog.h"  // mb_log, glibc-exact vector log
 #include "CKernelsDirectConv.h"  // the first convolution, direct
 #include "CKernelsWinograd.h"  // the Winograd convolution's transforms
+#include "CKernelsContrastive.h"  // NT-Xent's and SupCon's per-anchor passes
 
 #ifdef __cplusplus
 extern "C" {

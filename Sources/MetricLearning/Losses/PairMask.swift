@@ -31,7 +31,7 @@ struct _PairMask {
                     labels.withUnsafeBufferPointer { y in
                         guard let y = y.baseAddress, let m = m.baseAddress else { return }
                         Parallel.forEachPart(b, parts: parts) { part, rows in
-                            counts[part] = mb_pair_mask_rows(y, b, rows.lowerBound, rows.upperBound, m)
+                            counts[part] = mb_pair_mask_rows(WideISA.selected, y, b, rows.lowerBound, rows.upperBound, m)
                         }
                     }
                     return Int(counts.reduce(0, +))

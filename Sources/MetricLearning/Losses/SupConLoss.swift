@@ -55,11 +55,10 @@ public struct SupConLoss {
     private var similarities = Matrix(rows: 0, cols: 0)
     private var coefficients = Matrix(rows: 0, cols: 0)
     private var mask = _PairMask()
-    /// Per row: the log-sum-exp, the loss ℓ_i, the largest scaled similarity and
-    /// 1 / (number of positives), each positive's share of the target.
-    private var rowLSE: [Double] = [], rowLoss: [Double] = [], rowTop: [Double] = [], rowShare: [Double] = []
-    /// Per worker, one row's exponents and then their exponentials (``VectorExp``).
-    private var expScratch: [Double] = []
+    /// Per row: the largest scaled similarity, the sum of the exponentials, the sum of the
+    /// positives' scaled similarities, the log-sum-exp, the loss ℓ_i and 1 / (number of positives),
+    /// each positive's share of the target; per row its positives; the workers' scratch.
+    private let work = _ContrastiveWorkspace()
 
     public init(_ parameters: Parameters, context: ComputeContext = .serial) {
         self.parameters = parameters
@@ -81,107 +80,59 @@ public struct SupConLoss {
         unit.forward(embeddings, context: context)
         _Cosine.similarities(unit.unit, unit.unit, into: &similarities, context: context)
         coefficients.reshape(rows: b, cols: b)
-        if rowLSE.count != b {
-            rowLSE = [Double](repeating: 0, count: b)
-            rowLoss = [Double](repeating: 0, count: b)
-            rowTop = [Double](repeating: 0, count: b)
-            rowShare = [Double](repeating: 0, count: b)
-        }
         let invT = 1 / parameters.temperature
-        var total = 0.0
-        var activeRows = 0
         // Rows on the context's workers (each row's exponentials and its results belong to
         // it alone); the loss is summed afterwards in row order, as one serial pass would.
         let parts = context.parts(forWork: b * b * 16)
-        var rowLSE = self.rowLSE, rowLoss = self.rowLoss, rowTop = self.rowTop, rowShare = self.rowShare
-        self.rowLSE = []; self.rowLoss = []; self.rowTop = []; self.rowShare = []
-        Workspace.reserve(&expScratch, parts * b)
-        similarities.storage.withUnsafeBufferPointer { s in
-            coefficients.storage.withUnsafeMutableBufferPointer { c in
-                mask.values.withUnsafeBufferPointer { m in
-                rowLSE.withUnsafeMutableBufferPointer { rowLSE in
-                rowLoss.withUnsafeMutableBufferPointer { rowLoss in
-                rowTop.withUnsafeMutableBufferPointer { rowTop in
-                rowShare.withUnsafeMutableBufferPointer { rowShare in
-                expScratch.withUnsafeMutableBufferPointer { expScratch in
-                    Parallel.forEachPart(b, parts: parts) { part, rows in
-                    let e = expScratch.baseAddress! + part * b
-                    for i in rows {
-                        let row = i * b
-                        var positives = 0, positiveSum = 0.0
-                        for j in 0..<b where m[row + j] == _PairMask.positive {
-                            positives += 1
-                            positiveSum += Double(s[row + j]) * invT
-                        }
+        let rows = work.reserve(b: b, parts: parts, perAnchorReals: 6, terms: false, scratchCount: mb_supcon_scratch_count(b))
+        let top = rows.values(0), sum = rows.values(1), positiveSum = rows.values(2)
+        let lse = rows.values(3), loss = rows.values(4), share = rows.values(5)
+        let (total, activeRows) = _withPairRowPointers(similarities, &coefficients, mask) { s, c, m in
+            let problem = mb_supcon_problem(
+                s: s, mask: m, c: c, top: top, sum: sum, positive_sum: positiveSum, positives: rows.positives, b: b,
+                inv_t: invT, wide: WideISA.selected, exp_isa: VectorExp.isa)
+            withUnsafePointer(to: problem) { problem in
+                Parallel.forEachPart(b, parts: parts) { part, range in
+                    // The per-row sums, maxima, exponentials and rows of c in C (CKernelsContrastive.h):
+                    // c holds each selected pair's e^{z − top}, rescaled to dL/dS below.
+                    mb_supcon_rows(problem, range.lowerBound, range.upperBound, rows.scratch(part: part))
+                    for i in range {
+                        let positives = Int(rows.positives[i])
                         guard positives > 0 else {
-                            rowLoss[i] = 0
-                            for j in 0..<b { c[row + j] = 0 }
+                            loss[i] = 0
                             continue
                         }
-                        // Each exponential once (the selected pairs' in column order, in one call):
-                        // kept in c, rescaled to dL/dS below.
-                        // The branch-free C passes (CKernelsLoss.h): the maximum over the selected pairs
-                        // exactly as Swift.max's serial loop, then their z − top in column order.
-                        let top = mb_selected_max_scaled(s.baseAddress! + row, m.baseAddress! + row, b, invT)
-                        let selected = mb_selected_compact_scaled(s.baseAddress! + row, m.baseAddress! + row, b, invT, top, e)
-                        VectorExp.exp(e, into: e, count: selected)
-                        var sum = 0.0
-                        var n = 0
-                        for j in 0..<b {
-                            guard m[row + j] != _PairMask.none else { c[row + j] = 0; continue }
-                            sum += e[n]
-                            c[row + j] = Float(e[n])
-                            n += 1
-                        }
-                        rowTop[i] = top
-                        rowShare[i] = 1 / Double(positives)
-                        let lse = top + log(sum)
-                        rowLSE[i] = lse
+                        share[i] = 1 / Double(positives)
+                        lse[i] = top[i] + log(sum[i])
                         // −mean_p(z_p − lse) = lse − mean_p z_p, written as a gap to the largest term
                         // so that a loss near 0 keeps its digits.
-                        let loss = (lse - top) - (positiveSum / Double(positives) - top)
-                        rowLoss[i] = _Stable.roundsPositive(loss) ? loss : 0
+                        let l = (lse[i] - top[i]) - (positiveSum[i] / Double(positives) - top[i])
+                        loss[i] = _Stable.roundsPositive(l) ? l : 0
                     }
-                    }
-                    for i in 0..<b where rowLoss[i] > 0 {
-                        total += rowLoss[i]
-                        activeRows += 1
-                    }
-                }
-                }
-                }
-                }
-                }
                 }
             }
-        }
-        self.rowLSE = rowLSE; self.rowLoss = rowLoss; self.rowTop = rowTop; self.rowShare = rowShare
-        let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
-        // dL/dS row by row on the same workers: each entry depends only on its row's results.
-        rowLSE.withUnsafeBufferPointer { lse in
-        rowLoss.withUnsafeBufferPointer { losses in
-        rowTop.withUnsafeBufferPointer { tops in
-        rowShare.withUnsafeBufferPointer { shares in
-        coefficients.storage.withUnsafeMutableBufferPointer { c in
-            mask.values.withUnsafeBufferPointer { m in
-                Parallel.forEachPart(b, parts: parts) { _, rows in
-                for i in rows {
+            var total = 0.0, activeRows = 0
+            for i in 0..<b where loss[i] > 0 {
+                total += loss[i]
+                activeRows += 1
+            }
+            let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
+            // dL/dS row by row on the same workers: each entry depends only on its row's results.
+            Parallel.forEachPart(b, parts: parts) { _, range in
+                for i in range {
                     let row = i * b
-                    guard losses[i] > 0 else {
+                    guard loss[i] > 0 else {
                         for j in 0..<b { c[row + j] = 0 }
                         continue
                     }
-                    let share = shares[i], softmaxScale = exp(tops[i] - lse[i])
+                    let softmaxScale = exp(top[i] - lse[i])
                     // Branch-free in C, the same expression per entry (CKernelsLoss.h).
-                    mb_supcon_coefficients(c.baseAddress! + row, m.baseAddress! + row, b, softmaxScale, share, invT, scale)
-                }
+                    mb_supcon_coefficients(WideISA.selected, c + row, m + row, b, softmaxScale, share[i], invT, scale)
                 }
             }
+            return (total, activeRows)
         }
-        }
-        }
-        }
-        }
+        let scale = activeRows > 0 ? 1 / Double(activeRows) : 0
         _Cosine.backwardSymmetric(coefficients: &coefficients, unit.unit, gradient: &gradient, context: context)
         unit.backward(&gradient, context: context)
         return LossResult(loss: total * scale, tuples: mask.positivePairs, activeFraction: Double(activeRows) / Double(b))
