@@ -44,118 +44,69 @@ static inline void add_multiple(const float *u, float *g, size_t d, float s) {
     for (size_t k = 0; k < d; k++) g[k] += s * u[k];
 }
 
-// ---- AVX2: blocks of 4 rows (one ymm of doubles), two blocks at a time. ----
-
-__attribute__((target("avx2")))
-static void block_dots_avx2(const float *a, const float *b, size_t d, size_t lanes, double *out) {
-    // lanes is 4 or 8: one or two blocks of 4 rows.
-    const __m128i idx = _mm_setr_epi32(0, (int)d, 2 * (int)d, 3 * (int)d);
-    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
-    const float *a1 = a + 4 * d, *b1 = b + 4 * d;
-    if (lanes == 8) {
-        for (size_t k = 0; k < d; k++) {
-            __m256d x0 = _mm256_cvtps_pd(_mm_i32gather_ps(a + k, idx, 4));
-            __m256d y0 = _mm256_cvtps_pd(_mm_i32gather_ps(b + k, idx, 4));
-            __m256d x1 = _mm256_cvtps_pd(_mm_i32gather_ps(a1 + k, idx, 4));
-            __m256d y1 = _mm256_cvtps_pd(_mm_i32gather_ps(b1 + k, idx, 4));
-            s0 = _mm256_add_pd(s0, _mm256_mul_pd(x0, y0));
-            s1 = _mm256_add_pd(s1, _mm256_mul_pd(x1, y1));
-        }
-    } else {
-        for (size_t k = 0; k < d; k++) {
-            __m256d x0 = _mm256_cvtps_pd(_mm_i32gather_ps(a + k, idx, 4));
-            __m256d y0 = _mm256_cvtps_pd(_mm_i32gather_ps(b + k, idx, 4));
-            s0 = _mm256_add_pd(s0, _mm256_mul_pd(x0, y0));
-        }
+// The four passes once per instruction set: W lanes of doubles per block (4 AVX2, 8 AVX-512),
+// VD the double vector, VS a full float
+// vector (SW floats) for the float pass. IDX gathers column k of the block's W rows.
+#define UNIT_ROW_PASSES(SUFFIX, TARGET, W, SW, VD, VS, IDX_T, IDX, GATHER, LOADF, STOREF, TOD, TOF,     \
+                        LOADS, STORES, SETD, SETS, ZEROD, STORED, ADDD, SUBD, MULD, ADDS, MULS)                 \
+    TARGET static void block_dots_##SUFFIX(const float *a, const float *b, size_t d, size_t lanes,               \
+                                           double *out) {                                                    \
+        /* lanes is W or 2·W: one or two blocks of W rows. */                                                \
+        const int di = (int)d;                                                                               \
+        const IDX_T idx = IDX;                                                                               \
+        VD s0 = ZEROD(), s1 = ZEROD();                                                                       \
+        const float *a1 = a + W * d, *b1 = b + W * d;                                                        \
+        if (lanes == 2 * W) {                                                                                \
+            for (size_t k = 0; k < d; k++) {                                                                 \
+                VD x0 = TOD(GATHER(a + k, idx, 4)), y0 = TOD(GATHER(b + k, idx, 4));                         \
+                VD x1 = TOD(GATHER(a1 + k, idx, 4)), y1 = TOD(GATHER(b1 + k, idx, 4));                       \
+                s0 = ADDD(s0, MULD(x0, y0));                                                                 \
+                s1 = ADDD(s1, MULD(x1, y1));                                                                 \
+            }                                                                                                \
+        } else {                                                                                             \
+            for (size_t k = 0; k < d; k++) {                                                                 \
+                VD x0 = TOD(GATHER(a + k, idx, 4)), y0 = TOD(GATHER(b + k, idx, 4));                         \
+                s0 = ADDD(s0, MULD(x0, y0));                                                                 \
+            }                                                                                                \
+        }                                                                                                    \
+        STORED(out, s0);                                                                                     \
+        if (lanes == 2 * W) STORED(out + W, s1);                                                             \
+    }                                                                                                        \
+    TARGET static void scale_row_##SUFFIX(const float *x, float *y, size_t d, double inv) {                  \
+        const VD v = SETD(inv);                                                                              \
+        size_t k = 0;                                                                                        \
+        for (; k + W <= d; k += W) STOREF(y + k, TOF(MULD(TOD(LOADF(x + k)), v)));                           \
+        for (; k < d; k++) y[k] = (float)((double)x[k] * inv);                                               \
+    }                                                                                                        \
+    TARGET static void project_row_##SUFFIX(const float *u, float *g, size_t d, double dot, double inv) {    \
+        const VD t = SETD(dot), v = SETD(inv);                                                               \
+        size_t k = 0;                                                                                        \
+        for (; k + W <= d; k += W) {                                                                         \
+            VD gk = TOD(LOADF(g + k)), uk = TOD(LOADF(u + k));                                               \
+            STOREF(g + k, TOF(MULD(SUBD(gk, MULD(uk, t)), v)));                                              \
+        }                                                                                                    \
+        for (; k < d; k++) g[k] = (float)(((double)g[k] - (double)u[k] * dot) * inv);                        \
+    }                                                                                                        \
+    TARGET static void add_multiple_##SUFFIX(const float *u, float *g, size_t d, float s) {                  \
+        const VS v = SETS(s);                                                                                \
+        size_t k = 0;                                                                                        \
+        for (; k + SW <= d; k += SW) STORES(g + k, ADDS(LOADS(g + k), MULS(v, LOADS(u + k))));               \
+        for (; k < d; k++) g[k] += s * u[k];                                                                 \
     }
-    _mm256_storeu_pd(out, s0);
-    if (lanes == 8) _mm256_storeu_pd(out + 4, s1);
-}
 
-__attribute__((target("avx2")))
-static void scale_row_avx2(const float *x, float *y, size_t d, double inv) {
-    const __m256d v = _mm256_set1_pd(inv);
-    size_t k = 0;
-    for (; k + 4 <= d; k += 4)
-        _mm_storeu_ps(y + k, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + k)), v)));
-    for (; k < d; k++) y[k] = (float)((double)x[k] * inv);
-}
+// AVX2: blocks of 4 rows (one ymm of doubles), two blocks at a time.
+UNIT_ROW_PASSES(avx2, __attribute__((target("avx2"))), 4, 8, __m256d, __m256, __m128i,
+                _mm_setr_epi32(0, di, 2 * di, 3 * di), _mm_i32gather_ps, _mm_loadu_ps, _mm_storeu_ps,
+                _mm256_cvtps_pd, _mm256_cvtpd_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_pd,
+                _mm256_set1_ps, _mm256_setzero_pd, _mm256_storeu_pd, _mm256_add_pd, _mm256_sub_pd, _mm256_mul_pd,
+                _mm256_add_ps, _mm256_mul_ps)
 
-__attribute__((target("avx2")))
-static void project_row_avx2(const float *u, float *g, size_t d, double dot, double inv) {
-    const __m256d t = _mm256_set1_pd(dot), v = _mm256_set1_pd(inv);
-    size_t k = 0;
-    for (; k + 4 <= d; k += 4) {
-        __m256d gk = _mm256_cvtps_pd(_mm_loadu_ps(g + k)), uk = _mm256_cvtps_pd(_mm_loadu_ps(u + k));
-        _mm_storeu_ps(g + k, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_sub_pd(gk, _mm256_mul_pd(uk, t)), v)));
-    }
-    for (; k < d; k++) g[k] = (float)(((double)g[k] - (double)u[k] * dot) * inv);
-}
-
-__attribute__((target("avx2")))
-static void add_multiple_avx2(const float *u, float *g, size_t d, float s) {
-    const __m256 v = _mm256_set1_ps(s);
-    size_t k = 0;
-    for (; k + 8 <= d; k += 8) _mm256_storeu_ps(g + k, _mm256_add_ps(_mm256_loadu_ps(g + k), _mm256_mul_ps(v, _mm256_loadu_ps(u + k))));
-    for (; k < d; k++) g[k] += s * u[k];
-}
-
-// ---- AVX-512: blocks of 8 rows (one zmm of doubles), two blocks at a time. ----
-
-__attribute__((target("avx512f")))
-static void block_dots_avx512(const float *a, const float *b, size_t d, size_t lanes, double *out) {
-    // lanes is 8 or 16: one or two blocks of 8 rows.
-    const int di = (int)d;
-    const __m256i idx = _mm256_setr_epi32(0, di, 2 * di, 3 * di, 4 * di, 5 * di, 6 * di, 7 * di);
-    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
-    const float *a1 = a + 8 * d, *b1 = b + 8 * d;
-    if (lanes == 16) {
-        for (size_t k = 0; k < d; k++) {
-            __m512d x0 = _mm512_cvtps_pd(_mm256_i32gather_ps(a + k, idx, 4));
-            __m512d y0 = _mm512_cvtps_pd(_mm256_i32gather_ps(b + k, idx, 4));
-            __m512d x1 = _mm512_cvtps_pd(_mm256_i32gather_ps(a1 + k, idx, 4));
-            __m512d y1 = _mm512_cvtps_pd(_mm256_i32gather_ps(b1 + k, idx, 4));
-            s0 = _mm512_add_pd(s0, _mm512_mul_pd(x0, y0));
-            s1 = _mm512_add_pd(s1, _mm512_mul_pd(x1, y1));
-        }
-    } else {
-        for (size_t k = 0; k < d; k++) {
-            __m512d x0 = _mm512_cvtps_pd(_mm256_i32gather_ps(a + k, idx, 4));
-            __m512d y0 = _mm512_cvtps_pd(_mm256_i32gather_ps(b + k, idx, 4));
-            s0 = _mm512_add_pd(s0, _mm512_mul_pd(x0, y0));
-        }
-    }
-    _mm512_storeu_pd(out, s0);
-    if (lanes == 16) _mm512_storeu_pd(out + 8, s1);
-}
-
-__attribute__((target("avx512f")))
-static void scale_row_avx512(const float *x, float *y, size_t d, double inv) {
-    const __m512d v = _mm512_set1_pd(inv);
-    size_t k = 0;
-    for (; k + 8 <= d; k += 8)
-        _mm256_storeu_ps(y + k, _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + k)), v)));
-    for (; k < d; k++) y[k] = (float)((double)x[k] * inv);
-}
-
-__attribute__((target("avx512f")))
-static void project_row_avx512(const float *u, float *g, size_t d, double dot, double inv) {
-    const __m512d t = _mm512_set1_pd(dot), v = _mm512_set1_pd(inv);
-    size_t k = 0;
-    for (; k + 8 <= d; k += 8) {
-        __m512d gk = _mm512_cvtps_pd(_mm256_loadu_ps(g + k)), uk = _mm512_cvtps_pd(_mm256_loadu_ps(u + k));
-        _mm256_storeu_ps(g + k, _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(gk, _mm512_mul_pd(uk, t)), v)));
-    }
-    for (; k < d; k++) g[k] = (float)(((double)g[k] - (double)u[k] * dot) * inv);
-}
-
-__attribute__((target("avx512f")))
-static void add_multiple_avx512(const float *u, float *g, size_t d, float s) {
-    const __m512 v = _mm512_set1_ps(s);
-    size_t k = 0;
-    for (; k + 16 <= d; k += 16) _mm512_storeu_ps(g + k, _mm512_add_ps(_mm512_loadu_ps(g + k), _mm512_mul_ps(v, _mm512_loadu_ps(u + k))));
-    for (; k < d; k++) g[k] += s * u[k];
-}
+// AVX-512: blocks of 8 rows (one zmm of doubles), two blocks at a time.
+UNIT_ROW_PASSES(avx512, __attribute__((target("avx512f"))), 8, 16, __m512d, __m512, __m256i,
+                _mm256_setr_epi32(0, di, 2 * di, 3 * di, 4 * di, 5 * di, 6 * di, 7 * di), _mm256_i32gather_ps,
+                _mm256_loadu_ps, _mm256_storeu_ps, _mm512_cvtps_pd, _mm512_cvtpd_ps, _mm512_loadu_ps,
+                _mm512_storeu_ps, _mm512_set1_pd, _mm512_set1_ps, _mm512_setzero_pd, _mm512_storeu_pd, _mm512_add_pd,
+                _mm512_sub_pd, _mm512_mul_pd, _mm512_add_ps, _mm512_mul_ps)
 
 /// Sums of (double)a·(double)b over each of `rows` rows, in column order per row: whole
 /// double blocks of the lane width, then single blocks, then serial rows.
