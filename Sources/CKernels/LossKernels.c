@@ -1,13 +1,7 @@
 // Row passes of the pair losses; see include/CKernelsLoss.h.
 //
 // Bits: each value is the Swift loop's expression with the same operations in
-// the same order (a float widened exactly, one product, one difference), and no
-// FMA contraction (the pragmas). Only the maximum is reassociated, which is
-// exact: among non-NaN doubles the maximum is one value, except that +0 and −0
-// compare equal, and Swift.max(a, b) (`b >= a ? b : a`) keeps the later of equal
-// values; a zero maximum is therefore recomputed by the serial rule. NaNs never
-// replace the running value in either order (`v >= m` is false), so they are
-// skipped alike.
+// the same order, and no FMA contraction (the pragmas).
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
 
@@ -50,101 +44,6 @@ INSTANCES(int64_t, pair_mask_rows, (const int32_t *labels, size_t b, size_t i0, 
 
 int64_t mb_pair_mask_rows(int wide, const int32_t *labels, size_t b, size_t i0, size_t i1, uint8_t *mask) {
     return CHOOSE(wide, pair_mask_rows, (labels, b, i0, i1, mask));
-}
-
-static double serial_masked_max(const float *s, const uint8_t *mask, uint8_t want, size_t n, double scale) {
-    double m = -__builtin_inf();
-    for (size_t j = 0; j < n; j++) {
-        if (mask[j] != want) continue;
-        const double v = (double)s[j] * scale;
-        m = v >= m ? v : m;
-    }
-    return m;
-}
-
-double mb_masked_max_scaled(const float *s, const uint8_t *mask, uint8_t want, size_t n, double scale) {
-    double acc[8];
-    for (int l = 0; l < 8; l++) acc[l] = -__builtin_inf();
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        for (int l = 0; l < 8; l++) {
-            const double v = mask[j + l] == want ? (double)s[j + l] * scale : -__builtin_inf();
-            acc[l] = v >= acc[l] ? v : acc[l];
-        }
-    }
-    double m = -__builtin_inf();
-    for (int l = 0; l < 8; l++) m = acc[l] >= m ? acc[l] : m;
-    for (; j < n; j++) {
-        if (mask[j] != want) continue;
-        const double v = (double)s[j] * scale;
-        m = v >= m ? v : m;
-    }
-    if (m == 0) return serial_masked_max(s, mask, want, n, scale);  // which zero is the serial loop's
-    return m;
-}
-
-size_t mb_masked_compact_scaled(const float *s, const uint8_t *mask, uint8_t want, size_t n, double scale,
-                                double shift, double *out) {
-    size_t k = 0;
-    for (size_t j = 0; j < n; j++) {
-        out[k] = (double)s[j] * scale - shift;
-        k += mask[j] == want;
-    }
-    return k;
-}
-
-size_t mb_masked_top_scaled(const float *s, const uint8_t *mask, uint8_t want, size_t n, double scale, double m,
-                            double *first, double *second) {
-    size_t k = 0;
-    for (size_t j = 0; j < n; j++) {
-        const double z = (double)s[j] * scale;
-        const double top = m >= z ? m : z;
-        first[k] = z - top;
-        second[k] = m - top;
-        k += mask[j] == want;
-    }
-    return k;
-}
-
-static double serial_selected_max(const float *s, const uint8_t *mask, size_t n, double scale) {
-    double m = -__builtin_inf();
-    for (size_t j = 0; j < n; j++) {
-        if (mask[j] == 0) continue;
-        const double v = (double)s[j] * scale;
-        m = v >= m ? v : m;
-    }
-    return m;
-}
-
-double mb_selected_max_scaled(const float *s, const uint8_t *mask, size_t n, double scale) {
-    double acc[8];
-    for (int l = 0; l < 8; l++) acc[l] = -__builtin_inf();
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        for (int l = 0; l < 8; l++) {
-            const double v = mask[j + l] != 0 ? (double)s[j + l] * scale : -__builtin_inf();
-            acc[l] = v >= acc[l] ? v : acc[l];
-        }
-    }
-    double m = -__builtin_inf();
-    for (int l = 0; l < 8; l++) m = acc[l] >= m ? acc[l] : m;
-    for (; j < n; j++) {
-        if (mask[j] == 0) continue;
-        const double v = (double)s[j] * scale;
-        m = v >= m ? v : m;
-    }
-    if (m == 0) return serial_selected_max(s, mask, n, scale);  // which zero is the serial loop's
-    return m;
-}
-
-size_t mb_selected_compact_scaled(const float *s, const uint8_t *mask, size_t n, double scale, double shift,
-                                  double *out) {
-    size_t k = 0;
-    for (size_t j = 0; j < n; j++) {
-        out[k] = (double)s[j] * scale - shift;
-        k += mask[j] != 0;
-    }
-    return k;
 }
 
 BODY void supcon_coefficients(float *c, const uint8_t *mask, size_t n, double softmax_scale, double share,

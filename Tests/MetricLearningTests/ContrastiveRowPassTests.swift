@@ -67,15 +67,15 @@ private func formerNTXentAnchor(
     var scratch = [Double](repeating: 0, count: 5 * b)
     scratch.withUnsafeMutableBufferPointer { scratch in
         let e = scratch.baseAddress!
-        let maxN = mb_masked_max_scaled(s, m, _PairMask.negative, b, invT)
-        let negatives = mb_masked_compact_scaled(s, m, _PairMask.negative, b, invT, maxN, e)
+        let maxN = formerRowMax(s, m, b, scale: invT) { $0 == _PairMask.negative }
+        let negatives = formerRowCompact(s, m, b, scale: invT, shift: maxN, into: e) { $0 == _PairMask.negative }
         VectorExp.exp(e, into: e, count: negatives, isa: isa.exp)
         var sumN = 0.0
         if maxN > -.infinity {
             for k in 0..<negatives { sumN += e[k] }
         }
         let q1 = e + b, q2 = e + 2 * b, q3 = e + 3 * b, q4 = e + 4 * b
-        let positives = mb_masked_top_scaled(s, m, _PairMask.positive, b, invT, maxN, q1, q2)
+        let positives = formerRowTop(s, m, b, scale: invT, m: maxN, first: q1, second: q2) { $0 == _PairMask.positive }
         VectorExp.exp(q1, into: q1, count: positives, isa: isa.exp)
         VectorExp.exp(q2, into: q2, count: positives, isa: isa.exp)
         for p in 0..<positives { q3[p] = q1[p] + sumN * q2[p] }
@@ -216,8 +216,8 @@ private func formerSupConRow(
     var e = [Double](repeating: 0, count: b)
     return e.withUnsafeMutableBufferPointer { e in
         let e = e.baseAddress!
-        let top = mb_selected_max_scaled(s, m, b, invT)
-        let selected = mb_selected_compact_scaled(s, m, b, invT, top, e)
+        let top = formerRowMax(s, m, b, scale: invT) { $0 != _PairMask.none }
+        let selected = formerRowCompact(s, m, b, scale: invT, shift: top, into: e) { $0 != _PairMask.none }
         VectorExp.exp(e, into: e, count: selected, isa: expISA)
         var sum = 0.0
         var n = 0

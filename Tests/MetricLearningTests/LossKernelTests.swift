@@ -4,55 +4,9 @@ import CKernels
 @testable import MetricLearning
 import NumericCore
 
-// The pair losses' C row passes (CKernelsLoss.h) against the Swift loops they
-// replaced, bit for bit, and NT-Xent as a whole against its former serial
-// loop (scalar `exp`, terms summed in one serial pass) for several worker counts.
-
-/// Rows with ties, ±0, NaN and infinities, and masks of all three kinds.
-private func awkwardRow(_ n: Int, _ g: inout SplitMix64) -> ([Float], [UInt8]) {
-    let specials: [Float] = [0, -0.0, .nan, .infinity, -.infinity, 0.5, -0.5, 1]
-    let s = (0..<n).map { _ in g.nextInt(below: 3) == 0 ? specials[g.nextInt(below: specials.count)] : Float(g.nextUniform() * 2 - 1) }
-    let m = (0..<n).map { _ in UInt8(g.nextInt(below: 3)) }
-    return (s, m)
-}
-
-@Test func maskedRowKernelsMatchTheSwiftLoops() {
-    var g = SplitMix64(seed: 41)
-    let scales: [Double] = [1 / 0.07, 1, 0.5, .infinity]
-    for n in [0, 1, 7, 8, 9, 31, 64, 257, 1024] {
-        for trial in 0..<12 {
-            var (s, m) = awkwardRow(n, &g)
-            if trial == 0 { s = s.map { $0.isNaN || $0 > 0 ? -0.0 : $0 } }  // a zero maximum: −0 and +0 tie
-            if trial == 1 { s = s.map { _ in [Float(0), -0.0][g.nextInt(below: 2)] } }
-            for scale in scales {
-                for want in [_PairMask.positive, _PairMask.negative] {
-                    var serial = -Double.infinity
-                    for j in 0..<n where m[j] == want { serial = max(serial, Double(s[j]) * scale) }
-                    let got = mb_masked_max_scaled(s, m, want, n, scale)
-                    #expect(got.bitPattern == serial.bitPattern, "max n \(n) trial \(trial) scale \(scale): \(got) vs \(serial)")
-
-                    let shift = serial.isFinite ? serial : 0.25
-                    var want1: [Double] = [], want2: [Double] = [], wantShifted: [Double] = []
-                    for j in 0..<n where m[j] == want {
-                        let z = Double(s[j]) * scale
-                        wantShifted.append(z - shift)
-                        let top = max(z, serial)
-                        want1.append(z - top)
-                        want2.append(serial - top)
-                    }
-                    var out = [Double](repeating: 7, count: n), first = out, second = out
-                    let k = mb_masked_compact_scaled(s, m, want, n, scale, shift, &out)
-                    #expect(k == wantShifted.count)
-                    #expect(out[0..<k].map(\.bitPattern) == wantShifted.map(\.bitPattern), "compact n \(n) trial \(trial)")
-                    let k2 = mb_masked_top_scaled(s, m, want, n, scale, serial, &first, &second)
-                    #expect(k2 == want1.count)
-                    #expect(first[0..<k2].map(\.bitPattern) == want1.map(\.bitPattern), "top n \(n) trial \(trial)")
-                    #expect(second[0..<k2].map(\.bitPattern) == want2.map(\.bitPattern), "top n \(n) trial \(trial)")
-                }
-            }
-        }
-    }
-}
+// The pair mask's C rows (CKernelsLoss.h) against label comparisons, bit for
+// bit, and NT-Xent as a whole against its former serial loop (scalar `exp`,
+// terms summed in one serial pass) for several worker counts.
 
 @Test func pairMaskRowsMatchLabelComparisonsForEveryWorkerCount() {
     var g = SplitMix64(seed: 43)

@@ -86,33 +86,6 @@ func supconIsBitwiseItsFormerSerialPassForEveryWorkerCount(temperature: Double) 
     }
 }
 
-@Test func selectedRowKernelsMatchTheSwiftLoops() {
-    // Rows with ±0 ties (the maximum's zero fallback), NaN, ±∞ and all three mask values, lengths
-    // below and above the 8 lanes; scales 10 and ∞ (0 · ∞ is NaN, 1 · ∞ ties at +∞).
-    var g = SplitMix64(seed: 29)
-    let specials: [Float] = [0, -0.0, .nan, .infinity, -.infinity, 0.5, -0.5, 1]
-    for n in [0, 1, 7, 8, 9, 31, 256, 300] {
-        for trial in 0..<40 {
-            let s = (0..<n).map { _ in g.nextInt(below: 3) == 0 ? specials[g.nextInt(below: specials.count)] : Float(g.nextUniform() * 2 - 1) }
-            // Trial 0: only zeros and unselected columns, so the maximum is a zero whose sign is the later one's.
-            let m = (0..<n).map { _ in UInt8(g.nextInt(below: trial % 4 == 0 ? 2 : 3)) }
-            let row = trial % 4 == 0 ? s.map { $0 == 0 || $0.isNaN ? $0 : -abs($0) } : s
-            for scale in [10.0, .infinity] {
-                var top = -Double.infinity
-                for j in 0..<n where m[j] != _PairMask.none { top = max(top, Double(row[j]) * scale) }
-                let got = mb_selected_max_scaled(row, m, n, scale)
-                #expect(got.bitPattern == top.bitPattern, "n \(n), trial \(trial), scale \(scale): \(got) vs \(top)")
-                var want: [Double] = []
-                for j in 0..<n where m[j] != _PairMask.none { want.append(Double(row[j]) * scale - top) }
-                var out = [Double](repeating: 7, count: max(n, 1))
-                let k = mb_selected_compact_scaled(row, m, n, scale, top, &out)
-                #expect(k == want.count)
-                #expect(Array(out[0..<k]).map(\.bitPattern) == want.map(\.bitPattern), "n \(n), trial \(trial)")
-            }
-        }
-    }
-}
-
 @Test func supconCoefficientKernelMatchesTheSwiftLoop() {
     // Kept exponentials in [0, 1] with zeros, NaN and ∞ among them; all three mask values.
     var g = SplitMix64(seed: 31)
