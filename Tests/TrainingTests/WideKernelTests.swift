@@ -192,3 +192,80 @@ func optimizerGivesTheSameBitsForEveryWorkerCount(kind: OptimizerKind) {
         #expect((0..<indices.count).allSatisfy { r in (0..<300).allSatisfy { out[r, $0] == Float(indices[r] * 300 + $0) } }, "workers \(workers)")
     }
 }
+
+/// A hidden layer's fused bias + ReLU passes (`addRowsReLU`, `reluBackwardColumnSums`) against the
+/// two passes they replace on the portable path: the bias add then `relu`, and `reluBackward` on
+/// the pre-activation then `columnSums`; shapes with rows · n a multiple of 8 (the fused kernels)
+/// and not (the two-pass fallback), each instruction set this CPU has.
+@Test func fusedHiddenLayerPassesGiveTheTwoPassBits() {
+    let shapes = [(1, 1), (3, 5), (8, 1), (8, 7), (2, 12), (4, 70), (5, 16), (16, 512), (3, 100), (2, 129), (7, 64), (9, 24)]
+    for (index, (rows, n)) in shapes.enumerated() {
+        let seed = UInt64(10 * index)
+        let pre = values(rows * n, seed: seed + 1), bias = values(n, seed: seed + 2)
+        let g = values(rows * n, seed: seed + 3), db0 = values(n, seed: seed + 4)
+        // The portable two-pass reference: x = pre + bias, y = relu(x); dx = reluBackward(x, g), db (+)= Σ dx.
+        var x = pre, y = [Float](repeating: 0, count: rows * n)
+        x.withUnsafeMutableBufferPointer { xp in
+            bias.withUnsafeBufferPointer { _Vectorized.addRows($0.baseAddress!, into: xp.baseAddress!, rows: rows, count: n, isa: 0) }
+        }
+        y.withUnsafeMutableBufferPointer { _Vectorized.relu(x, $0.baseAddress!, count: rows * n, isa: 0) }
+        for isa in [0] + wideSets {
+            var fused = pre
+            fused.withUnsafeMutableBufferPointer { yp in
+                bias.withUnsafeBufferPointer { _Vectorized.addRowsReLU($0.baseAddress!, into: yp.baseAddress!, rows: rows, count: n, isa: isa) }
+            }
+            #expect(bits(fused) == bits(y), "forward \(rows)×\(n), isa \(isa)")
+            for accumulate in [false, true] {
+                var dx = [Float](repeating: 7, count: rows * n), db = db0
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    db.withUnsafeMutableBufferPointer { dbp in
+                        _Vectorized.reluBackward(x, g, dxp.baseAddress!, count: rows * n, isa: 0)
+                        _Vectorized.columnSums(dxp.baseAddress!, into: dbp.baseAddress!, rows: rows, count: n, accumulate: accumulate, isa: 0)
+                    }
+                }
+                var dx2 = [Float](repeating: 7, count: rows * n), db2 = db0
+                dx2.withUnsafeMutableBufferPointer { dxp in
+                    db2.withUnsafeMutableBufferPointer { dbp in
+                        _Vectorized.reluBackwardColumnSums(y, g, dxp.baseAddress!, into: dbp.baseAddress!, rows: rows, count: n,
+                                                           accumulate: accumulate, isa: isa)
+                    }
+                }
+                #expect(bits(dx2) == bits(dx), "backward dx \(rows)×\(n), isa \(isa), accumulate \(accumulate)")
+                #expect(bits(db2) == bits(db), "backward db \(rows)×\(n), isa \(isa), accumulate \(accumulate)")
+            }
+        }
+    }
+}
+
+/// The MLP's hidden layers: `Linear(applyingReLU: true)` computes what `Linear` followed by a
+/// `ReLU` layer computes — output, weight, bias and input gradients, bit for bit.
+@Test func hiddenLinearWithItsReLUGivesLinearThenReLUBits() {
+    for (batch, width, hidden) in [(8, 10, 64), (5, 9, 13), (32, 40, 24), (3, 7, 8)] {
+        var rngA = SplitMix64(seed: 5), rngB = SplitMix64(seed: 5)
+        let fused = Linear(input: width, output: hidden, reluFollows: true, applyingReLU: true, rng: &rngA)
+        let linear = Linear(input: width, output: hidden, reluFollows: true, rng: &rngB)
+        let relu = ReLU(width: hidden)
+        #expect(fused.weight.storage == linear.weight.storage)
+        var g = SplitMix64(seed: 6)
+        let bias = (0..<hidden).map { _ in Float(g.nextUniform() - 0.5) }
+        fused.bias = bias
+        linear.bias = bias
+        var input = Matrix(rows: batch, cols: width)
+        for i in input.storage.indices { input.storage[i] = Float(g.nextUniform() * 2 - 1) }
+        var dy = Matrix(rows: batch, cols: hidden)
+        for i in dy.storage.indices { dy.storage[i] = Float(g.nextUniform() * 2 - 1) }
+        for accumulate in [false, true] {
+            fused.forward(input)
+            linear.forward(input)
+            relu.forward(linear.output)
+            #expect(bits(fused.output.storage) == bits(relu.output.storage), "\(batch)×\(width)→\(hidden)")
+            fused.backward(input: input, outputGradient: dy, needInputGradient: true, accumulate: accumulate)
+            relu.backward(input: linear.output, outputGradient: dy, needInputGradient: true, accumulate: accumulate)
+            linear.backward(input: input, outputGradient: relu.inputGradient, needInputGradient: true, accumulate: accumulate)
+            #expect(bits(fused.weightGradient.storage) == bits(linear.weightGradient.storage))
+            #expect(bits(fused.biasGradient) == bits(linear.biasGradient))
+            #expect(bits(fused.inputGradient.storage) == bits(linear.inputGradient.storage))
+            #expect(fused.output.storage.contains { $0 == 0 } && fused.output.storage.contains { $0 > 0 })
+        }
+    }
+}

@@ -90,6 +90,16 @@ void mb_add_rows(int isa, const float *b, float *y, size_t rows, size_t n);
 /// unless `accumulate`.
 void mb_column_sums(int isa, const float *g, float *db, size_t rows, size_t n, int accumulate);
 
+/// A hidden layer's bias and ReLU in one pass: y[r·n + j] = relu(y[r·n + j] + b[j]) with mb_relu's
+/// 8-lane rule (v < 0 ? 0 : v) on every element — mb_add_rows then mb_relu when rows·n is a
+/// multiple of 8 (the only case the caller uses it for).
+void mb_add_rows_relu(int isa, const float *b, float *y, size_t rows, size_t n);
+
+/// The same layer's backward in one pass: dx = (y ≤ 0 ? 0 : g) on its output y = relu(x), and
+/// db (+)= Σ_r dx[r·n + j] — mb_relu_backward then mb_column_sums when rows·n is a multiple of 8.
+void mb_relu_backward_column_sums(int isa, const float *y, const float *g, float *dx, float *db, size_t rows,
+                                  size_t n, int accumulate);
+
 #endif
 
 #ifdef __cplusplus

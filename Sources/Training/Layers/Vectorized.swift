@@ -55,6 +55,35 @@ enum _Vectorized {
         for r in 0..<rows { add(g + r * n, into: db, count: n) }
     }
 
+    /// A hidden layer's bias and ReLU, `y = relu(y + b)` per row: ``addRows(_:into:rows:count:isa:)``
+    /// then ``relu(_:_:count:isa:)`` in place, in one pass where the wide kernel gives their bits
+    /// (`rows · n` a multiple of 8, so that `relu` has no scalar tail).
+    static func addRowsReLU(_ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, count n: Int,
+                            isa: Int32 = isa) {
+        #if arch(x86_64)
+        if isa > 0 && (rows * n) % 8 == 0 { mb_add_rows_relu(isa, b, y, rows, n); return }
+        #endif
+        addRows(b, into: y, rows: rows, count: n, isa: isa)
+        relu(y, y, count: rows * n, isa: isa)
+    }
+
+    /// That layer's backward: `dx = reluBackward(y, g)` on its output `y = relu(x)` (≤ 0 exactly
+    /// where `x` is, NaN where `x` is, so the same mask as on `x`), then
+    /// ``columnSums(_:into:rows:count:accumulate:isa:)`` of `dx` into `db`; one pass where the
+    /// wide kernel gives their bits (`rows · n` a multiple of 8).
+    static func reluBackwardColumnSums(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                       into db: UnsafeMutablePointer<Float>, rows: Int, count n: Int, accumulate: Bool,
+                                       isa: Int32 = isa) {
+        #if arch(x86_64)
+        if isa > 0 && (rows * n) % 8 == 0 {
+            mb_relu_backward_column_sums(isa, y, g, dx, db, rows, n, accumulate ? 1 : 0)
+            return
+        }
+        #endif
+        reluBackward(y, g, dx, count: rows * n, isa: isa)
+        columnSums(dx, into: db, rows: rows, count: n, accumulate: accumulate, isa: isa)
+    }
+
     /// `y[i] = max(x[i], 0)`.
     static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int, isa: Int32 = isa) {
         #if arch(x86_64)

@@ -28,8 +28,8 @@ public final class EmbeddingModel {
         case .mlp:
             for h in spec.hidden {
                 guard h >= 1 else { throw ModelError("model.hidden sizes must be positive, got \(spec.hidden)") }
-                layers.append(Linear(input: width, output: h, reluFollows: true, rng: &rng, context: context))
-                layers.append(ReLU(width: h))
+                // The ReLU in the layer's bias passes (the bits of Linear + ReLU, two passes fewer).
+                layers.append(Linear(input: width, output: h, reluFollows: true, applyingReLU: true, rng: &rng, context: context))
                 width = h
             }
         case .convnet:
