@@ -1,4 +1,7 @@
 import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A dense row-major matrix of `Float`.
 ///
@@ -11,11 +14,38 @@ public struct Matrix: Equatable, Sendable {
     public var storage: [Float]
 
     /// A `rows × cols` matrix filled with `value`.
+    ///
+    /// On Linux a matrix of 32 MB or more (a dataset) asks for transparent huge pages before its
+    /// pages are first written, so the batch gather's random rows do not each cost a TLB miss
+    /// (where the kernel's THP setting is `madvise`, as on Debian; a hint, never an error).
     public init(rows: Int, cols: Int, value: Float = 0) {
         precondition(rows >= 0 && cols >= 0, "negative matrix shape \(rows)×\(cols)")
         self.rows = rows
         self.cols = cols
-        self.storage = [Float](repeating: value, count: rows * cols)
+        let n = rows * cols
+        if n * MemoryLayout<Float>.stride < Self.hugePageThreshold {
+            self.storage = [Float](repeating: value, count: n)
+        } else {
+            self.storage = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+                Self.adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
+                buffer.initialize(repeating: value)
+                count = n
+            }
+        }
+    }
+
+    /// The size from which `init(rows:cols:value:)` advises huge pages.
+    static let hugePageThreshold = 32 << 20
+
+    /// `madvise(MADV_HUGEPAGE)` over the 2 MB pages wholly inside `buffer`.
+    static func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+        #if os(Linux)
+        guard let base = buffer.baseAddress else { return }
+        let huge = 2 << 20
+        let start = (Int(bitPattern: base) + huge - 1) / huge * huge
+        let end = (Int(bitPattern: base) + buffer.count) / huge * huge
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
+        #endif
     }
 
     /// A `rows × cols` matrix over `storage` (row-major, `rows * cols` values).
