@@ -48,6 +48,32 @@ def fmt(v, digits=0):
     return f"{v:,.{digits}f}"
 
 
+def rounds_table(out):
+    """Per round of the cold runs: the host's speed (sgemm, the MLP rows' GEMM limit) and how many
+    MLP rows reached 0.80 of it, so a round on a slower or busier host stands out."""
+    docs = []
+    for path in sorted(glob.glob(os.path.join(out, "ours-cold-*.json"))):
+        try:
+            with open(path) as f:
+                docs.append((path, json.load(f)))
+        except ValueError:
+            continue
+    if len(docs) < 2:
+        return
+    print("\nThe host per round (cold runs): sgemm GFLOP/s as measured at the start of the run, the median over "
+          "the MLP rows of the GEMM limit in µs per sample (higher is slower), and the MLP rows at ≥ 0.80 of "
+          "their limit in that round alone.\n")
+    print("| round | sgemm GFLOP/s | GEMM limit µs/sample | MLP rows ≥ 0.80 |")
+    print("|---|---:|---:|---:|")
+    for path, doc in docs:
+        mlp = [r for r in doc["train"] if r.get("model", "mlp") == "mlp"]
+        limits = [1e6 / r["gemm_limit_samples_per_s"] for r in mlp if r.get("gemm_limit_samples_per_s")]
+        reached = sum(r["fraction_of_gemm_limit"] >= 0.80 for r in mlp)
+        label = os.path.basename(path)[len("ours-cold-"):-len(".json")]
+        print(f"| {label} | {fmt(doc.get('sgemm_gflops'), 1)} | {fmt(limits and statistics.median(limits), 2)} | "
+              f"{reached} of {len(mlp)} |")
+
+
 def main():
     out = sys.argv[1]
     with open(os.path.join(out, "machine.json")) as f:
@@ -121,6 +147,7 @@ def main():
             share = m["loss"] / over if over > 0 else None
             print(f"| {name} | {m['gemm_limit']:.3f} | " + " | ".join(f"{m[k]:.3f}" for k in parts)
                   + f" | {over:.3f} | {fmt(share and 100 * share, 0)}{'%' if share else ''} |")
+    rounds_table(out)
     if failed:
         print("\nPyTorch rows without a number (—):")
         for name, error in failed.items():
