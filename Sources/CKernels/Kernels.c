@@ -250,41 +250,47 @@ void mb_column_sums(int isa, const float *g, float *db, size_t rows, size_t n, i
 //
 // Both passes apply the 8-lane body rules of mb_relu / mb_relu_backward to every element, which
 // is what those kernels do when rows·n is a multiple of 8 (their scalar tails are empty); the
-// caller (_Vectorized) takes the two-pass path otherwise.
+// caller (_Vectorized) takes the two-pass path otherwise. One plain C body each, compiled in an
+// AVX2 and an AVX-512F function that clang vectorises: the operations are per element (an
+// addition, an ordered comparison, a selection) and each column's bias-gradient sum is a chain
+// in row order, so every width gives the same bits.
 
 // y = relu(y + b) per row: mb_add_rows, then mb_relu's body (v < 0 ? 0 : v, so −0 and NaN kept).
-__attribute__((target("avx2")))
-static void add_rows_relu_avx2(const float *b, float *y, size_t rows, size_t n) {
-    const __m256 zero = _mm256_setzero_ps();
+static inline __attribute__((always_inline)) void add_rows_relu_body(const float *restrict b, float *restrict y,
+                                                                      size_t rows, size_t n) {
     for (size_t r = 0; r < rows; r++) {
-        float *yr = y + r * n;
-        size_t j = 0;
-        for (; j + 8 <= n; j += 8) {
-            const __m256 v = _mm256_add_ps(_mm256_loadu_ps(yr + j), _mm256_loadu_ps(b + j));
-            _mm256_storeu_ps(yr + j, _mm256_andnot_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ), v));
-        }
-        for (; j < n; j++) {
+        float *restrict yr = y + r * n;
+        for (size_t j = 0; j < n; j++) {
             const float v = yr[j] + b[j];
             yr[j] = v < 0.0f ? 0.0f : v;
         }
     }
 }
 
-__attribute__((target("avx512f")))
-static void add_rows_relu_avx512(const float *b, float *y, size_t rows, size_t n) {
-    const __m512 zero = _mm512_setzero_ps();
+// dx = (y ≤ 0 ? 0 : g) — mb_relu_backward's body on the layer's output y = relu(x), which is ≤ 0
+// exactly where x is and NaN where x is — and db (+)= Σ_r dx[r·n + j] in row order, starting
+// from 0 unless `accumulate`, as mb_column_sums adds them.
+static inline __attribute__((always_inline)) void relu_backward_column_sums_body(
+    const float *restrict y, const float *restrict g, float *restrict dx, float *restrict db, size_t rows, size_t n,
+    int accumulate) {
+    if (!accumulate)
+        for (size_t j = 0; j < n; j++) db[j] = 0.0f;
     for (size_t r = 0; r < rows; r++) {
-        float *yr = y + r * n;
-        size_t j = 0;
-        for (; j + 16 <= n; j += 16) {
-            const __m512 v = _mm512_add_ps(_mm512_loadu_ps(yr + j), _mm512_loadu_ps(b + j));
-            _mm512_storeu_ps(yr + j, _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero));
-        }
-        for (; j < n; j++) {
-            const float v = yr[j] + b[j];
-            yr[j] = v < 0.0f ? 0.0f : v;
+        const float *restrict yr = y + r * n, *restrict gr = g + r * n;
+        float *restrict dr = dx + r * n;
+        for (size_t j = 0; j < n; j++) {
+            const float v = yr[j] <= 0.0f ? 0.0f : gr[j];
+            dr[j] = v;
+            db[j] += v;
         }
     }
+}
+
+__attribute__((target("avx2"))) static void add_rows_relu_avx2(const float *b, float *y, size_t rows, size_t n) {
+    add_rows_relu_body(b, y, rows, n);
+}
+__attribute__((target("avx512f"))) static void add_rows_relu_avx512(const float *b, float *y, size_t rows, size_t n) {
+    add_rows_relu_body(b, y, rows, n);
 }
 
 void mb_add_rows_relu(int isa, const float *b, float *y, size_t rows, size_t n) {
@@ -292,62 +298,13 @@ void mb_add_rows_relu(int isa, const float *b, float *y, size_t rows, size_t n) 
     else add_rows_relu_avx2(b, y, rows, n);
 }
 
-// dx = (y ≤ 0 ? 0 : g) (mb_relu_backward's body on the layer's output y = relu(x), which is ≤ 0
-// exactly where x is, and NaN where x is), and db (+)= Σ_r dx[r·n + j] in row order, as
-// mb_column_sums adds them: each column's sum is its own chain, whatever the block width.
-#define RELU_BACKWARD_SUM_COLUMN(j)                                  \
-    do {                                                             \
-        float a = accumulate ? db[j] : 0.0f;                         \
-        for (size_t r = 0; r < rows; r++) {                          \
-            const float v = y[r * n + (j)] <= 0.0f ? 0.0f : g[r * n + (j)]; \
-            dx[r * n + (j)] = v;                                     \
-            a += v;                                                  \
-        }                                                            \
-        db[j] = a;                                                   \
-    } while (0)
-
-__attribute__((target("avx2")))
-static void relu_backward_column_sums_avx2(const float *y, const float *g, float *dx, float *db, size_t rows,
-                                           size_t n, int accumulate) {
-    const __m256 zero = _mm256_setzero_ps();
-    size_t j = 0;
-    for (; j + 32 <= n; j += 32) {
-        __m256 a[4];
-        for (int k = 0; k < 4; k++) a[k] = accumulate ? _mm256_loadu_ps(db + j + 8 * k) : zero;
-        for (size_t r = 0; r < rows; r++) {
-            const size_t at = r * n + j;
-            for (int k = 0; k < 4; k++) {
-                const __m256 off = _mm256_cmp_ps(_mm256_loadu_ps(y + at + 8 * k), zero, _CMP_LE_OQ);
-                const __m256 v = _mm256_andnot_ps(off, _mm256_loadu_ps(g + at + 8 * k));
-                _mm256_storeu_ps(dx + at + 8 * k, v);
-                a[k] = _mm256_add_ps(a[k], v);
-            }
-        }
-        for (int k = 0; k < 4; k++) _mm256_storeu_ps(db + j + 8 * k, a[k]);
-    }
-    for (; j < n; j++) RELU_BACKWARD_SUM_COLUMN(j);
+__attribute__((target("avx2"))) static void relu_backward_column_sums_avx2(
+    const float *y, const float *g, float *dx, float *db, size_t rows, size_t n, int accumulate) {
+    relu_backward_column_sums_body(y, g, dx, db, rows, n, accumulate);
 }
-
-__attribute__((target("avx512f")))
-static void relu_backward_column_sums_avx512(const float *y, const float *g, float *dx, float *db, size_t rows,
-                                             size_t n, int accumulate) {
-    const __m512 zero = _mm512_setzero_ps();
-    size_t j = 0;
-    for (; j + 64 <= n; j += 64) {
-        __m512 a[4];
-        for (int k = 0; k < 4; k++) a[k] = accumulate ? _mm512_loadu_ps(db + j + 16 * k) : zero;
-        for (size_t r = 0; r < rows; r++) {
-            const size_t at = r * n + j;
-            for (int k = 0; k < 4; k++) {
-                const __mmask16 off = _mm512_cmp_ps_mask(_mm512_loadu_ps(y + at + 16 * k), zero, _CMP_LE_OQ);
-                const __m512 v = _mm512_mask_mov_ps(_mm512_loadu_ps(g + at + 16 * k), off, zero);
-                _mm512_storeu_ps(dx + at + 16 * k, v);
-                a[k] = _mm512_add_ps(a[k], v);
-            }
-        }
-        for (int k = 0; k < 4; k++) _mm512_storeu_ps(db + j + 16 * k, a[k]);
-    }
-    for (; j < n; j++) RELU_BACKWARD_SUM_COLUMN(j);
+__attribute__((target("avx512f"))) static void relu_backward_column_sums_avx512(
+    const float *y, const float *g, float *dx, float *db, size_t rows, size_t n, int accumulate) {
+    relu_backward_column_sums_body(y, g, dx, db, rows, n, accumulate);
 }
 
 void mb_relu_backward_column_sums(int isa, const float *y, const float *g, float *dx, float *db, size_t rows,
