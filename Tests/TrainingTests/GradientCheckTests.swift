@@ -53,14 +53,14 @@ private func checkParameters(visit: ((inout [Float], inout [Float]) -> Void) -> 
 
 @Test func linearGradientsMatchFiniteDifferences() {
     var rng = SplitMix64(seed: 1)
-    let layer = Linear(input: 5, output: 4, reluFollows: false, rng: &rng)
+    let layer = Linear(input: 5, output: 4, activation: .none, rng: &rng)
     for j in layer.bias.indices { layer.bias[j] = Float(j) * 0.1 }
     checkLayer(layer, input: randomMatrix(rows: 3, cols: 5, seed: 2))
 }
 
 @Test func linearBackwardAccumulatesWhenAsked() {
     var rng = SplitMix64(seed: 1)
-    let layer = Linear(input: 3, output: 2, reluFollows: false, rng: &rng)
+    let layer = Linear(input: 3, output: 2, activation: .none, rng: &rng)
     let x = randomMatrix(rows: 4, cols: 3, seed: 5), dy = randomMatrix(rows: 4, cols: 2, seed: 6)
     layer.forward(x)
     layer.backward(input: x, outputGradient: dy, needInputGradient: false, accumulate: false)

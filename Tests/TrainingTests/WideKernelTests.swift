@@ -237,13 +237,14 @@ func optimizerGivesTheSameBitsForEveryWorkerCount(kind: OptimizerKind) {
     }
 }
 
-/// The MLP's hidden layers: `Linear(applyingReLU: true)` computes what `Linear` followed by a
-/// `ReLU` layer computes — output, weight, bias and input gradients, bit for bit.
+/// The MLP's hidden layers: `Linear(activation: .relu)` computes what `Linear(activation:
+/// .reluInNextLayer)` followed by a `ReLU` layer computes — output, weight, bias and input
+/// gradients, bit for bit.
 @Test func hiddenLinearWithItsReLUGivesLinearThenReLUBits() {
     for (batch, width, hidden) in [(8, 10, 64), (5, 9, 13), (32, 40, 24), (3, 7, 8)] {
         var rngA = SplitMix64(seed: 5), rngB = SplitMix64(seed: 5)
-        let fused = Linear(input: width, output: hidden, reluFollows: true, applyingReLU: true, rng: &rngA)
-        let linear = Linear(input: width, output: hidden, reluFollows: true, rng: &rngB)
+        let fused = Linear(input: width, output: hidden, activation: .relu, rng: &rngA)
+        let linear = Linear(input: width, output: hidden, activation: .reluInNextLayer, rng: &rngB)
         let relu = ReLU(width: hidden)
         #expect(fused.weight.storage == linear.weight.storage)
         var g = SplitMix64(seed: 6)

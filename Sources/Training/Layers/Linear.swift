@@ -1,7 +1,7 @@
 import NumericCore
 
 /// A fully connected layer, `y = x Wᵀ + b`, or a hidden layer with its ReLU,
-/// `y = relu(x Wᵀ + b)` (`applyingReLU`).
+/// `y = relu(x Wᵀ + b)` (activation `.relu`).
 ///
 /// Shapes: x `B × in`, W `out × in` (PyTorch layout), b `out`, y `B × out`.
 /// Backward: `dW = gᵀ x` (`out × in`), `db = Σ_rows g`, `dx = g W` (`B × in`),
@@ -22,23 +22,35 @@ public final class Linear: Layer {
     public var biasGradient: [Float]
     public private(set) var output = Matrix(rows: 0, cols: 0)
     public private(set) var inputGradient = Matrix(rows: 0, cols: 0)
+    /// What follows `x Wᵀ + b`: it sets the He gain, and `.relu` applies the ReLU here.
+    public enum Activation: Sendable {
+        /// Nothing: `y = x Wᵀ + b`, He gain 1 (the embedding layer).
+        case none
+        /// The ReLU in this layer's bias passes: `y = relu(x Wᵀ + b)`, He gain √2 (the MLP's hidden layers).
+        case relu
+        /// Nothing here, but a separate ``ReLU`` layer follows: `y = x Wᵀ + b`, He gain √2 — the
+        /// bits of `.relu` in two more passes (the reference `.relu` is tested against).
+        case reluInNextLayer
+    }
+    /// What follows `x Wᵀ + b` (see ``Activation``).
+    public let activation: Activation
     /// Whether the layer applies a ReLU to its output.
-    public let appliesReLU: Bool
+    public var appliesReLU: Bool { activation == .relu }
     /// dLoss/d(x Wᵀ + b) of the last backward with the ReLU: dy where the output is positive.
     private var preActivationGradient = Matrix(rows: 0, cols: 0)
     /// The workers of the three products (their tiles, not the results, depend on it).
     public let context: ComputeContext
 
-    /// He-uniform weights (gain √2 when a ReLU follows or is applied, else 1), zero bias.
-    public init(input: Int, output: Int, reluFollows: Bool, applyingReLU: Bool = false, rng: inout SplitMix64,
+    /// He-uniform weights (gain √2 when a ReLU is applied here or follows, else 1), zero bias.
+    public init(input: Int, output: Int, activation: Activation, rng: inout SplitMix64,
                 context: ComputeContext = .serial) {
         self.context = context
-        appliesReLU = applyingReLU
+        self.activation = activation
         precondition(input > 0 && output > 0, "Linear needs positive sizes, got \(input) → \(output)")
         inputWidth = input
         outputWidth = output
         weight = Matrix(rows: output, cols: input)
-        _heUniform(&weight.storage, fanIn: input, gain: reluFollows || applyingReLU ? 2.0.squareRoot() : 1, rng: &rng)
+        _heUniform(&weight.storage, fanIn: input, gain: activation == .none ? 1 : 2.0.squareRoot(), rng: &rng)
         bias = [Float](repeating: 0, count: output)
         weightGradient = Matrix(rows: output, cols: input)
         biasGradient = [Float](repeating: 0, count: output)

@@ -29,7 +29,7 @@ public final class EmbeddingModel {
             for h in spec.hidden {
                 guard h >= 1 else { throw ModelError("model.hidden sizes must be positive, got \(spec.hidden)") }
                 // The ReLU in the layer's bias passes (the bits of Linear + ReLU, two passes fewer).
-                layers.append(Linear(input: width, output: h, reluFollows: true, applyingReLU: true, rng: &rng, context: context))
+                layers.append(Linear(input: width, output: h, activation: .relu, rng: &rng, context: context))
                 width = h
             }
         case .convnet:
@@ -48,7 +48,7 @@ public final class EmbeddingModel {
             }
             width = c * h * w
         }
-        layers.append(Linear(input: width, output: embeddingDim, reluFollows: false, rng: &rng, context: context))
+        layers.append(Linear(input: width, output: embeddingDim, activation: .none, rng: &rng, context: context))
         if spec.normalize { layers.append(L2Normalize(width: embeddingDim)) }
         self.spec = spec
         self.inputShape = inputShape
