@@ -28,22 +28,25 @@ struct SlurmCommand: ParsableCommand {
             try OptionChecks.atLeastOne(cpusPerTask, "--cpus-per-task")
             let plan = try ExperimentPlan(SpecParser.load(spec))
             if let out { try OptionChecks.resultsFolder(out) }
-            // A tuned spec's shards split its first-rung trials; the later rungs and the final runs
+            // A tuned spec's shards split its first stage's trials; the later stages and the final runs
             // are shared out by run claims, so they count toward each task's time too.
             var runCount = plan.runs.count
+            var firstTuningStage: Int?
             if let tune = plan.spec.tune {
                 let tuning = try TuningPlan(plan)
                 runCount += tuning.searches.count * tuning.rungs.reduce(0) { $0 + $1.trials } * tune.folds
+                firstTuningStage = tuning.runs(stage: 0, records: [:]).runs.count
             }
-            let shardCount = shards ?? SlurmScript.defaultShards(runCount: runCount)
-            let options = SlurmJobOptions(
+            let shardCount = shards ?? SlurmScript.defaultShards(runCount: firstTuningStage ?? runCount)
+            var options = SlurmJobOptions(
                 executable: try runningExecutable(), spec: absolute(spec),
                 out: absolute(out ?? "results/\(plan.spec.name)"), experiment: plan.spec.name,
                 runCount: runCount, shards: shardCount, partition: partition,
-                time: time ?? SlurmScript.defaultTime(
-                    runsPerShard: SlurmScript.runsPerShard(runCount: runCount, shards: max(1, shardCount)),
-                    secondsPerRun: SlurmScript.estimatedSecondsPerRun(plan)),
-                cpusPerTask: cpusPerTask)
+                time: time ?? "", cpusPerTask: cpusPerTask, firstTuningStage: firstTuningStage)
+            if time == nil {
+                options.time = SlurmScript.defaultTime(
+                    runsPerShard: options.mostRunsOfOneTask, secondsPerRun: SlurmScript.estimatedSecondsPerRun(plan))
+            }
             try SlurmScript.validate(options)
             let sbatch = submit ? try findSbatch() : nil
             try writeFiles(options)

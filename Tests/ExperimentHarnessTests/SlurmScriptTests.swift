@@ -129,3 +129,40 @@ private func slurmError(_ body: () throws -> String) -> SlurmError? {
     let left = try FileManager.default.contentsOfDirectory(atPath: store.runsDirectory)
     #expect(left == [".bbb-s0.json.tmp-1-2"])
 }
+
+/// An untuned plan is cut into disjoint shards of runs; a tuned one only in its first stage, and
+/// the header must not promise the tuned one's tasks a fixed share of every run.
+@Test func theHeaderSaysHowATunedSpecIsShared() throws {
+    let plain = lines(try SlurmScript.arrayScript(slurmOptions(shards: 3, runCount: 12)))
+    #expect(plain[1] == "# MetricBench on Slurm: experiment 'ci', 12 run(s) in 3 shard(s)")
+    #expect(plain[2] == "# (at most 4 run(s) each). Task i of the array runs shard i/3 of the plan;")
+    #expect(!plain.contains { $0.contains("tuning stage") })
+    var options = slurmOptions(shards: 3, runCount: 40)
+    options.firstTuningStage = 16
+    let text = try SlurmScript.arrayScript(options)
+    let tuned = lines(text)
+    #expect(tuned[1] == "# MetricBench on Slurm: experiment 'ci', tuned: up to 40 trial and final run(s)")
+    #expect(tuned[2] == "# in 3 shard(s). Task i of the array runs shard i/3 of the first tuning stage's")
+    #expect(tuned[3].hasPrefix("# 16 trial run(s) (halving's first rung"))
+    #expect(!text.contains("at most"))
+    #expect(!text.contains("the shards are disjoint"))
+    #expect(text.contains("submit the array again"))
+    // The header stays comments above the first #SBATCH line, and the command is the same.
+    let firstDirective = try #require(tuned.firstIndex { $0.hasPrefix("#SBATCH") })
+    #expect(tuned[1..<firstDirective].allSatisfy { $0.hasPrefix("#") })
+    #expect(tuned.contains { $0.hasPrefix("exec \"$METRICBENCH\" run \"$SPEC\" --shard ") })
+}
+
+/// A tuned spec shards only its first stage: more tasks than its trial runs is an error, and one
+/// task's time must cover its share plus, at worst, every later trial and final run.
+@Test func aTunedSpecShardsOnlyItsFirstStage() throws {
+    var options = slurmOptions(shards: 3, runCount: 40)
+    options.firstTuningStage = 16
+    #expect(options.mostRunsOfOneTask == 6 + 24)
+    #expect(slurmOptions(shards: 3, runCount: 40).mostRunsOfOneTask == 14)
+    options.shards = 17
+    let error = try #require(slurmError { try SlurmScript.arrayScript(options) })
+    #expect(error.description.contains("--shards 17 is more than the 16 trial run(s) of the first tuning stage"))
+    options.shards = 16
+    #expect(slurmError { try SlurmScript.arrayScript(options) } == nil)
+}

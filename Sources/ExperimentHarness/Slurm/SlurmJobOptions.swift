@@ -19,10 +19,13 @@ public struct SlurmJobOptions: Sendable, Equatable {
     public var time: String
     /// CPUs of one shard; its BLAS threads follow them.
     public var cpusPerTask: Int
+    /// For a spec with `tune:`, the trial runs of its first tuning stage: the only part that is cut
+    /// into shards (see `Tuner`); `runCount` then counts every trial and final run. `nil`: untuned.
+    public var firstTuningStage: Int?
 
     public init(
         executable: String, spec: String, out: String, experiment: String, runCount: Int,
-        shards: Int, partition: String? = nil, time: String, cpusPerTask: Int = 1
+        shards: Int, partition: String? = nil, time: String, cpusPerTask: Int = 1, firstTuningStage: Int? = nil
     ) {
         self.executable = executable
         self.spec = spec
@@ -33,6 +36,14 @@ public struct SlurmJobOptions: Sendable, Equatable {
         self.partition = partition
         self.time = time
         self.cpusPerTask = cpusPerTask
+        self.firstTuningStage = firstTuningStage
+    }
+
+    /// The most runs one array task may have to run: its share of the plan, or for a tuned spec its
+    /// share of the first stage and, in the worst case, every later trial and final run.
+    public var mostRunsOfOneTask: Int {
+        let sharded = firstTuningStage ?? runCount
+        return (sharded + shards - 1) / max(1, shards) + (runCount - sharded)
     }
 
     /// `OUT/slurm`: the scripts, the submit helper and `logs/`.

@@ -35,6 +35,12 @@ public enum SlurmScript {
         guard o.shards <= o.runCount else {
             throw SlurmError("--shards \(o.shards) is more than the \(o.runCount) run(s) of the experiment; use at most \(o.runCount)")
         }
+        if let first = o.firstTuningStage {
+            guard first >= 1, first <= o.runCount else { throw SlurmError("the first tuning stage has \(first) run(s) of \(o.runCount): nothing to shard") }
+            guard o.shards <= first else {
+                throw SlurmError("--shards \(o.shards) is more than the \(first) trial run(s) of the first tuning stage, the only part of a tuned experiment that is sharded; use at most \(first)")
+            }
+        }
         guard o.cpusPerTask >= 1 else { throw SlurmError("--cpus-per-task must be at least 1; got \(o.cpusPerTask)") }
         guard isWallTime(o.time) else {
             throw SlurmError("--time must be HH:MM:SS (or D-HH:MM:SS), e.g. 02:00:00; got '\(o.time)'")
@@ -59,12 +65,9 @@ public enum SlurmScript {
     /// The job-array script: task `i` runs shard `i/N` with one BLAS thread per allocated CPU.
     public static func arrayScript(_ o: SlurmJobOptions) throws -> String {
         try validate(o)
-        let perShard = runsPerShard(runCount: o.runCount, shards: o.shards)
         return """
             #!/bin/bash
-            # MetricBench on Slurm: experiment '\(o.experiment)', \(o.runCount) run(s) in \(o.shards) shard(s)
-            # (at most \(perShard) run(s) each). Task i of the array runs shard i/\(o.shards) of the plan;
-            # the shards are disjoint, so no two tasks write the same run record.
+            \(header(o))
             #
             # Submit this array, then the report job after it (\(o.submitScriptPath) does both):
             #   ARRAY=$(sbatch --parsable \(shellQuoted(o.arrayScriptPath)))
@@ -108,6 +111,31 @@ public enum SlurmScript {
 
             exec "$METRICBENCH" run "$SPEC" --shard "$SLURM_ARRAY_TASK_ID/$SHARDS" --out "$OUT" --no-report --threads "$THREADS"
 
+            """
+    }
+
+    /// The array script's opening comment: what a task runs. An untuned plan is a fixed list of
+    /// runs cut into disjoint shards. A tuned one (`tune:`) is cut only in its first stage; which
+    /// later trials and final runs exist depends on those scores, so every task that finds them
+    /// ready takes them up through run claims (`Tuner.stageOptions`).
+    static func header(_ o: SlurmJobOptions) -> String {
+        let perShard = runsPerShard(runCount: o.runCount, shards: o.shards)
+        guard let first = o.firstTuningStage else {
+            return """
+                # MetricBench on Slurm: experiment '\(o.experiment)', \(o.runCount) run(s) in \(o.shards) shard(s)
+                # (at most \(perShard) run(s) each). Task i of the array runs shard i/\(o.shards) of the plan;
+                # the shards are disjoint, so no two tasks write the same run record.
+                """
+        }
+        return """
+            # MetricBench on Slurm: experiment '\(o.experiment)', tuned: up to \(o.runCount) trial and final run(s)
+            # in \(o.shards) shard(s). Task i of the array runs shard i/\(o.shards) of the first tuning stage's
+            # \(first) trial run(s) (halving's first rung, or tpe's random start-up wave). The later
+            # stages and the final runs depend on those scores, so they are not sharded: every task that
+            # finds them ready takes them up, each run claimed by one task (none trains twice, no two
+            # tasks write the same record).
+            # A task whose next stage still waits for trials another task is running ends early and says so
+            # in its log; if the report job then lists missing runs, submit the array again to run them.
             """
     }
 
