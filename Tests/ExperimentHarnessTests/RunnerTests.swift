@@ -197,3 +197,25 @@ func temporaryDirectory() -> String {
     try KernelMismatch.check([old, same], directory: dir, current: BLAS.kernel)
     try KernelMismatch.check([same, same], directory: dir, current: BLAS.kernel)
 }
+
+/// tables.md compares cells paired by seed (DESIGN §11): a small difference repeated on every seed
+/// is significant although the seeds spread far more than it (Welch's test would not see it), and
+/// cells that share fewer than two seeds fall back to Welch's test. References: scipy 1.x,
+/// `ttest_rel` and `ttest_ind(equal_var=False)`.
+@Test func tableCellsAreComparedPairedBySeed() throws {
+    typealias Cell = MarkdownTables.Cell
+    let a = Cell(text: "", values: [0.50, 0.60, 0.70], bySeed: [0: 0.50, 1: 0.60, 2: 0.70])
+    let b = Cell(text: "", values: [0.511, 0.6105, 0.7102], bySeed: [0: 0.511, 1: 0.6105, 2: 0.7102])
+    let paired = try #require(MarkdownTables.comparisonPValue(a, b, seeds: [0, 1, 2]))
+    #expect(abs(paired - 0.00048725919611297545) < 1e-9)
+    let welch = try #require(Statistics.welchPValue(a.values, b.values))
+    #expect(abs(welch - 0.9030839632964648) < 1e-9)
+    // Seeds 5 and 6 finished only for one cell, 7 only for the other: one shared seed, so Welch's test.
+    let c = Cell(text: "", values: [0.5, 0.6], bySeed: [5: 0.5, 7: 0.6])
+    let d = Cell(text: "", values: [0.52, 0.63, 0.7], bySeed: [5: 0.52, 6: 0.63, 8: 0.7])
+    let fallback = try #require(MarkdownTables.comparisonPValue(c, d, seeds: [5, 6, 7, 8]))
+    #expect(abs(fallback - 0.4308110387873714) < 1e-9)
+    // A single value on each side: no test, no mark.
+    #expect(MarkdownTables.comparisonPValue(Cell(text: "", values: [1], bySeed: [0: 1]),
+                                            Cell(text: "", values: [2], bySeed: [1: 2]), seeds: [0, 1]) == nil)
+}

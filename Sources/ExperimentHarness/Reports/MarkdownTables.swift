@@ -43,14 +43,20 @@ public enum MarkdownTables {
         let groups: [[(Int, Int)]] = alongRow
             ? [columns.indices.map { (0, $0) }]
             : columns.indices.map { j in rows.indices.map { ($0, j) } }
+        let sign = t.metric.higherIsBetter ? 1.0 : -1.0
+        let seeds = plan.spec.seeds
         for group in groups {
             let candidates = group.compactMap { ij -> ((Int, Int), Double)? in cells[ij.0][ij.1].mean.map { (ij, $0) } }
-            guard let best = candidates.max(by: { $0.1 < $1.1 }) else { continue }
+            guard let best = candidates.max(by: { sign * $0.1 < sign * $1.1 }) else { continue }
             marks[best.0.0][best.0.1] = "best"
-            for (ij, _) in candidates where ij != best.0 {
-                if let p = Statistics.welchPValue(cells[ij.0][ij.1].values, cells[best.0.0][best.0.1].values), p >= 0.05 {
-                    marks[ij.0][ij.1] = "tie"
-                }
+            // Each other cell against the best, p Holm-adjusted over the group's comparisons (DESIGN §11).
+            let top = cells[best.0.0][best.0.1]
+            let tested = candidates.compactMap { ij, _ -> ((Int, Int), Double)? in
+                guard ij != best.0 else { return nil }
+                return comparisonPValue(cells[ij.0][ij.1], top, seeds: seeds).map { (ij, $0) }
+            }
+            for ((ij, _), p) in zip(tested, Statistics.holm(tested.map(\.1))) where p >= 0.05 {
+                marks[ij.0][ij.1] = "tie"
             }
         }
         var fixed: [String] = []
@@ -76,15 +82,29 @@ public enum MarkdownTables {
         s += "\n*\(t.metric), mean ± std over seeds (n = runs that finished). "
         if !fixed.isEmpty { s += "Fixed at the base: \(fixed.joined(separator: ", ")). " }
         let scope = alongRow ? "row" : "column"
-        s += "**Bold**: best in its \(scope); °: not significantly different from the \(scope)'s best (Welch's t-test, α = 0.05). "
+        s += "**Bold**: best in its \(scope); °: not significantly different from the \(scope)'s best (paired t-test over the seeds both finished, Welch's t-test where fewer than 2 are shared; p Holm-adjusted over the \(scope)'s comparisons; α = 0.05). "
         s += "n/a: the loss does not support that mining; —: not in the sweep; diverged/failed: every run of the cell did.*\n"
         return s
     }
 
     struct Cell {
         var text: String
+        /// The metric of each seed that finished, in the spec's seed order.
         var values: [Double] = []
+        /// The same values by seed.
+        var bySeed: [UInt64: Double] = [:]
         var mean: Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+    }
+
+    /// The p-value of "cell `a` differs from cell `b`": a paired t-test over the seeds both
+    /// finished (same seed, same data order and initialisation), or Welch's t-test on all their
+    /// seeds where fewer than two are shared; nil where neither can be computed.
+    static func comparisonPValue(_ a: Cell, _ b: Cell, seeds: [UInt64]) -> Double? {
+        let shared = seeds.filter { a.bySeed[$0] != nil && b.bySeed[$0] != nil }
+        if shared.count >= 2 {
+            return Statistics.pairedTPValue(shared.map { a.bySeed[$0]! }, shared.map { b.bySeed[$0]! })
+        }
+        return Statistics.welchPValue(a.values, b.values)
     }
 
     static func cell(_ lookup: CellLookup, _ metric: MetricID, _ set: ResultSet) -> Cell {
@@ -93,7 +113,9 @@ public enum MarkdownTables {
         case .notPlanned: return Cell(text: "—")
         case .variant(let v):
             let records = set.records(of: v)
-            let values = set.values(metric, of: v)
+            let finished = records.filter { $0.status == .ok }.compactMap { r in r.metrics[metric.name].map { (r.seed, $0) } }
+            let values = finished.map(\.1)
+            let bySeed = Dictionary(finished, uniquingKeysWith: { a, _ in a })
             let diverged = records.filter { $0.status == .diverged }.count
             let failed = records.filter { $0.status == .failed }.count
             guard let s = SampleSummary(values) else {
@@ -105,7 +127,7 @@ public enum MarkdownTables {
             if s.n < set.plan.spec.seeds.count { text += " (n=\(s.n))" }
             if diverged > 0 { text += " (\(diverged) diverged)" }
             if failed > 0 { text += " (\(failed) failed)" }
-            return Cell(text: text, values: values)
+            return Cell(text: text, values: values, bySeed: bySeed)
         }
     }
 }
