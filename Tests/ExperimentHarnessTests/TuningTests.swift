@@ -444,3 +444,102 @@ private func simulate(_ tuning: TuningPlan) -> (records: [String: RunRecord], ou
     let sameConfigurations = configurations(again) == configurations(complete), sameMetrics = metrics(again) == metrics(complete)
     #expect(sameConfigurations && sameMetrics)
 }
+
+// MARK: - multivariate tpe
+
+/// The joint density is a density: it integrates to 1 over a numeric × numeric space and over a
+/// numeric × choice one, and at k = 1 it is (prior + product kernel) / 2 with the stated width.
+@Test func jointTPEDensityMatchesItsFormulaAndIntegratesToOne() {
+    let square: [TuneDistribution] = [.uniform(0, 1), .uniform(0, 2)]
+    let one = _JointDensity(square, [[.double(0.3), .double(1.5)]])
+    // σ_p = 0.2 (b − a) · 1^(−1/6), above the clip (b − a) / 3? No: 0.2 < 1/3, so clipped up to (b − a) / 3.
+    #expect(abs(one.ranges[0].sigma - 1.0 / 3) < 1e-12 && abs(one.ranges[1].sigma - 2.0 / 3) < 1e-12)
+    func truncatedNormal(_ x: Double, _ mu: Double, _ sigma: Double, _ a: Double, _ b: Double) -> Double {
+        let cdf = { (z: Double) in 0.5 * erfc(-z / 2.0.squareRoot()) }
+        let z = (x - mu) / sigma
+        return exp(-0.5 * z * z) / (sigma * (2 * Double.pi).squareRoot() * (cdf((b - mu) / sigma) - cdf((a - mu) / sigma)))
+    }
+    let expected = (1.0 / 2 + truncatedNormal(0.5, 0.3, 1.0 / 3, 0, 1) * truncatedNormal(1.0, 1.5, 2.0 / 3, 0, 2)) / 2
+    #expect(abs(one.logDensity(square, [.double(0.5), .double(1.0)]) - log(expected)) < 1e-12)
+    // Midpoint rule on a 400 × 400 grid, three observations.
+    let three = _JointDensity(square, [[.double(0.3), .double(1.5)], [.double(0.9), .double(0.1)], [.double(0.5), .double(0.5)]])
+    let n = 400
+    var integral = 0.0
+    for i in 0..<n {
+        for j in 0..<n {
+            let x = (Double(i) + 0.5) / Double(n), y = 2 * (Double(j) + 0.5) / Double(n)
+            integral += exp(three.logDensity(square, [.double(x), .double(y)])) * (1.0 / Double(n)) * (2.0 / Double(n))
+        }
+    }
+    #expect(abs(integral - 1) < 1e-4)
+    // A choice: the sum over its values of the integral over the numeric setting.
+    let mixed: [TuneDistribution] = [.logUniform(1.0e-4, 1.0e-2), .choice([.bool(true), .bool(false), .string("x")])]
+    let d = _JointDensity(mixed, [[.double(1.0e-3), .bool(true)], [.double(5.0e-3), .string("x")]])
+    let (a, b) = (log(1.0e-4), log(1.0e-2))
+    var total = 0.0
+    for c in [AxisValue.bool(true), .bool(false), .string("x")] {
+        for i in 0..<4000 {
+            let x = a + (b - a) * (Double(i) + 0.5) / 4000
+            total += exp(d.logDensity(mixed, [.double(exp(x)), c])) * (b - a) / 4000
+        }
+    }
+    #expect(abs(total - 1) < 1e-4)
+    // Outside the space: zero density.
+    #expect(d.logDensity(mixed, [.double(1.0), .bool(true)]) == -.infinity)
+}
+
+/// On an objective whose optimum is a diagonal ridge (the two settings only matter together),
+/// the joint estimator finds better trials than the independent one: their marginals over the
+/// good trials are nearly flat, the joint density is not. Same start-up trials, same waves of 2.
+@Test func jointTPEBeatsIndependentTPEWhereTheSettingsInteract() {
+    let space: [TuneDistribution] = [.uniform(0, 1), .uniform(0, 1)]
+    func score(_ v: [AxisValue]) -> Double {
+        let x = v[0].number!, y = v[1].number!
+        return 1 - 8 * (x - y) * (x - y) - 0.5 * (x + y - 1.2) * (x + y - 1.2)
+    }
+    func search(seed: UInt64, multivariate: Bool) -> Double {
+        var start = SplitMix64.derived(seed: seed, stream: 1)
+        var history = (0..<8).map { t -> TreeParzenEstimator.Observation in
+            let v = space.map { TuningPlan.draw($0, &start) }
+            return .init(trial: t, values: v, score: score(v))
+        }
+        for wave in stride(from: 8, to: 24, by: 2) {
+            let before = history
+            for t in wave..<(wave + 2) {
+                var rng = TuningPlan.tpeGenerator(seed: seed, variantID: "ridge", trial: t)
+                let v = TreeParzenEstimator.draw(space: space, history: before, multivariate: multivariate, rng: &rng)
+                history.append(.init(trial: t, values: v, score: score(v)))
+            }
+        }
+        return history.compactMap(\.score).max()!
+    }
+    let seeds = 0..<40
+    let joint = seeds.map { search(seed: UInt64($0), multivariate: true) }
+    let independent = seeds.map { search(seed: UInt64($0), multivariate: false) }
+    let regret = { (b: [Double]) in b.map { 1 - $0 }.reduce(0, +) / Double(b.count) }
+    print("ridge objective, regret after 24 trials over \(seeds.count) searches: joint \(regret(joint)), independent \(regret(independent)); joint ahead in \(zip(joint, independent).filter { $0 > $1 }.count)")
+    #expect(regret(joint) < regret(independent) * 0.8)
+}
+
+@Test func multivariateIsASettingOfTPEOnly() throws {
+    let text = try String(contentsOfFile: "experiments/fair-ci.yaml", encoding: .utf8)
+    let tpe = text.replacingOccurrences(of: "search: random", with: "search: tpe\n  multivariate: true")
+    #expect(try SpecParser.parse(tpe, file: "f.yaml").tune?.multivariate == true)
+    #expect(try SpecParser.parse(text, file: "f.yaml").tune?.multivariate == false)
+    let random = text.replacingOccurrences(of: "search: random", with: "search: random\n  multivariate: true")
+    #expect { try SpecParser.parse(random, file: "f.yaml") } throws: { e in
+        "\(e)".contains("f.yaml:") && "\(e)".contains("'multivariate'") && "\(e)".contains("search: tpe only")
+    }
+    // And the plan's draws follow it: the start-up wave is random's either way, the next waves differ.
+    func plan(_ multivariate: Bool) throws -> TuningPlan {
+        let t = text.replacingOccurrences(of: "search: random", with: "search: tpe\n  multivariate: \(multivariate)")
+            .replacingOccurrences(of: "trials: 6", with: "trials: 12").replacingOccurrences(of: "seeds: [0, 1, 2]", with: "seeds: [0]")
+        return try TuningPlan(ExperimentPlan(SpecParser.parse(t, file: "f.yaml")))
+    }
+    let joint = simulate(try plan(true)).outcomes, independent = simulate(try plan(false)).outcomes
+    for (j, i) in zip(joint, independent) {
+        #expect(j.complete && i.complete)
+        #expect(j.search.trials.prefix(4).map { $0.values.map(\.1) } == i.search.trials.prefix(4).map { $0.values.map(\.1) })
+        #expect(j.search.trials.dropFirst(4).map { $0.values.map(\.1) } != i.search.trials.dropFirst(4).map { $0.values.map(\.1) })
+    }
+}

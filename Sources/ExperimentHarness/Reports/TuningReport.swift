@@ -53,7 +53,7 @@ public struct TuningReport: Sendable {
             return "random search, \(t.trials) trials per variant at \(tuning.rungs[0].epochs) epoch(s)"
         case .tpe:
             let startup = tuning.waves[0].count
-            return "tree-structured Parzen estimator (independent per setting, γ = \(TreeParzenEstimator.gamma), \(TreeParzenEstimator.candidates) candidates), \(t.trials) trials per variant at \(tuning.rungs[0].epochs) epoch(s): \(startup) random start-up trials, then waves of \(TuneSpec.tpeWave) drawn from the trials finished before them"
+            return "tree-structured Parzen estimator (\(t.multivariate ? "one joint density over the settings" : "independent per setting"), γ = \(TreeParzenEstimator.gamma), \(TreeParzenEstimator.candidates) candidates), \(t.trials) trials per variant at \(tuning.rungs[0].epochs) epoch(s): \(startup) random start-up trials, then waves of \(TuneSpec.tpeWave) drawn from the trials finished before them"
         case .halving:
             let rungs = tuning.rungs.map { "\($0.trials) × \($0.epochs) ep" }.joined(separator: " → ")
             return "successive halving (η = \(TuneSpec.halvingFactor), each rung retrains the best third from scratch): \(rungs)"

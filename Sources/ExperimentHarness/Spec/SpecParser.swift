@@ -7,7 +7,7 @@ import Yams
 /// naming the file, line and key, found before any training starts.
 public enum SpecParser {
     static let topKeys = ["name", "description", "dataset", "model", "train", "seeds", "base", "sweeps", "metrics", "tables", "tune"]
-    static let tuneKeys = ["metric", "folds", "budget", "search", "space"]
+    static let tuneKeys = ["metric", "folds", "budget", "search", "multivariate", "space"]
     static let distributionKeys = ["log_uniform", "uniform", "int_uniform", "choice"]
     /// The keys of every dataset section; the others are the registered dataset's own.
     static let datasetCommon = ["name", "split", "standardize"]
@@ -425,6 +425,13 @@ struct Reader {
         }
         let trials = try int(trialsNode, "trials", min: 1)
         let search = try entry("search").map { try word($0.1, "search", as: SearchKind.self) } ?? .random
+        var multivariate = false
+        if let (key, value) = entry("multivariate") {
+            multivariate = try bool(value, "multivariate")
+            guard !multivariate || search == .tpe else {
+                throw fail(key, "multivariate", "applies to search: tpe only (search is \(search.rawValue)); remove it or use search: tpe")
+            }
+        }
         guard let (_, spaceNode) = entry("space") else {
             throw fail(n, "space", "missing: name the settings to tune, e.g. space: { learning_rate: { log_uniform: [1.0e-4, 1.0e-2] } }")
         }
@@ -441,7 +448,9 @@ struct Reader {
             space.append(TuneParameter(axis: a, distribution: try distribution(v, axis: a), line: kn.mark?.line))
         }
         guard !space.isEmpty else { throw fail(spaceNode, "space", "name at least one setting to tune") }
-        return TuneSpec(metric: metric, folds: folds, trials: trials, search: search, space: space, line: n.mark?.line)
+        var spec = TuneSpec(metric: metric, folds: folds, trials: trials, search: search, space: space, line: n.mark?.line)
+        spec.multivariate = multivariate
+        return spec
     }
 
     /// `{ log_uniform: [lo, hi] }`, `{ uniform: [lo, hi] }`, `{ int_uniform: [lo, hi] }` or `{ choice: [a, b, …] }`.

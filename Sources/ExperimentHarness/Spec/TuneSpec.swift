@@ -56,6 +56,9 @@ public struct TuneSpec: Sendable {
     /// Trials per variant (the same for every variant).
     public var trials: Int
     public var search: SearchKind
+    /// `tpe` only: one joint density over all settings (each finished trial a product kernel, as
+    /// optuna's `multivariate=True`) instead of one independent density per setting.
+    public var multivariate = false
     public var space: [TuneParameter]
     public var line: Int?
 

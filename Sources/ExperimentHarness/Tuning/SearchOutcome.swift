@@ -88,7 +88,8 @@ extension TuningPlan {
             values = read
         } else {
             var rng = Self.tpeGenerator(seed: trialSeed, variantID: search.variant.id, trial: t)
-            values = TreeParzenEstimator.draw(space: search.space.map(\.distribution), history: history, rng: &rng)
+            values = TreeParzenEstimator.draw(space: search.space.map(\.distribution), history: history,
+                                               multivariate: tune.multivariate, rng: &rng)
         }
         var c = search.variant.configuration
         for (p, v) in zip(search.space, values) {

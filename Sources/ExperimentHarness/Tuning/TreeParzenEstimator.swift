@@ -45,8 +45,10 @@ public enum TreeParzenEstimator {
     /// Points drawn from l(x) per trial.
     public static let candidates = 24
 
-    /// The values of the next trial over `space`, given the finished trials `history`.
-    public static func draw(space: [TuneDistribution], history: [Observation], rng: inout SplitMix64) -> [AxisValue] {
+    /// The values of the next trial over `space`, given the finished trials `history`; with
+    /// `multivariate`, from the joint densities of `_JointDensity` instead of one per setting.
+    public static func draw(space: [TuneDistribution], history: [Observation], multivariate: Bool = false,
+                            rng: inout SplitMix64) -> [AxisValue] {
         precondition(!history.isEmpty, "TPE draws after the random start-up trials")
         precondition(history.allSatisfy { $0.values.count == space.count })
         let ranked = history.sorted { a, b in
@@ -59,6 +61,20 @@ public enum TreeParzenEstimator {
         }
         let goodCount = max(1, Int((gamma * Double(ranked.count)).rounded(.up)))
         let good = ranked.prefix(goodCount), bad = ranked.dropFirst(goodCount)
+        if multivariate {
+            let l = _JointDensity(space, good.map(\.values)), g = _JointDensity(space, bad.map(\.values))
+            var best: [AxisValue] = []
+            var bestScore = -Double.infinity
+            for _ in 0..<candidates {
+                let values = l.sample(space, &rng)
+                let score = l.logDensity(space, values) - g.logDensity(space, values)
+                if best.isEmpty || score > bestScore {
+                    best = values
+                    bestScore = score
+                }
+            }
+            return best
+        }
         let densities = space.indices.map { p in
             (l: _Density(space[p], good.map { $0.values[p] }), g: _Density(space[p], bad.map { $0.values[p] }))
         }
@@ -182,5 +198,87 @@ struct _Density {
     /// The index of `v` among a choice's values; a number matches by value (a record may read 1.0 back as 1).
     static func index(of v: AxisValue, in values: [AxisValue]) -> Int? {
         values.firstIndex(of: v) ?? v.number.flatMap { n in values.firstIndex { $0.number == n } }
+    }
+}
+
+/// The joint Parzen density of all settings (`multivariate: true`; optuna's multivariate TPE): the
+/// uniform prior over the whole space plus one product kernel per observed trial,
+///
+///     p(x) = (Π_p U_p(x_p) + Σ_i Π_p K_ip(x_p)) / (k + 1),
+///
+/// where for a numeric setting K_ip is a Gaussian at the trial's value truncated to the range
+/// [a, b], with one width for every trial, σ_p = 0.2 (b − a) · max(k, 1)^(−1 / (d + 4)) (d settings,
+/// optuna's rule) clipped to [(b − a) / min(100, k + 2), b − a]; and for a choice of C values
+/// K_ip(c) = (1[c = c_i] + 1/C) / 2. A draw picks one of the k + 1 components uniformly and draws
+/// every setting from it, so values that did well together are proposed together.
+struct _JointDensity {
+    /// Observed trials' values, one row per trial, in the space's order.
+    var observed: [[AxisValue]]
+    /// Per setting: the range of a numeric one and its kernel width (unused for a choice).
+    var ranges: [(low: Double, high: Double, sigma: Double)]
+
+    init(_ space: [TuneDistribution], _ observed: [[AxisValue]]) {
+        self.observed = observed
+        let k = observed.count, d = space.count
+        ranges = space.map { distribution in
+            let (low, high) = _Density.range(distribution)
+            let width = high - low
+            let scott = 0.2 * width * pow(Double(max(k, 1)), -1 / Double(d + 4))
+            return (low, high, min(width, max(width / min(100, Double(k + 2)), scott)))
+        }
+    }
+
+    func sample(_ space: [TuneDistribution], _ rng: inout SplitMix64) -> [AxisValue] {
+        let component = rng.nextInt(below: observed.count + 1)
+        return space.indices.map { p in
+            let distribution = space[p]
+            if case .choice(let values) = distribution {
+                // The prior, or half the time the trial's own value and half a uniform one.
+                if component < observed.count, rng.nextUniform() < 0.5,
+                   let i = _Density.index(of: observed[component][p], in: values) {
+                    return values[i]
+                }
+                return values[rng.nextInt(below: values.count)]
+            }
+            let (low, high, sigma) = ranges[p]
+            guard component < observed.count, let mu = _Density.coordinate(distribution, observed[component][p]) else {
+                return _Density.value(distribution, low + rng.nextUniform() * (high - low))
+            }
+            var x: Double
+            repeat { x = mu + sigma * rng.nextNormal() } while x < low || x > high
+            return _Density.value(distribution, x)
+        }
+    }
+
+    /// log p(values).
+    func logDensity(_ space: [TuneDistribution], _ values: [AxisValue]) -> Double {
+        // Per component, the log of its product over the settings; then log of their mean.
+        var prior = 0.0
+        var kernels = [Double](repeating: 0, count: observed.count)
+        for (p, distribution) in space.enumerated() {
+            if case .choice(let choices) = distribution {
+                let c = _Density.index(of: values[p], in: choices)
+                let uniform = 1 / Double(choices.count)
+                prior += c == nil ? -.infinity : log(uniform)
+                for i in observed.indices {
+                    let same = c != nil && c == _Density.index(of: observed[i][p], in: choices)
+                    kernels[i] += c == nil ? -.infinity : log(((same ? 1 : 0) + uniform) / 2)
+                }
+                continue
+            }
+            let (low, high, sigma) = ranges[p]
+            guard let x = _Density.coordinate(distribution, values[p]), x >= low, x <= high else { return -.infinity }
+            prior += -log(high - low)
+            for i in observed.indices {
+                guard let mu = _Density.coordinate(distribution, observed[i][p]) else { kernels[i] = -.infinity; continue }
+                let z = (x - mu) / sigma
+                let mass = _Density.normalCDF((high - mu) / sigma) - _Density.normalCDF((low - mu) / sigma)
+                kernels[i] += -0.5 * z * z - log(sigma * (2 * Double.pi).squareRoot() * mass)
+            }
+        }
+        let terms = [prior] + kernels
+        let top = terms.max()!
+        guard top > -.infinity else { return -.infinity }
+        return top + log(terms.reduce(0) { $0 + exp($1 - top) }) - log(Double(terms.count))
     }
 }
