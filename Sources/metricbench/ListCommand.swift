@@ -31,7 +31,7 @@ struct ListCommand: ParsableCommand {
                 let tuning = try TuningPlan(plan)
                 let perVariant = tuning.rungs.reduce(0) { $0 + $1.trials } * tune.folds
                 let rungs = tuning.rungs.map { "\($0.trials) × \($0.epochs) ep" }.joined(separator: " → ")
-                print("tuning (\(tune.search.rawValue): \(rungs)): \(plan.variants.count) variant(s) × \(perVariant) trial run(s) (\(tune.folds) folds) = \(plan.variants.count * perVariant) trial run(s) before the runs above, each at its variant's chosen settings")
+                print("tuning (\(tune.search.rawValue)\(tune.multivariate ? ", multivariate" : ""): \(rungs)): \(plan.variants.count) variant(s) × \(perVariant) trial run(s) (\(tune.folds) folds) = \(plan.variants.count * perVariant) trial run(s) before the runs above, each at its variant's chosen settings")
             }
             let remaining = plan.runs.filter { !finished.contains($0.key) }.count
             print("\(plan.runs.count - remaining) of \(plan.runs.count) run(s) finished in \(dir)")
