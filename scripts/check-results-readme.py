@@ -73,6 +73,8 @@ specs_results = [
            'glyphs / exact': ('lse-exact-vs-smooth-glyphs', 3, 'hard'), 'glyphs / smooth': ('lse-exact-vs-smooth-glyphs', 3, 'all')}}),
     (6, {'ours, Fashion-MNIST (10 seeds)': (fe, 1, 'triplet'), 'ours, synthetic (5 seeds)': (fe + '-synthetic', 1, 'triplet'),
          'ours, glyphs (5 seeds)': (fe + '-glyphs', 1, 'triplet'), 'ours, glyphs, MAP@R': (fe + '-glyphs', 2, 'triplet'),
+         'ours, glyphs, convnet (5 seeds)': (fe + '-glyphs-convnet', 1, 'triplet'),
+         'ours, glyphs, convnet, MAP@R': (fe + '-glyphs-convnet', 2, 'triplet'),
          'ours, Fashion-MNIST, VAL@10⁻²': (fe, 2, 'triplet'), 'ours, Fashion-MNIST, recall@1': (fe, 3, 'triplet')}),
     (7, rm('facenet-heuristics', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
     (8, rm('facenet-heuristics-synthetic', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
