@@ -67,7 +67,9 @@ fe = 'facenet-embedding-dim'
 specs_results = [
     (2, rm('lse-embedding-size', 1, {'contrastive': 'contrastive', 'triplet': 'triplet', 'lifted (smooth)': 'lifted'})),
     (3, rm('lse-embedding-size-synthetic', 1, {'contrastive': 'contrastive', 'triplet': 'triplet', 'lifted (smooth)': 'lifted'})),
-    (4, rm('lse-embedding-size-glyphs', 2, {'contrastive': 'contrastive', 'triplet': 'triplet', 'lifted (smooth)': 'lifted'})),
+    (4, {**rm('lse-embedding-size-glyphs', 2, {'contrastive': 'contrastive', 'triplet': 'triplet', 'lifted (smooth)': 'lifted'}),
+         **rm('lse-embedding-size-glyphs-convnet', 2, {'contrastive, convnet': 'contrastive', 'triplet, convnet': 'triplet',
+                                                       'lifted (smooth), convnet': 'lifted'})}),
     (5, {**{'Fashion-MNIST / exact': ('lse-exact-vs-smooth', 1, 'hard'), 'Fashion-MNIST / smooth': ('lse-exact-vs-smooth', 1, 'all'),
            'synthetic / exact': ('lse-exact-vs-smooth-synthetic', 1, 'hard'), 'synthetic / smooth': ('lse-exact-vs-smooth-synthetic', 1, 'all'),
            'glyphs / exact': ('lse-exact-vs-smooth-glyphs', 3, 'hard'), 'glyphs / smooth': ('lse-exact-vs-smooth-glyphs', 3, 'all')}}),
