@@ -61,33 +61,33 @@ public enum TreeParzenEstimator {
         }
         let goodCount = max(1, Int((gamma * Double(ranked.count)).rounded(.up)))
         let good = ranked.prefix(goodCount), bad = ranked.dropFirst(goodCount)
+        // One candidate and its log l(x) − log g(x), from the joint densities or from one per setting.
+        let propose: (inout SplitMix64) -> (values: [AxisValue], score: Double)
         if multivariate {
             let l = _JointDensity(space, good.map(\.values)), g = _JointDensity(space, bad.map(\.values))
-            var best: [AxisValue] = []
-            var bestScore = -Double.infinity
-            for _ in 0..<candidates {
+            propose = { rng in
                 let values = l.sample(space, &rng)
-                let score = l.logDensity(space, values) - g.logDensity(space, values)
-                if best.isEmpty || score > bestScore {
-                    best = values
-                    bestScore = score
-                }
+                return (values, l.logDensity(space, values) - g.logDensity(space, values))
             }
-            return best
-        }
-        let densities = space.indices.map { p in
-            (l: _Density(space[p], good.map { $0.values[p] }), g: _Density(space[p], bad.map { $0.values[p] }))
+        } else {
+            let densities = space.indices.map { p in
+                (l: _Density(space[p], good.map { $0.values[p] }), g: _Density(space[p], bad.map { $0.values[p] }))
+            }
+            propose = { rng in
+                var values: [AxisValue] = []
+                var score = 0.0
+                for (p, d) in densities.enumerated() {
+                    let v = d.l.sample(space[p], &rng)
+                    values.append(v)
+                    score += d.l.logDensity(space[p], v) - d.g.logDensity(space[p], v)
+                }
+                return (values, score)
+            }
         }
         var best: [AxisValue] = []
         var bestScore = -Double.infinity
         for _ in 0..<candidates {
-            var values: [AxisValue] = []
-            var score = 0.0
-            for (p, d) in densities.enumerated() {
-                let v = d.l.sample(space[p], &rng)
-                values.append(v)
-                score += d.l.logDensity(space[p], v) - d.g.logDensity(space[p], v)
-            }
+            let (values, score) = propose(&rng)
             if best.isEmpty || score > bestScore {
                 best = values
                 bestScore = score
