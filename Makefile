@@ -30,7 +30,7 @@ WORK ?= .build/results
 # (after an intended change of the code; then commit them).
 PUBLISH ?=
 
-.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs fair bench bench-compare slurm-test fuzz clean
+.PHONY: deps build-deps test-fonts build test ablation paper paper-glyphs fair bench bench-compare slurm-test fuzz check-arm64 clean
 
 # Everything: the build's libraries, Fashion-MNIST and the CJK fonts of the glyphs dataset.
 deps: build-deps
@@ -123,6 +123,18 @@ PAPER_GLYPHS := facenet-embedding-dim-glyphs facenet-heuristics-glyphs \
 
 paper-glyphs: deps build
 	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) $(PAPER_GLYPHS)
+
+# The C kernels (every ISA-specific path of the project lives there, behind run-time
+# CPU detection) compiled for arm64 with the toolchain's clang and Debian's arm64 libc
+# headers: the x86 intrinsics must stay behind their #ifdefs. The Swift side's
+# `#if arch(x86_64)` branches are not checked here (no arm64 Swift SDK on this machine).
+CLANG ?= clang
+check-arm64:
+	@$(MAKE) --no-print-directory _apt PACKAGES="libc6-dev-arm64-cross"
+	@for f in Sources/CKernels/*.c; do \
+	  $(CLANG) --target=aarch64-linux-gnu --sysroot=/usr/aarch64-linux-gnu -isystem /usr/aarch64-linux-gnu/include \
+	    -O2 -Wall -Werror -ISources/CKernels/include -c -o /dev/null $$f || exit 1; \
+	done; echo "check-arm64: the C kernels compile for aarch64"
 
 # libFuzzer on the readers of untrusted input (Fuzz/): FUZZ_SECONDS per target.
 # Leak checks are off: Foundation keeps caches that LeakSanitizer reports at exit.

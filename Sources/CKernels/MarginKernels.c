@@ -16,10 +16,10 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#endif
 
 // Bits set in a byte: the counts of active pairs and the compacted stores' advance
 // (a table load instead of `popcnt`, which the AVX2 and AVX-512F checks do not imply).
+// Only the vector passes use it.
 static const uint8_t kBits[256] = {
 #define B2(n) n, n + 1, n + 1, n + 2
 #define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
@@ -29,6 +29,7 @@ static const uint8_t kBits[256] = {
 #undef B4
 #undef B2
 };
+#endif
 
 // ---- the portable bodies (also every vector pass's tail) ---------------------
 
