@@ -119,7 +119,8 @@ fair: build
 # The same reproductions on the glyphs dataset (needs the CJK fonts of `make deps`).
 PAPER_GLYPHS := facenet-embedding-dim-glyphs facenet-heuristics-glyphs \
                 lse-embedding-size-glyphs lse-exact-vs-smooth-glyphs \
-                facenet-embedding-dim-glyphs-convnet lse-embedding-size-glyphs-convnet
+                facenet-embedding-dim-glyphs-convnet lse-embedding-size-glyphs-convnet \
+                lse-exact-vs-smooth-glyphs-convnet
 
 paper-glyphs: deps build
 	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) $(PAPER_GLYPHS)
