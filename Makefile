@@ -120,7 +120,7 @@ fair: build
 PAPER_GLYPHS := facenet-embedding-dim-glyphs facenet-heuristics-glyphs \
                 lse-embedding-size-glyphs lse-exact-vs-smooth-glyphs \
                 facenet-embedding-dim-glyphs-convnet lse-embedding-size-glyphs-convnet \
-                lse-exact-vs-smooth-glyphs-convnet
+                lse-exact-vs-smooth-glyphs-convnet facenet-heuristics-glyphs-convnet
 
 paper-glyphs: deps build
 	@JOBS=$(JOBS) PUBLISH=$(PUBLISH) scripts/reproduce.sh $(BIN) $(WORK) $(PAPER_GLYPHS)

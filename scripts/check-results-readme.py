@@ -83,6 +83,7 @@ specs_results = [
     (7, rm('facenet-heuristics', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
     (8, rm('facenet-heuristics-synthetic', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
     (9, rm('facenet-heuristics-glyphs', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
+    (10, rm('facenet-heuristics-glyphs-convnet', 2, {k: k for k in ['all', 'hard', 'semihard', 'batch-hard', 'random', 'distance-weighted']})),
 ]
 extra = [a for a in sys.argv[1:] if not a.startswith('--')]
 b = check('results/README.md', specs_results)
