@@ -1,6 +1,6 @@
 """Medians over the rounds in raw/ of each row's fraction of the GEMM limit and phases (ms per step),
 at 2 and 1 threads, and two bounds: the fraction if Adam cost nothing, and if the loss cost only its
-own B x B x E products at the model's GEMM rate, and both."""
+own B x B x E products (3 B^2 E flops with ssyrk, 4 with sgemm) at the model's GEMM rate, and both."""
 import glob, json, statistics, sys
 from collections import defaultdict
 
@@ -19,9 +19,12 @@ for (t, name, b), rs in sorted(rows.items(), key=lambda k: (-k[0][0], k[0][2], k
     step = med([b / r["samples_per_s"] * 1e3 for r in rs])
     frac = med([r["fraction_of_gemm_limit"] for r in rs])
     limit = ph["gemm_limit"]
-    # the loss's own products: S = X X^T (upper, syrk: B^2 E) and the backward (C X: 2 B^2 E), at the model's rate
+    # the loss's own products at the model's rate: the backward C X (2 B^2 E) and S = X X^T, its upper
+    # triangle by ssyrk for the distance losses (B^2 E), the full sgemm for the cosine ones (2 B^2 E)
     model_flops = 2 * b * (784 * 512 + 512 * 128) * 3 - 2 * b * 784 * 512  # forward, dW, dX (no dX for the input)
-    gram_ms = limit * (3 * b * b * 128) / model_flops if not name.startswith("proxy") else 0
+    loss_name = name.split("/")[0]
+    gram_factor = 0 if loss_name.startswith("proxy") else 4 if loss_name in ("circle", "margin", "ntxent", "supcon") else 3
+    gram_ms = limit * (gram_factor * b * b * 128) / model_flops
     no_adam = limit / (step - ph["update"])
     loss_min = limit / (step - ph["loss"] + gram_ms)
     both = limit / (step - ph["loss"] + gram_ms - ph["update"])
